@@ -1,0 +1,47 @@
+//! The command line (clap). One file per command; `main.rs` only calls
+//! [`main`] and maps its error to an exit code.
+
+mod check;
+mod run;
+
+use crate::error::Result;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "capsim",
+    version,
+    about = "Monte Carlo simulator of AI compute-capacity cost under multi-cloud sourcing agreements",
+    long_about = None
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options shared by commands that load a scenario.
+#[derive(Debug, clap::Args)]
+pub struct ScenarioArgs {
+    /// Scenario file (TOML; see docs/scenario-format.md)
+    pub scenario: PathBuf,
+    /// Override a scenario field by dotted path, e.g. provider.azure.price_drift=-0.3
+    /// (arrays of tables are addressed by name or index); repeatable
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Simulate a scenario and write summary.csv, periods.csv, providers.csv and manifest.json
+    Run(run::RunArgs),
+    /// Validate a scenario and print it with every default filled in
+    Check(check::CheckArgs),
+}
+
+pub fn main(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Run(a) => run::run(a),
+        Command::Check(a) => check::check(a),
+    }
+}

@@ -1,0 +1,116 @@
+//! Errors. Bad input (a scenario file, a `--set`, a flag) is an [`InputError`]
+//! that names where the problem is and what was expected; the binary maps it
+//! to exit code 2. Everything else (I/O, a failed thread pool) is exit code 1.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Where a bad value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A position in a scenario file (1-based line and column).
+    File {
+        file: PathBuf,
+        line: usize,
+        column: usize,
+    },
+    /// A file without a known position (e.g. it could not be read).
+    FileOnly { file: PathBuf },
+    /// A `--set key=value` argument on the command line.
+    Override { arg: String },
+    /// A command-line flag.
+    Flag { flag: String },
+}
+
+/// A problem with what the user gave us. Displayed as
+/// `file:line:column: field: message` plus an optional hint line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    pub origin: Origin,
+    /// Dotted field path, in the syntax `--set` accepts (e.g. `provider.azure.tranche.0.gpus`).
+    pub field: String,
+    /// What was found and what was expected.
+    pub message: String,
+    /// A suggestion (e.g. the closest known field name).
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.origin {
+            Origin::File { file, line, column } => {
+                write!(f, "{}:{}:{}: ", file.display(), line, column)?
+            }
+            Origin::FileOnly { file } => write!(f, "{}: ", file.display())?,
+            Origin::Override { arg } => write!(f, "--set {arg}: ")?,
+            Origin::Flag { flag } => write!(f, "{flag}: ")?,
+        }
+        if !self.field.is_empty() {
+            write!(f, "field `{}`: ", self.field)?;
+        }
+        write!(f, "{}", self.message)?;
+        if let Some(h) = &self.hint {
+            write!(f, "\n  hint: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// Every error the library returns.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Input(Box<InputError>),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Other(String),
+}
+
+impl Error {
+    /// The process exit code DESIGN.md assigns to this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Input(_) => 2,
+            _ => 1,
+        }
+    }
+
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    pub fn flag(flag: &str, message: impl Into<String>) -> Self {
+        Error::Input(Box::new(InputError {
+            origin: Origin::Flag {
+                flag: flag.to_string(),
+            },
+            field: String::new(),
+            message: message.into(),
+            hint: None,
+        }))
+    }
+}
+
+impl From<InputError> for Error {
+    fn from(e: InputError) -> Self {
+        Error::Input(Box::new(e))
+    }
+}
+
+impl From<csv::Error> for Error {
+    fn from(e: csv::Error) -> Self {
+        Error::Other(format!("writing CSV: {e}"))
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

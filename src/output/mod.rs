@@ -1,0 +1,286 @@
+//! Output files. Formatting ([`csv_files`], [`manifest`]) is separate from
+//! writing ([`ResultDir`]): a result folder is built under a temporary name
+//! and renamed into place only when complete, so a crash or an error never
+//! leaves a folder that looks finished.
+
+use crate::engine::RunStats;
+use crate::error::{Error, Result};
+use crate::model::Model;
+use serde::Serialize;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+pub const SUMMARY_HEADER: [&str; 17] = [
+    "metric", "mean", "std", "stderr", "min", "p1", "p5", "p10", "p25", "p50", "p75", "p90", "p95",
+    "p99", "max", "cvar95", "cvar99",
+];
+pub const PERIODS_HEADER: [&str; 9] = [
+    "period", "date", "metric", "mean", "p5", "p25", "p50", "p75", "p95",
+];
+pub const PROVIDERS_HEADER: [&str; 6] = ["provider", "metric", "mean", "p5", "p50", "p95"];
+
+fn num(x: f64) -> String {
+    format!("{x}")
+}
+
+fn writer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new())
+}
+
+fn finish(w: csv::Writer<Vec<u8>>) -> Result<Vec<u8>> {
+    w.into_inner()
+        .map_err(|e| Error::Other(format!("formatting CSV: {e}")))
+}
+
+/// `summary.csv`: one row per per-path metric.
+pub fn summary_csv(m: &Model, s: &RunStats) -> Result<Vec<u8>> {
+    let mut w = writer();
+    w.write_record(SUMMARY_HEADER)?;
+    for (name, x) in m.layout.path_names.iter().zip(&s.path) {
+        let mut row = vec![
+            name.clone(),
+            num(x.mean),
+            num(x.std),
+            num(x.stderr),
+            num(x.min),
+        ];
+        row.extend(x.quantiles.iter().map(|q| num(*q)));
+        row.extend([num(x.max), num(x.cvar95), num(x.cvar99)]);
+        w.write_record(&row)?;
+    }
+    finish(w)
+}
+
+/// `periods.csv`: one row per period and per-period metric.
+pub fn periods_csv(m: &Model, s: &RunStats) -> Result<Vec<u8>> {
+    let mut w = writer();
+    w.write_record(PERIODS_HEADER)?;
+    let nq = m.layout.n_period();
+    for t in 0..m.periods {
+        for (k, name) in m.layout.period_names.iter().enumerate() {
+            let x = &s.period[t * nq + k];
+            w.write_record([
+                t.to_string(),
+                m.period_labels[t].clone(),
+                name.clone(),
+                num(x.mean),
+                num(x.q(0.05)),
+                num(x.q(0.25)),
+                num(x.q(0.50)),
+                num(x.q(0.75)),
+                num(x.q(0.95)),
+            ])?;
+        }
+    }
+    finish(w)
+}
+
+/// `providers.csv`: each provider's spend, GPU-hours and share.
+pub fn providers_csv(m: &Model, s: &RunStats) -> Result<Vec<u8>> {
+    let mut w = writer();
+    w.write_record(PROVIDERS_HEADER)?;
+    for (p, name) in m.provider_names.iter().enumerate() {
+        for (metric, idx) in [
+            ("cash", m.layout.cash_p(p)),
+            ("gpu_hours", m.layout.gpu_hours_p(p)),
+            ("share", m.layout.share_p(p)),
+        ] {
+            let x = &s.path[idx];
+            w.write_record([
+                name.clone(),
+                metric.to_string(),
+                num(x.mean),
+                num(x.q(0.05)),
+                num(x.q(0.50)),
+                num(x.q(0.95)),
+            ])?;
+        }
+    }
+    finish(w)
+}
+
+/// Header of `paths.csv`.
+pub fn paths_header(m: &Model) -> Vec<String> {
+    std::iter::once("path".to_string())
+        .chain(m.layout.path_names.iter().cloned())
+        .collect()
+}
+
+#[derive(Debug, Serialize)]
+pub struct Manifest<'a> {
+    pub capsim_version: &'a str,
+    pub scenario: &'a str,
+    pub scenario_file: String,
+    pub scenario_sha256: &'a str,
+    pub resolved_sha256: &'a str,
+    pub overrides: &'a [String],
+    pub seed: u64,
+    pub paths: u64,
+    pub sampling: &'a str,
+    pub policy: &'a str,
+    pub periods: usize,
+    pub threads: usize,
+    pub block_paths: usize,
+    pub quantile_method: &'a str,
+    pub started_utc: String,
+    pub wall_seconds: f64,
+    pub files: Vec<&'a str>,
+    pub resolved_scenario: &'a str,
+}
+
+pub const QUANTILE_METHOD: &str = "log-bucket sketch (7 mantissa bits), relative error <= 0.39%, type-7 interpolation, clamped to exact min/max";
+
+pub fn manifest_json(man: &Manifest<'_>) -> Result<Vec<u8>> {
+    let mut v = serde_json::to_vec_pretty(man).map_err(|e| Error::Other(e.to_string()))?;
+    v.push(b'\n');
+    Ok(v)
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for a time since the Unix epoch (UTC), by Howard
+/// Hinnant's days-to-civil algorithm.
+pub fn utc_timestamp(t: std::time::SystemTime) -> String {
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let mo = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(mo <= 2);
+    format!(
+        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+/// A result folder being built under a temporary name next to its final place.
+pub struct ResultDir {
+    tmp: tempfile::TempDir,
+    target: PathBuf,
+}
+
+impl ResultDir {
+    pub fn create(out: &Path, name: &str) -> Result<ResultDir> {
+        fs::create_dir_all(out)
+            .map_err(|e| Error::io(format!("cannot create output folder {}", out.display()), e))?;
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!(".{name}.partial-"))
+            .tempdir_in(out)
+            .map_err(|e| Error::io(format!("cannot create a folder in {}", out.display()), e))?;
+        Ok(ResultDir {
+            tmp,
+            target: out.join(name),
+        })
+    }
+
+    pub fn path(&self, file: &str) -> PathBuf {
+        self.tmp.path().join(file)
+    }
+
+    pub fn write(&self, file: &str, bytes: &[u8]) -> Result<()> {
+        let p = self.path(file);
+        fs::write(&p, bytes).map_err(|e| Error::io(format!("cannot write {}", p.display()), e))
+    }
+
+    /// Moves the finished folder into place, replacing an older result.
+    pub fn commit(self) -> Result<PathBuf> {
+        let tmp = self.tmp.keep();
+        let target = self.target;
+        if target.exists() {
+            let old = target.with_file_name(format!(
+                ".{}.old-{}",
+                target.file_name().unwrap_or_default().to_string_lossy(),
+                std::process::id()
+            ));
+            fs::rename(&target, &old)
+                .map_err(|e| Error::io(format!("cannot replace {}", target.display()), e))?;
+            let _ = fs::remove_dir_all(&old);
+        }
+        fs::rename(&tmp, &target)
+            .map_err(|e| Error::io(format!("cannot move result into {}", target.display()), e))?;
+        Ok(target)
+    }
+}
+
+/// Writes the standard files of a run into `dir`.
+pub fn write_run_files(
+    dir: &ResultDir,
+    m: &Model,
+    stats: &RunStats,
+    manifest: &Manifest<'_>,
+) -> Result<()> {
+    dir.write("summary.csv", &summary_csv(m, stats)?)?;
+    dir.write("periods.csv", &periods_csv(m, stats)?)?;
+    dir.write("providers.csv", &providers_csv(m, stats)?)?;
+    dir.write("manifest.json", &manifest_json(manifest)?)?;
+    Ok(())
+}
+
+/// A compact table of the headline metrics for the terminal.
+pub fn headline_table(m: &Model, s: &RunStats, currency: &str) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "{:<22} {:>14} {:>14} {:>14} {:>14} {:>12}\n",
+        "metric", "mean", "p5", "p50", "p95", "stderr"
+    ));
+    let rows = [
+        "cash",
+        "npv",
+        "economic",
+        "true_up",
+        "shortfall_cost",
+        "unmet_gpu_hours",
+        "served_gpu_hours",
+    ];
+    for name in rows {
+        if let Some(x) = s.path_metric(m, name) {
+            let money = !name.ends_with("gpu_hours");
+            let f = |v: f64| human(v, money, currency);
+            out.push_str(&format!(
+                "{:<22} {:>14} {:>14} {:>14} {:>14} {:>12}\n",
+                name,
+                f(x.mean),
+                f(x.q(0.05)),
+                f(x.q(0.50)),
+                f(x.q(0.95)),
+                f(x.stderr)
+            ));
+        }
+    }
+    for (p, name) in m.provider_names.iter().enumerate() {
+        let x = &s.path[m.layout.cash_p(p)];
+        let sh = &s.path[m.layout.share_p(p)];
+        out.push_str(&format!(
+            "{:<22} {:>14} {:>14} {:>14} {:>14} {:>12}\n",
+            format!("cash.{name}"),
+            human(x.mean, true, currency),
+            human(x.q(0.05), true, currency),
+            human(x.q(0.50), true, currency),
+            human(x.q(0.95), true, currency),
+            format!("share {:.1}%", sh.mean * 100.0)
+        ));
+    }
+    out
+}
+
+fn human(v: f64, money: bool, currency: &str) -> String {
+    let (scale, suffix) = match v.abs() {
+        a if a >= 1e12 => (1e12, "T"),
+        a if a >= 1e9 => (1e9, "B"),
+        a if a >= 1e6 => (1e6, "M"),
+        a if a >= 1e3 => (1e3, "k"),
+        _ => (1.0, ""),
+    };
+    let cur = if money && currency == "USD" { "$" } else { "" };
+    format!("{cur}{:.2}{suffix}", v / scale)
+}

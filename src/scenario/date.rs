@@ -1,0 +1,80 @@
+//! `YYYY-MM` dates. Everything in the model counts months from `start`.
+
+use std::fmt;
+
+/// A calendar month, stored as months since year 0 (January = 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct YearMonth(i64);
+
+impl YearMonth {
+    /// Parses exactly `YYYY-MM` (four-digit year, month 01..12).
+    pub fn parse(s: &str) -> Option<YearMonth> {
+        let b = s.as_bytes();
+        if b.len() != 7 || b[4] != b'-' {
+            return None;
+        }
+        if !b[..4].iter().chain(&b[5..]).all(u8::is_ascii_digit) {
+            return None;
+        }
+        let year: i64 = s[..4].parse().ok()?;
+        let month: i64 = s[5..].parse().ok()?;
+        if !(1..=12).contains(&month) {
+            return None;
+        }
+        Some(YearMonth(year * 12 + month - 1))
+    }
+
+    pub fn year(self) -> i64 {
+        self.0.div_euclid(12)
+    }
+
+    /// 1..=12
+    pub fn month(self) -> i64 {
+        self.0.rem_euclid(12) + 1
+    }
+
+    pub fn add_months(self, n: i64) -> YearMonth {
+        YearMonth(self.0 + n)
+    }
+
+    /// Months from `origin` to `self` (negative if before).
+    pub fn months_since(self, origin: YearMonth) -> i64 {
+        self.0 - origin.0
+    }
+}
+
+impl fmt::Display for YearMonth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}", self.year(), self.month())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_prints() {
+        let d = YearMonth::parse("2026-01").unwrap();
+        assert_eq!(d.to_string(), "2026-01");
+        assert_eq!(d.add_months(14).to_string(), "2027-03");
+        assert_eq!(d.add_months(-1).to_string(), "2025-12");
+        assert_eq!(YearMonth::parse("2027-03").unwrap().months_since(d), 14);
+    }
+
+    #[test]
+    fn rejects_malformed() {
+        for s in [
+            "2026-13",
+            "2026-00",
+            "2026-1",
+            "26-01",
+            "2026/01",
+            "2026-01-01",
+            "abcd-ef",
+            "",
+        ] {
+            assert!(YearMonth::parse(s).is_none(), "{s}");
+        }
+    }
+}

@@ -1,0 +1,337 @@
+//! Scenario files: TOML text -> raw serde types -> validated [`Scenario`].
+//!
+//! Every failure is an [`InputError`] naming the file, line and column, the
+//! field path, what was found and what was expected.
+
+pub mod date;
+pub mod locate;
+pub mod overrides;
+pub mod raw;
+pub mod types;
+pub mod validate;
+
+pub use date::YearMonth;
+pub use types::*;
+
+use crate::error::{Error, InputError, Origin};
+use locate::Seg;
+use raw::*;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// A scenario as loaded, with what is needed to reproduce it.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub scenario: Scenario,
+    pub file: PathBuf,
+    /// sha256 of the file's bytes.
+    pub file_sha256: String,
+    /// The `--set` arguments applied, in order.
+    pub overrides: Vec<String>,
+    /// The resolved scenario (defaults filled, overrides applied) as TOML.
+    pub resolved_toml: String,
+    /// sha256 of `resolved_toml`: equal hashes mean equal scenarios.
+    pub resolved_sha256: String,
+}
+
+/// Reads and loads a scenario file, applying `--set` overrides.
+pub fn load_file(path: &Path, sets: &[String]) -> Result<Loaded, Error> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::from(InputError {
+            origin: Origin::FileOnly {
+                file: path.to_path_buf(),
+            },
+            field: String::new(),
+            message: format!("cannot read scenario file: {e}"),
+            hint: None,
+        })
+    })?;
+    load_str(path, &text, sets).map_err(Error::from)
+}
+
+/// Loads a scenario from text; `file` is only used in messages.
+pub fn load_str(file: &Path, text: &str, sets: &[String]) -> Result<Loaded, InputError> {
+    let at_offset = |offset: usize| {
+        let (line, column) = locate::line_col(text, offset);
+        Origin::File {
+            file: file.to_path_buf(),
+            line,
+            column,
+        }
+    };
+    let doc = toml_edit::Document::parse(text.to_string()).map_err(|e| InputError {
+        origin: at_offset(e.span().map(|s| s.start).unwrap_or(0)),
+        field: String::new(),
+        message: format!("invalid TOML: {}", e.message().trim()),
+        hint: None,
+    })?;
+
+    // Phase A: the file alone, so errors point into it precisely.
+    let mut raw: RawScenario = serde_path_to_error::deserialize(toml_edit::de::Deserializer::from(
+        doc.clone(),
+    ))
+    .map_err(|e| {
+        let path = locate::from_serde_path(e.path());
+        let span = e
+            .inner()
+            .span()
+            .or_else(|| locate::span_of(doc.as_table(), &path));
+        serde_error(
+            e.inner().message(),
+            locate::display_path(doc.as_table(), &path),
+            at_offset(span.map(|s| s.start).unwrap_or(0)),
+        )
+    })?;
+
+    // Phase B: overrides edit the document, which is deserialised again.
+    let mut applied: Vec<overrides::Override> = Vec::new();
+    if !sets.is_empty() {
+        let mut doc_mut: toml_edit::DocumentMut = text.parse().expect("parsed above");
+        for arg in sets {
+            let o = overrides::apply(&mut doc_mut, arg).map_err(|message| InputError {
+                origin: Origin::Override { arg: arg.clone() },
+                field: arg.split('=').next().unwrap_or_default().trim().to_string(),
+                message,
+                hint: None,
+            })?;
+            applied.push(o);
+        }
+        raw = serde_path_to_error::deserialize(toml_edit::de::Deserializer::from(doc_mut.clone()))
+            .map_err(|e| {
+                let path = locate::from_serde_path(e.path());
+                serde_error(
+                    e.inner().message(),
+                    locate::display_path(doc_mut.as_table(), &path),
+                    override_origin(&applied, &path),
+                )
+            })?;
+    }
+
+    // Phase C: validation; blame an override if it set the field.
+    let scenario = validate::validate(&raw).map_err(|v| {
+        let origin = if applied.iter().any(|o| o.path == v.path) {
+            override_origin(&applied, &v.path)
+        } else {
+            at_offset(
+                locate::span_of(doc.as_table(), &v.path)
+                    .map(|s| s.start)
+                    .unwrap_or(0),
+            )
+        };
+        InputError {
+            origin,
+            field: locate::display_path(doc.as_table(), &v.path),
+            message: v.message,
+            hint: v.hint,
+        }
+    })?;
+
+    let resolved_toml = to_toml(&scenario);
+    Ok(Loaded {
+        file: file.to_path_buf(),
+        file_sha256: sha256_hex(text.as_bytes()),
+        overrides: sets.to_vec(),
+        resolved_sha256: sha256_hex(resolved_toml.as_bytes()),
+        resolved_toml,
+        scenario,
+    })
+}
+
+fn override_origin(applied: &[overrides::Override], path: &[Seg]) -> Origin {
+    // The override whose path shares the longest prefix with the error's.
+    let best = applied
+        .iter()
+        .max_by_key(|o| o.path.iter().zip(path).take_while(|(a, b)| a == b).count())
+        .map(|o| o.arg.clone())
+        .unwrap_or_default();
+    Origin::Override { arg: best }
+}
+
+fn serde_error(message: &str, field: String, origin: Origin) -> InputError {
+    let message = message.trim().to_string();
+    let mut hint = None;
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        if let Some((bad, expected)) = rest.split_once('`') {
+            let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+            hint = closest(bad, candidates.into_iter()).map(|c| format!("did you mean `{c}`?"));
+        }
+    }
+    InputError {
+        origin,
+        field,
+        message,
+        hint,
+    }
+}
+
+/// The closest known name to a misspelt one, if any is close enough to be a
+/// plausible typo (Damerau-Levenshtein distance at most a third of its length,
+/// and at least 2).
+pub fn closest<'a>(bad: &str, known: impl Iterator<Item = &'a str>) -> Option<String> {
+    let limit = (bad.chars().count() / 3).max(2);
+    known
+        .map(|k| (strsim::damerau_levenshtein(bad, k), k))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k.to_string())
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The scenario with every default filled in, in the file format.
+pub fn to_raw(s: &Scenario) -> RawScenario {
+    let label = |m: i64| s.month_label(m);
+    let bound = |b: Bound| match b {
+        Bound::Open => None,
+        Bound::Month(m) => Some(label(m)),
+        Bound::Agi => Some("agi".to_string()),
+    };
+    let wn = |ids: &[usize]| -> Vec<String> {
+        ids.iter().map(|&w| s.workloads[w].name.clone()).collect()
+    };
+    let pn = |ids: &[usize]| -> Vec<String> {
+        ids.iter().map(|&p| s.providers[p].name.clone()).collect()
+    };
+    RawScenario {
+        name: Some(s.name.clone()),
+        description: Some(s.description.clone()),
+        start: Some(s.start.to_string()),
+        periods: Some(s.periods as i64),
+        period: Some(s.period.as_str().to_string()),
+        currency: Some(s.currency.clone()),
+        discount_rate: Some(s.discount_rate),
+        shortfall_price: Some(s.shortfall_price),
+        simulation: Some(RawSimulation {
+            paths: Some(s.simulation.paths as i64),
+            seed: Some(s.simulation.seed),
+            sampling: Some(s.simulation.sampling.as_str().to_string()),
+            policy: Some(s.simulation.policy.as_str().to_string()),
+        }),
+        agi: s.agi.as_ref().map(|a| RawAgi {
+            hazard: Some(a.hazard),
+            earliest: Some(label(a.earliest)),
+        }),
+        workload: s
+            .workloads
+            .iter()
+            .map(|w| RawWorkload {
+                name: Some(w.name.clone()),
+                demand: Some(w.demand),
+                growth: Some(w.growth),
+                volatility: Some(w.volatility),
+                jump_rate: Some(w.jump_rate),
+                jump_mean: Some(w.jump_mean),
+                jump_stdev: Some(w.jump_stdev),
+                shortfall_price: Some(w.shortfall_price),
+                deferrable: Some(w.deferrable),
+            })
+            .collect(),
+        provider: s
+            .providers
+            .iter()
+            .map(|p| RawProvider {
+                name: Some(p.name.clone()),
+                kind: Some(
+                    match p.kind {
+                        ProviderKind::Cloud => "cloud",
+                        ProviderKind::Owned => "owned",
+                    }
+                    .to_string(),
+                ),
+                price: Some(p.price),
+                price_drift: Some(p.price_drift),
+                price_volatility: Some(p.price_volatility),
+                availability: Some(p.availability),
+                capex_per_gpu: Some(p.capex_per_gpu),
+                life_years: Some(p.life_years),
+                tranche: p
+                    .tranches
+                    .iter()
+                    .map(|t| RawTranche {
+                        gpus: Some(t.gpus),
+                        online: Some(label(t.online)),
+                        failure: Some(t.failure),
+                        delay_months: t.delay.as_ref().map(|d| RawDelay {
+                            median: Some(d.median),
+                            sigma: Some(d.sigma),
+                        }),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        contract: s
+            .contracts
+            .iter()
+            .map(|c| {
+                let (kind, gpus, price, amount) = match c.kind {
+                    ContractKind::Reserved { gpus, price } => {
+                        ("reserved", Some(gpus), Some(price), None)
+                    }
+                    ContractKind::Commitment { amount } => ("commitment", None, None, Some(amount)),
+                };
+                RawContract {
+                    name: Some(c.name.clone()),
+                    kind: Some(kind.to_string()),
+                    provider: Some(s.providers[c.provider].name.clone()),
+                    gpus,
+                    price,
+                    amount,
+                    from: c.from.map(label),
+                    to: c.to.map(label),
+                }
+            })
+            .collect(),
+        rule: s
+            .rules
+            .iter()
+            .map(|r| {
+                let mut raw = RawRule {
+                    kind: Some(r.kind.name().to_string()),
+                    from: bound(r.from),
+                    until: bound(r.until),
+                    ..Default::default()
+                };
+                match &r.kind {
+                    RuleKind::Exclusive {
+                        workloads,
+                        providers,
+                    } => {
+                        raw.workloads = Some(wn(workloads));
+                        raw.providers = Some(pn(providers));
+                    }
+                    RuleKind::FirstRefusal {
+                        provider,
+                        workloads,
+                        accept,
+                    } => {
+                        raw.provider = Some(s.providers[*provider].name.clone());
+                        raw.workloads = Some(wn(workloads));
+                        raw.accept = Some(*accept);
+                    }
+                    RuleKind::MinShare { provider, share }
+                    | RuleKind::MaxShare { provider, share } => {
+                        raw.provider = Some(s.providers[*provider].name.clone());
+                        raw.share = Some(*share);
+                    }
+                }
+                raw
+            })
+            .collect(),
+        correlation: s
+            .correlations
+            .iter()
+            .map(|c| RawCorrelation {
+                between: Some(c.between.iter().map(|f| s.factor_name(*f)).collect()),
+                rho: Some(c.rho),
+            })
+            .collect(),
+    }
+}
+
+/// The resolved scenario as TOML text (what `capsim check` prints).
+pub fn to_toml(s: &Scenario) -> String {
+    toml_edit::ser::to_string_pretty(&to_raw(s)).expect("a resolved scenario always serialises")
+}

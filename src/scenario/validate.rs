@@ -1,0 +1,646 @@
+//! Raw scenario -> validated [`Scenario`]: required fields, ranges (MODEL.md
+//! section 11), names, references, dates, and the correlation matrix.
+
+use super::date::YearMonth;
+use super::locate::{key, Seg};
+use super::raw::*;
+use super::types::*;
+use std::collections::HashMap;
+
+/// A validation failure at a field path.
+#[derive(Debug, Clone)]
+pub struct VErr {
+    pub path: Vec<Seg>,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+type R<T> = Result<T, VErr>;
+
+fn err<T>(path: Vec<Seg>, message: impl Into<String>) -> R<T> {
+    Err(VErr {
+        path,
+        message: message.into(),
+        hint: None,
+    })
+}
+
+fn at(base: &[Seg], k: &str) -> Vec<Seg> {
+    let mut p = base.to_vec();
+    p.push(key(k));
+    p
+}
+
+fn at_i(base: &[Seg], k: &str, i: usize) -> Vec<Seg> {
+    let mut p = at(base, k);
+    p.push(Seg::Index(i));
+    p
+}
+
+fn required<T: Clone>(v: &Option<T>, path: Vec<Seg>, expected: &str) -> R<T> {
+    match v {
+        Some(x) => Ok(x.clone()),
+        None => err(path, format!("missing required field, expected {expected}")),
+    }
+}
+
+fn finite(v: Option<f64>, path: Vec<Seg>, default: f64) -> R<f64> {
+    let x = v.unwrap_or(default);
+    if !x.is_finite() {
+        return err(path, format!("found {x}, expected a finite number"));
+    }
+    Ok(x)
+}
+
+fn nonneg(v: Option<f64>, path: Vec<Seg>, default: f64) -> R<f64> {
+    let x = finite(v, path.clone(), default)?;
+    if x < 0.0 {
+        return err(path, format!("found {x}, expected a number >= 0"));
+    }
+    Ok(x)
+}
+
+fn unit(v: Option<f64>, path: Vec<Seg>, default: f64) -> R<f64> {
+    let x = finite(v, path.clone(), default)?;
+    if !(0.0..=1.0).contains(&x) {
+        return err(path, format!("found {x}, expected a number in [0, 1]"));
+    }
+    Ok(x)
+}
+
+fn date(s: &str, path: Vec<Seg>, start: YearMonth) -> R<i64> {
+    match YearMonth::parse(s) {
+        Some(d) => Ok(d.months_since(start)),
+        None => err(
+            path,
+            format!("found \"{s}\", expected a date \"YYYY-MM\" (e.g. \"2027-01\")"),
+        ),
+    }
+}
+
+fn bound(s: &Option<String>, path: Vec<Seg>, start: YearMonth) -> R<Bound> {
+    match s.as_deref() {
+        None => Ok(Bound::Open),
+        Some("agi") => Ok(Bound::Agi),
+        Some(x) => match YearMonth::parse(x) {
+            Some(d) => Ok(Bound::Month(d.months_since(start))),
+            None => err(
+                path,
+                format!("found \"{x}\", expected a date \"YYYY-MM\" or \"agi\""),
+            ),
+        },
+    }
+}
+
+/// Names appear in metric names (`cash.<p>`), CSV cells and `--set` paths.
+fn object_name(v: &Option<String>, path: Vec<Seg>, what: &str) -> R<String> {
+    let n = required(v, path.clone(), &format!("a {what} name such as \"azure\""))?;
+    if n.is_empty()
+        || n.chars().any(|c| {
+            c == '.' || c == ',' || c == '"' || c == '/' || c.is_whitespace() || c.is_control()
+        })
+    {
+        return err(
+            path,
+            format!("found \"{n}\", expected a non-empty {what} name without spaces, '.', ',', '/' or '\"'"),
+        );
+    }
+    Ok(n)
+}
+
+fn unique(names: &[(String, Vec<Seg>)], what: &str) -> R<()> {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (i, (n, p)) in names.iter().enumerate() {
+        if let Some(first) = seen.insert(n.as_str(), i) {
+            return err(
+                p.clone(),
+                format!("found {what} name \"{n}\" again (first used by element {first}), expected unique {what} names"),
+            );
+        }
+    }
+    Ok(())
+}
+
+fn resolve(name: &str, names: &[String], path: Vec<Seg>, what: &str) -> R<usize> {
+    if let Some(i) = names.iter().position(|n| n == name) {
+        return Ok(i);
+    }
+    Err(VErr {
+        path,
+        message: format!(
+            "found \"{name}\", expected the name of a {what} (known: {})",
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
+        ),
+        hint: super::closest(name, names.iter().map(String::as_str))
+            .map(|c| format!("did you mean \"{c}\"?")),
+    })
+}
+
+/// Fields a rule or contract kind does not accept are errors, like unknown fields.
+fn only_fields(base: &[Seg], kind: &str, present: &[(&str, bool)], allowed: &[&str]) -> R<()> {
+    for (name, is_set) in present {
+        if *is_set && !allowed.contains(name) {
+            return Err(VErr {
+                path: at(base, name),
+                message: format!(
+                    "unknown field `{name}` for kind \"{kind}\", expected one of {}",
+                    allowed
+                        .iter()
+                        .map(|a| format!("`{a}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                hint: None,
+            });
+        }
+    }
+    Ok(())
+}
+
+pub fn validate(raw: &RawScenario) -> R<Scenario> {
+    let root: Vec<Seg> = Vec::new();
+    let name = required(
+        &raw.name,
+        at(&root, "name"),
+        "a scenario name matching [a-z0-9_-]+",
+    )?;
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+    {
+        return err(
+            at(&root, "name"),
+            format!("found \"{name}\", expected a name matching [a-z0-9_-]+"),
+        );
+    }
+    let start_s = required(&raw.start, at(&root, "start"), "a date \"YYYY-MM\"")?;
+    let start = match YearMonth::parse(&start_s) {
+        Some(d) => d,
+        None => {
+            return err(
+                at(&root, "start"),
+                format!("found \"{start_s}\", expected a date \"YYYY-MM\" (e.g. \"2026-01\")"),
+            )
+        }
+    };
+    let periods = required(
+        &raw.periods,
+        at(&root, "periods"),
+        "a whole number 1..=1200",
+    )?;
+    if !(1..=1200).contains(&periods) {
+        return err(
+            at(&root, "periods"),
+            format!("found {periods}, expected a whole number 1..=1200"),
+        );
+    }
+    let period = match raw.period.as_deref().unwrap_or("quarter") {
+        "month" => PeriodKind::Month,
+        "quarter" => PeriodKind::Quarter,
+        "year" => PeriodKind::Year,
+        other => {
+            return err(
+                at(&root, "period"),
+                format!("found \"{other}\", expected \"month\", \"quarter\" or \"year\""),
+            )
+        }
+    };
+    let currency = raw.currency.clone().unwrap_or_else(|| "USD".to_string());
+    if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
+        return err(
+            at(&root, "currency"),
+            format!("found \"{currency}\", expected a three-letter ISO 4217 code such as \"USD\""),
+        );
+    }
+    let discount_rate = nonneg(raw.discount_rate, at(&root, "discount_rate"), 0.0)?;
+    let shortfall_price = nonneg(raw.shortfall_price, at(&root, "shortfall_price"), 0.0)?;
+
+    let simulation = {
+        let s = raw.simulation.clone().unwrap_or_default();
+        let base = at(&root, "simulation");
+        let paths = s.paths.unwrap_or(10_000);
+        if !(1..=1_000_000_000_000).contains(&paths) {
+            return err(
+                at(&base, "paths"),
+                format!("found {paths}, expected a whole number >= 1"),
+            );
+        }
+        let sampling = match s.sampling.as_deref().unwrap_or("mc") {
+            "mc" => Sampling::MonteCarlo,
+            other @ ("antithetic" | "lhs" | "sobol") => {
+                return err(
+                    at(&base, "sampling"),
+                    format!("sampling \"{other}\" is not implemented in this version of capsim, expected \"mc\""),
+                )
+            }
+            other => {
+                return err(
+                    at(&base, "sampling"),
+                    format!("found \"{other}\", expected \"mc\""),
+                )
+            }
+        };
+        let policy = match s.policy.as_deref().unwrap_or("priority") {
+            "priority" => Policy::Priority,
+            "optimal" => {
+                return err(
+                    at(&base, "policy"),
+                    "policy \"optimal\" is not implemented in this version of capsim, expected \"priority\"",
+                )
+            }
+            other => {
+                return err(
+                    at(&base, "policy"),
+                    format!("found \"{other}\", expected \"priority\""),
+                )
+            }
+        };
+        Simulation {
+            paths: paths as u64,
+            seed: s.seed.unwrap_or(0),
+            sampling,
+            policy,
+        }
+    };
+
+    // Workloads.
+    if raw.workload.len() > 64 {
+        return err(
+            at(&root, "workload"),
+            format!(
+                "found {} workloads, expected at most 64",
+                raw.workload.len()
+            ),
+        );
+    }
+    let mut workloads = Vec::new();
+    let mut wnames = Vec::new();
+    for (i, w) in raw.workload.iter().enumerate() {
+        let b = at_i(&root, "workload", i);
+        let n = object_name(&w.name, at(&b, "name"), "workload")?;
+        wnames.push((n.clone(), at(&b, "name")));
+        let demand = required(&w.demand, at(&b, "demand"), "a number of GPUs >= 0")?;
+        workloads.push(Workload {
+            name: n,
+            demand: nonneg(Some(demand), at(&b, "demand"), 0.0)?,
+            growth: finite(w.growth, at(&b, "growth"), 0.0)?,
+            volatility: nonneg(w.volatility, at(&b, "volatility"), 0.0)?,
+            jump_rate: nonneg(w.jump_rate, at(&b, "jump_rate"), 0.0)?,
+            jump_mean: finite(w.jump_mean, at(&b, "jump_mean"), 0.0)?,
+            jump_stdev: nonneg(w.jump_stdev, at(&b, "jump_stdev"), 0.0)?,
+            shortfall_price: nonneg(
+                w.shortfall_price,
+                at(&b, "shortfall_price"),
+                shortfall_price,
+            )?,
+            shortfall_price_own: w.shortfall_price.is_some(),
+            deferrable: w.deferrable.unwrap_or(false),
+        });
+    }
+    unique(&wnames, "workload")?;
+    let wnames: Vec<String> = wnames.into_iter().map(|(n, _)| n).collect();
+
+    // Providers and tranches.
+    if raw.provider.len() > 64 {
+        return err(
+            at(&root, "provider"),
+            format!(
+                "found {} providers, expected at most 64",
+                raw.provider.len()
+            ),
+        );
+    }
+    let mut providers = Vec::new();
+    let mut pnames = Vec::new();
+    for (i, p) in raw.provider.iter().enumerate() {
+        let b = at_i(&root, "provider", i);
+        let n = object_name(&p.name, at(&b, "name"), "provider")?;
+        pnames.push((n.clone(), at(&b, "name")));
+        let kind = match p.kind.as_deref().unwrap_or("cloud") {
+            "cloud" => ProviderKind::Cloud,
+            "owned" => ProviderKind::Owned,
+            other => {
+                return err(
+                    at(&b, "kind"),
+                    format!("found \"{other}\", expected \"cloud\" or \"owned\""),
+                )
+            }
+        };
+        let price = required(&p.price, at(&b, "price"), "a price per GPU-hour >= 0")?;
+        let life_years = finite(p.life_years, at(&b, "life_years"), 5.0)?;
+        if life_years <= 0.0 {
+            return err(
+                at(&b, "life_years"),
+                format!("found {life_years}, expected a number of years > 0"),
+            );
+        }
+        let mut tranches = Vec::new();
+        for (j, t) in p.tranche.iter().enumerate() {
+            let tb = at_i(&b, "tranche", j);
+            let gpus = required(&t.gpus, at(&tb, "gpus"), "a number of GPUs >= 0")?;
+            let online = required(&t.online, at(&tb, "online"), "a date \"YYYY-MM\"")?;
+            let delay = match &t.delay_months {
+                None => None,
+                Some(d) => {
+                    let db = at(&tb, "delay_months");
+                    let median = required(&d.median, at(&db, "median"), "a number of months >= 0")?;
+                    Some(Delay {
+                        median: nonneg(Some(median), at(&db, "median"), 0.0)?,
+                        sigma: nonneg(d.sigma, at(&db, "sigma"), 0.0)?,
+                    })
+                }
+            };
+            tranches.push(Tranche {
+                gpus: nonneg(Some(gpus), at(&tb, "gpus"), 0.0)?,
+                online: date(&online, at(&tb, "online"), start)?,
+                delay,
+                failure: unit(t.failure, at(&tb, "failure"), 0.0)?,
+            });
+        }
+        providers.push(Provider {
+            name: n,
+            kind,
+            price: nonneg(Some(price), at(&b, "price"), 0.0)?,
+            price_drift: finite(p.price_drift, at(&b, "price_drift"), 0.0)?,
+            price_volatility: nonneg(p.price_volatility, at(&b, "price_volatility"), 0.0)?,
+            availability: unit(p.availability, at(&b, "availability"), 1.0)?,
+            capex_per_gpu: nonneg(p.capex_per_gpu, at(&b, "capex_per_gpu"), 0.0)?,
+            life_years,
+            tranches,
+        });
+    }
+    unique(&pnames, "provider")?;
+    let pnames: Vec<String> = pnames.into_iter().map(|(n, _)| n).collect();
+
+    // Contracts.
+    let mut contracts = Vec::new();
+    let mut cnames = Vec::new();
+    for (i, c) in raw.contract.iter().enumerate() {
+        let b = at_i(&root, "contract", i);
+        let kind_s = required(&c.kind, at(&b, "kind"), "\"reserved\" or \"commitment\"")?;
+        let pname = required(&c.provider, at(&b, "provider"), "a provider name")?;
+        let provider = resolve(&pname, &pnames, at(&b, "provider"), "provider")?;
+        let present = [
+            ("gpus", c.gpus.is_some()),
+            ("price", c.price.is_some()),
+            ("amount", c.amount.is_some()),
+        ];
+        let kind = match kind_s.as_str() {
+            "reserved" => {
+                only_fields(&b, "reserved", &present, &["gpus", "price"])?;
+                ContractKind::Reserved {
+                    gpus: nonneg(c.gpus, at(&b, "gpus"), 0.0)?,
+                    price: nonneg(c.price, at(&b, "price"), 0.0)?,
+                }
+            }
+            "commitment" => {
+                only_fields(&b, "commitment", &present, &["amount"])?;
+                ContractKind::Commitment {
+                    amount: nonneg(c.amount, at(&b, "amount"), 0.0)?,
+                }
+            }
+            other => {
+                return err(
+                    at(&b, "kind"),
+                    format!("found \"{other}\", expected \"reserved\" or \"commitment\""),
+                )
+            }
+        };
+        let from = c
+            .from
+            .as_ref()
+            .map(|s| date(s, at(&b, "from"), start))
+            .transpose()?;
+        let to =
+            c.to.as_ref()
+                .map(|s| date(s, at(&b, "to"), start))
+                .transpose()?;
+        if let (Some(f), Some(t)) = (from, to) {
+            if f > t {
+                return err(
+                    at(&b, "to"),
+                    format!(
+                        "found to = \"{}\" before from = \"{}\", expected from <= to",
+                        c.to.as_deref().unwrap_or_default(),
+                        c.from.as_deref().unwrap_or_default()
+                    ),
+                );
+            }
+        }
+        let name = match &c.name {
+            Some(_) => object_name(&c.name, at(&b, "name"), "contract")?,
+            None => format!("{kind_s}-{pname}-{i}"),
+        };
+        cnames.push((name.clone(), at(&b, "name")));
+        contracts.push(Contract {
+            name,
+            provider,
+            kind,
+            from,
+            to,
+        });
+    }
+    unique(&cnames, "contract")?;
+
+    // Rules.
+    let mut rules = Vec::new();
+    for (i, r) in raw.rule.iter().enumerate() {
+        let b = at_i(&root, "rule", i);
+        let kind_s = required(
+            &r.kind,
+            at(&b, "kind"),
+            "\"exclusive\", \"first_refusal\", \"min_share\" or \"max_share\"",
+        )?;
+        let present = [
+            ("provider", r.provider.is_some()),
+            ("workloads", r.workloads.is_some()),
+            ("providers", r.providers.is_some()),
+            ("accept", r.accept.is_some()),
+            ("share", r.share.is_some()),
+        ];
+        let names_list =
+            |list: &Vec<String>, field: &str, names: &[String], what: &str| -> R<Vec<usize>> {
+                let mut out = Vec::new();
+                for (j, n) in list.iter().enumerate() {
+                    let idx = resolve(n, names, at_i(&b, field, j), what)?;
+                    if !out.contains(&idx) {
+                        out.push(idx);
+                    }
+                }
+                Ok(out)
+            };
+        let provider_of = || -> R<usize> {
+            let n = required(&r.provider, at(&b, "provider"), "a provider name")?;
+            resolve(&n, &pnames, at(&b, "provider"), "provider")
+        };
+        let kind = match kind_s.as_str() {
+            "exclusive" => {
+                only_fields(&b, "exclusive", &present, &["workloads", "providers"])?;
+                let wl = required(&r.workloads, at(&b, "workloads"), "a list of workload names")?;
+                let pl = required(&r.providers, at(&b, "providers"), "a list of provider names")?;
+                RuleKind::Exclusive {
+                    workloads: names_list(&wl, "workloads", &wnames, "workload")?,
+                    providers: names_list(&pl, "providers", &pnames, "provider")?,
+                }
+            }
+            "first_refusal" => {
+                only_fields(&b, "first_refusal", &present, &["provider", "workloads", "accept"])?;
+                let provider = provider_of()?;
+                let workloads = match &r.workloads {
+                    Some(wl) => names_list(wl, "workloads", &wnames, "workload")?,
+                    None => (0..wnames.len()).collect(),
+                };
+                let accept = required(&r.accept, at(&b, "accept"), "a probability in [0, 1]")?;
+                RuleKind::FirstRefusal {
+                    provider,
+                    workloads,
+                    accept: unit(Some(accept), at(&b, "accept"), 0.0)?,
+                }
+            }
+            "min_share" | "max_share" => {
+                only_fields(&b, &kind_s, &present, &["provider", "share"])?;
+                let provider = provider_of()?;
+                let share = unit(r.share, at(&b, "share"), 0.0)?;
+                if kind_s == "min_share" {
+                    RuleKind::MinShare { provider, share }
+                } else {
+                    RuleKind::MaxShare { provider, share }
+                }
+            }
+            other => {
+                return Err(VErr {
+                    path: at(&b, "kind"),
+                    message: format!(
+                        "found \"{other}\", expected \"exclusive\", \"first_refusal\", \"min_share\" or \"max_share\""
+                    ),
+                    hint: super::closest(
+                        other,
+                        ["exclusive", "first_refusal", "min_share", "max_share"].into_iter(),
+                    )
+                    .map(|c| format!("did you mean \"{c}\"?")),
+                })
+            }
+        };
+        let from = bound(&r.from, at(&b, "from"), start)?;
+        let until = bound(&r.until, at(&b, "until"), start)?;
+        if let (Bound::Month(f), Bound::Month(u)) = (from, until) {
+            if f > u {
+                return err(
+                    at(&b, "until"),
+                    "found until before from, expected from <= until",
+                );
+            }
+        }
+        rules.push(Rule { kind, from, until });
+    }
+
+    // AGI.
+    let agi = match &raw.agi {
+        None => None,
+        Some(a) => {
+            let b = at(&root, "agi");
+            Some(Agi {
+                hazard: nonneg(a.hazard, at(&b, "hazard"), 0.0)?,
+                earliest: match &a.earliest {
+                    Some(s) => date(s, at(&b, "earliest"), start)?,
+                    None => 0,
+                },
+            })
+        }
+    };
+
+    // Correlations.
+    let mut correlations: Vec<Correlation> = Vec::new();
+    for (i, c) in raw.correlation.iter().enumerate() {
+        let b = at_i(&root, "correlation", i);
+        let between = required(
+            &c.between,
+            at(&b, "between"),
+            "two factor names, e.g. [\"demand/api\", \"price/azure\"]",
+        )?;
+        if between.len() != 2 {
+            return err(
+                at(&b, "between"),
+                format!(
+                    "found {} names, expected exactly two factors",
+                    between.len()
+                ),
+            );
+        }
+        let mut fs = [Factor::Demand(0); 2];
+        for (j, f) in between.iter().enumerate() {
+            let p = at_i(&b, "between", j);
+            fs[j] =
+                match f.split_once('/') {
+                    Some(("demand", w)) => Factor::Demand(resolve(w, &wnames, p, "workload")?),
+                    Some(("price", pn)) => Factor::Price(resolve(pn, &pnames, p, "provider")?),
+                    _ => return err(
+                        p,
+                        format!(
+                            "found \"{f}\", expected \"demand/<workload>\" or \"price/<provider>\""
+                        ),
+                    ),
+                };
+        }
+        if fs[0] == fs[1] {
+            return err(
+                at(&b, "between"),
+                "found the same factor twice, expected two different factors",
+            );
+        }
+        let rho = required(&c.rho, at(&b, "rho"), "a correlation in [-1, 1]")?;
+        if !rho.is_finite() || rho.abs() > 1.0 {
+            return err(
+                at(&b, "rho"),
+                format!("found {rho}, expected a correlation in [-1, 1]"),
+            );
+        }
+        let key = |f: Factor| match f {
+            Factor::Demand(w) => (0, w),
+            Factor::Price(p) => (1, p),
+        };
+        let (a0, a1) = (key(fs[0]).min(key(fs[1])), key(fs[0]).max(key(fs[1])));
+        if let Some(j) = correlations.iter().position(|o| {
+            let (b0, b1) = (
+                key(o.between[0]).min(key(o.between[1])),
+                key(o.between[0]).max(key(o.between[1])),
+            );
+            (a0, a1) == (b0, b1)
+        }) {
+            return err(
+                at(&b, "between"),
+                format!("found the pair given again (first in correlation {j}), expected each pair at most once"),
+            );
+        }
+        correlations.push(Correlation { between: fs, rho });
+    }
+
+    let scenario = Scenario {
+        name,
+        description: raw.description.clone().unwrap_or_default(),
+        start,
+        periods: periods as usize,
+        period,
+        currency,
+        discount_rate,
+        shortfall_price,
+        simulation,
+        workloads,
+        providers,
+        contracts,
+        rules,
+        agi,
+        correlations,
+    };
+    if !scenario.correlations.is_empty() {
+        if let Err(msg) = crate::model::correlation_cholesky(&scenario) {
+            return err(vec![key("correlation")], msg);
+        }
+    }
+    Ok(scenario)
+}

@@ -1,0 +1,253 @@
+//! A mergeable log-bucket quantile sketch with a 0.39% relative error bound.
+//!
+//! Method: the bucket of a positive `x` is its IEEE-754 bit pattern shifted
+//! right by 45 bits, i.e. the 11 exponent bits plus the top 7 mantissa bits.
+//! Positive doubles order like their bit patterns, so buckets are contiguous
+//! and ordered, and each spans `[lo, hi)` with `hi <= lo * (1 + 2^-7)`. This is
+//! the log-linear bucketing of HDR Histogram (Tene) and of DDSketch's
+//! "linearly interpolated" mapping (Masson, Rim & Lee, VLDB 2019), computed
+//! with one shift instead of a logarithm.
+//!
+//! Error bound: a bucket is represented by `2 lo hi / (lo + hi)`, which is
+//! within `(hi - lo) / (hi + lo) <= 1 / 257 = 0.389%` of every value in the
+//! bucket. So the value this sketch returns for rank `r` is within 0.39% of
+//! the true `r`-th order statistic (zero is exact; negative values are
+//! handled symmetrically). Type-7 quantiles interpolate two such ranks and
+//! inherit the bound; CVaR averages such values and inherits it too. Results
+//! are also clamped to the exact min and max. Counts are integers, so merging
+//! is exact and order-independent.
+
+use serde::{Deserialize, Serialize};
+
+const SHIFT: u32 = 45;
+
+#[inline(always)]
+fn bucket(x: f64) -> usize {
+    (x.to_bits() >> SHIFT) as usize
+}
+
+#[inline]
+fn representative(idx: usize) -> f64 {
+    let lo = f64::from_bits((idx as u64) << SHIFT);
+    let hi = f64::from_bits(((idx + 1) as u64) << SHIFT);
+    if hi.is_infinite() {
+        return lo;
+    }
+    2.0 * lo * hi / (lo + hi)
+}
+
+/// Dense counts over a growing range of bucket indices.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Store {
+    offset: usize,
+    counts: Vec<u64>,
+}
+
+impl Store {
+    #[inline(always)]
+    fn add(&mut self, idx: usize, n: u64) {
+        if idx < self.offset || idx >= self.offset + self.counts.len() {
+            self.grow(idx);
+        }
+        self.counts[idx - self.offset] += n;
+    }
+
+    #[cold]
+    fn grow(&mut self, idx: usize) {
+        const SLACK: usize = 32;
+        if self.counts.is_empty() {
+            self.offset = idx.saturating_sub(SLACK);
+            self.counts = vec![0; idx - self.offset + SLACK];
+            return;
+        }
+        let lo = self.offset.min(idx.saturating_sub(SLACK));
+        let hi = (self.offset + self.counts.len()).max(idx + SLACK);
+        let mut counts = vec![0; hi - lo];
+        counts[self.offset - lo..self.offset - lo + self.counts.len()]
+            .copy_from_slice(&self.counts);
+        self.offset = lo;
+        self.counts = counts;
+    }
+
+    fn merge(&mut self, other: &Store) {
+        for (i, &c) in other.counts.iter().enumerate() {
+            if c > 0 {
+                self.add(other.offset + i, c);
+            }
+        }
+    }
+
+    fn clear(&mut self) {
+        self.counts.iter_mut().for_each(|c| *c = 0);
+    }
+
+    /// (bucket index, count) from the lowest bucket up.
+    fn ascending(&self) -> impl DoubleEndedIterator<Item = (usize, u64)> + '_ {
+        self.counts
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c > 0)
+            .map(move |(i, c)| (self.offset + i, *c))
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Sketch {
+    pos: Store,
+    /// Magnitudes of negative values.
+    neg: Store,
+    zeros: u64,
+}
+
+impl Sketch {
+    #[inline(always)]
+    pub fn add(&mut self, x: f64) {
+        if x > 0.0 {
+            self.pos.add(bucket(x), 1);
+        } else if x < 0.0 {
+            self.neg.add(bucket(-x), 1);
+        } else {
+            self.zeros += 1;
+        }
+    }
+
+    pub fn merge(&mut self, other: &Sketch) {
+        self.pos.merge(&other.pos);
+        self.neg.merge(&other.neg);
+        self.zeros += other.zeros;
+    }
+
+    pub fn clear(&mut self) {
+        self.pos.clear();
+        self.neg.clear();
+        self.zeros = 0;
+    }
+
+    pub fn count(&self) -> u64 {
+        self.zeros + self.pos.counts.iter().sum::<u64>() + self.neg.counts.iter().sum::<u64>()
+    }
+
+    /// (value, count) in ascending order of value.
+    fn ascending(&self) -> impl Iterator<Item = (f64, u64)> + '_ {
+        self.neg
+            .ascending()
+            .rev()
+            .map(|(i, c)| (-representative(i), c))
+            .chain((self.zeros > 0).then_some((0.0, self.zeros)))
+            .chain(self.pos.ascending().map(|(i, c)| (representative(i), c)))
+    }
+
+    /// (value, count) in descending order of value.
+    fn descending(&self) -> impl Iterator<Item = (f64, u64)> + '_ {
+        self.pos
+            .ascending()
+            .rev()
+            .map(|(i, c)| (representative(i), c))
+            .chain((self.zeros > 0).then_some((0.0, self.zeros)))
+            .chain(self.neg.ascending().map(|(i, c)| (-representative(i), c)))
+    }
+
+    /// Approximate value of the `rank`-th smallest (0-based) of `n`.
+    fn at_rank(&self, rank: u64) -> f64 {
+        let mut seen = 0;
+        let mut last = f64::NAN;
+        for (v, c) in self.ascending() {
+            seen += c;
+            last = v;
+            if rank < seen {
+                return v;
+            }
+        }
+        last
+    }
+
+    /// Type-7 quantile (Hyndman & Fan 1996): linear interpolation between the
+    /// order statistics at `h = (n - 1) q`, clamped to the exact range.
+    pub fn quantile(&self, q: f64, min: f64, max: f64) -> f64 {
+        let n = self.count();
+        if n == 0 {
+            return f64::NAN;
+        }
+        let h = (n - 1) as f64 * q;
+        let r0 = h.floor() as u64;
+        let r1 = (r0 + 1).min(n - 1);
+        let v0 = self.at_rank(r0).clamp(min, max);
+        let v1 = self.at_rank(r1).clamp(min, max);
+        v0 + (h - r0 as f64) * (v1 - v0)
+    }
+
+    /// Conditional value at risk: the mean of the highest `ceil((1-q) n)`
+    /// values (at least one).
+    pub fn cvar(&self, q: f64, min: f64, max: f64) -> f64 {
+        let n = self.count();
+        if n == 0 {
+            return f64::NAN;
+        }
+        let k = (((1.0 - q) * n as f64).ceil() as u64).clamp(1, n);
+        let mut left = k;
+        let mut sum = 0.0;
+        for (v, c) in self.descending() {
+            let take = c.min(left);
+            sum += v.clamp(min, max) * take as f64;
+            left -= take;
+            if left == 0 {
+                break;
+            }
+        }
+        sum / k as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exact_q7(sorted: &[f64], q: f64) -> f64 {
+        let h = (sorted.len() - 1) as f64 * q;
+        let lo = h.floor() as usize;
+        let hi = (lo + 1).min(sorted.len() - 1);
+        sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+    }
+
+    #[test]
+    fn quantiles_within_documented_bound() {
+        let mut r = crate::rng::stream(1, 2, 3);
+        let mut xs: Vec<f64> = (0..20_000)
+            .map(|_| (crate::rng::normal(&mut r) * 2.0).exp() * 1e9)
+            .collect();
+        let mut s = Sketch::default();
+        xs.iter().for_each(|&x| s.add(x));
+        xs.sort_by(f64::total_cmp);
+        let (min, max) = (xs[0], xs[xs.len() - 1]);
+        for q in [0.0, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 1.0] {
+            let e = exact_q7(&xs, q);
+            let a = s.quantile(q, min, max);
+            assert!(
+                ((a - e) / e).abs() <= 1.0 / 257.0 + 1e-12,
+                "q={q}: {a} vs {e}"
+            );
+        }
+        let k = (0.05 * xs.len() as f64).ceil() as usize;
+        let exact_cvar: f64 = xs[xs.len() - k..].iter().sum::<f64>() / k as f64;
+        let a = s.cvar(0.95, min, max);
+        assert!(((a - exact_cvar) / exact_cvar).abs() <= 1.0 / 257.0);
+    }
+
+    #[test]
+    fn zeros_negatives_and_merge() {
+        let mut a = Sketch::default();
+        let mut b = Sketch::default();
+        for x in [-3.0, -1.0, 0.0, 0.0, 2.0] {
+            a.add(x);
+        }
+        for x in [5.0, 7.0] {
+            b.add(x);
+        }
+        a.merge(&b);
+        assert_eq!(a.count(), 7);
+        assert_eq!(a.quantile(0.5, -3.0, 7.0), 0.0);
+        let lo = a.quantile(0.0, -3.0, 7.0);
+        assert!((lo + 3.0).abs() < 3.0 / 257.0);
+        assert!((a.quantile(1.0, -3.0, 7.0) - 7.0).abs() < 7.0 / 257.0);
+    }
+}
