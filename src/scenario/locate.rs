@@ -87,6 +87,18 @@ pub fn display_path(root: &Table, path: &[Seg]) -> String {
         let label = match (seg, &step) {
             (Seg::Key(k), _) => k.clone(),
             (Seg::Index(_), Some((_, _, Some(name)))) => name.clone(),
+            // A contract without a name is addressed by its default name.
+            (Seg::Index(i), Some((Node::Table(t), _, None)))
+                if out.last().map(String::as_str) == Some("contract") =>
+            {
+                match (
+                    t.get("kind").and_then(|v| v.as_str()),
+                    t.get("provider").and_then(|v| v.as_str()),
+                ) {
+                    (Some(k), Some(p)) => format!("{k}-{p}-{i}"),
+                    _ => i.to_string(),
+                }
+            }
             (Seg::Index(i), _) => i.to_string(),
         };
         out.push(label);

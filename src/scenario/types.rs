@@ -75,8 +75,6 @@ pub struct Workload {
     pub jump_stdev: f64,
     /// Already resolved: the workload's own value or the top-level default.
     pub shortfall_price: f64,
-    /// Whether the file set it (so `check` can print it faithfully).
-    pub shortfall_price_own: bool,
     pub deferrable: bool,
 }
 

@@ -298,7 +298,6 @@ pub fn validate(raw: &RawScenario) -> R<Scenario> {
                 at(&b, "shortfall_price"),
                 shortfall_price,
             )?,
-            shortfall_price_own: w.shortfall_price.is_some(),
             deferrable: w.deferrable.unwrap_or(false),
         });
     }
@@ -575,17 +574,18 @@ pub fn validate(raw: &RawScenario) -> R<Scenario> {
         let mut fs = [Factor::Demand(0); 2];
         for (j, f) in between.iter().enumerate() {
             let p = at_i(&b, "between", j);
-            fs[j] =
-                match f.split_once('/') {
-                    Some(("demand", w)) => Factor::Demand(resolve(w, &wnames, p, "workload")?),
-                    Some(("price", pn)) => Factor::Price(resolve(pn, &pnames, p, "provider")?),
-                    _ => return err(
+            fs[j] = match f.split_once('/') {
+                Some(("demand", w)) => Factor::Demand(resolve(w, &wnames, p, "workload")?),
+                Some(("price", pn)) => Factor::Price(resolve(pn, &pnames, p, "provider")?),
+                _ => {
+                    return err(
                         p,
                         format!(
                             "found \"{f}\", expected \"demand/<workload>\" or \"price/<provider>\""
                         ),
-                    ),
-                };
+                    )
+                }
+            };
         }
         if fs[0] == fs[1] {
             return err(

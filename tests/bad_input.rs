@@ -1,0 +1,325 @@
+//! Bad input: exit code 2, a message naming file, line, column and field,
+//! and no result folder written.
+
+use crate::util::bin;
+use std::process::Command;
+
+const GOOD: &str = r#"name = "bad"
+start = "2026-01"
+periods = 4
+
+[[workload]]
+name = "api"
+demand = 100
+
+[[provider]]
+name = "azure"
+price = 2.0
+  [[provider.tranche]]
+  gpus = 500
+  online = "2025-06"
+
+[[rule]]
+kind = "exclusive"
+workloads = ["api"]
+providers = ["azure"]
+"#;
+
+struct Outcome {
+    code: i32,
+    stderr: String,
+    wrote: bool,
+}
+
+fn run_with(text: &str, extra: &[&str]) -> Outcome {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("scenario.toml");
+    std::fs::write(&file, text).unwrap();
+    let out = dir.path().join("out");
+    let o = Command::new(bin())
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .arg("--paths")
+        .arg("100")
+        .args(extra)
+        .output()
+        .unwrap();
+    Outcome {
+        code: o.status.code().unwrap_or(-1),
+        stderr: String::from_utf8_lossy(&o.stderr).to_string(),
+        wrote: out.join("bad").exists(),
+    }
+}
+
+#[track_caller]
+fn bad(text: &str, extra: &[&str], expect: &[&str]) {
+    let o = run_with(text, extra);
+    assert_eq!(o.code, 2, "exit code; stderr:\n{}", o.stderr);
+    assert!(!o.wrote, "a result was written");
+    assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+    for e in expect {
+        assert!(o.stderr.contains(e), "expected {e:?} in:\n{}", o.stderr);
+    }
+}
+
+#[test]
+fn the_good_scenario_runs() {
+    let o = run_with(GOOD, &["--quiet"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.wrote);
+}
+
+#[test]
+fn unknown_field_suggests_the_closest_name() {
+    let text = GOOD.replace("  gpus = 500", "  gpu = 500");
+    bad(
+        &text,
+        &[],
+        &[
+            "scenario.toml:13:3:",
+            "provider.azure.tranche.0.gpu",
+            "unknown field `gpu`",
+            "did you mean `gpus`?",
+        ],
+    );
+}
+
+#[test]
+fn negative_gpus() {
+    let text = GOOD.replace("gpus = 500", "gpus = -5");
+    bad(
+        &text,
+        &[],
+        &[
+            "scenario.toml:13:3:",
+            "provider.azure.tranche.0.gpus",
+            "found -5",
+            "expected a number >= 0",
+        ],
+    );
+}
+
+#[test]
+fn share_outside_unit_interval() {
+    let text =
+        format!("{GOOD}\n[[rule]]\nkind = \"max_share\"\nprovider = \"azure\"\nshare = 1.5\n");
+    bad(
+        &text,
+        &[],
+        &["scenario.toml:24:1:", "rule.1.share", "found 1.5", "[0, 1]"],
+    );
+}
+
+#[test]
+fn rule_naming_a_missing_provider() {
+    let text = GOOD.replace("providers = [\"azure\"]", "providers = [\"azur\"]");
+    bad(
+        &text,
+        &[],
+        &[
+            "scenario.toml:19:",
+            "rule.0.providers.0",
+            "found \"azur\"",
+            "did you mean \"azure\"?",
+        ],
+    );
+}
+
+#[test]
+fn correlation_not_positive_definite() {
+    let text = format!(
+        "{GOOD}\n[[workload]]\nname = \"b\"\ndemand = 1\n[[workload]]\nname = \"c\"\ndemand = 1\n\
+         [[correlation]]\nbetween = [\"demand/api\", \"demand/b\"]\nrho = 0.9\n\
+         [[correlation]]\nbetween = [\"demand/api\", \"demand/c\"]\nrho = 0.9\n\
+         [[correlation]]\nbetween = [\"demand/b\", \"demand/c\"]\nrho = -0.9\n"
+    );
+    bad(
+        &text,
+        &[],
+        &["scenario.toml:", "correlation", "not positive definite"],
+    );
+}
+
+#[test]
+fn zero_periods() {
+    let text = GOOD.replace("periods = 4", "periods = 0");
+    bad(
+        &text,
+        &[],
+        &[
+            "scenario.toml:3:1:",
+            "field `periods`",
+            "found 0",
+            "1..=1200",
+        ],
+    );
+}
+
+#[test]
+fn malformed_date() {
+    let text = GOOD.replace("online = \"2025-06\"", "online = \"2025-6\"");
+    bad(
+        &text,
+        &[],
+        &[
+            "scenario.toml:14:3:",
+            "provider.azure.tranche.0.online",
+            "\"2025-6\"",
+            "YYYY-MM",
+        ],
+    );
+}
+
+#[test]
+fn invalid_toml_syntax() {
+    let text = GOOD.replace("demand = 100", "demand = = 100");
+    bad(&text, &[], &["scenario.toml:7:", "invalid TOML"]);
+}
+
+#[test]
+fn missing_required_field() {
+    let text = GOOD.replace("demand = 100\n", "");
+    bad(
+        &text,
+        &[],
+        &[
+            "scenario.toml:5:1:",
+            "workload.api.demand",
+            "missing required field",
+        ],
+    );
+}
+
+#[test]
+fn wrong_type() {
+    let text = GOOD.replace("price = 2.0", "price = \"cheap\"");
+    bad(
+        &text,
+        &[],
+        &["scenario.toml:11:", "provider.azure.price", "invalid type"],
+    );
+}
+
+#[test]
+fn field_of_another_rule_kind() {
+    let text = GOOD.replace(
+        "providers = [\"azure\"]",
+        "providers = [\"azure\"]\nshare = 0.5",
+    );
+    bad(
+        &text,
+        &[],
+        &[
+            "scenario.toml:20:1:",
+            "rule.0.share",
+            "unknown field `share` for kind \"exclusive\"",
+        ],
+    );
+}
+
+#[test]
+fn duplicate_provider_name() {
+    let text = format!("{GOOD}\n[[provider]]\nname = \"azure\"\nprice = 1\n");
+    bad(
+        &text,
+        &[],
+        &["scenario.toml:22:1:", "provider.azure.name", "again"],
+    );
+}
+
+#[test]
+fn contract_from_after_to() {
+    let text = format!("{GOOD}\n[[contract]]\nkind = \"commitment\"\nprovider = \"azure\"\namount = 1e9\nfrom = \"2027-01\"\nto = \"2026-01\"\n");
+    bad(
+        &text,
+        &[],
+        &["contract.commitment-azure-0.to", "expected from <= to"],
+    );
+}
+
+#[test]
+fn unknown_sampling_or_policy() {
+    bad(
+        &format!("{GOOD}\n[simulation]\nsampling = \"quasi\"\n"),
+        &[],
+        &["simulation.sampling", "found \"quasi\""],
+    );
+    bad(
+        &format!("{GOOD}\n[simulation]\npolicy = \"optimal\"\n"),
+        &[],
+        &["simulation.policy", "not implemented"],
+    );
+}
+
+#[test]
+fn bad_overrides_name_the_set_argument() {
+    bad(
+        GOOD,
+        &["--set", "provider.azur.price=1"],
+        &[
+            "--set provider.azur.price=1",
+            "no element `azur`",
+            "did you mean `azure`?",
+        ],
+    );
+    bad(
+        GOOD,
+        &["--set", "provider.azure.price=-1"],
+        &["--set provider.azure.price=-1", "found -1"],
+    );
+    bad(
+        GOOD,
+        &["--set", "provider.azure.pricee=1"],
+        &[
+            "--set provider.azure.pricee=1",
+            "unknown field `pricee`",
+            "did you mean `price`?",
+        ],
+    );
+    bad(
+        GOOD,
+        &["--set", "periods"],
+        &["--set periods", "expected key=value"],
+    );
+    bad(
+        GOOD,
+        &["--set", "workload.api.demand=lots"],
+        &["--set workload.api.demand=lots", "invalid type"],
+    );
+}
+
+#[test]
+fn missing_file_and_bad_flags() {
+    let o = Command::new(bin())
+        .args(["run", "/nonexistent/x.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot read scenario file"));
+    let o = Command::new(bin())
+        .args(["run", "x.toml", "--paths", "ten"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let o = Command::new(bin())
+        .args(["run", "x.toml", "--paths", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn check_reports_the_same_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.toml");
+    std::fs::write(&file, GOOD.replace("gpus = 500", "gpus = -5")).unwrap();
+    let o = Command::new(bin())
+        .arg("check")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("s.toml:13:3:"));
+}

@@ -1,0 +1,155 @@
+//! Results depend on the seed and the paths only (MODEL.md section 9): not on
+//! threads or block size; and scenarios share the draws of common factors.
+
+use crate::util::*;
+use capsim::output;
+
+const SCENARIO: &str = include_str!("data/golden.toml");
+
+fn all_csv(m: &capsim::model::Model, s: &capsim::engine::RunStats) -> Vec<u8> {
+    let mut v = output::summary_csv(m, s).unwrap();
+    v.extend(output::periods_csv(m, s).unwrap());
+    v.extend(output::providers_csv(m, s).unwrap());
+    v
+}
+
+#[test]
+fn bitwise_identical_across_threads_and_block_sizes() {
+    // 5000 paths: several blocks, a partial last chunk.
+    let text = SCENARIO.replace("paths = 3000", "paths = 5000");
+    let m = model(&text);
+    let base = all_csv(&m, &run_model(&m, 1, 1024));
+    assert_eq!(base, all_csv(&m, &run_model(&m, 2, 1024)), "1 vs 2 threads");
+    assert_eq!(
+        base,
+        all_csv(&m, &run_model(&m, 2, 2048)),
+        "block 1024 vs 2048"
+    );
+    assert_eq!(
+        base,
+        all_csv(&m, &run_model(&m, 3, 4096)),
+        "3 threads, block 4096"
+    );
+}
+
+#[test]
+fn seed_changes_results() {
+    let m1 = model(SCENARIO);
+    let m2 = model(&SCENARIO.replace("seed = 42", "seed = 43"));
+    assert_ne!(
+        all_csv(&m1, &run_model(&m1, 2, 1024)),
+        all_csv(&m2, &run_model(&m2, 2, 1024))
+    );
+}
+
+fn demand_rows(m: &capsim::model::Model, s: &capsim::engine::RunStats) -> Vec<String> {
+    let csv = String::from_utf8(output::periods_csv(m, s).unwrap()).unwrap();
+    csv.lines()
+        .filter(|l| l.contains(",demand,"))
+        .map(str::to_string)
+        .collect()
+}
+
+fn metric_rows(
+    m: &capsim::model::Model,
+    s: &capsim::engine::RunStats,
+    metric: &str,
+) -> Vec<String> {
+    let csv = String::from_utf8(output::periods_csv(m, s).unwrap()).unwrap();
+    let needle = format!(",{metric},");
+    csv.lines()
+        .filter(|l| l.contains(&needle))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn common_random_numbers_adding_a_provider() {
+    // Non-deferrable demand does not depend on allocation, so its whole
+    // distribution must be bitwise unchanged when a provider is added.
+    let text = SCENARIO.replace("deferrable = true", "deferrable = false");
+    let with_extra = text.replace(
+        "[[contract]]\nkind = \"commitment\"\nprovider = \"azure\"\namount = 1e8",
+        "[[provider]]\nname = \"coreweave\"\nprice = 1.5\nprice_volatility = 0.4\n  [[provider.tranche]]\n  gpus = 700\n  online = \"2026-03\"\n  failure = 0.5\n\n[[contract]]\nkind = \"commitment\"\nprovider = \"azure\"\namount = 1e8",
+    );
+    assert_ne!(text, with_extra);
+    let (m1, s1) = run(&text);
+    let (m2, s2) = run(&with_extra);
+    assert_eq!(m2.providers.len(), m1.providers.len() + 1);
+    assert_eq!(demand_rows(&m1, &s1), demand_rows(&m2, &s2));
+    for p in ["azure", "oracle", "own"] {
+        assert_eq!(
+            metric_rows(&m1, &s1, &format!("price.{p}")),
+            metric_rows(&m2, &s2, &format!("price.{p}"))
+        );
+        // Tranche draws are keyed by provider name and index: capacity too.
+        assert_eq!(
+            metric_rows(&m1, &s1, &format!("capacity.{p}")),
+            metric_rows(&m2, &s2, &format!("capacity.{p}"))
+        );
+    }
+    // The AGI draw is shared too.
+    assert_eq!(
+        s1.path_metric(&m1, "agi_declared").unwrap(),
+        s2.path_metric(&m2, "agi_declared").unwrap()
+    );
+}
+
+#[test]
+fn common_random_numbers_changing_one_price() {
+    let text = SCENARIO.replace("deferrable = true", "deferrable = false");
+    let loaded = load_with(
+        &text,
+        &[
+            "provider.own.price=0.9",
+            "provider.own.price_volatility=0.3",
+        ],
+    );
+    let m2 = capsim::model::Model::compile(&loaded.scenario);
+    let s2 = run_model(&m2, 2, 1024);
+    let (m1, s1) = run(&text);
+    assert_eq!(demand_rows(&m1, &s1), demand_rows(&m2, &s2));
+    for p in ["azure", "oracle"] {
+        assert_eq!(
+            metric_rows(&m1, &s1, &format!("price.{p}")),
+            metric_rows(&m2, &s2, &format!("price.{p}"))
+        );
+    }
+    assert_ne!(
+        metric_rows(&m1, &s1, "price.own"),
+        metric_rows(&m2, &s2, "price.own")
+    );
+}
+
+#[test]
+fn reordering_providers_keeps_each_factor() {
+    // Uncorrelated providers in another order: every factor keeps its draws.
+    let text = SCENARIO
+        .replace("deferrable = true", "deferrable = false")
+        .replace(
+            "between = [\"price/azure\", \"price/oracle\"]\nrho = 0.4",
+            "between = [\"price/azure\", \"price/oracle\"]\nrho = 0.0",
+        );
+    let azure_start = text.find("[[provider]]\nname = \"azure\"").unwrap();
+    let oracle_start = text.find("[[provider]]\nname = \"oracle\"").unwrap();
+    let own_start = text.find("[[provider]]\nname = \"own\"").unwrap();
+    let azure = &text[azure_start..oracle_start];
+    let oracle = &text[oracle_start..own_start];
+    let reordered = format!(
+        "{}{}{}{}",
+        &text[..azure_start],
+        oracle,
+        azure,
+        &text[own_start..]
+    );
+    let (m1, s1) = run(&text);
+    let (m2, s2) = run(&reordered);
+    assert_eq!(m2.provider_names[0], "oracle");
+    for p in ["azure", "oracle", "own"] {
+        assert_eq!(
+            metric_rows(&m1, &s1, &format!("price.{p}")),
+            metric_rows(&m2, &s2, &format!("price.{p}"))
+        );
+    }
+    assert_eq!(demand_rows(&m1, &s1), demand_rows(&m2, &s2));
+}

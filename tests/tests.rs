@@ -1,0 +1,10 @@
+//! capsim's integration tests: one test crate (links once), one module per area.
+
+mod util;
+
+mod bad_input;
+mod closed_form;
+mod determinism;
+mod golden;
+mod hand_cases;
+mod scenario_format;
