@@ -1,1 +1,175 @@
-fn main() {}
+//! Throughput benches, each in path-periods per second (criterion's
+//! "elements"): the whole engine on one thread, the kernel alone, its RNG
+//! floor (the same number of random draws and nothing else), the allocation
+//! step alone and the statistics step alone. Run: `cargo bench --bench kernel`.
+
+use capsim::engine::{self, Options};
+use capsim::kernel::allocate::{allocate, NoTakes, Period};
+use capsim::kernel::{simulate_path, NoObserver, Scratch};
+use capsim::model::Model;
+use capsim::rng;
+use capsim::stats::{ChunkSums, Tails};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use std::hint::black_box;
+use std::path::Path;
+
+const PATHS: u64 = 2048;
+
+fn load(file: &str) -> Model {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+    let l = capsim::scenario::load_file(&path, &[format!("simulation.paths={PATHS}")]).unwrap();
+    Model::compile(&l.scenario)
+}
+
+/// Random draws one path makes: one normal per diffusion factor per period
+/// after the first, a uniform and a normal per tranche, a uniform per
+/// first-refusal rule per period, an exponential for AGI (jumps excluded:
+/// their count is random and they are rare).
+fn draws_per_path(m: &Model) -> (usize, usize) {
+    let normals = (m.periods - 1) * m.factors() + m.tranches.len();
+    let rofr = m
+        .rules
+        .iter()
+        .filter(|r| r.kind == capsim::model::RuleKindM::FirstRefusal)
+        .count();
+    let uniforms = m.tranches.len() + rofr * m.periods + 1;
+    (normals, uniforms)
+}
+
+fn bench_scenario(c: &mut Criterion, label: &str, file: &str) {
+    let m = load(file);
+    let elements = PATHS * m.periods as u64;
+    let mut g = c.benchmark_group(label);
+    g.throughput(Throughput::Elements(elements));
+    g.sample_size(20);
+
+    g.bench_function("engine_1_thread", |b| {
+        b.iter(|| {
+            engine::run(
+                &m,
+                Options {
+                    threads: 1,
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+        })
+    });
+
+    g.bench_function("kernel_only", |b| {
+        let mut s = Scratch::new(&m);
+        let mut out = vec![0.0; m.layout.n_path()];
+        let mut per = vec![0.0; m.periods * m.layout.n_period()];
+        b.iter(|| {
+            for path in 0..PATHS {
+                simulate_path(&m, path, &mut s, &mut out, &mut per, &mut NoObserver);
+            }
+            black_box(out[0])
+        })
+    });
+
+    let (normals, uniforms) = draws_per_path(&m);
+    let streams = m.factors() + m.tranches.len() + 1;
+    g.bench_function("rng_floor", |b| {
+        b.iter(|| {
+            let mut acc = 0.0;
+            for path in 0..PATHS {
+                // One stream per factor, as the kernel seeds them.
+                let mut r = rng::stream(m.seed, path, 1);
+                for k in 1..streams {
+                    r = rng::stream(m.seed, path, k as u64);
+                }
+                for _ in 0..normals {
+                    acc += rng::normal(&mut r);
+                }
+                for _ in 0..uniforms {
+                    acc += rng::uniform(&mut r);
+                }
+            }
+            black_box(acc)
+        })
+    });
+
+    g.bench_function("stats_only", |b| {
+        let k = m.layout.n_path() + m.periods * m.layout.n_period();
+        // Realistic values: one path's outputs, perturbed per path.
+        let mut s = Scratch::new(&m);
+        let mut rows = Vec::new();
+        for path in 0..64 {
+            let mut buf = vec![0.0; k];
+            let (out, per) = buf.split_at_mut(m.layout.n_path());
+            simulate_path(&m, path, &mut s, out, per, &mut NoObserver);
+            rows.push(buf);
+        }
+        b.iter_batched_ref(
+            || (ChunkSums::new(k), Tails::new(k)),
+            |(chunk, tails)| {
+                for path in 0..PATHS as usize {
+                    if path % 1024 == 0 {
+                        chunk.clear();
+                    }
+                    let row = &rows[path % 64];
+                    chunk.add(row);
+                    tails.add(row);
+                }
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.finish();
+}
+
+fn allocation(c: &mut Criterion) {
+    let m = load("scenarios/baseline.toml");
+    let mut g = c.benchmark_group("allocation");
+    g.throughput(Throughput::Elements(1));
+    // One period's allocation for the baseline's workloads and providers,
+    // with every provider allowed except the API's exclusivity.
+    let nw = m.workloads.len();
+    let np = m.providers.len();
+    let demand: Vec<f64> = (0..nw).map(|w| 4.0e5 * (w + 1) as f64).collect();
+    let all = (1u64 << np) - 1;
+    let allowed: Vec<u64> = (0..nw).map(|w| if w == 0 { 1 } else { all }).collect();
+    let pass2 = vec![0u64; nw];
+    let order_w: Vec<usize> = (0..nw).collect();
+    let order_p: Vec<usize> = (0..np).collect();
+    let target = vec![-1.0; np];
+    let cap = vec![f64::INFINITY; np];
+    let res0: Vec<f64> = (0..np).map(|p| m.reserved_gpus[p * m.periods + 8]).collect();
+    let mkt0 = vec![5.0e5; np];
+    g.bench_function("priority_one_period", |b| {
+        let mut res = res0.clone();
+        let mut mkt = mkt0.clone();
+        let mut served = vec![0.0; np];
+        let mut unmet = vec![0.0; nw];
+        b.iter(|| {
+            res.copy_from_slice(&res0);
+            mkt.copy_from_slice(&mkt0);
+            let mut p = Period {
+                demand: &demand,
+                allowed: &allowed,
+                pass2: &pass2,
+                order_w: &order_w,
+                order_p: &order_p,
+                target: &target,
+                cap: &cap,
+                reserved_left: &mut res,
+                market_left: &mut mkt,
+                served_p: &mut served,
+                unmet: &mut unmet,
+            };
+            allocate(&mut p, &mut NoTakes);
+            black_box(unmet[0])
+        })
+    });
+    g.finish();
+}
+
+fn benches(c: &mut Criterion) {
+    bench_scenario(c, "baseline", "scenarios/baseline.toml");
+    bench_scenario(c, "all_rules", "tests/data/golden.toml");
+    allocation(c);
+}
+
+criterion_group!(kernel, benches);
+criterion_main!(kernel);
