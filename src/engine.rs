@@ -13,6 +13,9 @@ use crate::model::Model;
 use crate::stats::{Accumulated, ChunkSums, Summary, Tails, CHUNK};
 use rayon::prelude::*;
 
+/// Paths simulated before their statistics are ingested (divides CHUNK).
+const SUB: usize = 64;
+
 /// Default paths per block.
 pub const DEFAULT_BLOCK: usize = 1024;
 
@@ -71,21 +74,26 @@ impl Slot {
         if keep_rows {
             self.rows.resize(n * np, 0.0);
         }
-        for i in 0..n {
-            let (out, per) = self.buf.split_at_mut(np);
-            simulate_path(
-                m,
-                first + i as u64,
-                &mut self.scratch,
-                out,
-                per,
-                &mut NoObserver,
-            );
-            self.chunks[i / CHUNK].add(&self.buf);
-            self.tails.add(&self.buf);
-            if keep_rows {
-                self.rows[i * np..(i + 1) * np].copy_from_slice(&self.buf[..np]);
+        let k = self.tails.min.len();
+        // Simulate SUB paths into a row-major buffer, then feed the
+        // statistics metric by metric: each sketch and running sum stays hot
+        // in cache for SUB values instead of being touched once per path.
+        let mut i0 = 0;
+        while i0 < n {
+            let sub = SUB.min(n - i0);
+            for j in 0..sub {
+                let row = &mut self.buf[j * k..(j + 1) * k];
+                let (out, per) = row.split_at_mut(np);
+                let path = first + (i0 + j) as u64;
+                simulate_path(m, path, &mut self.scratch, out, per, &mut NoObserver);
+                if keep_rows {
+                    self.rows[(i0 + j) * np..(i0 + j + 1) * np].copy_from_slice(out);
+                }
             }
+            // SUB divides CHUNK, so a sub-batch never straddles two chunks.
+            self.chunks[i0 / CHUNK].add_rows(&self.buf[..sub * k], k);
+            self.tails.add_rows(&self.buf[..sub * k], k);
+            i0 += sub;
         }
     }
 }
@@ -107,12 +115,12 @@ pub fn run(m: &Model, opts: Options<'_>) -> Result<RunStats> {
     let block = opts.block;
     let paths = m.paths;
     let n_blocks = paths.div_ceil(block as u64);
-    let n_slots = (4 * threads).min(n_blocks.max(1) as usize);
+    let n_slots = (2 * threads).min(n_blocks.max(1) as usize);
     let keep_rows = opts.sink.is_some();
     let mut slots: Vec<Slot> = (0..n_slots)
         .map(|_| Slot {
             scratch: Scratch::new(m),
-            buf: vec![0.0; k],
+            buf: vec![0.0; SUB * k],
             chunks: (0..block / CHUNK).map(|_| ChunkSums::new(k)).collect(),
             tails: Tails::new(k),
             rows: Vec::new(),

@@ -32,6 +32,7 @@ pub struct Scratch {
     /// Online month of each tranche (`f64::INFINITY` if it failed).
     pub tau: Vec<f64>,
     /// Sum of pro-rata tranche GPUs, `[p * T + t]` (before availability).
+    /// Built as per-period steps, then summed up over periods.
     pub tranche_gpus: Vec<f64>,
     /// Capex cash per period.
     pub capex_t: Vec<f64>,
@@ -196,16 +197,27 @@ pub fn simulate_path<O: Observer>(
         } else {
             (tau / m.months).floor() as usize
         };
+        // Pro rata in its first period, whole afterwards: record the steps
+        // and sum them up per provider below.
+        let frac = (((first + 1) as f64 * m.months - tau) / m.months).clamp(0.0, 1.0);
         let row = &mut s.tranche_gpus[tr.provider * nt..(tr.provider + 1) * nt];
-        for (t, slot) in row.iter_mut().enumerate().skip(first) {
-            let frac = (((t + 1) as f64 * m.months - tau) / m.months).clamp(0.0, 1.0);
-            *slot += tr.gpus * frac;
+        row[first] += tr.gpus * frac;
+        if first + 1 < nt {
+            row[first + 1] += tr.gpus * (1.0 - frac);
         }
         if tr.capex > 0.0 && tau >= 0.0 {
             s.capex_t[first] += tr.capex;
             s.capex_p[tr.provider] += tr.capex;
             s.depreciation +=
                 tr.depreciation_per_month * ((tau + tr.life_months).min(m.horizon) - tau);
+        }
+    }
+
+    for row in s.tranche_gpus.chunks_exact_mut(nt) {
+        let mut acc = 0.0;
+        for x in row {
+            acc += *x;
+            *x = acc;
         }
     }
 

@@ -92,6 +92,29 @@ impl ChunkSums {
         }
     }
 
+    /// Adds `rows.len() / k` paths stored row-major (`k` values each), in
+    /// path order; the same sums as calling [`ChunkSums::add`] per row.
+    pub fn add_rows(&mut self, rows: &[f64], k: usize) {
+        if rows.is_empty() {
+            return;
+        }
+        if self.n == 0 {
+            self.shift.copy_from_slice(&rows[..k]);
+        }
+        self.n += (rows.len() / k) as u64;
+        for m in 0..k {
+            let sh = self.shift[m];
+            let (mut s1, mut s2) = (self.s1[m], self.s2[m]);
+            for row in rows.chunks_exact(k) {
+                let d = row[m] - sh;
+                s1 += d;
+                s2 += d * d;
+            }
+            self.s1[m] = s1;
+            self.s2[m] = s2;
+        }
+    }
+
     /// The chunk's moments for metric `k`.
     pub fn moments(&self, k: usize) -> Moments {
         if self.n == 0 {
@@ -135,6 +158,22 @@ impl Tails {
             s.add(*v);
             *lo = lo.min(*v);
             *hi = hi.max(*v);
+        }
+    }
+
+    /// Adds paths stored row-major, `k` values each, metric by metric.
+    pub fn add_rows(&mut self, rows: &[f64], k: usize) {
+        for m in 0..k {
+            let s = &mut self.sketches[m];
+            let (mut lo, mut hi) = (self.min[m], self.max[m]);
+            for row in rows.chunks_exact(k) {
+                let v = row[m];
+                s.add(v);
+                lo = lo.min(v);
+                hi = hi.max(v);
+            }
+            self.min[m] = lo;
+            self.max[m] = hi;
         }
     }
 
