@@ -52,11 +52,116 @@ pub struct RunStats {
     pub path: Vec<Summary>,
     /// Per-period metrics, `[t * n_period + k]`.
     pub period: Vec<Summary>,
+    /// With charges: per period, provider and charge, `[(t * P + p) * 5 + c]`
+    /// (means and standard errors only).
+    pub charges: Vec<Summary>,
     pub accumulated: Accumulated,
 }
 
-struct Slot {
-    scratch: Scratch,
+/// What the engine runs for each path: fills `width()` values. Anything
+/// that simulates paths (a run, a paired comparison, a sensitivity study)
+/// is a job, so all share one deterministic parallel reduction.
+pub trait Job: Sync {
+    /// Per-thread working state.
+    type State: Send;
+    /// Values per path.
+    fn width(&self) -> usize;
+    /// The leading values that get quantile sketches; the rest get moments only.
+    fn sketched(&self) -> usize {
+        self.width()
+    }
+    /// The leading values handed to the path sink.
+    fn row_width(&self) -> usize;
+    fn state(&self) -> Self::State;
+    fn path(&self, state: &mut Self::State, path: u64, out: &mut [f64]);
+}
+
+/// Values recorded per period and provider with charges: cash by charge
+/// type, then market GPU-hours used.
+pub const CHARGES: [&str; 5] = ["usage", "reserved", "capex", "true_up", "usage_gpu_hours"];
+
+/// One model's path metrics, its per-period metrics and, with `charges`,
+/// each period's cash per provider and charge ([`CHARGES`]; moments only).
+pub struct ModelJob<'a> {
+    pub model: &'a Model,
+    pub charges: bool,
+}
+
+struct ChargeRecorder<'o> {
+    out: &'o mut [f64],
+    hours: f64,
+    providers: usize,
+    periods: usize,
+}
+
+impl crate::kernel::allocate::TakeObserver for ChargeRecorder<'_> {}
+impl crate::kernel::Observer for ChargeRecorder<'_> {
+    fn period_end(&mut self, t: usize, s: &Scratch) {
+        let np = self.providers;
+        for p in 0..np {
+            let o = (t * np + p) * CHARGES.len();
+            self.out[o] = s.market_cash[p];
+            self.out[o + 1] = s.reserved_cash[p];
+            self.out[o + 2] = s.capex_tp[p * self.periods + t];
+            self.out[o + 3] = s.true_up_p[p];
+            self.out[o + 4] = (s.market_cap[p] - s.market_left[p]) * self.hours;
+        }
+    }
+}
+
+impl ModelJob<'_> {
+    fn standard(&self) -> usize {
+        self.model.layout.n_path() + self.model.periods * self.model.layout.n_period()
+    }
+}
+
+impl Job for ModelJob<'_> {
+    type State = Scratch;
+    fn width(&self) -> usize {
+        let extra = if self.charges {
+            self.model.periods * self.model.providers.len() * CHARGES.len()
+        } else {
+            0
+        };
+        self.standard() + extra
+    }
+    fn sketched(&self) -> usize {
+        self.standard()
+    }
+    fn row_width(&self) -> usize {
+        self.model.layout.n_path()
+    }
+    fn state(&self) -> Scratch {
+        Scratch::new(self.model)
+    }
+    fn path(&self, s: &mut Scratch, path: u64, out: &mut [f64]) {
+        let m = self.model;
+        let (std, extra) = out.split_at_mut(self.standard());
+        let (a, b) = std.split_at_mut(m.layout.n_path());
+        if self.charges {
+            let mut rec = ChargeRecorder {
+                out: extra,
+                hours: m.hours,
+                providers: m.providers.len(),
+                periods: m.periods,
+            };
+            simulate_path(m, path, s, a, b, &mut rec);
+        } else {
+            simulate_path(m, path, s, a, b, &mut NoObserver);
+        }
+    }
+}
+
+/// A job's accumulated statistics.
+#[derive(Debug, Clone)]
+pub struct JobStats {
+    pub paths: u64,
+    pub threads: usize,
+    pub acc: Accumulated,
+}
+
+struct Slot<S> {
+    state: S,
     buf: Vec<f64>,
     chunks: Vec<ChunkSums>,
     tails: Tails,
@@ -65,16 +170,17 @@ struct Slot {
     n_paths: usize,
 }
 
-impl Slot {
-    fn run(&mut self, m: &Model, first: u64, n: usize, keep_rows: bool) {
-        let np = m.layout.n_path();
+impl<S> Slot<S> {
+    fn run<J: Job<State = S>>(&mut self, job: &J, first: u64, n: usize, keep_rows: bool) {
+        let k = job.width();
+        let ks = job.sketched();
+        let nr = job.row_width();
         self.first_path = first;
         self.n_paths = n;
         self.chunks.iter_mut().for_each(ChunkSums::clear);
         if keep_rows {
-            self.rows.resize(n * np, 0.0);
+            self.rows.resize(n * nr, 0.0);
         }
-        let k = self.tails.min.len();
         // Simulate SUB paths into a row-major buffer, then feed the
         // statistics metric by metric: each sketch and running sum stays hot
         // in cache for SUB values instead of being touched once per path.
@@ -83,16 +189,14 @@ impl Slot {
             let sub = SUB.min(n - i0);
             for j in 0..sub {
                 let row = &mut self.buf[j * k..(j + 1) * k];
-                let (out, per) = row.split_at_mut(np);
-                let path = first + (i0 + j) as u64;
-                simulate_path(m, path, &mut self.scratch, out, per, &mut NoObserver);
+                job.path(&mut self.state, first + (i0 + j) as u64, row);
                 if keep_rows {
-                    self.rows[(i0 + j) * np..(i0 + j + 1) * np].copy_from_slice(out);
+                    self.rows[(i0 + j) * nr..(i0 + j + 1) * nr].copy_from_slice(&row[..nr]);
                 }
             }
             // SUB divides CHUNK, so a sub-batch never straddles two chunks.
             self.chunks[i0 / CHUNK].add_rows(&self.buf[..sub * k], k);
-            self.tails.add_rows(&self.buf[..sub * k], k);
+            self.tails.add_rows(&self.buf[..sub * k], k, ks);
             i0 += sub;
         }
     }
@@ -100,6 +204,29 @@ impl Slot {
 
 /// Runs `m.paths` paths of the model.
 pub fn run(m: &Model, opts: Options<'_>) -> Result<RunStats> {
+    run_model(m, false, opts)
+}
+
+/// Runs `m.paths` paths of the model, optionally recording cash by
+/// provider and charge for every period.
+pub fn run_model(m: &Model, charges: bool, opts: Options<'_>) -> Result<RunStats> {
+    let job = ModelJob { model: m, charges };
+    let out = run_job(&job, m.paths, opts)?;
+    let np = m.layout.n_path();
+    let ks = job.standard();
+    let k = out.acc.moments.len();
+    Ok(RunStats {
+        paths: out.paths,
+        threads: out.threads,
+        path: (0..np).map(|i| out.acc.summary(i)).collect(),
+        period: (np..ks).map(|i| out.acc.summary(i)).collect(),
+        charges: (ks..k).map(|i| out.acc.summary(i)).collect(),
+        accumulated: out.acc,
+    })
+}
+
+/// Runs `paths` paths of a job and accumulates its values.
+pub fn run_job<J: Job>(job: &J, paths: u64, opts: Options<'_>) -> Result<JobStats> {
     if opts.block == 0 || opts.block % CHUNK != 0 {
         return Err(Error::Other(format!(
             "block size {} is not a positive multiple of {CHUNK}",
@@ -111,24 +238,24 @@ pub fn run(m: &Model, opts: Options<'_>) -> Result<RunStats> {
         .build()
         .map_err(|e| Error::Other(format!("cannot start worker threads: {e}")))?;
     let threads = pool.current_num_threads();
-    let k = m.layout.n_path() + m.periods * m.layout.n_period();
+    let k = job.width();
+    let ks = job.sketched();
     let block = opts.block;
-    let paths = m.paths;
     let n_blocks = paths.div_ceil(block as u64);
     let n_slots = (2 * threads).min(n_blocks.max(1) as usize);
     let keep_rows = opts.sink.is_some();
-    let mut slots: Vec<Slot> = (0..n_slots)
+    let mut slots: Vec<Slot<J::State>> = (0..n_slots)
         .map(|_| Slot {
-            scratch: Scratch::new(m),
+            state: job.state(),
             buf: vec![0.0; SUB * k],
             chunks: (0..block / CHUNK).map(|_| ChunkSums::new(k)).collect(),
-            tails: Tails::new(k),
+            tails: Tails::new(ks),
             rows: Vec::new(),
             first_path: 0,
             n_paths: 0,
         })
         .collect();
-    let mut acc = Accumulated::new(k);
+    let mut acc = Accumulated::new(k, ks);
     let mut sink = opts.sink;
     let mut b0 = 0u64;
     while b0 < n_blocks {
@@ -140,7 +267,7 @@ pub fn run(m: &Model, opts: Options<'_>) -> Result<RunStats> {
                 .for_each(|(i, slot)| {
                     let first = (b0 + i as u64) * block as u64;
                     let n = (paths - first).min(block as u64) as usize;
-                    slot.run(m, first, n, keep_rows);
+                    slot.run(job, first, n, keep_rows);
                 })
         });
         for slot in &slots[..wave] {
@@ -150,9 +277,9 @@ pub fn run(m: &Model, opts: Options<'_>) -> Result<RunStats> {
                 }
             }
             if let Some(sink) = sink.as_mut() {
-                let np = m.layout.n_path();
+                let nr = job.row_width();
                 for i in 0..slot.n_paths {
-                    sink(slot.first_path + i as u64, &slot.rows[i * np..(i + 1) * np])?;
+                    sink(slot.first_path + i as u64, &slot.rows[i * nr..(i + 1) * nr])?;
                 }
             }
         }
@@ -164,13 +291,10 @@ pub fn run(m: &Model, opts: Options<'_>) -> Result<RunStats> {
     for slot in &slots {
         acc.tails.merge(&slot.tails);
     }
-    let np = m.layout.n_path();
-    Ok(RunStats {
+    Ok(JobStats {
         paths,
         threads,
-        path: (0..np).map(|i| acc.summary(i)).collect(),
-        period: (np..k).map(|i| acc.summary(i)).collect(),
-        accumulated: acc,
+        acc,
     })
 }
 

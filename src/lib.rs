@@ -12,8 +12,11 @@ pub mod scenario;
 
 pub use error::{Error, InputError, Result};
 pub mod cli;
+pub mod compare;
 pub mod engine;
 pub mod kernel;
 pub mod output;
 pub mod rng;
+pub mod runner;
+pub mod sensitivity;
 pub mod stats;

@@ -8,3 +8,4 @@ mod determinism;
 mod golden;
 mod hand_cases;
 mod scenario_format;
+mod workflows;

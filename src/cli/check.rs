@@ -1,6 +1,7 @@
 use super::ScenarioArgs;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::scenario;
+use std::io::Write;
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
@@ -10,11 +11,13 @@ pub struct CheckArgs {
 
 pub fn check(a: CheckArgs) -> Result<()> {
     let loaded = scenario::load_file(&a.scenario.scenario, &a.scenario.sets)?;
-    println!(
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
         "# {}: valid. Resolved scenario (every default filled in), sha256 {}",
         a.scenario.scenario.display(),
         loaded.resolved_sha256
-    );
-    print!("{}", loaded.resolved_toml);
-    Ok(())
+    )
+    .and_then(|_| out.write_all(loaded.resolved_toml.as_bytes()))
+    .map_err(|e| Error::io("writing to stdout", e))
 }

@@ -1,8 +1,12 @@
 //! The command line (clap). One file per command; `main.rs` only calls
 //! [`main`] and maps its error to an exit code.
 
+mod batch;
 mod check;
+mod compare;
 mod run;
+mod sensitivity;
+mod sweep;
 
 use crate::error::Result;
 use clap::{Parser, Subcommand};
@@ -37,11 +41,23 @@ pub enum Command {
     Run(run::RunArgs),
     /// Validate a scenario and print it with every default filled in
     Check(check::CheckArgs),
+    /// Compare scenarios against a base on paired paths (common random numbers)
+    Compare(compare::CompareArgs),
+    /// Run every scenario in a folder and index them against a benchmark scenario
+    Batch(batch::BatchArgs),
+    /// Run a grid over one or more parameters (--set key=lo:hi:steps)
+    Sweep(sweep::SweepArgs),
+    /// One-at-a-time tornado and Spearman drivers of NPV and economic cost
+    Sensitivity(sensitivity::SensitivityArgs),
 }
 
 pub fn main(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(a) => run::run(a),
         Command::Check(a) => check::check(a),
+        Command::Compare(a) => compare::compare(a),
+        Command::Batch(a) => batch::batch(a),
+        Command::Sweep(a) => sweep::sweep(a),
+        Command::Sensitivity(a) => sensitivity::sensitivity(a),
     }
 }

@@ -36,6 +36,10 @@ pub struct Scratch {
     pub tranche_gpus: Vec<f64>,
     /// Capex cash per period.
     pub capex_t: Vec<f64>,
+    /// Capex cash per provider and period, `[p * T + t]`.
+    pub capex_tp: Vec<f64>,
+    /// True-ups charged to each provider this period.
+    pub true_up_p: Vec<f64>,
     /// Period of the AGI declaration (-1 before start, `NEVER` if none).
     pub agi_period: i64,
     pub agi_declared: bool,
@@ -93,6 +97,8 @@ impl Scratch {
             tau: vec![0.0; m.tranches.len()],
             tranche_gpus: vec![0.0; np * nt],
             capex_t: vec![0.0; nt],
+            capex_tp: vec![0.0; np * nt],
+            true_up_p: vec![0.0; np],
             agi_period: NEVER,
             agi_declared: false,
             demand_rng: vec![dummy.clone(); nw],
@@ -174,6 +180,7 @@ pub fn simulate_path<O: Observer>(
     // Tranches (section 4): online month, capacity timeline, capex, depreciation.
     s.tranche_gpus.iter_mut().for_each(|x| *x = 0.0);
     s.capex_t.iter_mut().for_each(|x| *x = 0.0);
+    s.capex_tp.iter_mut().for_each(|x| *x = 0.0);
     s.capex_p.iter_mut().for_each(|x| *x = 0.0);
     s.depreciation = 0.0;
     for (i, tr) in m.tranches.iter().enumerate() {
@@ -207,6 +214,7 @@ pub fn simulate_path<O: Observer>(
         }
         if tr.capex > 0.0 && tau >= 0.0 {
             s.capex_t[first] += tr.capex;
+            s.capex_tp[tr.provider * nt + first] += tr.capex;
             s.capex_p[tr.provider] += tr.capex;
             s.depreciation +=
                 tr.depreciation_per_month * ((tau + tr.life_months).min(m.horizon) - tau);
@@ -395,6 +403,7 @@ pub fn simulate_path<O: Observer>(
             out[gpu_hours_base + p] += s.served_p[p] * m.hours;
         }
         let mut true_up = 0.0;
+        s.true_up_p.iter_mut().for_each(|x| *x = 0.0);
         for (c, cm) in m.commitments.iter().enumerate() {
             if cm.window[t] {
                 s.commit_paid[c] += s.market_cash[cm.provider] + s.reserved_cash[cm.provider];
@@ -403,6 +412,7 @@ pub fn simulate_path<O: Observer>(
                 let tu = (cm.amount - s.commit_paid[c]).max(0.0);
                 s.true_up_c[c] = tu;
                 s.cash_p[cm.provider] += tu;
+                s.true_up_p[cm.provider] += tu;
                 true_up += tu;
             }
         }

@@ -10,6 +10,8 @@ use serde::Serialize;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+pub mod focus;
+
 pub const SUMMARY_HEADER: [&str; 17] = [
     "metric", "mean", "std", "stderr", "min", "p1", "p5", "p10", "p25", "p50", "p75", "p90", "p95",
     "p99", "max", "cvar95", "cvar99",
@@ -273,7 +275,7 @@ pub fn headline_table(m: &Model, s: &RunStats, currency: &str) -> String {
     out
 }
 
-fn human(v: f64, money: bool, currency: &str) -> String {
+pub fn human(v: f64, money: bool, currency: &str) -> String {
     let (scale, suffix) = match v.abs() {
         a if a >= 1e12 => (1e12, "T"),
         a if a >= 1e9 => (1e9, "B"),
@@ -283,4 +285,64 @@ fn human(v: f64, money: bool, currency: &str) -> String {
     };
     let cur = if money && currency == "USD" { "$" } else { "" };
     format!("{cur}{:.2}{suffix}", v / scale)
+}
+
+/// `+$1.23B` / `-$4.50M`: a signed amount for differences.
+pub fn signed(v: f64, money: bool, currency: &str) -> String {
+    let sign = if v < 0.0 { "-" } else { "+" };
+    format!("{sign}{}", human(v.abs(), money, currency))
+}
+
+/// `comparison.csv`.
+pub fn comparison_csv(c: &crate::compare::Comparison) -> Result<Vec<u8>> {
+    let mut w = writer();
+    w.write_record([
+        "metric",
+        "base_mean",
+        "alt_mean",
+        "diff_mean",
+        "diff_stderr",
+        "diff_ci_low",
+        "diff_ci_high",
+        "p_alt_lower",
+    ])?;
+    for m in &c.metrics {
+        w.write_record([
+            m.metric.clone(),
+            num(m.base_mean),
+            num(m.alt_mean),
+            num(m.diff_mean),
+            num(m.diff_stderr),
+            num(m.diff_ci_low),
+            num(m.diff_ci_high),
+            num(m.p_alt_lower),
+        ])?;
+    }
+    finish(w)
+}
+
+/// `comparison_periods.csv`.
+pub fn comparison_periods_csv(c: &crate::compare::Comparison) -> Result<Vec<u8>> {
+    let mut w = writer();
+    w.write_record([
+        "period",
+        "date",
+        "metric",
+        "base_mean",
+        "alt_mean",
+        "diff_mean",
+        "diff_stderr",
+    ])?;
+    for p in &c.periods {
+        w.write_record([
+            p.period.to_string(),
+            p.date.clone(),
+            p.metric.clone(),
+            num(p.base_mean),
+            num(p.alt_mean),
+            num(p.diff_mean),
+            num(p.diff_stderr),
+        ])?;
+    }
+    finish(w)
 }

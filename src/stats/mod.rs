@@ -161,9 +161,10 @@ impl Tails {
         }
     }
 
-    /// Adds paths stored row-major, `k` values each, metric by metric.
-    pub fn add_rows(&mut self, rows: &[f64], k: usize) {
-        for m in 0..k {
+    /// Adds paths stored row-major, `k` values each, metric by metric; only
+    /// the first `self.len()` metrics of each row are sketched.
+    pub fn add_rows(&mut self, rows: &[f64], k: usize, sketched: usize) {
+        for m in 0..sketched {
             let s = &mut self.sketches[m];
             let (mut lo, mut hi) = (self.min[m], self.max[m]);
             for row in rows.chunks_exact(k) {
@@ -195,10 +196,11 @@ pub struct Accumulated {
 }
 
 impl Accumulated {
-    pub fn new(k: usize) -> Accumulated {
+    /// `k` metrics, the first `sketched` of which get quantiles.
+    pub fn new(k: usize, sketched: usize) -> Accumulated {
         Accumulated {
             moments: vec![Moments::default(); k],
-            tails: Tails::new(k),
+            tails: Tails::new(sketched),
         }
     }
 
@@ -216,23 +218,29 @@ impl Accumulated {
         } else {
             f64::NAN
         };
-        let (lo, hi) = (self.tails.min[k], self.tails.max[k]);
-        let s = &self.tails.sketches[k];
-        let mut quantiles = [0.0; 9];
-        for (q, out) in QUANTILES.iter().zip(&mut quantiles) {
-            *out = s.quantile(*q, lo, hi);
-        }
-        Summary {
+        let mut out = Summary {
             n: m.n,
             mean: m.mean,
             std,
             stderr: std / n.sqrt(),
-            min: lo,
-            max: hi,
-            quantiles,
-            cvar95: s.cvar(0.95, lo, hi),
-            cvar99: s.cvar(0.99, lo, hi),
+            min: f64::NAN,
+            max: f64::NAN,
+            quantiles: [f64::NAN; 9],
+            cvar95: f64::NAN,
+            cvar99: f64::NAN,
+        };
+        if k < self.tails.sketches.len() {
+            let (lo, hi) = (self.tails.min[k], self.tails.max[k]);
+            let s = &self.tails.sketches[k];
+            for (q, o) in QUANTILES.iter().zip(&mut out.quantiles) {
+                *o = s.quantile(*q, lo, hi);
+            }
+            out.min = lo;
+            out.max = hi;
+            out.cvar95 = s.cvar(0.95, lo, hi);
+            out.cvar99 = s.cvar(0.99, lo, hi);
         }
+        out
     }
 }
 
@@ -271,7 +279,7 @@ mod tests {
         let xs: Vec<f64> = (0..3000)
             .map(|i| 1e9 + (i as f64 * 0.37).sin() * 1e6)
             .collect();
-        let mut acc = Accumulated::new(1);
+        let mut acc = Accumulated::new(1, 1);
         for chunk in xs.chunks(CHUNK) {
             let mut c = ChunkSums::new(1);
             chunk.iter().for_each(|x| c.add(&[*x]));

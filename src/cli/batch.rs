@@ -1,0 +1,216 @@
+use super::compare::{load_paired, KEY_METRICS};
+use super::run::sets_with;
+use crate::compare;
+use crate::engine::Options;
+use crate::error::{Error, InputError, Origin, Result};
+use crate::model::Model;
+use crate::runner::{self, Settings};
+use crate::scenario::{self, Loaded};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, clap::Args)]
+pub struct BatchArgs {
+    /// Folder of scenario files (*.toml)
+    pub dir: PathBuf,
+    /// Name of the benchmark scenario every other is compared with
+    #[arg(long, default_value = "baseline")]
+    pub benchmark: String,
+    /// Number of paths for every scenario (default: the benchmark's)
+    #[arg(long)]
+    pub paths: Option<u64>,
+    /// Seed for every scenario (default: the benchmark's)
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores)
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Output folder: OUT/<name>/ per scenario and OUT/index.csv
+    #[arg(long, default_value = "results")]
+    pub out: PathBuf,
+    /// Override a field in every scenario (dotted path); repeatable
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// No table on the terminal
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+pub const INDEX_HEADER: [&str; 9] = [
+    "scenario",
+    "metric",
+    "mean",
+    "p5",
+    "p50",
+    "p95",
+    "diff_vs_benchmark",
+    "diff_stderr",
+    "p_lower_than_benchmark",
+];
+
+fn scenario_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let rd = std::fs::read_dir(dir).map_err(|e| {
+        Error::from(InputError {
+            origin: Origin::FileOnly {
+                file: dir.to_path_buf(),
+            },
+            field: String::new(),
+            message: format!("cannot read scenario folder: {e}"),
+            hint: None,
+        })
+    })?;
+    let mut files: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+pub fn batch(a: BatchArgs) -> Result<()> {
+    let files = scenario_files(&a.dir)?;
+    let mut failed = Vec::new();
+    let mut loaded: Vec<Loaded> = Vec::new();
+    for f in &files {
+        match scenario::load_file(f, &sets_with(&a.sets, a.paths, a.seed)) {
+            Ok(l) => loaded.push(l),
+            Err(e) => {
+                eprintln!("skipped: {e}");
+                failed.push(f.display().to_string());
+            }
+        }
+    }
+    let Some(bi) = loaded.iter().position(|l| l.scenario.name == a.benchmark) else {
+        return Err(Error::flag(
+            "--benchmark",
+            format!(
+                "found no scenario named \"{}\" in {}, expected one of: {}",
+                a.benchmark,
+                a.dir.display(),
+                loaded
+                    .iter()
+                    .map(|l| l.scenario.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    };
+    let bench = loaded[bi].clone();
+    // Every other scenario runs on the benchmark's seed and paths, so that
+    // the index's differences are paired (common random numbers).
+    let mut runs: Vec<Loaded> = Vec::new();
+    for (i, l) in loaded.iter().enumerate() {
+        if i == bi {
+            runs.push(bench.clone());
+            continue;
+        }
+        match load_paired(&l.file, &a.sets, &bench) {
+            Ok(l) => runs.push(l),
+            Err(e) => {
+                eprintln!("skipped: {e}");
+                failed.push(l.file.display().to_string());
+            }
+        }
+    }
+    let settings = Settings {
+        out: a.out.clone(),
+        threads: a.threads,
+        progress: !a.quiet,
+        ..Default::default()
+    };
+    let bench_model = Model::compile(&bench.scenario);
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    w.write_record(INDEX_HEADER)?;
+    let mut stdout = std::io::stdout().lock();
+    let say = |out: &mut std::io::StdoutLock, line: String| {
+        if !a.quiet {
+            let _ = writeln!(out, "{line}");
+        }
+    };
+    say(
+        &mut stdout,
+        format!(
+            "{:<24} {:>12} {:>12} {:>14} {:>10}  (npv, vs benchmark \"{}\")",
+            "scenario", "mean", "p95", "diff", "stderr", a.benchmark
+        ),
+    );
+    for l in &runs {
+        let o = runner::run_scenario(l, &settings)?;
+        let diff = if l.scenario.name == a.benchmark {
+            None
+        } else {
+            Some(compare::compare(
+                &bench_model,
+                &o.model,
+                Options {
+                    threads: a.threads,
+                    ..Default::default()
+                },
+            )?)
+        };
+        for name in KEY_METRICS {
+            let Some(x) = o.stats.path_metric(&o.model, name) else {
+                continue;
+            };
+            let (d, se, pl) = match &diff {
+                None => (0.0, 0.0, 0.0),
+                Some(c) => c
+                    .metric(name)
+                    .map(|m| (m.diff_mean, m.diff_stderr, m.p_alt_lower))
+                    .unwrap_or((f64::NAN, f64::NAN, f64::NAN)),
+            };
+            w.write_record([
+                l.scenario.name.clone(),
+                name.to_string(),
+                x.mean.to_string(),
+                x.q(0.05).to_string(),
+                x.q(0.50).to_string(),
+                x.q(0.95).to_string(),
+                d.to_string(),
+                se.to_string(),
+                pl.to_string(),
+            ])?;
+            if name == "npv" {
+                let cur = &l.scenario.currency;
+                say(
+                    &mut stdout,
+                    format!(
+                        "{:<24} {:>12} {:>12} {:>14} {:>10}",
+                        l.scenario.name,
+                        crate::output::human(x.mean, true, cur),
+                        crate::output::human(x.q(0.95), true, cur),
+                        crate::output::signed(d, true, cur),
+                        crate::output::human(se, true, cur)
+                    ),
+                );
+            }
+        }
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| Error::Other(format!("formatting CSV: {e}")))?;
+    let index = a.out.join("index.csv");
+    let tmp = a.out.join(".index.csv.partial");
+    std::fs::write(&tmp, bytes)
+        .map_err(|e| Error::io(format!("cannot write {}", tmp.display()), e))?;
+    std::fs::rename(&tmp, &index)
+        .map_err(|e| Error::io(format!("cannot write {}", index.display()), e))?;
+    say(&mut stdout, format!("wrote {}", index.display()));
+    if !failed.is_empty() {
+        return Err(Error::from(InputError {
+            origin: Origin::FileOnly {
+                file: a.dir.clone(),
+            },
+            field: String::new(),
+            message: format!(
+                "{} scenario(s) failed to load and were skipped: {}",
+                failed.len(),
+                failed.join(", ")
+            ),
+            hint: None,
+        }));
+    }
+    Ok(())
+}

@@ -1,0 +1,189 @@
+use super::run::{check_block, sets_with};
+use crate::compare::{self, Comparison};
+use crate::engine::{self, Options};
+use crate::error::{Error, Result};
+use crate::model::Model;
+use crate::output::{self, ResultDir};
+use crate::scenario::{self, Loaded};
+use serde::Serialize;
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// The base (benchmark) scenario
+    pub base: PathBuf,
+    /// One or more alternative scenarios
+    #[arg(required = true)]
+    pub alts: Vec<PathBuf>,
+    /// Number of paths (default: the base scenario's)
+    #[arg(long)]
+    pub paths: Option<u64>,
+    /// Seed for every scenario (default: the base scenario's)
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores)
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Output folder; results go to OUT/compare/<base>-vs-<alt>/
+    #[arg(long, default_value = "results")]
+    pub out: PathBuf,
+    /// Override a field in every scenario (dotted path); repeatable
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// No summary on the terminal
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Metrics the terminal summary shows.
+pub const KEY_METRICS: [&str; 6] = [
+    "npv",
+    "cash",
+    "economic",
+    "true_up",
+    "shortfall_cost",
+    "unmet_gpu_hours",
+];
+
+#[derive(Serialize)]
+struct VarianceReduction<'a> {
+    metric: &'a str,
+    paired_stderr: f64,
+    independent_stderr: f64,
+    variance_ratio: f64,
+}
+
+#[derive(Serialize)]
+struct CompareManifest<'a> {
+    capsim_version: &'a str,
+    base: &'a str,
+    alt: &'a str,
+    base_sha256: &'a str,
+    alt_sha256: &'a str,
+    seed: u64,
+    paths: u64,
+    threads: usize,
+    confidence: f64,
+    variance_reduction: Vec<VarianceReduction<'a>>,
+}
+
+/// Loads an alternative with the base's seed and paths (common random numbers).
+pub fn load_paired(path: &std::path::Path, sets: &[String], base: &Loaded) -> Result<Loaded> {
+    let sim = &base.scenario.simulation;
+    scenario::load_file(path, &sets_with(sets, Some(sim.paths), Some(sim.seed)))
+}
+
+pub fn compare(a: CompareArgs) -> Result<()> {
+    check_block(engine::DEFAULT_BLOCK)?;
+    let base = scenario::load_file(&a.base, &sets_with(&a.sets, a.paths, a.seed))?;
+    let alts: Vec<Loaded> = a
+        .alts
+        .iter()
+        .map(|p| load_paired(p, &a.sets, &base))
+        .collect::<Result<_>>()?;
+    let base_model = Model::compile(&base.scenario);
+    let mut stdout = std::io::stdout().lock();
+    for alt in &alts {
+        let alt_model = Model::compile(&alt.scenario);
+        let c = compare::compare(
+            &base_model,
+            &alt_model,
+            Options {
+                threads: a.threads,
+                ..Default::default()
+            },
+        )?;
+        let label = format!("{}-vs-{}", base_model.name, alt_model.name);
+        let dir = ResultDir::create(&a.out.join("compare"), &label)?;
+        dir.write("comparison.csv", &output::comparison_csv(&c)?)?;
+        dir.write(
+            "comparison_periods.csv",
+            &output::comparison_periods_csv(&c)?,
+        )?;
+        let man = CompareManifest {
+            capsim_version: env!("CARGO_PKG_VERSION"),
+            base: &base_model.name,
+            alt: &alt_model.name,
+            base_sha256: &base.resolved_sha256,
+            alt_sha256: &alt.resolved_sha256,
+            seed: base_model.seed,
+            paths: c.paths,
+            threads: c.threads,
+            confidence: 0.95,
+            variance_reduction: c
+                .metrics
+                .iter()
+                .map(|m| VarianceReduction {
+                    metric: &m.metric,
+                    paired_stderr: m.diff_stderr,
+                    independent_stderr: m.independent_stderr,
+                    variance_ratio: (m.independent_stderr / m.diff_stderr).powi(2),
+                })
+                .collect(),
+        };
+        let mut json = serde_json::to_vec_pretty(&man).map_err(|e| Error::Other(e.to_string()))?;
+        json.push(b'\n');
+        dir.write("manifest.json", &json)?;
+        let target = dir.commit()?;
+        if !a.quiet {
+            print_summary(
+                &mut stdout,
+                &base_model.name,
+                &alt_model.name,
+                &alt.scenario.currency,
+                &c,
+            )
+            .map_err(|e| Error::io("writing to stdout", e))?;
+            writeln!(stdout, "wrote {}/", target.display())
+                .map_err(|e| Error::io("writing to stdout", e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Infracost-style lines: `npv  +$X.XB ($old -> $new)  +N%  (95% CI ...)`.
+pub fn print_summary(
+    out: &mut impl Write,
+    base: &str,
+    alt: &str,
+    currency: &str,
+    c: &Comparison,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{alt} vs {base}: {} paired paths (common random numbers), differences alt - base",
+        c.paths
+    )?;
+    for name in KEY_METRICS {
+        let Some(m) = c.metric(name) else { continue };
+        let money = !name.ends_with("gpu_hours");
+        let pct = if m.base_mean != 0.0 {
+            format!("{:+.1}%", 100.0 * m.diff_mean / m.base_mean.abs())
+        } else {
+            "n/a".to_string()
+        };
+        let vr = if m.diff_stderr > 1e-12 * m.base_mean.abs().max(1.0) {
+            format!(
+                "{:.0}x less variance than unpaired",
+                (m.independent_stderr / m.diff_stderr).powi(2)
+            )
+        } else {
+            "no variance".to_string()
+        };
+        writeln!(
+            out,
+            "  {:<16} {} ({} -> {})  {}  (95% CI {} .. {}; alt lower on {:.0}% of paths; {})",
+            name,
+            output::signed(m.diff_mean, money, currency),
+            output::human(m.base_mean, money, currency),
+            output::human(m.alt_mean, money, currency),
+            pct,
+            output::signed(m.diff_ci_low, money, currency),
+            output::signed(m.diff_ci_high, money, currency),
+            100.0 * m.p_alt_lower,
+            vr
+        )?;
+    }
+    Ok(())
+}

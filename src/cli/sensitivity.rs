@@ -1,0 +1,213 @@
+use super::run::sets_with;
+use crate::engine::{self, Options};
+use crate::error::{Error, Result};
+use crate::model::Model;
+use crate::output::ResultDir;
+use crate::scenario;
+use crate::sensitivity::{self, DriverJob, Param};
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct SensitivityArgs {
+    /// Scenario file
+    pub scenario: PathBuf,
+    /// A parameter and its range, `key=lo:hi` (replaces the default set); repeatable
+    #[arg(long = "param", value_name = "KEY=LO:HI")]
+    pub params: Vec<String>,
+    /// Fixed overrides applied to every run; repeatable
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Number of paths per run (overrides simulation.paths)
+    #[arg(long)]
+    pub paths: Option<u64>,
+    /// Seed (overrides simulation.seed); every run uses the same one
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores)
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Output folder; results go to OUT/sensitivity/<name>/
+    #[arg(long, default_value = "results")]
+    pub out: PathBuf,
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+fn parse_param(arg: &str) -> Result<Param> {
+    let bad = || {
+        Error::flag(
+            &format!("--param {arg}"),
+            "expected key=lo:hi with numbers lo and hi",
+        )
+    };
+    let (key, v) = arg.split_once('=').ok_or_else(bad)?;
+    let (lo, hi) = v.split_once(':').ok_or_else(bad)?;
+    let (Ok(low), Ok(high)) = (lo.trim().parse::<f64>(), hi.trim().parse::<f64>()) else {
+        return Err(bad());
+    };
+    Ok(Param {
+        key: key.trim().to_string(),
+        low,
+        high,
+    })
+}
+
+fn csv_bytes(w: csv::Writer<Vec<u8>>) -> Result<Vec<u8>> {
+    w.into_inner()
+        .map_err(|e| Error::Other(format!("formatting CSV: {e}")))
+}
+
+pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
+    let sets = sets_with(&a.sets, a.paths, a.seed);
+    let base = scenario::load_file(&a.scenario, &sets)?;
+    let params: Vec<Param> = if a.params.is_empty() {
+        sensitivity::default_params(&base.scenario)
+    } else {
+        a.params
+            .iter()
+            .map(|p| parse_param(p))
+            .collect::<Result<_>>()?
+    };
+    let opts = || Options {
+        threads: a.threads,
+        ..Default::default()
+    };
+    let mean_of = |key: &str, v: f64| -> Result<(f64, f64)> {
+        let mut s = sets.clone();
+        s.push(format!("{key}={v}"));
+        let l = scenario::load_file(&a.scenario, &s)?;
+        let m = Model::compile(&l.scenario);
+        let st = engine::run(&m, opts())?;
+        Ok((
+            st.path_metric(&m, "npv").expect("npv").mean,
+            st.path_metric(&m, "economic").expect("economic").mean,
+        ))
+    };
+    // Validate every low/high value before simulating.
+    for p in &params {
+        for v in [p.low, p.high] {
+            let mut s = sets.clone();
+            s.push(format!("{}={v}", p.key));
+            scenario::load_file(&a.scenario, &s)?;
+        }
+    }
+    let bar = crate::runner::progress_bar(2 * params.len() as u64, "tornado runs", !a.quiet);
+    let mut rows = Vec::new();
+    for (i, p) in params.iter().enumerate() {
+        let (lo_npv, _) = mean_of(&p.key, p.low)?;
+        let (hi_npv, _) = mean_of(&p.key, p.high)?;
+        rows.push((p.clone(), lo_npv, hi_npv, (hi_npv - lo_npv).abs()));
+        if let Some(b) = &bar {
+            b.set_position(2 * i as u64 + 2);
+        }
+    }
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    rows.sort_by(|x, y| y.3.total_cmp(&x.3).then_with(|| x.0.key.cmp(&y.0.key)));
+    let mut tw = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    tw.write_record([
+        "parameter",
+        "low_value",
+        "high_value",
+        "npv_at_low",
+        "npv_at_high",
+        "swing",
+    ])?;
+    for (p, lo, hi, sw) in &rows {
+        tw.write_record([
+            p.key.clone(),
+            p.low.to_string(),
+            p.high.to_string(),
+            lo.to_string(),
+            hi.to_string(),
+            sw.to_string(),
+        ])?;
+    }
+
+    // Drivers: one run, every path's drivers kept.
+    let m = Model::compile(&base.scenario);
+    let names = sensitivity::driver_names(&m, &base.scenario);
+    let job = DriverJob {
+        model: &m,
+        drivers: names.len(),
+    };
+    let width = 2 + names.len();
+    let mut cols: Vec<Vec<f64>> = vec![Vec::with_capacity(m.paths as usize); width];
+    let mut sink = |_path: u64, row: &[f64]| -> Result<()> {
+        for (c, v) in cols.iter_mut().zip(row) {
+            c.push(*v);
+        }
+        Ok(())
+    };
+    engine::run_job(
+        &job,
+        m.paths,
+        Options {
+            threads: a.threads,
+            sink: Some(&mut sink),
+            ..Default::default()
+        },
+    )?;
+    let mut drivers: Vec<(String, f64, f64)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let x = &cols[2 + i];
+            (
+                n.clone(),
+                sensitivity::spearman(x, &cols[0]),
+                sensitivity::spearman(x, &cols[1]),
+            )
+        })
+        .filter(|(_, a, b)| !(a.is_nan() && b.is_nan()))
+        .collect();
+    drivers.sort_by(|x, y| y.1.abs().total_cmp(&x.1.abs()).then_with(|| x.0.cmp(&y.0)));
+    let mut dw = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    dw.write_record(["driver", "rho_npv", "rho_economic"])?;
+    for (n, a, b) in &drivers {
+        dw.write_record([n.clone(), a.to_string(), b.to_string()])?;
+    }
+
+    let dir = ResultDir::create(&a.out.join("sensitivity"), &m.name)?;
+    dir.write("tornado.csv", &csv_bytes(tw)?)?;
+    dir.write("drivers.csv", &csv_bytes(dw)?)?;
+    let target = dir.commit()?;
+    if !a.quiet {
+        let mut out = std::io::stdout().lock();
+        let cur = &base.scenario.currency;
+        let _ = writeln!(
+            out,
+            "tornado (mean npv at low / high; {} paths each)",
+            m.paths
+        );
+        for (p, lo, hi, sw) in rows.iter().take(12) {
+            let _ = writeln!(
+                out,
+                "  {:<48} {:>12} {:>12}  swing {}",
+                p.key,
+                crate::output::human(*lo, true, cur),
+                crate::output::human(*hi, true, cur),
+                crate::output::human(*sw, true, cur)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "drivers (Spearman rank correlation with npv, economic)"
+        );
+        for (n, a, b) in drivers.iter().take(12) {
+            let _ = writeln!(out, "  {n:<48} {a:>7.3} {b:>7.3}");
+        }
+        let _ = writeln!(
+            out,
+            "wrote {}/ (tornado.csv, drivers.csv)",
+            target.display()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,192 @@
+//! Running a loaded scenario end to end: simulate, then write its result
+//! folder atomically. Shared by `run` and `batch`.
+
+use crate::engine::{self, Options, RunStats};
+use crate::error::{Error, Result};
+use crate::model::Model;
+use crate::output::focus::{self, FocusStat};
+use crate::output::{self, Manifest, ResultDir};
+use crate::scenario::Loaded;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime};
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub out: PathBuf,
+    pub threads: usize,
+    pub block: usize,
+    pub paths_csv: bool,
+    pub focus: Option<FocusStat>,
+    /// Show a progress bar (only drawn when stderr is a terminal).
+    pub progress: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            out: PathBuf::from("results"),
+            threads: 0,
+            block: engine::DEFAULT_BLOCK,
+            paths_csv: false,
+            focus: None,
+            progress: false,
+        }
+    }
+}
+
+pub struct Outcome {
+    pub model: Model,
+    pub stats: RunStats,
+    pub dir: PathBuf,
+    pub wall_seconds: f64,
+    pub files: Vec<&'static str>,
+}
+
+/// A progress bar on stderr, or nothing when stderr is not a terminal.
+pub fn progress_bar(len: u64, label: &str, show: bool) -> Option<ProgressBar> {
+    if !show || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let b = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    b.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {msg} [{bar:30}] {pos}/{len} paths, {per_sec}, eta {eta}",
+        )
+        .expect("static template")
+        .progress_chars("=> "),
+    );
+    b.set_message(label.to_string());
+    Some(b)
+}
+
+/// Simulates `loaded` and writes `<out>/<name>/`.
+pub fn run_scenario(loaded: &Loaded, settings: &Settings) -> Result<Outcome> {
+    let s = &loaded.scenario;
+    let model = Model::compile(s);
+    let started = SystemTime::now();
+    let clock = Instant::now();
+    let dir = ResultDir::create(&settings.out, &model.name)?;
+    let bar = progress_bar(model.paths, &model.name, settings.progress);
+    let progress = |done: u64| {
+        if let Some(b) = &bar {
+            b.set_position(done);
+        }
+    };
+
+    let mut csv_out = if settings.paths_csv {
+        let f = std::fs::File::create(dir.path("paths.csv"))
+            .map_err(|e| Error::io("cannot create paths.csv", e))?;
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(std::io::BufWriter::with_capacity(1 << 20, f));
+        w.write_record(output::paths_header(&model))?;
+        Some(w)
+    } else {
+        None
+    };
+    let mut record: Vec<String> = Vec::new();
+    let mut sink = |path: u64, row: &[f64]| -> Result<()> {
+        if let Some(w) = csv_out.as_mut() {
+            record.clear();
+            record.push(path.to_string());
+            record.extend(row.iter().map(|x| x.to_string()));
+            w.write_record(&record)?;
+        }
+        Ok(())
+    };
+    let stats = engine::run_model(
+        &model,
+        settings.focus.is_some(),
+        Options {
+            threads: settings.threads,
+            block: settings.block,
+            sink: if settings.paths_csv {
+                Some(&mut sink)
+            } else {
+                None
+            },
+            progress: Some(&progress),
+        },
+    )?;
+    if let Some(w) = csv_out.as_mut() {
+        w.flush()
+            .map_err(|e| Error::io("cannot write paths.csv", e))?;
+    }
+    drop(csv_out);
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let wall_seconds = clock.elapsed().as_secs_f64();
+
+    let mut files = vec![
+        "summary.csv",
+        "periods.csv",
+        "providers.csv",
+        "manifest.json",
+    ];
+    if settings.paths_csv {
+        files.push("paths.csv");
+    }
+    if let Some(stat) = settings.focus {
+        dir.write("focus.csv", &focus::focus_csv(s, &model, &stats, stat)?)?;
+        files.push("focus.csv");
+    }
+    let manifest = Manifest {
+        capsim_version: env!("CARGO_PKG_VERSION"),
+        scenario: &s.name,
+        scenario_file: loaded.file.display().to_string(),
+        scenario_sha256: &loaded.file_sha256,
+        resolved_sha256: &loaded.resolved_sha256,
+        overrides: &loaded.overrides,
+        seed: s.simulation.seed,
+        paths: s.simulation.paths,
+        sampling: s.simulation.sampling.as_str(),
+        policy: s.simulation.policy.as_str(),
+        periods: s.periods,
+        threads: stats.threads,
+        block_paths: settings.block,
+        quantile_method: output::QUANTILE_METHOD,
+        started_utc: output::utc_timestamp(started),
+        wall_seconds,
+        files: files.clone(),
+        resolved_scenario: &loaded.resolved_toml,
+    };
+    output::write_run_files(&dir, &model, &stats, &manifest)?;
+    let dir = dir.commit()?;
+    Ok(Outcome {
+        model,
+        stats,
+        dir,
+        wall_seconds,
+        files,
+    })
+}
+
+/// The short report `run` prints.
+pub fn print_report(out: &mut impl Write, loaded: &Loaded, o: &Outcome) -> std::io::Result<()> {
+    let s = &loaded.scenario;
+    writeln!(
+        out,
+        "{}: {} paths x {} periods ({} from {}), seed {}, {} threads, {:.2} s",
+        s.name,
+        s.simulation.paths,
+        s.periods,
+        s.period.as_str(),
+        s.start,
+        s.simulation.seed,
+        o.stats.threads,
+        o.wall_seconds
+    )?;
+    write!(
+        out,
+        "{}",
+        output::headline_table(&o.model, &o.stats, &s.currency)
+    )?;
+    writeln!(out, "wrote {}/ ({})", display(&o.dir), o.files.join(", "))
+}
+
+pub fn display(p: &Path) -> String {
+    p.display().to_string()
+}

@@ -1,0 +1,258 @@
+//! What drives the result.
+//!
+//! **Tornado** (one at a time): each uncertain parameter is set to a low and
+//! a high value with everything else at its base value, on common random
+//! numbers; the swing is `|mean npv at high - mean npv at low|`. Default
+//! parameters and ranges: every non-zero workload `growth` and
+//! `volatility`, provider `price_drift`, `price_volatility` and
+//! `availability` (below 1), tranche `delay_months.median` and `failure`,
+//! and the AGI `hazard`, each at 0.8x and 1.2x its base value (probabilities
+//! clamped to [0, 1]). Zero-valued parameters have no relative range and
+//! are left out; name them with `--param key=lo:hi` to include them.
+//!
+//! **Drivers** (global, from one run): Spearman's rank correlation between
+//! per-path drivers and the per-path NPV and economic cost. Ranks average
+//! over ties (so failed tranches, whose delay is infinite, tie at the top);
+//! drivers that do not vary are left out. This keeps every path's drivers
+//! in memory (a few values per path).
+
+use crate::engine::Job;
+use crate::kernel::allocate::TakeObserver;
+use crate::kernel::{simulate_path, Observer, Scratch};
+use crate::model::{pm, Model};
+use crate::scenario::{Bound, Scenario};
+
+/// A parameter to vary, by its `--set` path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    pub key: String,
+    pub low: f64,
+    pub high: f64,
+}
+
+fn rel(key: String, v: f64, unit: bool) -> Option<Param> {
+    if v == 0.0 {
+        return None;
+    }
+    let (mut lo, mut hi) = (0.8 * v, 1.2 * v);
+    if unit {
+        lo = lo.clamp(0.0, 1.0);
+        hi = hi.clamp(0.0, 1.0);
+    }
+    (lo != hi).then_some(Param {
+        key,
+        low: lo,
+        high: hi,
+    })
+}
+
+/// The default tornado parameters of a scenario.
+pub fn default_params(s: &Scenario) -> Vec<Param> {
+    let mut out = Vec::new();
+    for w in &s.workloads {
+        out.extend(rel(format!("workload.{}.growth", w.name), w.growth, false));
+        out.extend(rel(
+            format!("workload.{}.volatility", w.name),
+            w.volatility,
+            false,
+        ));
+    }
+    for p in &s.providers {
+        out.extend(rel(
+            format!("provider.{}.price_drift", p.name),
+            p.price_drift,
+            false,
+        ));
+        out.extend(rel(
+            format!("provider.{}.price_volatility", p.name),
+            p.price_volatility,
+            false,
+        ));
+        if p.availability < 1.0 {
+            out.extend(rel(
+                format!("provider.{}.availability", p.name),
+                p.availability,
+                true,
+            ));
+        }
+        for (i, t) in p.tranches.iter().enumerate() {
+            if let Some(d) = &t.delay {
+                out.extend(rel(
+                    format!("provider.{}.tranche.{i}.delay_months.median", p.name),
+                    d.median,
+                    false,
+                ));
+            }
+            out.extend(rel(
+                format!("provider.{}.tranche.{i}.failure", p.name),
+                t.failure,
+                true,
+            ));
+        }
+    }
+    if let Some(a) = &s.agi {
+        out.extend(rel("agi.hazard".to_string(), a.hazard, false));
+    }
+    out
+}
+
+/// Names of the per-path drivers, in [`DriverJob`] order.
+pub fn driver_names(m: &Model, s: &Scenario) -> Vec<String> {
+    let mut names: Vec<String> = s
+        .workloads
+        .iter()
+        .map(|w| format!("final_demand.{}", w.name))
+        .collect();
+    names.extend(s.providers.iter().map(|p| format!("avg_price.{}", p.name)));
+    for p in &s.providers {
+        for i in 0..p.tranches.len() {
+            names.push(format!("delay.{}.{i}", p.name));
+        }
+    }
+    let uses_agi = s
+        .rules
+        .iter()
+        .any(|r| r.from == Bound::Agi || r.until == Bound::Agi);
+    if m.agi.is_some() || uses_agi {
+        names.push("agi_period".to_string());
+    }
+    names
+}
+
+/// Per path: npv, economic, then the drivers of [`driver_names`].
+pub struct DriverJob<'a> {
+    pub model: &'a Model,
+    pub drivers: usize,
+}
+
+pub struct DriverState {
+    scratch: Scratch,
+    out: Vec<f64>,
+    per: Vec<f64>,
+    price_sum: Vec<f64>,
+}
+
+struct PriceSum<'a>(&'a mut [f64]);
+impl TakeObserver for PriceSum<'_> {}
+impl Observer for PriceSum<'_> {
+    fn period_end(&mut self, _t: usize, s: &Scratch) {
+        for (a, p) in self.0.iter_mut().zip(&s.price) {
+            *a += p;
+        }
+    }
+}
+
+impl Job for DriverJob<'_> {
+    type State = DriverState;
+    fn width(&self) -> usize {
+        2 + self.drivers
+    }
+    fn sketched(&self) -> usize {
+        0
+    }
+    fn row_width(&self) -> usize {
+        self.width()
+    }
+    fn state(&self) -> DriverState {
+        let m = self.model;
+        DriverState {
+            scratch: Scratch::new(m),
+            out: vec![0.0; m.layout.n_path()],
+            per: vec![0.0; m.periods * m.layout.n_period()],
+            price_sum: vec![0.0; m.providers.len()],
+        }
+    }
+    fn path(&self, st: &mut DriverState, path: u64, out: &mut [f64]) {
+        let m = self.model;
+        st.price_sum.iter_mut().for_each(|x| *x = 0.0);
+        simulate_path(
+            m,
+            path,
+            &mut st.scratch,
+            &mut st.out,
+            &mut st.per,
+            &mut PriceSum(&mut st.price_sum),
+        );
+        out[0] = st.out[pm::NPV];
+        out[1] = st.out[pm::ECONOMIC];
+        let mut o = 2;
+        for w in 0..m.workloads.len() {
+            out[o] = st.scratch.level[w];
+            o += 1;
+        }
+        for p in 0..m.providers.len() {
+            out[o] = st.price_sum[p] / m.periods as f64;
+            o += 1;
+        }
+        for (i, tr) in m.tranches.iter().enumerate() {
+            out[o] = st.scratch.tau[i] - tr.online;
+            o += 1;
+        }
+        if o < out.len() {
+            out[o] = if st.scratch.agi_period == crate::model::NEVER {
+                m.periods as f64
+            } else {
+                st.scratch.agi_period as f64
+            };
+        }
+    }
+}
+
+/// Ranks 1..=n, ties averaged.
+pub fn ranks(x: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..x.len()).collect();
+    idx.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
+    let mut r = vec![0.0; x.len()];
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && x[idx[j + 1]] == x[idx[i]] {
+            j += 1;
+        }
+        let avg = (i + j) as f64 / 2.0 + 1.0;
+        for k in i..=j {
+            r[idx[k]] = avg;
+        }
+        i = j + 1;
+    }
+    r
+}
+
+/// Pearson correlation (NaN if either side is constant).
+pub fn pearson(x: &[f64], y: &[f64]) -> f64 {
+    let n = x.len() as f64;
+    let mx = x.iter().sum::<f64>() / n;
+    let my = y.iter().sum::<f64>() / n;
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in x.iter().zip(y) {
+        sxy += (a - mx) * (b - my);
+        sxx += (a - mx) * (a - mx);
+        syy += (b - my) * (b - my);
+    }
+    if sxx == 0.0 || syy == 0.0 {
+        return f64::NAN;
+    }
+    sxy / (sxx * syy).sqrt()
+}
+
+/// Spearman's rank correlation.
+pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
+    pearson(&ranks(x), &ranks(y))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spearman_of_monotone_and_ties() {
+        let x = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(spearman(&x, &[10.0, 20.0, 30.0, 1000.0]), 1.0);
+        assert_eq!(spearman(&x, &[4.0, 3.0, 2.0, 1.0]), -1.0);
+        assert_eq!(
+            ranks(&[5.0, 1.0, 5.0, f64::INFINITY]),
+            vec![2.5, 1.0, 2.5, 4.0]
+        );
+        assert!(spearman(&x, &[1.0; 4]).is_nan());
+    }
+}

@@ -1,0 +1,389 @@
+//! Finance workflows: compare, batch, sweep, sensitivity and the FOCUS export.
+
+use crate::util::*;
+use capsim::compare;
+use capsim::engine::Options;
+use capsim::model::Model;
+use std::path::Path;
+use std::process::Command;
+
+const GOLDEN: &str = include_str!("data/golden.toml");
+
+fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn capsim(args: &[&str]) -> std::process::Output {
+    Command::new(bin()).args(args).output().unwrap()
+}
+
+fn csv_rows(p: &Path) -> Vec<Vec<String>> {
+    let mut r = csv::Reader::from_path(p).unwrap();
+    let mut out = vec![r.headers().unwrap().iter().map(String::from).collect()];
+    for rec in r.records() {
+        out.push(rec.unwrap().iter().map(String::from).collect());
+    }
+    out
+}
+
+#[test]
+fn a_scenario_compared_with_itself_differs_by_exactly_zero() {
+    let m = model(GOLDEN);
+    let c = compare::compare(&m, &m, Options::default()).unwrap();
+    assert!(!c.metrics.is_empty() && !c.periods.is_empty());
+    for d in &c.metrics {
+        assert_eq!(d.diff_mean, 0.0, "{}", d.metric);
+        assert_eq!(d.diff_stderr, 0.0, "{}", d.metric);
+        assert_eq!(d.p_alt_lower, 0.0);
+        assert_eq!(d.base_mean, d.alt_mean);
+    }
+    for p in &c.periods {
+        assert_eq!(p.diff_mean, 0.0);
+    }
+}
+
+#[test]
+fn paired_differences_match_separate_runs_and_beat_independent_error() {
+    let base = model(GOLDEN);
+    let alt = Model::compile(&load_with(GOLDEN, &["provider.azure.price=2.0"]).scenario);
+    let c = compare::compare(&base, &alt, Options::default()).unwrap();
+    let (_, sb) = run(GOLDEN);
+    let sa = run_model(&alt, 2, 1024);
+    for name in ["cash", "npv", "economic"] {
+        let d = c.metric(name).unwrap();
+        let (b, a) = (
+            sb.path_metric(&base, name).unwrap(),
+            sa.path_metric(&alt, name).unwrap(),
+        );
+        assert!(close(d.base_mean, b.mean, 1e-12) && close(d.alt_mean, a.mean, 1e-12));
+        assert!(close(d.diff_mean, a.mean - b.mean, 1e-9));
+        assert!(d.diff_ci_low < d.diff_mean && d.diff_mean < d.diff_ci_high);
+        assert!(
+            d.diff_stderr < d.independent_stderr / 3.0,
+            "{name}: pairing must reduce variance"
+        );
+        let want_indep = (b.stderr.powi(2) + a.stderr.powi(2)).sqrt();
+        assert!(close(d.independent_stderr, want_indep, 1e-9));
+    }
+    // A cheaper Azure lowers NPV on most paths.
+    assert!(c.metric("npv").unwrap().p_alt_lower > 0.5);
+}
+
+#[test]
+fn compare_command_writes_its_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = write(dir.path(), "base.toml", GOLDEN);
+    let alt = write(
+        dir.path(),
+        "alt.toml",
+        &GOLDEN
+            .replace("name = \"golden\"", "name = \"dear\"")
+            .replace("price = 2.4", "price = 3.0"),
+    );
+    let out = dir.path().join("out");
+    let o = capsim(&[
+        "compare",
+        base.to_str().unwrap(),
+        alt.to_str().unwrap(),
+        "--paths",
+        "2000",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("npv") && stdout.contains(" -> ") && stdout.contains("95% CI"),
+        "{stdout}"
+    );
+    let d = out.join("compare/golden-vs-dear");
+    let rows = csv_rows(&d.join("comparison.csv"));
+    assert_eq!(
+        rows[0].join(","),
+        "metric,base_mean,alt_mean,diff_mean,diff_stderr,diff_ci_low,diff_ci_high,p_alt_lower"
+    );
+    assert!(rows.iter().any(|r| r[0] == "npv"));
+    let periods = csv_rows(&d.join("comparison_periods.csv"));
+    assert_eq!(periods[0][..3].join(","), "period,date,metric");
+    let man: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("manifest.json")).unwrap()).unwrap();
+    assert!(man["variance_reduction"].as_array().unwrap().len() > 5);
+}
+
+#[test]
+fn batch_indexes_against_the_benchmark_and_reports_bad_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    std::fs::create_dir(&lib).unwrap();
+    write(
+        &lib,
+        "a.toml",
+        &GOLDEN.replace("name = \"golden\"", "name = \"baseline\""),
+    );
+    write(
+        &lib,
+        "b.toml",
+        &GOLDEN
+            .replace("name = \"golden\"", "name = \"cheap\"")
+            .replace("price = 2.4", "price = 1.5")
+            .replace("seed = 42", "seed = 7"),
+    );
+    write(
+        &lib,
+        "c.toml",
+        "name = \"broken\"\nstart = \"2026-13\"\nperiods = 4\n",
+    );
+    let out = dir.path().join("out");
+    let o = capsim(&[
+        "batch",
+        lib.to_str().unwrap(),
+        "--paths",
+        "1500",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "a skipped file makes the batch fail at the end"
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("c.toml:2:1") && err.contains("skipped"),
+        "{err}"
+    );
+    let rows = csv_rows(&out.join("index.csv"));
+    assert_eq!(
+        rows[0].join(","),
+        "scenario,metric,mean,p5,p50,p95,diff_vs_benchmark,diff_stderr,p_lower_than_benchmark"
+    );
+    for metric in [
+        "npv",
+        "cash",
+        "economic",
+        "unmet_gpu_hours",
+        "shortfall_cost",
+        "true_up",
+    ] {
+        for s in ["baseline", "cheap"] {
+            assert!(
+                rows.iter().any(|r| r[0] == s && r[1] == metric),
+                "{s} {metric}"
+            );
+        }
+    }
+    let cheap_npv = rows
+        .iter()
+        .find(|r| r[0] == "cheap" && r[1] == "npv")
+        .unwrap();
+    let base_npv = rows
+        .iter()
+        .find(|r| r[0] == "baseline" && r[1] == "npv")
+        .unwrap();
+    let diff: f64 = cheap_npv[6].parse().unwrap();
+    let (m1, m0): (f64, f64) = (cheap_npv[2].parse().unwrap(), base_npv[2].parse().unwrap());
+    // The benchmark's seed is used for every scenario, so the paired
+    // difference equals the difference of the two folders' means.
+    assert!(close(diff, m1 - m0, 1e-9), "{diff} vs {}", m1 - m0);
+    assert!(out.join("cheap/summary.csv").exists() && out.join("baseline/periods.csv").exists());
+}
+
+#[test]
+fn sweep_grid_with_common_random_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "s.toml", GOLDEN);
+    let out = dir.path().join("out");
+    let o = capsim(&[
+        "sweep",
+        f.to_str().unwrap(),
+        "--set",
+        "provider.azure.price_drift=-0.3:0:4",
+        "--set",
+        "agi.hazard=0.1:0.3:2",
+        "--set",
+        "simulation.paths=1500",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rows = csv_rows(&out.join("sweep/golden/sweep.csv"));
+    assert_eq!(
+        rows[0].join(","),
+        "provider.azure.price_drift,agi.hazard,metric,mean,stderr,p5,p50,p95"
+    );
+    let m = model(GOLDEN);
+    assert_eq!(rows.len() - 1, 8 * m.layout.n_path());
+    let drifts: std::collections::BTreeSet<String> =
+        rows[1..].iter().map(|r| r[0].clone()).collect();
+    assert_eq!(
+        drifts.into_iter().collect::<Vec<_>>(),
+        ["-0.1", "-0.2", "-0.3", "0"]
+    );
+    // The grid point equal to the scenario's own values reproduces a plain run.
+    let loaded = load_with(
+        GOLDEN,
+        &[
+            "provider.azure.price_drift=-0.1",
+            "agi.hazard=0.3",
+            "simulation.paths=1500",
+        ],
+    );
+    let mm = Model::compile(&loaded.scenario);
+    let st = run_model(&mm, 2, 1024);
+    let row = rows
+        .iter()
+        .find(|r| r[0] == "-0.1" && r[1] == "0.3" && r[2] == "npv")
+        .unwrap();
+    assert_eq!(
+        row[3].parse::<f64>().unwrap(),
+        st.path_metric(&mm, "npv").unwrap().mean
+    );
+}
+
+#[test]
+fn sensitivity_writes_sorted_tornado_and_drivers() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "s.toml", GOLDEN);
+    let out = dir.path().join("out");
+    let o = capsim(&[
+        "sensitivity",
+        f.to_str().unwrap(),
+        "--paths",
+        "1500",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let t = csv_rows(&out.join("sensitivity/golden/tornado.csv"));
+    assert_eq!(
+        t[0].join(","),
+        "parameter,low_value,high_value,npv_at_low,npv_at_high,swing"
+    );
+    let swings: Vec<f64> = t[1..].iter().map(|r| r[5].parse().unwrap()).collect();
+    assert!(swings.windows(2).all(|w| w[0] >= w[1]));
+    assert!(t.iter().any(|r| r[0] == "workload.api.growth"));
+    assert!(t.iter().any(|r| r[0] == "agi.hazard"));
+    let d = csv_rows(&out.join("sensitivity/golden/drivers.csv"));
+    assert_eq!(d[0].join(","), "driver,rho_npv,rho_economic");
+    let rhos: Vec<f64> = d[1..]
+        .iter()
+        .map(|r| r[1].parse::<f64>().unwrap().abs())
+        .collect();
+    assert!(rhos.windows(2).all(|w| w[0] >= w[1] || w[1].is_nan()));
+    // Higher final API demand means more spend: a positive, strong driver.
+    let api: f64 = d.iter().find(|r| r[0] == "final_demand.api").unwrap()[2]
+        .parse()
+        .unwrap();
+    assert!(api > 0.3, "{api}");
+    // User-chosen parameters replace the defaults.
+    let o = capsim(&[
+        "sensitivity",
+        f.to_str().unwrap(),
+        "--paths",
+        "1000",
+        "--param",
+        "workload.api.demand=500:2000",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success());
+    let t = csv_rows(&out.join("sensitivity/golden/tornado.csv"));
+    assert_eq!(t.len(), 2);
+    assert_eq!(t[1][..3].join(","), "workload.api.demand,500,2000");
+}
+
+#[test]
+fn focus_export_sums_to_period_cash() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "s.toml", GOLDEN);
+    for stat in ["mean", "p50", "p95"] {
+        let out = dir.path().join(stat);
+        let o = capsim(&[
+            "run",
+            f.to_str().unwrap(),
+            "--paths",
+            "2000",
+            "--focus",
+            "--focus-stat",
+            stat,
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let rows = csv_rows(&out.join("golden/focus.csv"));
+        let h = &rows[0];
+        for col in [
+            "BilledCost",
+            "BillingAccountId",
+            "BillingAccountName",
+            "BillingCurrency",
+            "BillingPeriodStart",
+            "BillingPeriodEnd",
+            "ChargeCategory",
+            "ChargeClass",
+            "ChargeDescription",
+            "ChargePeriodStart",
+            "ChargePeriodEnd",
+            "ContractedCost",
+            "EffectiveCost",
+            "InvoiceIssuerName",
+            "ListCost",
+            "PricingQuantity",
+            "PricingUnit",
+            "ProviderName",
+            "PublisherName",
+            "ServiceCategory",
+            "ServiceName",
+            "PricingCategory",
+            "x_Scenario",
+            "x_Statistic",
+            "x_Seed",
+            "x_Paths",
+        ] {
+            assert!(h.iter().any(|c| c == col), "missing {col}");
+        }
+        let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+        let (bc, ps, pe, st) = (
+            col("BilledCost"),
+            col("BillingPeriodStart"),
+            col("BillingPeriodEnd"),
+            col("x_Statistic"),
+        );
+        let periods = csv_rows(&out.join("golden/periods.csv"));
+        let stat_col = periods[0].iter().position(|c| c == stat).unwrap();
+        for (t, label) in ["2026-01", "2026-04", "2026-07", "2027-10"]
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (if i == 3 { 7 } else { i }, l))
+        {
+            let start = format!("{label}-01T00:00:00Z");
+            let sum: f64 = rows[1..]
+                .iter()
+                .filter(|r| r[ps] == start)
+                .map(|r| r[bc].parse::<f64>().unwrap())
+                .sum();
+            let want: f64 = periods
+                .iter()
+                .find(|r| r[0] == t.to_string() && r[2] == "cash")
+                .unwrap()[stat_col]
+                .parse()
+                .unwrap();
+            assert!(close(sum, want, 1e-9), "{stat} period {t}: {sum} vs {want}");
+        }
+        for r in &rows[1..] {
+            assert_eq!(r[st], stat);
+            assert!(r[pe].ends_with("-01T00:00:00Z") && r[pe] > r[ps]);
+            assert!(!r[bc].is_empty());
+            assert!(
+                ["Usage", "Purchase", "Adjustment"].contains(&r[col("ChargeCategory")].as_str())
+            );
+        }
+    }
+}
