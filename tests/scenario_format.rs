@@ -287,3 +287,23 @@ fn run_writes_the_documented_files_and_columns() {
         .collect();
     assert_eq!(leftovers.len(), 1, "{leftovers:?}");
 }
+
+#[test]
+fn every_library_scenario_loads_and_runs() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios");
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            let l = scenario::load_file(&p, &["simulation.paths=300".to_string()])
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert!(!l.scenario.description.is_empty(), "{} has no description", p.display());
+            assert!(l.scenario.description.contains("Question"), "{}", p.display());
+            let m = capsim::model::Model::compile(&l.scenario);
+            let st = run_model(&m, 2, 1024);
+            assert!(st.path_metric(&m, "cash").unwrap().mean > 0.0);
+            n += 1;
+        }
+    }
+    assert!(n >= 7, "the library has {n} scenarios");
+}

@@ -37,13 +37,15 @@ pub struct CompareArgs {
 }
 
 /// Metrics the terminal summary shows.
-pub const KEY_METRICS: [&str; 6] = [
+pub const KEY_METRICS: [&str; 8] = [
     "npv",
     "cash",
     "economic",
     "true_up",
     "shortfall_cost",
     "unmet_gpu_hours",
+    "capex",
+    "depreciation",
 ];
 
 #[derive(Serialize)]
