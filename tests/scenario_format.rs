@@ -297,8 +297,16 @@ fn every_library_scenario_loads_and_runs() {
         if p.extension().is_some_and(|x| x == "toml") {
             let l = scenario::load_file(&p, &["simulation.paths=300".to_string()])
                 .unwrap_or_else(|e| panic!("{e}"));
-            assert!(!l.scenario.description.is_empty(), "{} has no description", p.display());
-            assert!(l.scenario.description.contains("Question"), "{}", p.display());
+            assert!(
+                !l.scenario.description.is_empty(),
+                "{} has no description",
+                p.display()
+            );
+            assert!(
+                l.scenario.description.contains("Question"),
+                "{}",
+                p.display()
+            );
             let m = capsim::model::Model::compile(&l.scenario);
             let st = run_model(&m, 2, 1024);
             assert!(st.path_metric(&m, "cash").unwrap().mean > 0.0);
