@@ -20,3 +20,4 @@ pub mod rng;
 pub mod runner;
 pub mod sensitivity;
 pub mod stats;
+pub mod trace;

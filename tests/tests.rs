@@ -8,4 +8,5 @@ mod determinism;
 mod golden;
 mod hand_cases;
 mod scenario_format;
+mod trace;
 mod workflows;

@@ -7,6 +7,7 @@ mod compare;
 mod run;
 mod sensitivity;
 mod sweep;
+mod trace;
 
 use crate::error::Result;
 use clap::{Parser, Subcommand};
@@ -49,6 +50,8 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// One-at-a-time tornado and Spearman drivers of NPV and economic cost
     Sensitivity(sensitivity::SensitivityArgs),
+    /// Tell the full story of one path, period by period
+    Trace(trace::TraceArgs),
 }
 
 pub fn main(cli: Cli) -> Result<()> {
@@ -59,5 +62,6 @@ pub fn main(cli: Cli) -> Result<()> {
         Command::Batch(a) => batch::batch(a),
         Command::Sweep(a) => sweep::sweep(a),
         Command::Sensitivity(a) => sensitivity::sensitivity(a),
+        Command::Trace(a) => trace::trace(a),
     }
 }
