@@ -85,6 +85,14 @@ pub const CHARGES: [&str; 5] = ["usage", "reserved", "capex", "true_up", "usage_
 pub struct ModelJob<'a> {
     pub model: &'a Model,
     pub charges: bool,
+    /// The same scenario under the other policy, for `policy_regret`.
+    pub other_policy: Option<&'a Model>,
+}
+
+/// Per-thread state of a [`ModelJob`].
+pub struct ModelState {
+    scratch: Scratch,
+    other: Option<(Scratch, Vec<f64>, Vec<f64>)>,
 }
 
 struct ChargeRecorder<'o> {
@@ -116,7 +124,7 @@ impl ModelJob<'_> {
 }
 
 impl Job for ModelJob<'_> {
-    type State = Scratch;
+    type State = ModelState;
     fn width(&self) -> usize {
         let extra = if self.charges {
             self.model.periods * self.model.providers.len() * CHARGES.len()
@@ -131,11 +139,21 @@ impl Job for ModelJob<'_> {
     fn row_width(&self) -> usize {
         self.model.layout.n_path()
     }
-    fn state(&self) -> Scratch {
-        Scratch::new(self.model)
+    fn state(&self) -> ModelState {
+        ModelState {
+            scratch: Scratch::new(self.model),
+            other: self.other_policy.map(|o| {
+                (
+                    Scratch::new(o),
+                    vec![0.0; o.layout.n_path()],
+                    vec![0.0; o.periods * o.layout.n_period()],
+                )
+            }),
+        }
     }
-    fn path(&self, s: &mut Scratch, path: u64, out: &mut [f64]) {
+    fn path(&self, st: &mut ModelState, path: u64, out: &mut [f64]) {
         let m = self.model;
+        let s = &mut st.scratch;
         let (std, extra) = out.split_at_mut(self.standard());
         let (a, b) = std.split_at_mut(m.layout.n_path());
         if self.charges {
@@ -148,6 +166,23 @@ impl Job for ModelJob<'_> {
             simulate_path(m, path, s, a, b, &mut rec);
         } else {
             simulate_path(m, path, s, a, b, &mut NoObserver);
+        }
+        if let (Some(o), Some((os, oa, ob)), Some(k)) = (
+            self.other_policy,
+            st.other.as_mut(),
+            m.layout.policy_regret(),
+        ) {
+            simulate_path(o, path, os, oa, ob, &mut NoObserver);
+            let (mine, other) = (
+                a[crate::model::pm::ECONOMIC],
+                oa[crate::model::pm::ECONOMIC],
+            );
+            // priority's economic cost minus optimal's.
+            a[k] = if m.optimal {
+                other - mine
+            } else {
+                mine - other
+            };
         }
     }
 }
@@ -210,7 +245,23 @@ pub fn run(m: &Model, opts: Options<'_>) -> Result<RunStats> {
 /// Runs `m.paths` paths of the model, optionally recording cash by
 /// provider and charge for every period.
 pub fn run_model(m: &Model, charges: bool, opts: Options<'_>) -> Result<RunStats> {
-    let job = ModelJob { model: m, charges };
+    run_model_with(m, charges, None, opts)
+}
+
+/// As [`run_model`]; with `other_policy` (the same scenario compiled under
+/// the other policy, and `m.layout.add_regret()` called) it also reports
+/// `policy_regret` per path, on common random numbers.
+pub fn run_model_with(
+    m: &Model,
+    charges: bool,
+    other_policy: Option<&Model>,
+    opts: Options<'_>,
+) -> Result<RunStats> {
+    let job = ModelJob {
+        model: m,
+        charges,
+        other_policy,
+    };
     let out = run_job(&job, m.paths, opts)?;
     let np = m.layout.n_path();
     let ks = job.standard();

@@ -96,6 +96,8 @@ pub struct Layout {
     pub period_names: Vec<String>,
     pub providers: usize,
     pub commitments: usize,
+    /// `policy_regret` is reported (after `agi_declared`).
+    pub regret: bool,
 }
 
 /// Fixed per-path metric positions (MODEL.md section 8).
@@ -169,6 +171,7 @@ impl Layout {
             period_names,
             providers: s.providers.len(),
             commitments: commitments.len(),
+            regret: false,
         }
     }
     pub fn n_path(&self) -> usize {
@@ -193,7 +196,18 @@ impl Layout {
         pm::PROVIDERS + 3 * self.providers + self.commitments + c
     }
     pub fn agi_declared(&self) -> usize {
-        self.path_names.len() - 1
+        pm::PROVIDERS + 3 * self.providers + 2 * self.commitments
+    }
+    /// Position of `policy_regret`, when reported.
+    pub fn policy_regret(&self) -> Option<usize> {
+        self.regret.then(|| self.agi_declared() + 1)
+    }
+    /// Adds the `policy_regret` metric.
+    pub fn add_regret(&mut self) {
+        if !self.regret {
+            self.regret = true;
+            self.path_names.push("policy_regret".to_string());
+        }
     }
     pub fn capacity_p(&self, p: usize) -> usize {
         qm::PROVIDERS + p
@@ -241,6 +255,10 @@ pub struct Model {
     /// `(1 + r)^-((t+1) dt)`
     pub discount: Vec<f64>,
     pub layout: Layout,
+    /// Policy `optimal` (else `priority`).
+    pub optimal: bool,
+    /// Shortfall price per workload (per GPU-hour), for `optimal`.
+    pub shortfall_price: Vec<f64>,
     pub workload_names: Vec<String>,
     pub provider_names: Vec<String>,
     pub commitment_names: Vec<String>,
@@ -452,6 +470,8 @@ impl Model {
             },
             discount,
             layout: Layout::new(s),
+            optimal: s.simulation.policy == crate::scenario::Policy::Optimal,
+            shortfall_price: s.workloads.iter().map(|w| w.shortfall_price).collect(),
             workload_names: s.workloads.iter().map(|w| w.name.clone()).collect(),
             provider_names: s.providers.iter().map(|p| p.name.clone()).collect(),
             commitment_names,

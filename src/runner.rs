@@ -19,6 +19,8 @@ pub struct Settings {
     pub block: usize,
     pub paths_csv: bool,
     pub focus: Option<FocusStat>,
+    /// Also run the other policy and report `policy_regret`.
+    pub regret: bool,
     /// Show a progress bar (only drawn when stderr is a terminal).
     pub progress: bool,
 }
@@ -31,6 +33,7 @@ impl Default for Settings {
             block: engine::DEFAULT_BLOCK,
             paths_csv: false,
             focus: None,
+            regret: false,
             progress: false,
         }
     }
@@ -64,7 +67,16 @@ pub fn progress_bar(len: u64, label: &str, show: bool) -> Option<ProgressBar> {
 /// Simulates `loaded` and writes `<out>/<name>/`.
 pub fn run_scenario(loaded: &Loaded, settings: &Settings) -> Result<Outcome> {
     let s = &loaded.scenario;
-    let model = Model::compile(s);
+    let mut model = Model::compile(s);
+    let other = settings.regret.then(|| {
+        let mut o = s.clone();
+        o.simulation.policy = match s.simulation.policy {
+            crate::scenario::Policy::Priority => crate::scenario::Policy::Optimal,
+            crate::scenario::Policy::Optimal => crate::scenario::Policy::Priority,
+        };
+        model.layout.add_regret();
+        Model::compile(&o)
+    });
     let started = SystemTime::now();
     let clock = Instant::now();
     let dir = ResultDir::create(&settings.out, &model.name)?;
@@ -96,9 +108,10 @@ pub fn run_scenario(loaded: &Loaded, settings: &Settings) -> Result<Outcome> {
         }
         Ok(())
     };
-    let stats = engine::run_model(
+    let stats = engine::run_model_with(
         &model,
         settings.focus.is_some(),
+        other.as_ref(),
         Options {
             threads: settings.threads,
             block: settings.block,

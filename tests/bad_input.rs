@@ -247,9 +247,14 @@ fn unknown_sampling_or_policy() {
         &["simulation.sampling", "found \"quasi\""],
     );
     bad(
-        &format!("{GOOD}\n[simulation]\npolicy = \"optimal\"\n"),
+        &format!("{GOOD}\n[simulation]\npolicy = \"cheapest\"\n"),
         &[],
-        &["simulation.policy", "not implemented"],
+        &["simulation.policy", "found \"cheapest\"", "\"optimal\""],
+    );
+    bad(
+        &format!("{GOOD}\n[simulation]\nsampling = \"sobol\"\n"),
+        &[],
+        &["simulation.sampling", "not implemented"],
     );
 }
 

@@ -7,6 +7,7 @@ mod closed_form;
 mod determinism;
 mod golden;
 mod hand_cases;
+mod policy;
 mod scenario_format;
 mod trace;
 mod workflows;

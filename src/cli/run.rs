@@ -31,6 +31,10 @@ pub struct RunArgs {
     /// Statistic of spend that focus.csv reports
     #[arg(long, value_enum, default_value = "mean", requires = "focus")]
     pub focus_stat: FocusStat,
+    /// Also simulate the other allocation policy on the same paths and report
+    /// policy_regret = priority's economic cost minus optimal's
+    #[arg(long)]
+    pub regret: bool,
     /// No progress bar and no summary table
     #[arg(long, short)]
     pub quiet: bool,
@@ -71,6 +75,7 @@ pub fn run(a: RunArgs) -> Result<()> {
         block: a.block,
         paths_csv: a.paths_csv,
         focus: a.focus.then_some(a.focus_stat),
+        regret: a.regret,
         progress: !a.quiet,
     };
     let outcome = runner::run_scenario(&loaded, &settings)?;

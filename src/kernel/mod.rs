@@ -4,6 +4,7 @@
 //! everything lives in a reused [`Scratch`].
 
 pub mod allocate;
+pub mod optimal;
 
 use crate::model::{pm, qm, Model, RuleKindM, NEVER};
 use crate::rng::{self, Stream};
@@ -387,7 +388,11 @@ pub fn simulate_path<O: Observer>(
             served_p: &mut s.served_p,
             unmet: &mut s.unmet,
         };
-        allocate(&mut period, obs);
+        if m.optimal {
+            optimal::allocate_optimal(&mut period, &s.price, &m.shortfall_price, obs);
+        } else {
+            allocate(&mut period, obs);
+        }
 
         // Cash (sections 5, 8).
         let mut cash = s.capex_t[t];

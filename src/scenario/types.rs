@@ -46,12 +46,14 @@ impl Sampling {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Policy {
     Priority,
+    Optimal,
 }
 
 impl Policy {
     pub fn as_str(self) -> &'static str {
         match self {
             Policy::Priority => "priority",
+            Policy::Optimal => "optimal",
         }
     }
 }

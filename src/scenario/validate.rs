@@ -247,16 +247,11 @@ pub fn validate(raw: &RawScenario) -> R<Scenario> {
         };
         let policy = match s.policy.as_deref().unwrap_or("priority") {
             "priority" => Policy::Priority,
-            "optimal" => {
-                return err(
-                    at(&base, "policy"),
-                    "policy \"optimal\" is not implemented in this version of capsim, expected \"priority\"",
-                )
-            }
+            "optimal" => Policy::Optimal,
             other => {
                 return err(
                     at(&base, "policy"),
-                    format!("found \"{other}\", expected \"priority\""),
+                    format!("found \"{other}\", expected \"priority\" or \"optimal\""),
                 )
             }
         };

@@ -1,0 +1,258 @@
+//! Policy `optimal` against `priority` (MODEL.md section 7), on random
+//! single-period instances.
+
+use capsim::kernel::allocate::{allocate, NoTakes, Period};
+use capsim::kernel::optimal::allocate_optimal;
+use proptest::prelude::*;
+
+#[derive(Debug, Clone)]
+struct Instance {
+    demand: Vec<f64>,
+    allowed: Vec<u64>,
+    reserved: Vec<f64>,
+    market: Vec<f64>,
+    price: Vec<f64>,
+    shortfall: Vec<f64>,
+    target: Vec<f64>,
+    cap: Vec<f64>,
+    pass2: Vec<u64>,
+}
+
+struct Outcome {
+    cost: f64,
+    served: Vec<f64>,
+}
+
+fn solve(inst: &Instance, optimal: bool) -> Outcome {
+    let (nw, np) = (inst.demand.len(), inst.price.len());
+    let mut order_w: Vec<usize> = (0..nw).collect();
+    order_w.sort_by_key(|&w| (inst.allowed[w].count_ones(), w));
+    let mut order_p: Vec<usize> = (0..np).collect();
+    order_p.sort_by(|&a, &b| inst.price[a].total_cmp(&inst.price[b]).then(a.cmp(&b)));
+    let mut res = inst.reserved.clone();
+    let mut mkt = inst.market.clone();
+    let mut served = vec![0.0; np];
+    let mut unmet = vec![0.0; nw];
+    let mut p = Period {
+        demand: &inst.demand,
+        allowed: &inst.allowed,
+        pass2: &inst.pass2,
+        order_w: &order_w,
+        order_p: &order_p,
+        target: &inst.target,
+        cap: &inst.cap,
+        reserved_left: &mut res,
+        market_left: &mut mkt,
+        served_p: &mut served,
+        unmet: &mut unmet,
+    };
+    if optimal {
+        allocate_optimal(&mut p, &inst.price, &inst.shortfall, &mut NoTakes);
+    } else {
+        allocate(&mut p, &mut NoTakes);
+    }
+    let market_cost: f64 = (0..np)
+        .map(|q| (inst.market[q] - mkt[q]) * inst.price[q])
+        .sum();
+    let short: f64 = (0..nw).map(|w| unmet[w] * inst.shortfall[w]).sum();
+    Outcome {
+        cost: market_cost + short,
+        served,
+    }
+}
+
+fn gpus() -> impl Strategy<Value = f64> {
+    prop_oneof![Just(0.0), 1.0..1000.0f64]
+}
+
+/// Section 7's conditions: nested allowed sets (a chain), no share or
+/// first-refusal rules, and shortfall prices at least every market price.
+/// The shortfall price is the same for every workload: with different
+/// prices `priority` can leave the wrong workload unmet (see
+/// `differing_shortfall_prices_break_the_equivalence`).
+fn nested_instance() -> impl Strategy<Value = Instance> {
+    (1usize..=4, 1usize..=4).prop_flat_map(|(nw, np)| {
+        (
+            prop::collection::vec(gpus(), nw),
+            prop::collection::vec(1usize..=np, nw),
+            prop::collection::vec(gpus(), np),
+            prop::collection::vec(gpus(), np),
+            prop::collection::vec(0.1..10.0f64, np),
+            0.0..5.0f64,
+            Just(np),
+        )
+            .prop_map(|(demand, sizes, reserved, market, price, extra, np)| {
+                // Workload w may use the first sizes[w] providers: a chain.
+                let allowed = sizes.iter().map(|&k| (1u64 << k) - 1).collect();
+                let top = price.iter().cloned().fold(0.0, f64::max);
+                let nw = demand.len();
+                Instance {
+                    allowed,
+                    reserved,
+                    market,
+                    shortfall: vec![top + extra; nw],
+                    price,
+                    target: vec![-1.0; np],
+                    cap: vec![f64::INFINITY; np],
+                    pass2: vec![0; nw],
+                    demand,
+                }
+            })
+    })
+}
+
+fn any_instance() -> impl Strategy<Value = Instance> {
+    (1usize..=4, 1usize..=4).prop_flat_map(|(nw, np)| {
+        (
+            prop::collection::vec(gpus(), nw),
+            prop::collection::vec(1u64..16, nw),
+            prop::collection::vec(gpus(), np),
+            prop::collection::vec(gpus(), np),
+            prop::collection::vec(0.0..10.0f64, np),
+            prop::collection::vec(0.0..20.0f64, nw),
+            prop::collection::vec(prop_oneof![Just(-1.0), 0.0..0.6f64], np),
+            prop::collection::vec(prop_oneof![Just(f64::INFINITY), 0.2..1.0f64], np),
+            prop::collection::vec(0u64..16, nw),
+        )
+            .prop_map(
+                move |(
+                    demand,
+                    allowed,
+                    reserved,
+                    market,
+                    price,
+                    shortfall,
+                    tshare,
+                    cshare,
+                    pass2,
+                )| {
+                    let mask = (1u64 << np) - 1;
+                    let total: f64 = demand.iter().sum();
+                    Instance {
+                        allowed: allowed.iter().map(|a| a & mask).collect(),
+                        target: tshare
+                            .iter()
+                            .map(|s| if *s < 0.0 { -1.0 } else { s * total })
+                            .collect(),
+                        cap: cshare
+                            .iter()
+                            .map(|s| if s.is_finite() { s * total } else { *s })
+                            .collect(),
+                        pass2: pass2.iter().map(|a| a & mask).collect(),
+                        demand,
+                        reserved,
+                        market,
+                        price,
+                        shortfall,
+                    }
+                },
+            )
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn priority_is_optimal_under_section_7_conditions(inst in nested_instance()) {
+        let p = solve(&inst, false);
+        let o = solve(&inst, true);
+        let scale = p.cost.abs().max(o.cost.abs()).max(1.0);
+        prop_assert!((p.cost - o.cost).abs() <= 1e-9 * scale, "priority {} optimal {}", p.cost, o.cost);
+    }
+
+    #[test]
+    fn optimal_never_costs_more(inst in any_instance()) {
+        let p = solve(&inst, false);
+        // Compare only where priority meets every min_share target: then its
+        // allocation is feasible for the programme, whose optimum is no worse.
+        let meets = inst.target.iter().zip(&p.served).all(|(t, s)| *t < 0.0 || *s >= t - 1e-9);
+        prop_assume!(meets);
+        let o = solve(&inst, true);
+        let scale = p.cost.abs().max(1.0);
+        prop_assert!(o.cost <= p.cost + 1e-7 * scale, "optimal {} > priority {}", o.cost, p.cost);
+    }
+}
+
+#[test]
+fn differing_shortfall_prices_break_the_equivalence() {
+    // api may use only A; product may use A or B (nested), B has no
+    // capacity. priority serves api first; the programme serves the
+    // workload whose shortfall is dearer.
+    let inst = Instance {
+        demand: vec![10.0, 10.0],
+        allowed: vec![0b01, 0b11],
+        reserved: vec![0.0, 0.0],
+        market: vec![10.0, 0.0],
+        price: vec![1.0, 1.0],
+        shortfall: vec![5.0, 100.0],
+        target: vec![-1.0; 2],
+        cap: vec![f64::INFINITY; 2],
+        pass2: vec![0; 2],
+    };
+    let p = solve(&inst, false);
+    let o = solve(&inst, true);
+    assert_eq!(p.cost, 10.0 + 10.0 * 100.0);
+    assert!((o.cost - (10.0 + 10.0 * 5.0)).abs() < 1e-9);
+}
+
+#[test]
+fn optimal_policy_runs_end_to_end_with_regret() {
+    let text = include_str!("data/golden.toml").replace("paths = 3000", "paths = 400");
+    let l = crate::util::load_with(&text, &["simulation.policy=optimal"]);
+    let m = capsim::model::Model::compile(&l.scenario);
+    assert!(m.optimal);
+    let st = crate::util::run_model(&m, 2, 1024);
+    let pr = crate::util::model(&text);
+    let sp = crate::util::run_model(&pr, 2, 1024);
+    // Same draws, so the same demand; the optimal policy is never more
+    // expensive in expectation on this scenario (no backlog effects dominate).
+    assert_eq!(
+        st.period_metric(&m, 0, "demand").unwrap().mean,
+        sp.period_metric(&pr, 0, "demand").unwrap().mean
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("g.toml");
+    std::fs::write(&f, &text).unwrap();
+    let o = std::process::Command::new(crate::util::bin())
+        .args([
+            "run",
+            f.to_str().unwrap(),
+            "--regret",
+            "--paths-csv",
+            "--quiet",
+            "--out",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let paths = std::fs::read_to_string(dir.path().join("golden/paths.csv")).unwrap();
+    let header: Vec<&str> = paths.lines().next().unwrap().split(',').collect();
+    let k = header
+        .iter()
+        .position(|c| *c == "policy_regret")
+        .expect("policy_regret column");
+    let e = header.iter().position(|c| *c == "economic").unwrap();
+    // Per path: regret = priority economic (this run) - optimal economic.
+    let mut s_opt = capsim::kernel::Scratch::new(&m);
+    let mut out = vec![0.0; m.layout.n_path()];
+    let mut per = vec![0.0; m.periods * m.layout.n_period()];
+    for line in paths.lines().skip(1).take(20) {
+        let row: Vec<f64> = line.split(',').map(|x| x.parse().unwrap()).collect();
+        capsim::kernel::simulate_path(
+            &m,
+            row[0] as u64,
+            &mut s_opt,
+            &mut out,
+            &mut per,
+            &mut capsim::kernel::NoObserver,
+        );
+        let want = row[e] - out[capsim::model::pm::ECONOMIC];
+        assert!(
+            (row[k] - want).abs() <= 1e-9 * row[e].abs().max(1.0),
+            "{} vs {want}",
+            row[k]
+        );
+    }
+}
