@@ -133,3 +133,19 @@ fn trace_story_is_readable() {
         assert!(text.contains(needle), "missing {needle}:\n{text}");
     }
 }
+
+#[test]
+fn the_worked_example_in_docs_agreement_md_holds() {
+    let text = include_str!("../docs/agreement-example.toml");
+    let m = model(text);
+    let tr = capsim::trace::trace(&m, 4);
+    assert_eq!(tr.agi_period, Some(2));
+    let name = |n: &str| m.layout.path_names.iter().position(|x| x == n).unwrap();
+    assert_eq!(tr.totals[name("true_up")], 2_452_200.0);
+    assert_eq!(tr.totals[name("cash.azure")], 6_000_000.0);
+    assert_eq!(tr.totals[name("cash")], 8_638_950.0);
+    assert!(tr.periods[0].rule_taken[1] && !tr.periods[1].rule_taken[1]);
+    assert!(tr.periods[2].rule_active[0] && !tr.periods[3].rule_active[0]);
+    let doc = include_str!("../docs/agreement.md");
+    assert!(doc.contains("total cash = 8638950") || doc.contains("8638950"));
+}
