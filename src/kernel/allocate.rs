@@ -41,24 +41,31 @@ pub struct Period<'a> {
     pub unmet: &'a mut [f64],
 }
 
+/// Pools with capacity left, as provider bitmasks (reserved, market): the
+/// walks skip empty pools without looking at them.
+struct Open {
+    reserved: u64,
+    market: u64,
+}
+
 #[inline]
 fn walk<O: TakeObserver>(
     w: usize,
     mask: u64,
     pass: u8,
     rem: &mut f64,
+    open: &mut Open,
     p: &mut Period<'_>,
     obs: &mut O,
 ) {
-    let np = p.served_p.len();
     // Reserved pools first (cost 0), in provider order.
-    for q in 0..np {
+    let mut bits = mask & open.reserved;
+    while bits != 0 {
         if *rem <= 0.0 {
             return;
         }
-        if mask & (1u64 << q) == 0 {
-            continue;
-        }
+        let q = bits.trailing_zeros() as usize;
+        bits &= bits - 1;
         let mut lim = p.cap[q] - p.served_p[q];
         if pass == 1 {
             lim = lim.min(p.target[q] - p.served_p[q]);
@@ -68,14 +75,21 @@ fn walk<O: TakeObserver>(
             p.reserved_left[q] -= take;
             p.served_p[q] += take;
             *rem -= take;
+            if p.reserved_left[q] <= 0.0 {
+                open.reserved &= !(1u64 << q);
+            }
             obs.take(w, q, true, pass, take);
         }
+    }
+    let bits = mask & open.market;
+    if bits == 0 {
+        return;
     }
     for &q in p.order_p {
         if *rem <= 0.0 {
             return;
         }
-        if mask & (1u64 << q) == 0 {
+        if bits & (1u64 << q) == 0 {
             continue;
         }
         let mut lim = p.cap[q] - p.served_p[q];
@@ -87,6 +101,9 @@ fn walk<O: TakeObserver>(
             p.market_left[q] -= take;
             p.served_p[q] += take;
             *rem -= take;
+            if p.market_left[q] <= 0.0 {
+                open.market &= !(1u64 << q);
+            }
             obs.take(w, q, false, pass, take);
         }
     }
@@ -95,11 +112,22 @@ fn walk<O: TakeObserver>(
 /// Runs the three passes for every workload.
 pub fn allocate<O: TakeObserver>(p: &mut Period<'_>, obs: &mut O) {
     p.served_p.iter_mut().for_each(|x| *x = 0.0);
-    // Providers with an active min_share target.
+    // Providers with an active min_share target, and pools not empty.
     let mut min_mask = 0u64;
-    for (q, &t) in p.target.iter().enumerate() {
-        if t >= 0.0 {
-            min_mask |= 1u64 << q;
+    let mut open = Open {
+        reserved: 0,
+        market: 0,
+    };
+    for q in 0..p.served_p.len() {
+        let bit = 1u64 << q;
+        if p.target[q] >= 0.0 {
+            min_mask |= bit;
+        }
+        if p.reserved_left[q] > 0.0 {
+            open.reserved |= bit;
+        }
+        if p.market_left[q] > 0.0 {
+            open.market |= bit;
         }
     }
     for i in 0..p.order_w.len() {
@@ -108,12 +136,12 @@ pub fn allocate<O: TakeObserver>(p: &mut Period<'_>, obs: &mut O) {
         let allowed = p.allowed[w];
         if rem > 0.0 {
             if min_mask & allowed != 0 {
-                walk(w, min_mask & allowed, 1, &mut rem, p, obs);
+                walk(w, min_mask & allowed, 1, &mut rem, &mut open, p, obs);
             }
             if p.pass2[w] & allowed != 0 {
-                walk(w, p.pass2[w] & allowed, 2, &mut rem, p, obs);
+                walk(w, p.pass2[w] & allowed, 2, &mut rem, &mut open, p, obs);
             }
-            walk(w, allowed, 3, &mut rem, p, obs);
+            walk(w, allowed, 3, &mut rem, &mut open, p, obs);
         }
         p.unmet[w] = rem.max(0.0);
     }

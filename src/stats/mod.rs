@@ -232,9 +232,8 @@ impl Accumulated {
         if k < self.tails.sketches.len() {
             let (lo, hi) = (self.tails.min[k], self.tails.max[k]);
             let s = &self.tails.sketches[k];
-            for (q, o) in QUANTILES.iter().zip(&mut out.quantiles) {
-                *o = s.quantile(*q, lo, hi);
-            }
+            out.quantiles
+                .copy_from_slice(&s.quantiles(&QUANTILES, lo, hi));
             out.min = lo;
             out.max = hi;
             out.cvar95 = s.cvar(0.95, lo, hi);

@@ -36,16 +36,18 @@ fn representative(idx: usize) -> f64 {
     2.0 * lo * hi / (lo + hi)
 }
 
-/// Dense counts over a growing range of bucket indices.
+/// Dense counts over a growing range of bucket indices. Counts are `u32`
+/// to halve the cache footprint of the hot loop; a sketch never sees more
+/// values than a run has paths, which validation caps at 4e9.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Store {
     offset: usize,
-    counts: Vec<u64>,
+    counts: Vec<u32>,
 }
 
 impl Store {
     #[inline(always)]
-    fn add(&mut self, idx: usize, n: u64) {
+    fn add(&mut self, idx: usize, n: u32) {
         if idx < self.offset || idx >= self.offset + self.counts.len() {
             self.grow(idx);
         }
@@ -54,7 +56,8 @@ impl Store {
 
     #[cold]
     fn grow(&mut self, idx: usize) {
-        const SLACK: usize = 32;
+        // Room for about 1.5 octaves either side: most metrics never grow again.
+        const SLACK: usize = 192;
         if self.counts.is_empty() {
             self.offset = idx.saturating_sub(SLACK);
             self.counts = vec![0; idx - self.offset + SLACK];
@@ -87,7 +90,7 @@ impl Store {
             .iter()
             .enumerate()
             .filter(|(_, c)| **c > 0)
-            .map(move |(i, c)| (self.offset + i, *c))
+            .map(move |(i, c)| (self.offset + i, *c as u64))
     }
 }
 
@@ -124,7 +127,9 @@ impl Sketch {
     }
 
     pub fn count(&self) -> u64 {
-        self.zeros + self.pos.counts.iter().sum::<u64>() + self.neg.counts.iter().sum::<u64>()
+        self.zeros
+            + self.pos.counts.iter().map(|c| *c as u64).sum::<u64>()
+            + self.neg.counts.iter().map(|c| *c as u64).sum::<u64>()
     }
 
     /// (value, count) in ascending order of value.
@@ -147,33 +152,45 @@ impl Sketch {
             .chain(self.neg.ascending().map(|(i, c)| (-representative(i), c)))
     }
 
-    /// Approximate value of the `rank`-th smallest (0-based) of `n`.
-    fn at_rank(&self, rank: u64) -> f64 {
+    /// Non-empty buckets in ascending order: (representative, cumulative count).
+    fn cumulative(&self) -> Vec<(f64, u64)> {
         let mut seen = 0;
-        let mut last = f64::NAN;
-        for (v, c) in self.ascending() {
-            seen += c;
-            last = v;
-            if rank < seen {
-                return v;
-            }
-        }
-        last
+        self.ascending()
+            .map(|(v, c)| {
+                seen += c;
+                (v, seen)
+            })
+            .collect()
+    }
+
+    /// Approximate value of the `rank`-th smallest (0-based).
+    fn at_rank(cum: &[(f64, u64)], rank: u64) -> f64 {
+        let i = cum.partition_point(|(_, c)| *c <= rank);
+        cum[i.min(cum.len() - 1)].0
     }
 
     /// Type-7 quantile (Hyndman & Fan 1996): linear interpolation between the
     /// order statistics at `h = (n - 1) q`, clamped to the exact range.
     pub fn quantile(&self, q: f64, min: f64, max: f64) -> f64 {
-        let n = self.count();
-        if n == 0 {
-            return f64::NAN;
-        }
-        let h = (n - 1) as f64 * q;
-        let r0 = h.floor() as u64;
-        let r1 = (r0 + 1).min(n - 1);
-        let v0 = self.at_rank(r0).clamp(min, max);
-        let v1 = self.at_rank(r1).clamp(min, max);
-        v0 + (h - r0 as f64) * (v1 - v0)
+        self.quantiles(&[q], min, max)[0]
+    }
+
+    /// Several quantiles with one pass over the buckets.
+    pub fn quantiles(&self, qs: &[f64], min: f64, max: f64) -> Vec<f64> {
+        let cum = self.cumulative();
+        let Some(&(_, n)) = cum.last() else {
+            return vec![f64::NAN; qs.len()];
+        };
+        qs.iter()
+            .map(|q| {
+                let h = (n - 1) as f64 * q;
+                let r0 = h.floor() as u64;
+                let r1 = (r0 + 1).min(n - 1);
+                let v0 = Self::at_rank(&cum, r0).clamp(min, max);
+                let v1 = Self::at_rank(&cum, r1).clamp(min, max);
+                v0 + (h - r0 as f64) * (v1 - v0)
+            })
+            .collect()
     }
 
     /// Conditional value at risk: the mean of the highest `ceil((1-q) n)`
