@@ -90,9 +90,7 @@ pub fn run_scenario(loaded: &Loaded, settings: &Settings) -> Result<Outcome> {
     let mut csv_out = if settings.paths_csv {
         let f = std::fs::File::create(dir.path("paths.csv"))
             .map_err(|e| Error::io("cannot create paths.csv", e))?;
-        let mut w = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::CRLF)
-            .from_writer(std::io::BufWriter::with_capacity(1 << 20, f));
+        let mut w = crate::output::csv_to(std::io::BufWriter::with_capacity(1 << 20, f));
         w.write_record(output::paths_header(&model))?;
         Some(w)
     } else {

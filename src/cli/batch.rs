@@ -16,18 +16,8 @@ pub struct BatchArgs {
     /// Name of the benchmark scenario every other is compared with
     #[arg(long, default_value = "baseline")]
     pub benchmark: String,
-    /// Number of paths for every scenario (default: the benchmark's)
-    #[arg(long)]
-    pub paths: Option<u64>,
-    /// Seed for every scenario (default: the benchmark's)
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Worker threads (default: all cores)
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
-    /// Output folder: OUT/<name>/ per scenario and OUT/index.csv
-    #[arg(long, default_value = "results")]
-    pub out: PathBuf,
+    #[command(flatten)]
+    pub sim: super::SimArgs,
     /// Override a field in every scenario (dotted path); repeatable
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
@@ -72,7 +62,7 @@ pub fn batch(a: BatchArgs) -> Result<()> {
     let mut failed = Vec::new();
     let mut loaded: Vec<Loaded> = Vec::new();
     for f in &files {
-        match scenario::load_file(f, &sets_with(&a.sets, a.paths, a.seed)) {
+        match scenario::load_file(f, &sets_with(&a.sets, a.sim.paths, a.sim.seed)) {
             Ok(l) => loaded.push(l),
             Err(e) => {
                 eprintln!("skipped: {e}");
@@ -113,15 +103,13 @@ pub fn batch(a: BatchArgs) -> Result<()> {
         }
     }
     let settings = Settings {
-        out: a.out.clone(),
-        threads: a.threads,
+        out: a.sim.out.clone(),
+        threads: a.sim.threads,
         progress: !a.quiet,
         ..Default::default()
     };
     let bench_model = Model::compile(&bench.scenario);
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
+    let mut w = crate::output::writer();
     w.write_record(INDEX_HEADER)?;
     let mut stdout = std::io::stdout().lock();
     let say = |out: &mut std::io::StdoutLock, line: String| {
@@ -145,7 +133,7 @@ pub fn batch(a: BatchArgs) -> Result<()> {
                 &bench_model,
                 &o.model,
                 Options {
-                    threads: a.threads,
+                    threads: a.sim.threads,
                     ..Default::default()
                 },
             )?)
@@ -188,11 +176,9 @@ pub fn batch(a: BatchArgs) -> Result<()> {
             }
         }
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| Error::Other(format!("formatting CSV: {e}")))?;
-    let index = a.out.join("index.csv");
-    let tmp = a.out.join(".index.csv.partial");
+    let bytes = crate::output::finish(w)?;
+    let index = a.sim.out.join("index.csv");
+    let tmp = a.sim.out.join(".index.csv.partial");
     std::fs::write(&tmp, bytes)
         .map_err(|e| Error::io(format!("cannot write {}", tmp.display()), e))?;
     std::fs::rename(&tmp, &index)

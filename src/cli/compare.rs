@@ -16,18 +16,8 @@ pub struct CompareArgs {
     /// One or more alternative scenarios
     #[arg(required = true)]
     pub alts: Vec<PathBuf>,
-    /// Number of paths (default: the base scenario's)
-    #[arg(long)]
-    pub paths: Option<u64>,
-    /// Seed for every scenario (default: the base scenario's)
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Worker threads (default: all cores)
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
-    /// Output folder; results go to OUT/compare/<base>-vs-<alt>/
-    #[arg(long, default_value = "results")]
-    pub out: PathBuf,
+    #[command(flatten)]
+    pub sim: super::SimArgs,
     /// Override a field in every scenario (dotted path); repeatable
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
@@ -78,7 +68,7 @@ pub fn load_paired(path: &std::path::Path, sets: &[String], base: &Loaded) -> Re
 
 pub fn compare(a: CompareArgs) -> Result<()> {
     check_block(engine::DEFAULT_BLOCK)?;
-    let base = scenario::load_file(&a.base, &sets_with(&a.sets, a.paths, a.seed))?;
+    let base = scenario::load_file(&a.base, &sets_with(&a.sets, a.sim.paths, a.sim.seed))?;
     let alts: Vec<Loaded> = a
         .alts
         .iter()
@@ -92,12 +82,12 @@ pub fn compare(a: CompareArgs) -> Result<()> {
             &base_model,
             &alt_model,
             Options {
-                threads: a.threads,
+                threads: a.sim.threads,
                 ..Default::default()
             },
         )?;
         let label = format!("{}-vs-{}", base_model.name, alt_model.name);
-        let dir = ResultDir::create(&a.out.join("compare"), &label)?;
+        let dir = ResultDir::create(&a.sim.out.join("compare"), &label)?;
         dir.write("comparison.csv", &output::comparison_csv(&c)?)?;
         dir.write(
             "comparison_periods.csv",

@@ -36,6 +36,25 @@ pub struct ScenarioArgs {
     pub sets: Vec<String>,
 }
 
+/// Flags shared by every command that simulates.
+#[derive(Debug, clap::Args)]
+pub struct SimArgs {
+    /// Number of paths (overrides simulation.paths; compare and batch: every
+    /// scenario gets the base's unless this is given)
+    #[arg(long)]
+    pub paths: Option<u64>,
+    /// Random seed (overrides simulation.seed; compare, batch, sweep and
+    /// sensitivity use one seed for every run: common random numbers)
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores); results do not depend on it
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Output folder
+    #[arg(long, default_value = "results")]
+    pub out: PathBuf,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Simulate a scenario and write summary.csv, periods.csv, providers.csv and manifest.json

@@ -4,24 +4,13 @@ use crate::error::{Error, Result};
 use crate::output::focus::FocusStat;
 use crate::runner::{self, Settings};
 use crate::scenario;
-use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
     #[command(flatten)]
     pub scenario: ScenarioArgs,
-    /// Number of paths (overrides simulation.paths)
-    #[arg(long)]
-    pub paths: Option<u64>,
-    /// Random seed (overrides simulation.seed)
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Worker threads (default: all cores); results do not depend on it
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
-    /// Output folder; results go to OUT/<scenario name>/
-    #[arg(long, default_value = "results")]
-    pub out: PathBuf,
+    #[command(flatten)]
+    pub sim: super::SimArgs,
     /// Also write paths.csv: every per-path metric for every path
     #[arg(long)]
     pub paths_csv: bool,
@@ -67,11 +56,11 @@ pub fn check_block(block: usize) -> Result<()> {
 
 pub fn run(a: RunArgs) -> Result<()> {
     check_block(a.block)?;
-    let sets = sets_with(&a.scenario.sets, a.paths, a.seed);
+    let sets = sets_with(&a.scenario.sets, a.sim.paths, a.sim.seed);
     let loaded = scenario::load_file(&a.scenario.scenario, &sets)?;
     let settings = Settings {
-        out: a.out,
-        threads: a.threads,
+        out: a.sim.out,
+        threads: a.sim.threads,
         block: a.block,
         paths_csv: a.paths_csv,
         focus: a.focus.then_some(a.focus_stat),

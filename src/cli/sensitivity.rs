@@ -18,18 +18,8 @@ pub struct SensitivityArgs {
     /// Fixed overrides applied to every run; repeatable
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
-    /// Number of paths per run (overrides simulation.paths)
-    #[arg(long)]
-    pub paths: Option<u64>,
-    /// Seed (overrides simulation.seed); every run uses the same one
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Worker threads (default: all cores)
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
-    /// Output folder; results go to OUT/sensitivity/<name>/
-    #[arg(long, default_value = "results")]
-    pub out: PathBuf,
+    #[command(flatten)]
+    pub sim: super::SimArgs,
     #[arg(long, short)]
     pub quiet: bool,
 }
@@ -53,13 +43,8 @@ fn parse_param(arg: &str) -> Result<Param> {
     })
 }
 
-fn csv_bytes(w: csv::Writer<Vec<u8>>) -> Result<Vec<u8>> {
-    w.into_inner()
-        .map_err(|e| Error::Other(format!("formatting CSV: {e}")))
-}
-
 pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
-    let sets = sets_with(&a.sets, a.paths, a.seed);
+    let sets = sets_with(&a.sets, a.sim.paths, a.sim.seed);
     let base = scenario::load_file(&a.scenario, &sets)?;
     let params: Vec<Param> = if a.params.is_empty() {
         sensitivity::default_params(&base.scenario)
@@ -70,7 +55,7 @@ pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
             .collect::<Result<_>>()?
     };
     let opts = || Options {
-        threads: a.threads,
+        threads: a.sim.threads,
         ..Default::default()
     };
     let mean_of = |key: &str, v: f64| -> Result<(f64, f64)> {
@@ -106,9 +91,7 @@ pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
         b.finish_and_clear();
     }
     rows.sort_by(|x, y| y.3.total_cmp(&x.3).then_with(|| x.0.key.cmp(&y.0.key)));
-    let mut tw = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
+    let mut tw = crate::output::writer();
     tw.write_record([
         "parameter",
         "low_value",
@@ -147,7 +130,7 @@ pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
         &job,
         m.paths,
         Options {
-            threads: a.threads,
+            threads: a.sim.threads,
             sink: Some(&mut sink),
             ..Default::default()
         },
@@ -166,17 +149,15 @@ pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
         .filter(|(_, a, b)| !(a.is_nan() && b.is_nan()))
         .collect();
     drivers.sort_by(|x, y| y.1.abs().total_cmp(&x.1.abs()).then_with(|| x.0.cmp(&y.0)));
-    let mut dw = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
+    let mut dw = crate::output::writer();
     dw.write_record(["driver", "rho_npv", "rho_economic"])?;
     for (n, a, b) in &drivers {
         dw.write_record([n.clone(), a.to_string(), b.to_string()])?;
     }
 
-    let dir = ResultDir::create(&a.out.join("sensitivity"), &m.name)?;
-    dir.write("tornado.csv", &csv_bytes(tw)?)?;
-    dir.write("drivers.csv", &csv_bytes(dw)?)?;
+    let dir = ResultDir::create(&a.sim.out.join("sensitivity"), &m.name)?;
+    dir.write("tornado.csv", &crate::output::finish(tw)?)?;
+    dir.write("drivers.csv", &crate::output::finish(dw)?)?;
     let target = dir.commit()?;
     if !a.quiet {
         let mut out = std::io::stdout().lock();

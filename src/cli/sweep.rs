@@ -14,18 +14,8 @@ pub struct SweepArgs {
     /// A swept parameter `key=lo:hi:steps`, or a fixed override `key=value`; repeatable
     #[arg(long = "set", value_name = "KEY=LO:HI:STEPS", required = true)]
     pub sets: Vec<String>,
-    /// Number of paths per grid point (overrides simulation.paths)
-    #[arg(long)]
-    pub paths: Option<u64>,
-    /// Seed (overrides simulation.seed); every grid point uses the same one
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Worker threads (default: all cores)
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
-    /// Output folder; results go to OUT/sweep/<name>/sweep.csv
-    #[arg(long, default_value = "results")]
-    pub out: PathBuf,
+    #[command(flatten)]
+    pub sim: super::SimArgs,
     #[arg(long, short)]
     pub quiet: bool,
 }
@@ -92,7 +82,7 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
             "found no swept parameter, expected at least one --set key=lo:hi:steps",
         ));
     }
-    let fixed = sets_with(&fixed, a.paths, a.seed);
+    let fixed = sets_with(&fixed, a.sim.paths, a.sim.seed);
     let points: usize = axes.iter().map(|x| x.values.len()).product();
     if points > 100_000 {
         return Err(Error::flag(
@@ -116,9 +106,7 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
         grid.push((coords, scenario::load_file(&a.scenario, &sets)?));
     }
     let name = grid[0].1.scenario.name.clone();
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
+    let mut w = crate::output::writer();
     let mut header: Vec<String> = axes.iter().map(|x| x.key.clone()).collect();
     header.extend(["metric", "mean", "stderr", "p5", "p50", "p95"].map(String::from));
     w.write_record(&header)?;
@@ -129,7 +117,7 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
         let st = engine::run(
             &m,
             Options {
-                threads: a.threads,
+                threads: a.sim.threads,
                 ..Default::default()
             },
         )?;
@@ -165,12 +153,8 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let dir = ResultDir::create(&a.out.join("sweep"), &name)?;
-    dir.write(
-        "sweep.csv",
-        &w.into_inner()
-            .map_err(|e| Error::Other(format!("formatting CSV: {e}")))?,
-    )?;
+    let dir = ResultDir::create(&a.sim.out.join("sweep"), &name)?;
+    dir.write("sweep.csv", &crate::output::finish(w)?)?;
     let target = dir.commit()?;
     if !a.quiet {
         let _ = writeln!(

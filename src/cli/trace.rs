@@ -95,9 +95,7 @@ pub fn csv_header(m: &Model) -> Vec<String> {
 }
 
 fn write_csv(out: &mut impl Write, m: &Model, tr: &PathTrace) -> std::io::Result<()> {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(out);
+    let mut w = crate::output::csv_to(out);
     w.write_record(csv_header(m))?;
     let (nw, np) = (m.workloads.len(), m.providers.len());
     for (t, p) in tr.periods.iter().enumerate() {

@@ -84,9 +84,7 @@ fn timestamp(s: &Scenario, month: i64) -> String {
 
 /// Builds `focus.csv`. `stats` must come from a run with charges recorded.
 pub fn focus_csv(s: &Scenario, m: &Model, stats: &RunStats, stat: FocusStat) -> Result<Vec<u8>> {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
+    let mut w = crate::output::writer();
     w.write_record(COLUMNS)?;
     let np = m.providers.len();
     let nq = m.layout.n_period();
@@ -215,6 +213,5 @@ pub fn focus_csv(s: &Scenario, m: &Model, stats: &RunStats, stat: FocusStat) -> 
             }
         }
     }
-    w.into_inner()
-        .map_err(|e| crate::error::Error::Other(format!("formatting CSV: {e}")))
+    crate::output::finish(w)
 }

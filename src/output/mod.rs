@@ -25,13 +25,19 @@ fn num(x: f64) -> String {
     format!("{x}")
 }
 
-fn writer() -> csv::Writer<Vec<u8>> {
+/// A CSV writer with the project's conventions (RFC 4180, CRLF line ends).
+pub fn csv_to<W: std::io::Write>(out: W) -> csv::Writer<W> {
     csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new())
+        .from_writer(out)
 }
 
-fn finish(w: csv::Writer<Vec<u8>>) -> Result<Vec<u8>> {
+/// An in-memory CSV writer; [`finish`] returns its bytes.
+pub fn writer() -> csv::Writer<Vec<u8>> {
+    csv_to(Vec::new())
+}
+
+pub fn finish(w: csv::Writer<Vec<u8>>) -> Result<Vec<u8>> {
     w.into_inner()
         .map_err(|e| Error::Other(format!("formatting CSV: {e}")))
 }
