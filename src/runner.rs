@@ -55,7 +55,7 @@ pub fn progress_bar(len: u64, label: &str, show: bool) -> Option<ProgressBar> {
     let b = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
     b.set_style(
         ProgressStyle::with_template(
-            "{spinner} {msg} [{bar:30}] {pos}/{len} paths, {per_sec}, eta {eta}",
+            "{spinner} {msg} [{bar:30}] {human_pos}/{human_len} paths, eta {eta}",
         )
         .expect("static template")
         .progress_chars("=> "),
