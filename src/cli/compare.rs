@@ -86,6 +86,12 @@ pub fn compare(a: CompareArgs) -> Result<()> {
                 ..Default::default()
             },
         )?;
+        if c.periods.is_empty() && !a.quiet {
+            eprintln!(
+                "note: {} and {} have different periods; comparison_periods.csv has no rows",
+                base_model.name, alt_model.name
+            );
+        }
         let label = format!("{}-vs-{}", base_model.name, alt_model.name);
         let dir = ResultDir::create(&a.sim.out.join("compare"), &label)?;
         dir.write("comparison.csv", &output::comparison_csv(&c)?)?;
