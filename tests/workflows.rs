@@ -189,6 +189,13 @@ fn batch_indexes_against_the_benchmark_and_reports_bad_files() {
     // difference equals the difference of the two folders' means.
     assert!(close(diff, m1 - m0, 1e-9), "{diff} vs {}", m1 - m0);
     assert!(out.join("cheap/summary.csv").exists() && out.join("baseline/periods.csv").exists());
+    let man: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("index_manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(man["command"], "batch");
+    assert_eq!(man["seed"], 42);
+    assert_eq!(man["scenarios"].as_array().unwrap().len(), 2);
+    assert_eq!(man["details"]["skipped"].as_array().unwrap().len(), 1);
 }
 
 #[test]
@@ -217,6 +224,18 @@ fn sweep_grid_with_common_random_numbers() {
     );
     let m = model(GOLDEN);
     assert_eq!(rows.len() - 1, 8 * m.layout.n_path());
+    let man: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("sweep/golden/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(man["details"]["grid_points"], 8);
+    assert_eq!(
+        man["scenarios"][0]["scenario_sha256"]
+            .as_str()
+            .unwrap()
+            .len(),
+        64
+    );
     let drifts: std::collections::BTreeSet<String> =
         rows[1..].iter().map(|r| r[0].clone()).collect();
     assert_eq!(
@@ -268,6 +287,12 @@ fn sensitivity_writes_sorted_tornado_and_drivers() {
     assert!(swings.windows(2).all(|w| w[0] >= w[1]));
     assert!(t.iter().any(|r| r[0] == "workload.api.growth"));
     assert!(t.iter().any(|r| r[0] == "agi.hazard"));
+    let man: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("sensitivity/golden/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(man["command"], "sensitivity");
+    assert_eq!(man["paths"], 1500);
     let d = csv_rows(&out.join("sensitivity/golden/drivers.csv"));
     assert_eq!(d[0].join(","), "driver,rho_npv,rho_economic");
     let rhos: Vec<f64> = d[1..]

@@ -58,6 +58,7 @@ fn scenario_files(dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 pub fn batch(a: BatchArgs) -> Result<()> {
+    let started = std::time::SystemTime::now();
     let files = scenario_files(&a.dir)?;
     let mut failed = Vec::new();
     let mut loaded: Vec<Loaded> = Vec::new();
@@ -177,6 +178,17 @@ pub fn batch(a: BatchArgs) -> Result<()> {
         }
     }
     let bytes = crate::output::finish(w)?;
+    let sim = &bench.scenario.simulation;
+    let mut prov = crate::output::Provenance::new("batch", sim.seed, sim.paths, started);
+    prov.scenarios = runs.iter().map(crate::output::ScenarioRef::of).collect();
+    prov.details = serde_json::json!({
+        "benchmark": a.benchmark,
+        "folder": a.dir.display().to_string(),
+        "skipped": failed,
+    });
+    let man = a.sim.out.join("index_manifest.json");
+    std::fs::write(&man, prov.to_json()?)
+        .map_err(|e| Error::io(format!("cannot write {}", man.display()), e))?;
     let index = a.sim.out.join("index.csv");
     let tmp = a.sim.out.join(".index.csv.partial");
     std::fs::write(&tmp, bytes)

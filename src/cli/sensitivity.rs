@@ -44,6 +44,7 @@ fn parse_param(arg: &str) -> Result<Param> {
 }
 
 pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
+    let started = std::time::SystemTime::now();
     let sets = sets_with(&a.sets, a.sim.paths, a.sim.seed);
     let base = scenario::load_file(&a.scenario, &sets)?;
     let params: Vec<Param> = if a.params.is_empty() {
@@ -158,6 +159,14 @@ pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
     let dir = ResultDir::create(&a.sim.out.join("sensitivity"), &m.name)?;
     dir.write("tornado.csv", &crate::output::finish(tw)?)?;
     dir.write("drivers.csv", &crate::output::finish(dw)?)?;
+    let sim = &base.scenario.simulation;
+    let mut prov = crate::output::Provenance::new("sensitivity", sim.seed, sim.paths, started);
+    prov.scenarios.push(crate::output::ScenarioRef::of(&base));
+    prov.details = serde_json::json!({
+        "tornado_parameters": params.iter().map(|p| serde_json::json!({"key": p.key, "low": p.low, "high": p.high})).collect::<Vec<_>>(),
+        "drivers": names,
+    });
+    dir.write("manifest.json", &prov.to_json()?)?;
     let target = dir.commit()?;
     if !a.quiet {
         let mut out = std::io::stdout().lock();

@@ -68,6 +68,7 @@ pub fn parse_axis(arg: &str) -> Option<Result<Axis>> {
 }
 
 pub fn sweep(a: SweepArgs) -> Result<()> {
+    let started = std::time::SystemTime::now();
     let mut axes = Vec::new();
     let mut fixed = Vec::new();
     for s in &a.sets {
@@ -155,6 +156,16 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
     }
     let dir = ResultDir::create(&a.sim.out.join("sweep"), &name)?;
     dir.write("sweep.csv", &crate::output::finish(w)?)?;
+    let sim = &grid[0].1.scenario.simulation;
+    let mut prov = crate::output::Provenance::new("sweep", sim.seed, sim.paths, started);
+    prov.scenarios
+        .push(crate::output::ScenarioRef::of(&grid[0].1));
+    prov.details = serde_json::json!({
+        "axes": axes.iter().map(|x| serde_json::json!({"key": x.key, "values": x.values})).collect::<Vec<_>>(),
+        "fixed_overrides": fixed,
+        "grid_points": points,
+    });
+    dir.write("manifest.json", &prov.to_json()?)?;
     let target = dir.commit()?;
     if !a.quiet {
         let _ = writeln!(

@@ -352,3 +352,62 @@ pub fn comparison_periods_csv(c: &crate::compare::Comparison) -> Result<Vec<u8>>
     }
     finish(w)
 }
+
+/// A scenario as recorded in a manifest.
+#[derive(Debug, Serialize)]
+pub struct ScenarioRef {
+    pub name: String,
+    pub file: String,
+    pub scenario_sha256: String,
+    pub resolved_sha256: String,
+    pub overrides: Vec<String>,
+}
+
+impl ScenarioRef {
+    pub fn of(l: &crate::scenario::Loaded) -> ScenarioRef {
+        ScenarioRef {
+            name: l.scenario.name.clone(),
+            file: l.file.display().to_string(),
+            scenario_sha256: l.file_sha256.clone(),
+            resolved_sha256: l.resolved_sha256.clone(),
+            overrides: l.overrides.clone(),
+        }
+    }
+}
+
+/// Provenance of a multi-run command (batch, sweep, sensitivity).
+#[derive(Debug, Serialize)]
+pub struct Provenance {
+    pub capsim_version: &'static str,
+    pub command: &'static str,
+    pub started_utc: String,
+    pub seed: u64,
+    pub paths: u64,
+    pub scenarios: Vec<ScenarioRef>,
+    pub details: serde_json::Value,
+}
+
+impl Provenance {
+    pub fn new(
+        command: &'static str,
+        seed: u64,
+        paths: u64,
+        started: std::time::SystemTime,
+    ) -> Provenance {
+        Provenance {
+            capsim_version: env!("CARGO_PKG_VERSION"),
+            command,
+            started_utc: utc_timestamp(started),
+            seed,
+            paths,
+            scenarios: Vec::new(),
+            details: serde_json::Value::Null,
+        }
+    }
+
+    pub fn to_json(&self) -> Result<Vec<u8>> {
+        let mut v = serde_json::to_vec_pretty(self).map_err(|e| Error::Other(e.to_string()))?;
+        v.push(b'\n');
+        Ok(v)
+    }
+}
