@@ -78,14 +78,24 @@ pub fn compare(a: CompareArgs) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
     for alt in &alts {
         let alt_model = Model::compile(&alt.scenario);
+        let bar = crate::runner::progress_bar(base_model.paths, &alt_model.name, !a.quiet);
+        let progress = |done: u64| {
+            if let Some(b) = &bar {
+                b.set_position(done);
+            }
+        };
         let c = compare::compare(
             &base_model,
             &alt_model,
             Options {
                 threads: a.sim.threads,
+                progress: Some(&progress),
                 ..Default::default()
             },
         )?;
+        if let Some(b) = &bar {
+            b.finish_and_clear();
+        }
         if c.periods.is_empty() && !a.quiet {
             eprintln!(
                 "note: {} and {} have different periods; comparison_periods.csv has no rows",
