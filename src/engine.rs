@@ -1,20 +1,25 @@
 //! The engine: paths in fixed-size blocks, blocks in parallel over rayon.
 //!
-//! Blocks run in waves of a fixed number of slots; each slot owns its scratch
-//! and accumulators, reused from wave to wave, so nothing is allocated per
-//! path and memory does not grow with the number of paths. After each wave
-//! the blocks' chunk moments are merged in path order (see [`crate::stats`]),
-//! and their per-path rows, if requested, are written in path order. Sketch
-//! counts and extremes are order-independent and merged once at the end.
+//! Each worker thread owns its scratch and sketches, reused for every block
+//! it runs, so nothing is allocated per path. Blocks run in waves of 16 per
+//! thread, shared out by work stealing; each block hands back its chunk
+//! moments (and per-path rows, if requested), which are merged and written
+//! in path order when the wave ends, so memory does not grow with the number
+//! of paths (see [`crate::stats`]). Sketch counts and extremes are
+//! order-independent and merged once at the end.
 
 use crate::error::{Error, Result};
 use crate::kernel::{simulate_path, NoObserver, Scratch};
 use crate::model::Model;
 use crate::stats::{Accumulated, ChunkSums, Summary, Tails, CHUNK};
 use rayon::prelude::*;
+use std::sync::Mutex;
 
 /// Paths simulated before their statistics are ingested (divides CHUNK).
 const SUB: usize = 64;
+
+/// Blocks per thread in a wave (between two ordered merges).
+const WAVE_PER_THREAD: usize = 16;
 
 /// Default paths per block.
 pub const DEFAULT_BLOCK: usize = 1024;
@@ -195,32 +200,42 @@ pub struct JobStats {
     pub acc: Accumulated,
 }
 
-/// Aligned to 128 bytes so that two slots, each written by its own thread
-/// every period, never share a cache line or an adjacent-line prefetch pair
-/// (a precaution against false sharing; no measurable change on the noisy
-/// development machine).
+/// One worker thread's reusable state. Aligned to 128 bytes so that two
+/// workers' states, each written every period by its own thread, never share
+/// a cache line or an adjacent-line prefetch pair.
 #[repr(align(128))]
-struct Slot<S> {
+struct Worker<S> {
     state: S,
     buf: Vec<f64>,
-    chunks: Vec<ChunkSums>,
     tails: Tails,
-    rows: Vec<f64>,
-    first_path: u64,
-    n_paths: usize,
 }
 
-impl<S> Slot<S> {
-    fn run<J: Job<State = S>>(&mut self, job: &J, first: u64, n: usize, keep_rows: bool) {
+/// What a block hands back for the ordered merge.
+struct BlockOut {
+    first: u64,
+    n: usize,
+    chunks: Vec<ChunkSums>,
+    rows: Vec<f64>,
+}
+
+impl<S> Worker<S> {
+    fn run<J: Job<State = S>>(
+        &mut self,
+        job: &J,
+        first: u64,
+        n: usize,
+        keep_rows: bool,
+    ) -> BlockOut {
         let k = job.width();
         let ks = job.sketched();
         let nr = job.row_width();
-        self.first_path = first;
-        self.n_paths = n;
-        self.chunks.iter_mut().for_each(ChunkSums::clear);
-        if keep_rows {
-            self.rows.resize(n * nr, 0.0);
-        }
+        let mut chunks: Vec<ChunkSums> =
+            (0..n.div_ceil(CHUNK)).map(|_| ChunkSums::new(k)).collect();
+        let mut rows = if keep_rows {
+            vec![0.0; n * nr]
+        } else {
+            Vec::new()
+        };
         // Simulate SUB paths into a row-major buffer, then feed the
         // statistics metric by metric: each sketch and running sum stays hot
         // in cache for SUB values instead of being touched once per path.
@@ -231,13 +246,19 @@ impl<S> Slot<S> {
                 let row = &mut self.buf[j * k..(j + 1) * k];
                 job.path(&mut self.state, first + (i0 + j) as u64, row);
                 if keep_rows {
-                    self.rows[(i0 + j) * nr..(i0 + j + 1) * nr].copy_from_slice(&row[..nr]);
+                    rows[(i0 + j) * nr..(i0 + j + 1) * nr].copy_from_slice(&row[..nr]);
                 }
             }
             // SUB divides CHUNK, so a sub-batch never straddles two chunks.
-            self.chunks[i0 / CHUNK].add_rows(&self.buf[..sub * k], k);
+            chunks[i0 / CHUNK].add_rows(&self.buf[..sub * k], k);
             self.tails.add_rows(&self.buf[..sub * k], k, ks);
             i0 += sub;
+        }
+        BlockOut {
+            first,
+            n,
+            chunks,
+            rows,
         }
     }
 }
@@ -298,54 +319,55 @@ pub fn run_job<J: Job>(job: &J, paths: u64, opts: Options<'_>) -> Result<JobStat
     let ks = job.sketched();
     let block = opts.block;
     let n_blocks = paths.div_ceil(block as u64);
-    let n_slots = (2 * threads).min(n_blocks.max(1) as usize);
     let keep_rows = opts.sink.is_some();
-    let mut slots: Vec<Slot<J::State>> = (0..n_slots)
-        .map(|_| Slot {
-            state: job.state(),
-            buf: vec![0.0; SUB * k],
-            chunks: (0..block / CHUNK).map(|_| ChunkSums::new(k)).collect(),
-            tails: Tails::new(ks),
-            rows: Vec::new(),
-            first_path: 0,
-            n_paths: 0,
+    let workers: Vec<Mutex<Worker<J::State>>> = (0..threads)
+        .map(|_| {
+            Mutex::new(Worker {
+                state: job.state(),
+                buf: vec![0.0; SUB * k],
+                tails: Tails::new(ks),
+            })
         })
         .collect();
     let mut acc = Accumulated::new(k, ks);
     let mut sink = opts.sink;
     let mut b0 = 0u64;
     while b0 < n_blocks {
-        let wave = (n_blocks - b0).min(n_slots as u64) as usize;
-        pool.install(|| {
-            slots[..wave]
-                .par_iter_mut()
-                .enumerate()
-                .for_each(|(i, slot)| {
-                    let first = (b0 + i as u64) * block as u64;
+        // Blocks are shared out dynamically (work stealing) within a wave;
+        // a wave ends with the ordered merge, so memory stays bounded.
+        let wave = (n_blocks - b0).min((WAVE_PER_THREAD * threads) as u64);
+        let outs: Vec<BlockOut> = pool.install(|| {
+            (0..wave)
+                .into_par_iter()
+                .map(|i| {
+                    let first = (b0 + i) * block as u64;
                     let n = (paths - first).min(block as u64) as usize;
-                    slot.run(job, first, n, keep_rows);
+                    // Each pool thread only ever locks its own worker.
+                    let me = rayon::current_thread_index().unwrap_or(0) % threads;
+                    let mut w = workers[me].lock().unwrap_or_else(|e| e.into_inner());
+                    w.run(job, first, n, keep_rows)
                 })
+                .collect()
         });
-        for slot in &slots[..wave] {
-            for c in &slot.chunks {
-                if c.n > 0 {
-                    acc.merge_chunk(c);
-                }
+        for o in &outs {
+            for c in &o.chunks {
+                acc.merge_chunk(c);
             }
             if let Some(sink) = sink.as_mut() {
                 let nr = job.row_width();
-                for i in 0..slot.n_paths {
-                    sink(slot.first_path + i as u64, &slot.rows[i * nr..(i + 1) * nr])?;
+                for i in 0..o.n {
+                    sink(o.first + i as u64, &o.rows[i * nr..(i + 1) * nr])?;
                 }
             }
         }
-        b0 += wave as u64;
+        b0 += wave;
         if let Some(p) = opts.progress {
             p((b0 * block as u64).min(paths));
         }
     }
-    for slot in &slots {
-        acc.tails.merge(&slot.tails);
+    for w in &workers {
+        acc.tails
+            .merge(&w.lock().unwrap_or_else(|e| e.into_inner()).tails);
     }
     Ok(JobStats {
         paths,
