@@ -18,6 +18,12 @@ pub fn check(a: CheckArgs) -> Result<()> {
         a.scenario.scenario.display(),
         loaded.resolved_sha256
     )
+    .and_then(|_| {
+        for w in scenario::warnings(&loaded.scenario) {
+            writeln!(out, "# warning: {w}")?;
+        }
+        Ok(())
+    })
     .and_then(|_| out.write_all(loaded.resolved_toml.as_bytes()))
     .map_err(|e| Error::io("writing to stdout", e))
 }

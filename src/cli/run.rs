@@ -58,6 +58,11 @@ pub fn run(a: RunArgs) -> Result<()> {
     check_block(a.block)?;
     let sets = sets_with(&a.scenario.sets, a.sim.paths, a.sim.seed);
     let loaded = scenario::load_file(&a.scenario.scenario, &sets)?;
+    if !a.quiet {
+        for w in scenario::warnings(&loaded.scenario) {
+            eprintln!("warning: {w}");
+        }
+    }
     let settings = Settings {
         out: a.sim.out,
         threads: a.sim.threads,

@@ -9,9 +9,11 @@ pub mod overrides;
 pub mod raw;
 pub mod types;
 pub mod validate;
+pub mod warnings;
 
 pub use date::YearMonth;
 pub use types::*;
+pub use warnings::warnings;
 
 use crate::error::{Error, InputError, Origin};
 use locate::Seg;

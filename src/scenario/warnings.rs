@@ -1,0 +1,118 @@
+//! Things that are valid but probably not what the user meant: reported by
+//! `check` and `run`, never an error.
+
+use super::types::*;
+
+/// Human-readable warnings about a validated scenario.
+pub fn warnings(s: &Scenario) -> Vec<String> {
+    let mut out = Vec::new();
+    let horizon = s.periods as i64 * s.period.months();
+    let end = s.month_label(horizon - 1);
+    for p in &s.providers {
+        if p.kind == ProviderKind::Cloud && p.capex_per_gpu > 0.0 {
+            out.push(format!(
+                "provider.{}.capex_per_gpu = {} has no effect: capex applies to kind = \"owned\" only",
+                p.name, p.capex_per_gpu
+            ));
+        }
+        let reserved = s.contracts.iter().any(|c| {
+            s.providers[c.provider].name == p.name
+                && matches!(c.kind, ContractKind::Reserved { gpus, .. } if gpus > 0.0)
+        });
+        if !reserved && p.tranches.iter().all(|t| t.gpus == 0.0 || t.failure >= 1.0) {
+            out.push(format!(
+                "provider.{} has no capacity: no tranche that can deliver and no reserved contract",
+                p.name
+            ));
+        }
+        for (i, t) in p.tranches.iter().enumerate() {
+            if t.online >= horizon {
+                out.push(format!(
+                    "provider.{}.tranche.{i}.online = {} is after the horizon ({end}): it never counts",
+                    p.name,
+                    s.month_label(t.online)
+                ));
+            }
+        }
+    }
+    for (i, r) in s.rules.iter().enumerate() {
+        if let Bound::Month(u) = r.until {
+            if u < 0 {
+                out.push(format!(
+                    "rule.{i} ({}) ends before start: it is never active",
+                    r.kind.name()
+                ));
+            }
+        }
+        if let Bound::Month(f) = r.from {
+            if f >= horizon {
+                out.push(format!(
+                    "rule.{i} ({}) starts after the horizon: it is never active",
+                    r.kind.name()
+                ));
+            }
+        }
+        if (r.from == Bound::Agi || r.until == Bound::Agi) && s.agi.is_none() {
+            out.push(format!(
+                "rule.{i} ({}) switches at AGI but there is no [agi] table: AGI is never declared",
+                r.kind.name()
+            ));
+        }
+    }
+    for c in &s.contracts {
+        if let Some(to) = c.to {
+            if to < 0 {
+                out.push(format!(
+                    "contract.{} ends before start: it has no effect",
+                    c.name
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn flags_ineffective_settings() {
+        let text = r#"
+name = "w"
+start = "2026-01"
+periods = 4
+[[workload]]
+name = "api"
+demand = 1
+[[provider]]
+name = "cloud"
+price = 1
+capex_per_gpu = 5
+  [[provider.tranche]]
+  gpus = 10
+  online = "2030-01"
+[[rule]]
+kind = "exclusive"
+workloads = ["api"]
+providers = ["cloud"]
+until = "agi"
+"#;
+        let l = crate::scenario::load_str(Path::new("w.toml"), text, &[]).unwrap();
+        let w = warnings(&l.scenario);
+        assert!(w.iter().any(|x| x.contains("capex_per_gpu")), "{w:?}");
+        assert!(w.iter().any(|x| x.contains("after the horizon")), "{w:?}");
+        assert!(w.iter().any(|x| x.contains("no [agi] table")), "{w:?}");
+        let base = crate::scenario::load_file(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml"),
+            &[],
+        )
+        .unwrap();
+        assert!(
+            warnings(&base.scenario).is_empty(),
+            "{:?}",
+            warnings(&base.scenario)
+        );
+    }
+}
