@@ -249,9 +249,11 @@ pub struct Model {
     /// `(earliest month, hazard per year)`.
     pub agi: Option<(f64, f64)>,
     pub agi_key: u64,
-    /// Lower Cholesky factor of the shock correlation matrix (row-major,
-    /// demand factors then price factors), if any correlation is given.
-    pub chol: Option<Vec<f64>>,
+    /// Lower Cholesky factor of the shock correlation matrix (demand factors
+    /// then price factors), if any correlation is given, stored by row as its
+    /// non-zero entries `(column, value)` in column order: `chol[i]` gives
+    /// `z_i = sum L_ik e_k`. Uncorrelated factors have the single entry (i, 1).
+    pub chol: Option<Vec<Vec<(usize, f64)>>>,
     /// `(1 + r)^-((t+1) dt)`
     pub discount: Vec<f64>,
     pub layout: Layout,
@@ -466,7 +468,18 @@ impl Model {
             chol: if s.correlations.is_empty() {
                 None
             } else {
-                Some(correlation_cholesky(s).expect("validated positive definite"))
+                let l = correlation_cholesky(s).expect("validated positive definite");
+                let n = s.workloads.len() + s.providers.len();
+                Some(
+                    (0..n)
+                        .map(|i| {
+                            (0..=i)
+                                .filter(|&k| l[i * n + k] != 0.0)
+                                .map(|k| (k, l[i * n + k]))
+                                .collect()
+                        })
+                        .collect(),
+                )
             },
             discount,
             layout: Layout::new(s),

@@ -275,11 +275,11 @@ pub fn simulate_path<O: Observer>(
             }
             let z: &[f64] = match &m.chol {
                 None => &s.e,
-                Some(l) => {
-                    let n = nw + np;
-                    for i in 0..n {
-                        let row = &l[i * n..i * n + i + 1];
-                        s.z[i] = row.iter().zip(&s.e[..=i]).map(|(a, b)| a * b).sum();
+                Some(rows) => {
+                    // Zero entries are skipped: adding them would not change
+                    // the sum.
+                    for (z, row) in s.z.iter_mut().zip(rows) {
+                        *z = row.iter().map(|&(k, a)| a * s.e[k]).sum();
                     }
                     &s.z
                 }
