@@ -89,6 +89,16 @@ pub struct RuleM {
     pub key: u64,
 }
 
+/// Which kinds of rules a model has, so the kernel can skip the per-period
+/// bookkeeping of kinds that are absent.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RuleKinds {
+    /// Exclusive or first-refusal rules (allowed sets, pass 2).
+    pub allocation: bool,
+    /// min_share or max_share rules (targets, caps).
+    pub shares: bool,
+}
+
 /// Where each metric sits in a path's output arrays.
 #[derive(Debug, Clone)]
 pub struct Layout {
@@ -246,6 +256,7 @@ pub struct Model {
     pub rules: Vec<RuleM>,
     /// Date part of each rule's activity, `[r * T + t]`.
     pub rule_dates: Vec<bool>,
+    pub rule_kinds: RuleKinds,
     /// `(earliest month, hazard per year)`.
     pub agi: Option<(f64, f64)>,
     pub agi_key: u64,
@@ -461,6 +472,14 @@ impl Model {
             reserved_gpus,
             reserved_cash,
             commitments,
+            rule_kinds: RuleKinds {
+                allocation: rules
+                    .iter()
+                    .any(|r| matches!(r.kind, RuleKindM::Exclusive | RuleKindM::FirstRefusal)),
+                shares: rules
+                    .iter()
+                    .any(|r| matches!(r.kind, RuleKindM::MinShare | RuleKindM::MaxShare)),
+            },
             rules,
             rule_dates,
             agi: s.agi.as_ref().map(|a| (a.earliest as f64, a.hazard)),

@@ -114,12 +114,12 @@ impl Scratch {
             price: vec![0.0; np],
             rule_active: vec![false; m.rules.len()],
             rule_taken: vec![false; m.rules.len()],
-            allowed: vec![0; nw],
+            allowed: vec![if np == 64 { u64::MAX } else { (1u64 << np) - 1 }; nw],
             pass2: vec![0; nw],
-            target_share: vec![0.0; np],
-            cap_share: vec![0.0; np],
-            target: vec![0.0; np],
-            cap: vec![0.0; np],
+            target_share: vec![-1.0; np],
+            cap_share: vec![f64::INFINITY; np],
+            target: vec![-1.0; np],
+            cap: vec![f64::INFINITY; np],
             order_w: (0..nw).collect(),
             order_p: (0..np).collect(),
             reserved_cap: vec![0.0; np],
@@ -305,14 +305,19 @@ pub fn simulate_path<O: Observer>(
             total += s.demand[w];
         }
 
-        // Rules (sections 6, 7).
-        for w in 0..nw {
-            s.allowed[w] = all_providers;
-            s.pass2[w] = 0;
+        // Rules (sections 6, 7). Without rules of a kind, its arrays keep
+        // the neutral values `Scratch::new` gave them.
+        if m.rule_kinds.allocation {
+            for w in 0..nw {
+                s.allowed[w] = all_providers;
+                s.pass2[w] = 0;
+            }
         }
-        for p in 0..np {
-            s.target_share[p] = -1.0;
-            s.cap_share[p] = f64::INFINITY;
+        if m.rule_kinds.shares {
+            for p in 0..np {
+                s.target_share[p] = -1.0;
+                s.cap_share[p] = f64::INFINITY;
+            }
         }
         let ti = t as i64;
         for (r, rm) in m.rules.iter().enumerate() {
@@ -352,16 +357,18 @@ pub fn simulate_path<O: Observer>(
             }
         }
         for p in 0..np {
-            s.target[p] = if s.target_share[p] >= 0.0 {
-                total * s.target_share[p]
-            } else {
-                -1.0
-            };
-            s.cap[p] = if s.cap_share[p].is_finite() {
-                total * s.cap_share[p]
-            } else {
-                f64::INFINITY
-            };
+            if m.rule_kinds.shares {
+                s.target[p] = if s.target_share[p] >= 0.0 {
+                    total * s.target_share[p]
+                } else {
+                    -1.0
+                };
+                s.cap[p] = if s.cap_share[p].is_finite() {
+                    total * s.cap_share[p]
+                } else {
+                    f64::INFINITY
+                };
+            }
             s.reserved_cap[p] = m.reserved_gpus[p * nt + t];
             s.market_cap[p] = m.providers[p].availability * s.tranche_gpus[p * nt + t];
             s.reserved_left[p] = s.reserved_cap[p];
