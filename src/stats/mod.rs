@@ -170,8 +170,14 @@ impl Tails {
             for row in rows.chunks_exact(k) {
                 let v = row[m];
                 s.add(v);
-                lo = lo.min(v);
-                hi = hi.max(v);
+                // Plain comparisons: metrics are never NaN, and f64::min/max
+                // spend most of their instructions on NaN handling.
+                if v < lo {
+                    lo = v;
+                }
+                if v > hi {
+                    hi = v;
+                }
             }
             self.min[m] = lo;
             self.max[m] = hi;
