@@ -41,6 +41,18 @@ pub struct Period<'a> {
     pub unmet: &'a mut [f64],
 }
 
+/// The smaller of two quantities. Quantities are never NaN here, and a plain
+/// comparison is cheaper than `f64::min`'s NaN handling in this hot loop;
+/// zero takes are skipped whatever the sign of the zero.
+#[inline(always)]
+fn min(a: f64, b: f64) -> f64 {
+    if b < a {
+        b
+    } else {
+        a
+    }
+}
+
 /// Pools with capacity left, as provider bitmasks (reserved, market): the
 /// walks skip empty pools without looking at them.
 struct Open {
@@ -68,9 +80,9 @@ fn walk<O: TakeObserver>(
         bits &= bits - 1;
         let mut lim = p.cap[q] - p.served_p[q];
         if pass == 1 {
-            lim = lim.min(p.target[q] - p.served_p[q]);
+            lim = min(lim, p.target[q] - p.served_p[q]);
         }
-        let take = rem.min(p.reserved_left[q]).min(lim);
+        let take = min(min(*rem, p.reserved_left[q]), lim);
         if take > 0.0 {
             p.reserved_left[q] -= take;
             p.served_p[q] += take;
@@ -94,9 +106,9 @@ fn walk<O: TakeObserver>(
         }
         let mut lim = p.cap[q] - p.served_p[q];
         if pass == 1 {
-            lim = lim.min(p.target[q] - p.served_p[q]);
+            lim = min(lim, p.target[q] - p.served_p[q]);
         }
-        let take = rem.min(p.market_left[q]).min(lim);
+        let take = min(min(*rem, p.market_left[q]), lim);
         if take > 0.0 {
             p.market_left[q] -= take;
             p.served_p[q] += take;
