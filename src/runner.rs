@@ -9,7 +9,7 @@ use crate::output::{self, Manifest, ResultDir};
 use crate::scenario::Loaded;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
 
 #[derive(Debug, Clone)]
@@ -195,9 +195,5 @@ pub fn print_report(out: &mut impl Write, loaded: &Loaded, o: &Outcome) -> std::
         "{}",
         output::headline_table(&o.model, &o.stats, &s.currency)
     )?;
-    writeln!(out, "wrote {}/ ({})", display(&o.dir), o.files.join(", "))
-}
-
-pub fn display(p: &Path) -> String {
-    p.display().to_string()
+    writeln!(out, "wrote {}/ ({})", o.dir.display(), o.files.join(", "))
 }

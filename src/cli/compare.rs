@@ -1,6 +1,6 @@
-use super::run::{check_block, sets_with};
+use super::run::sets_with;
 use crate::compare::{self, Comparison};
-use crate::engine::{self, Options};
+use crate::engine::Options;
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::output::{self, ResultDir};
@@ -67,7 +67,6 @@ pub fn load_paired(path: &std::path::Path, sets: &[String], base: &Loaded) -> Re
 }
 
 pub fn compare(a: CompareArgs) -> Result<()> {
-    check_block(engine::DEFAULT_BLOCK)?;
     let base = scenario::load_file(&a.base, &sets_with(&a.sets, a.sim.paths, a.sim.seed))?;
     let alts: Vec<Loaded> = a
         .alts

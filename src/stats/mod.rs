@@ -21,7 +21,6 @@ pub const CHUNK: usize = 1024;
 
 /// Levels reported in summary.csv.
 pub const QUANTILES: [f64; 9] = [0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99];
-pub const QUANTILE_NAMES: [&str; 9] = ["p1", "p5", "p10", "p25", "p50", "p75", "p90", "p95", "p99"];
 
 /// Count, mean and sum of squared deviations of one metric.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
