@@ -227,19 +227,14 @@ fn optimal_policy_runs_end_to_end_with_regret() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let paths = std::fs::read_to_string(dir.path().join("golden/paths.csv")).unwrap();
-    let header: Vec<&str> = paths.lines().next().unwrap().split(',').collect();
-    let k = header
-        .iter()
-        .position(|c| *c == "policy_regret")
-        .expect("policy_regret column");
-    let e = header.iter().position(|c| *c == "economic").unwrap();
+    let paths = crate::util::NumericCsv::read(&dir.path().join("golden/paths.csv"));
+    let k = paths.col("policy_regret");
+    let e = paths.col("economic");
     // Per path: regret = priority economic (this run) - optimal economic.
     let mut s_opt = capsim::kernel::Scratch::new(&m);
     let mut out = vec![0.0; m.layout.n_path()];
     let mut per = vec![0.0; m.periods * m.layout.n_period()];
-    for line in paths.lines().skip(1).take(20) {
-        let row: Vec<f64> = line.split(',').map(|x| x.parse().unwrap()).collect();
+    for row in paths.rows.iter().take(20) {
         capsim::kernel::simulate_path(
             &m,
             row[0] as u64,

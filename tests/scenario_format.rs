@@ -254,8 +254,8 @@ fn run_writes_the_documented_files_and_columns() {
     );
     assert_eq!(first("providers.csv"), "provider,metric,mean,p5,p50,p95");
     assert!(first("paths.csv").starts_with("path,cash,npv,economic,"));
-    let paths = std::fs::read_to_string(d.join("paths.csv")).unwrap();
-    assert_eq!(paths.lines().count(), 2001);
+    let paths = NumericCsv::read(&d.join("paths.csv"));
+    assert_eq!(paths.rows.len(), 2000);
     let man: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(man["paths"], 2000);
@@ -263,12 +263,8 @@ fn run_writes_the_documented_files_and_columns() {
     assert_eq!(man["scenario_sha256"].as_str().unwrap().len(), 64);
     assert!(man["capsim_version"].is_string());
     // The mean cash in summary.csv is the mean of paths.csv's cash column.
-    let cash: Vec<f64> = paths
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
-        .collect();
-    let mean = cash.iter().sum::<f64>() / cash.len() as f64;
+    let c = paths.col("cash");
+    let mean = paths.rows.iter().map(|r| r[c]).sum::<f64>() / paths.rows.len() as f64;
     let summary = std::fs::read_to_string(d.join("summary.csv")).unwrap();
     let got: f64 = summary
         .lines()

@@ -23,17 +23,10 @@ fn trace_cash_sums_to_the_paths_csv_cash() {
         .output()
         .unwrap();
     assert!(o.status.success());
-    let paths = std::fs::read_to_string(dir.path().join("golden/paths.csv")).unwrap();
-    let header: Vec<&str> = paths.lines().next().unwrap().split(',').collect();
-    let cash_col = header.iter().position(|c| *c == "cash").unwrap();
+    let paths = NumericCsv::read(&dir.path().join("golden/paths.csv"));
+    let cash_col = paths.col("cash");
     for k in [0usize, 7, 1234] {
-        let row: Vec<f64> = paths
-            .lines()
-            .nth(k + 1)
-            .unwrap()
-            .split(',')
-            .map(|x| x.parse().unwrap())
-            .collect();
+        let row = &paths.rows[k];
         assert_eq!(row[0] as usize, k);
         let o = Command::new(bin())
             .args([

@@ -108,3 +108,35 @@ pub fn assert_series(got: &[f64], want: &[f64]) {
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_capsim")
 }
+
+/// A numeric CSV such as `paths.csv`: its header and its rows.
+pub struct NumericCsv {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<f64>>,
+}
+
+impl NumericCsv {
+    pub fn read(path: &std::path::Path) -> NumericCsv {
+        let text =
+            std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut lines = text.lines();
+        let header = lines
+            .next()
+            .expect("header")
+            .split(',')
+            .map(String::from)
+            .collect();
+        let rows = lines
+            .map(|l| l.split(',').map(|x| x.parse().expect("a number")).collect())
+            .collect();
+        NumericCsv { header, rows }
+    }
+
+    /// Position of a column, by name.
+    pub fn col(&self, name: &str) -> usize {
+        self.header
+            .iter()
+            .position(|c| c == name)
+            .unwrap_or_else(|| panic!("no column {name}"))
+    }
+}
