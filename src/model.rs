@@ -510,6 +510,14 @@ impl Model {
         }
     }
 
+    /// Bit mask of every provider.
+    pub fn all_providers(&self) -> u64 {
+        match self.providers.len() {
+            64 => u64::MAX,
+            n => (1u64 << n) - 1,
+        }
+    }
+
     /// Number of factors in the correlated shock vector.
     pub fn factors(&self) -> usize {
         self.workloads.len() + self.providers.len()

@@ -114,7 +114,7 @@ impl Scratch {
             price: vec![0.0; np],
             rule_active: vec![false; m.rules.len()],
             rule_taken: vec![false; m.rules.len()],
-            allowed: vec![if np == 64 { u64::MAX } else { (1u64 << np) - 1 }; nw],
+            allowed: vec![m.all_providers(); nw],
             pass2: vec![0; nw],
             target_share: vec![-1.0; np],
             cap_share: vec![f64::INFINITY; np],
@@ -158,7 +158,7 @@ pub fn simulate_path<O: Observer>(
     let lay = &m.layout;
     let nq = lay.n_period();
     let seed = m.seed;
-    let all_providers: u64 = if np == 64 { u64::MAX } else { (1u64 << np) - 1 };
+    let all_providers = m.all_providers();
 
     // AGI (section 6).
     s.agi_period = NEVER;
