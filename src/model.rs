@@ -250,6 +250,12 @@ pub struct Model {
     pub tranches: Vec<TrancheM>,
     /// Reserved pool GPUs, `[p * T + t]`.
     pub reserved_gpus: Vec<f64>,
+    /// The same, period-major (`[t * P + p]`), for the kernel's rows.
+    pub reserved_gpus_t: Vec<f64>,
+    /// Reserved cash, period-major (`[t * P + p]`).
+    pub reserved_cash_t: Vec<f64>,
+    /// `availability` per provider.
+    pub availability: Vec<f64>,
     /// Reserved cash, `[p * T + t]`.
     pub reserved_cash: Vec<f64>,
     pub commitments: Vec<CommitmentM>,
@@ -313,7 +319,7 @@ impl Model {
                 jump_key: factor_key(&format!("jumps/{}", w.name)),
             })
             .collect();
-        let providers = s
+        let providers: Vec<ProviderM> = s
             .providers
             .iter()
             .map(|p| ProviderM {
@@ -346,6 +352,7 @@ impl Model {
                 });
             }
         }
+        let availability: Vec<f64> = providers.iter().map(|p| p.availability).collect();
         let mut reserved_gpus = vec![0.0; np * t_count];
         let mut reserved_cash = vec![0.0; np * t_count];
         let mut commitments = Vec::new();
@@ -469,6 +476,9 @@ impl Model {
             workloads,
             providers,
             tranches,
+            reserved_gpus_t: transpose(&reserved_gpus, np, t_count),
+            reserved_cash_t: transpose(&reserved_cash, np, t_count),
+            availability,
             reserved_gpus,
             reserved_cash,
             commitments,
@@ -522,6 +532,13 @@ impl Model {
     pub fn factors(&self) -> usize {
         self.workloads.len() + self.providers.len()
     }
+}
+
+/// `[p * T + t]` -> `[t * P + p]`.
+fn transpose(x: &[f64], np: usize, nt: usize) -> Vec<f64> {
+    (0..nt)
+        .flat_map(|t| (0..np).map(move |p| x[p * nt + t]))
+        .collect()
 }
 
 /// Cholesky factor `L` (row-major, lower) of the correlation matrix of the

@@ -60,17 +60,32 @@ struct Open {
     market: u64,
 }
 
-#[inline]
-fn walk<O: TakeObserver>(
+/// One pass of workload `w` over its pools in `mask`. `CAPS`: some provider
+/// has a `max_share` cap or this is the `min_share` pass (otherwise the
+/// limit is infinite and is not computed).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn walk<O: TakeObserver, const CAPS: bool>(
     w: usize,
     mask: u64,
     pass: u8,
     rem: &mut f64,
     open: &mut Open,
     p: &mut Period<'_>,
+    np: usize,
     obs: &mut O,
 ) {
+    let served = &mut p.served_p[..np];
+    let (cap, target) = (&p.cap[..np], &p.target[..np]);
+    let limit = |q: usize, served: &[f64]| -> f64 {
+        let mut lim = cap[q] - served[q];
+        if pass == 1 {
+            lim = min(lim, target[q] - served[q]);
+        }
+        lim
+    };
     // Reserved pools first (cost 0), in provider order.
+    let left = &mut p.reserved_left[..np];
     let mut bits = mask & open.reserved;
     while bits != 0 {
         if *rem <= 0.0 {
@@ -78,16 +93,15 @@ fn walk<O: TakeObserver>(
         }
         let q = bits.trailing_zeros() as usize;
         bits &= bits - 1;
-        let mut lim = p.cap[q] - p.served_p[q];
-        if pass == 1 {
-            lim = min(lim, p.target[q] - p.served_p[q]);
+        let mut take = min(*rem, left[q]);
+        if CAPS {
+            take = min(take, limit(q, served));
         }
-        let take = min(min(*rem, p.reserved_left[q]), lim);
         if take > 0.0 {
-            p.reserved_left[q] -= take;
-            p.served_p[q] += take;
+            left[q] -= take;
+            served[q] += take;
             *rem -= take;
-            if p.reserved_left[q] <= 0.0 {
+            if left[q] <= 0.0 {
                 open.reserved &= !(1u64 << q);
             }
             obs.take(w, q, true, pass, take);
@@ -97,6 +111,7 @@ fn walk<O: TakeObserver>(
     if bits == 0 {
         return;
     }
+    let left = &mut p.market_left[..np];
     for &q in p.order_p {
         if *rem <= 0.0 {
             return;
@@ -104,16 +119,15 @@ fn walk<O: TakeObserver>(
         if bits & (1u64 << q) == 0 {
             continue;
         }
-        let mut lim = p.cap[q] - p.served_p[q];
-        if pass == 1 {
-            lim = min(lim, p.target[q] - p.served_p[q]);
+        let mut take = min(*rem, left[q]);
+        if CAPS {
+            take = min(take, limit(q, served));
         }
-        let take = min(min(*rem, p.market_left[q]), lim);
         if take > 0.0 {
-            p.market_left[q] -= take;
-            p.served_p[q] += take;
+            left[q] -= take;
+            served[q] += take;
             *rem -= take;
-            if p.market_left[q] <= 0.0 {
+            if left[q] <= 0.0 {
                 open.market &= !(1u64 << q);
             }
             obs.take(w, q, false, pass, take);
@@ -123,37 +137,65 @@ fn walk<O: TakeObserver>(
 
 /// Runs the three passes for every workload.
 pub fn allocate<O: TakeObserver>(p: &mut Period<'_>, obs: &mut O) {
-    p.served_p.iter_mut().for_each(|x| *x = 0.0);
-    // Providers with an active min_share target, and pools not empty.
+    let np = p.served_p.len();
+    // Providers with an active min_share target or a max_share cap, and
+    // pools not empty.
     let mut min_mask = 0u64;
+    let mut capped = false;
     let mut open = Open {
         reserved: 0,
         market: 0,
     };
-    for q in 0..p.served_p.len() {
-        let bit = 1u64 << q;
-        if p.target[q] >= 0.0 {
-            min_mask |= bit;
-        }
-        if p.reserved_left[q] > 0.0 {
-            open.reserved |= bit;
-        }
-        if p.market_left[q] > 0.0 {
-            open.market |= bit;
+    {
+        let (target, cap) = (&p.target[..np], &p.cap[..np]);
+        let (rl, ml, served) = (
+            &p.reserved_left[..np],
+            &p.market_left[..np],
+            &mut p.served_p[..np],
+        );
+        for q in 0..np {
+            let bit = 1u64 << q;
+            served[q] = 0.0;
+            if target[q] >= 0.0 {
+                min_mask |= bit;
+            }
+            capped |= cap[q] != f64::INFINITY;
+            if rl[q] > 0.0 {
+                open.reserved |= bit;
+            }
+            if ml[q] > 0.0 {
+                open.market |= bit;
+            }
         }
     }
+    if capped {
+        passes::<O, true>(p, min_mask, &mut open, np, obs)
+    } else {
+        passes::<O, false>(p, min_mask, &mut open, np, obs)
+    }
+}
+
+#[inline(always)]
+fn passes<O: TakeObserver, const CAPS: bool>(
+    p: &mut Period<'_>,
+    min_mask: u64,
+    open: &mut Open,
+    np: usize,
+    obs: &mut O,
+) {
     for i in 0..p.order_w.len() {
         let w = p.order_w[i];
         let mut rem = p.demand[w];
         let allowed = p.allowed[w];
         if rem > 0.0 {
             if min_mask & allowed != 0 {
-                walk(w, min_mask & allowed, 1, &mut rem, &mut open, p, obs);
+                walk::<O, true>(w, min_mask & allowed, 1, &mut rem, open, p, np, obs);
             }
-            if p.pass2[w] & allowed != 0 {
-                walk(w, p.pass2[w] & allowed, 2, &mut rem, &mut open, p, obs);
+            let p2 = p.pass2[w] & allowed;
+            if p2 != 0 {
+                walk::<O, CAPS>(w, p2, 2, &mut rem, open, p, np, obs);
             }
-            walk(w, allowed, 3, &mut rem, &mut open, p, obs);
+            walk::<O, CAPS>(w, allowed, 3, &mut rem, open, p, np, obs);
         }
         p.unmet[w] = rem.max(0.0);
     }

@@ -32,7 +32,7 @@ pub struct Scratch {
     // Path-level draws.
     /// Online month of each tranche (`f64::INFINITY` if it failed).
     pub tau: Vec<f64>,
-    /// Sum of pro-rata tranche GPUs, `[p * T + t]` (before availability).
+    /// Sum of pro-rata tranche GPUs, `[t * P + p]` (before availability).
     /// Built as per-period steps, then summed up over periods.
     pub tranche_gpus: Vec<f64>,
     /// Capex cash per period.
@@ -208,10 +208,10 @@ pub fn simulate_path<O: Observer>(
         // Pro rata in its first period, whole afterwards: record the steps
         // and sum them up per provider below.
         let frac = (((first + 1) as f64 * m.months - tau) / m.months).clamp(0.0, 1.0);
-        let row = &mut s.tranche_gpus[tr.provider * nt..(tr.provider + 1) * nt];
-        row[first] += tr.gpus * frac;
+        let tg = &mut s.tranche_gpus;
+        tg[first * np + tr.provider] += tr.gpus * frac;
         if first + 1 < nt {
-            row[first + 1] += tr.gpus * (1.0 - frac);
+            tg[(first + 1) * np + tr.provider] += tr.gpus * (1.0 - frac);
         }
         if tr.capex > 0.0 && tau >= 0.0 {
             s.capex_t[first] += tr.capex;
@@ -222,11 +222,10 @@ pub fn simulate_path<O: Observer>(
         }
     }
 
-    for row in s.tranche_gpus.chunks_exact_mut(nt) {
-        let mut acc = 0.0;
-        for x in row {
-            acc += *x;
-            *x = acc;
+    for t in 1..nt {
+        let (done, rest) = s.tranche_gpus.split_at_mut(t * np);
+        for (x, prev) in rest[..np].iter_mut().zip(&done[(t - 1) * np..]) {
+            *x += *prev;
         }
     }
 
@@ -264,203 +263,260 @@ pub fn simulate_path<O: Observer>(
         *x = 0.0;
     }
 
+    let hours = m.hours;
+    let gpu_hours = &mut out[gpu_hours_base..gpu_hours_base + np];
     for t in 0..nt {
-        // Demand and prices (sections 3, 4, 9); period 0 is deterministic.
-        if t >= 1 {
-            for w in 0..nw {
-                s.e[w] = rng::normal(&mut s.demand_rng[w]);
-            }
-            for p in 0..np {
-                s.e[nw + p] = rng::normal(&mut s.price_rng[p]);
-            }
-            let z: &[f64] = match &m.chol {
-                None => &s.e,
-                Some(rows) => {
-                    // Zero entries are skipped: adding them would not change
-                    // the sum.
-                    for (z, row) in s.z.iter_mut().zip(rows) {
-                        *z = row.iter().map(|&(k, a)| a * s.e[k]).sum();
-                    }
-                    &s.z
-                }
-            };
-            for (w, wm) in m.workloads.iter().enumerate() {
-                let mut jump = 0.0;
-                if let Some((pois, mean, sd)) = &wm.jumps {
-                    let r = &mut s.jump_rng[w];
-                    let k = pois.sample(r) as u64;
-                    for _ in 0..k {
-                        jump += mean + sd * rng::normal(r);
-                    }
-                }
-                s.level[w] *= (wm.drift + wm.vol * z[w] + jump).exp();
-            }
-            for (p, pmod) in m.providers.iter().enumerate() {
-                s.price[p] *= (pmod.drift + pmod.vol * z[nw + p]).exp();
-            }
-        }
-        let mut total = 0.0;
-        for w in 0..nw {
-            s.demand[w] = s.level[w] + s.backlog[w];
-            total += s.demand[w];
-        }
-
-        // Rules (sections 6, 7). Without rules of a kind, its arrays keep
-        // the neutral values `Scratch::new` gave them.
-        if m.rule_kinds.allocation {
-            for w in 0..nw {
-                s.allowed[w] = all_providers;
-                s.pass2[w] = 0;
-            }
-        }
-        if m.rule_kinds.shares {
-            for p in 0..np {
-                s.target_share[p] = -1.0;
-                s.cap_share[p] = f64::INFINITY;
-            }
-        }
+        // The period's work borrows the scratch arrays as slices of their
+        // exact lengths (no reloads of vector headers, few bounds checks);
+        // the borrows end before the observer sees the whole scratch.
         let ti = t as i64;
-        for (r, rm) in m.rules.iter().enumerate() {
-            let active = m.rule_dates[r * nt + t]
-                && (!rm.until_agi || ti <= s.agi_period)
-                && (!rm.from_agi || ti > s.agi_period);
-            s.rule_active[r] = active;
-            match rm.kind {
-                RuleKindM::FirstRefusal => {
-                    let u = rng::uniform(&mut s.rule_rng[r]);
-                    let taken = active && u < rm.accept;
-                    s.rule_taken[r] = taken;
-                    if taken {
+        let (total, cash, served, unmet, shortfall, true_up);
+        {
+            let level = &mut s.level[..nw];
+            let backlog = &mut s.backlog[..nw];
+            let demand = &mut s.demand[..nw];
+            let price = &mut s.price[..np];
+
+            // Demand and prices (sections 3, 4, 9); period 0 is deterministic.
+            if t >= 1 {
+                {
+                    let (ew, ep) = s.e[..nw + np].split_at_mut(nw);
+                    for (x, r) in ew.iter_mut().zip(&mut s.demand_rng[..nw]) {
+                        *x = rng::normal(r);
+                    }
+                    for (x, r) in ep.iter_mut().zip(&mut s.price_rng[..np]) {
+                        *x = rng::normal(r);
+                    }
+                }
+                let e = &s.e[..nw + np];
+                let z: &[f64] = match &m.chol {
+                    None => e,
+                    Some(rows) => {
+                        // Zero entries are skipped: adding them would not
+                        // change the sum.
+                        for (z, row) in s.z[..nw + np].iter_mut().zip(rows) {
+                            *z = row.iter().map(|&(k, a)| a * e[k]).sum();
+                        }
+                        &s.z[..nw + np]
+                    }
+                };
+                let (zw, zp) = z.split_at(nw);
+                for (w, ((l, wm), &zw)) in level.iter_mut().zip(&m.workloads).zip(zw).enumerate() {
+                    let mut jump = 0.0;
+                    if let Some((pois, mean, sd)) = &wm.jumps {
+                        let r = &mut s.jump_rng[w];
+                        let k = pois.sample(r) as u64;
+                        for _ in 0..k {
+                            jump += mean + sd * rng::normal(r);
+                        }
+                    }
+                    *l *= (wm.drift + wm.vol * zw + jump).exp();
+                }
+                for ((pr, pmod), &zp) in price.iter_mut().zip(&m.providers).zip(zp) {
+                    *pr *= (pmod.drift + pmod.vol * zp).exp();
+                }
+            }
+            let mut tot = 0.0;
+            for ((d, l), b) in demand.iter_mut().zip(level.iter()).zip(backlog.iter()) {
+                *d = l + b;
+                tot += *d;
+            }
+            total = tot;
+
+            // Rules (sections 6, 7). Without rules of a kind, its arrays
+            // keep the neutral values `Scratch::new` gave them.
+            let allowed = &mut s.allowed[..nw];
+            let pass2 = &mut s.pass2[..nw];
+            let target_share = &mut s.target_share[..np];
+            let cap_share = &mut s.cap_share[..np];
+            // (Paired loops rather than `fill`: a call to memset costs more
+            // than these few stores.)
+            if m.rule_kinds.allocation {
+                for (a, b) in allowed.iter_mut().zip(pass2.iter_mut()) {
+                    *a = all_providers;
+                    *b = 0;
+                }
+            }
+            if m.rule_kinds.shares {
+                for (a, b) in target_share.iter_mut().zip(cap_share.iter_mut()) {
+                    *a = -1.0;
+                    *b = f64::INFINITY;
+                }
+            }
+            for (r, rm) in m.rules.iter().enumerate() {
+                let active = m.rule_dates[r * nt + t]
+                    && (!rm.until_agi || ti <= s.agi_period)
+                    && (!rm.from_agi || ti > s.agi_period);
+                s.rule_active[r] = active;
+                match rm.kind {
+                    RuleKindM::FirstRefusal => {
+                        let u = rng::uniform(&mut s.rule_rng[r]);
+                        let taken = active && u < rm.accept;
+                        s.rule_taken[r] = taken;
+                        if taken {
+                            let mut ws = rm.workloads;
+                            while ws != 0 {
+                                let w = ws.trailing_zeros() as usize;
+                                pass2[w] |= rm.providers;
+                                ws &= ws - 1;
+                            }
+                        }
+                    }
+                    _ if !active => {}
+                    RuleKindM::Exclusive => {
                         let mut ws = rm.workloads;
                         while ws != 0 {
                             let w = ws.trailing_zeros() as usize;
-                            s.pass2[w] |= rm.providers;
+                            allowed[w] &= rm.providers;
                             ws &= ws - 1;
                         }
                     }
-                }
-                _ if !active => {}
-                RuleKindM::Exclusive => {
-                    let mut ws = rm.workloads;
-                    while ws != 0 {
-                        let w = ws.trailing_zeros() as usize;
-                        s.allowed[w] &= rm.providers;
-                        ws &= ws - 1;
+                    RuleKindM::MinShare => {
+                        target_share[rm.provider] = target_share[rm.provider].max(rm.share)
+                    }
+                    RuleKindM::MaxShare => {
+                        cap_share[rm.provider] = cap_share[rm.provider].min(rm.share)
                     }
                 }
-                RuleKindM::MinShare => {
-                    s.target_share[rm.provider] = s.target_share[rm.provider].max(rm.share)
-                }
-                RuleKindM::MaxShare => {
-                    s.cap_share[rm.provider] = s.cap_share[rm.provider].min(rm.share)
-                }
             }
-        }
-        for p in 0..np {
+
+            // Capacity (sections 4, 5) and share targets.
+            let target = &mut s.target[..np];
+            let cap = &mut s.cap[..np];
             if m.rule_kinds.shares {
-                s.target[p] = if s.target_share[p] >= 0.0 {
-                    total * s.target_share[p]
-                } else {
-                    -1.0
-                };
-                s.cap[p] = if s.cap_share[p].is_finite() {
-                    total * s.cap_share[p]
-                } else {
-                    f64::INFINITY
-                };
+                for p in 0..np {
+                    target[p] = if target_share[p] >= 0.0 {
+                        total * target_share[p]
+                    } else {
+                        -1.0
+                    };
+                    cap[p] = if cap_share[p].is_finite() {
+                        total * cap_share[p]
+                    } else {
+                        f64::INFINITY
+                    };
+                }
             }
-            s.reserved_cap[p] = m.reserved_gpus[p * nt + t];
-            s.market_cap[p] = m.providers[p].availability * s.tranche_gpus[p * nt + t];
-            s.reserved_left[p] = s.reserved_cap[p];
-            s.market_left[p] = s.market_cap[p];
-        }
-        {
-            let price = &s.price;
+            let reserved_cap = &mut s.reserved_cap[..np];
+            let market_cap = &mut s.market_cap[..np];
+            let reserved_left = &mut s.reserved_left[..np];
+            let market_left = &mut s.market_left[..np];
+            let rg = &m.reserved_gpus_t[t * np..][..np];
+            let tg = &s.tranche_gpus[t * np..][..np];
+            let avail = &m.availability[..np];
+            for p in 0..np {
+                reserved_cap[p] = rg[p];
+                market_cap[p] = avail[p] * tg[p];
+                reserved_left[p] = rg[p];
+                market_left[p] = market_cap[p];
+            }
             sort_by_key(&mut s.order_p, |p| (price[p], p));
-            let allowed = &s.allowed;
-            sort_by_key(&mut s.order_w, |w| (allowed[w].count_ones() as f64, w));
-        }
-
-        // Allocation (section 7).
-        let mut period = Period {
-            demand: &s.demand,
-            allowed: &s.allowed,
-            pass2: &s.pass2,
-            order_w: &s.order_w,
-            order_p: &s.order_p,
-            target: &s.target,
-            cap: &s.cap,
-            reserved_left: &mut s.reserved_left,
-            market_left: &mut s.market_left,
-            served_p: &mut s.served_p,
-            unmet: &mut s.unmet,
-        };
-        if m.optimal {
-            optimal::allocate_optimal(&mut period, &s.price, &m.shortfall_price, obs);
-        } else {
-            allocate(&mut period, obs);
-        }
-
-        // Cash (sections 5, 8).
-        let mut cash = s.capex_t[t];
-        let mut served = 0.0;
-        for p in 0..np {
-            let used = s.market_cap[p] - s.market_left[p];
-            s.market_cash[p] = used * m.hours * s.price[p];
-            s.reserved_cash[p] = m.reserved_cash[p * nt + t];
-            let paid = s.market_cash[p] + s.reserved_cash[p];
-            s.cash_p[p] += paid;
-            cash += paid;
-            served += s.served_p[p];
-            out[gpu_hours_base + p] += s.served_p[p] * m.hours;
-        }
-        let mut true_up = 0.0;
-        s.true_up_p.iter_mut().for_each(|x| *x = 0.0);
-        for (c, cm) in m.commitments.iter().enumerate() {
-            if cm.window[t] {
-                s.commit_paid[c] += s.market_cash[cm.provider] + s.reserved_cash[cm.provider];
+            if m.rule_kinds.allocation {
+                // Without exclusivity or first-refusal rules every workload
+                // may use every provider: the order stays the file order.
+                sort_by_key(&mut s.order_w, |w| (allowed[w].count_ones() as f64, w));
             }
-            if cm.settle == Some(t) {
-                let tu = (cm.amount - s.commit_paid[c]).max(0.0);
-                s.true_up_c[c] = tu;
-                s.cash_p[cm.provider] += tu;
-                s.true_up_p[cm.provider] += tu;
-                true_up += tu;
+
+            // Allocation (section 7).
+            let served_p = &mut s.served_p[..np];
+            let unmet_w = &mut s.unmet[..nw];
+            let mut period = Period {
+                demand,
+                allowed,
+                pass2,
+                order_w: &s.order_w,
+                order_p: &s.order_p,
+                target,
+                cap,
+                reserved_left,
+                market_left,
+                served_p,
+                unmet: unmet_w,
+            };
+            if m.optimal {
+                optimal::allocate_optimal(&mut period, price, &m.shortfall_price, obs);
+            } else {
+                allocate(&mut period, obs);
             }
-        }
-        cash += true_up;
-        let mut unmet = 0.0;
-        let mut shortfall = 0.0;
-        for (w, wm) in m.workloads.iter().enumerate() {
-            unmet += s.unmet[w];
-            shortfall += s.unmet[w] * wm.shortfall_per_gpu;
-            s.backlog[w] = if wm.deferrable { s.unmet[w] } else { 0.0 };
+            let market_left = &s.market_left[..np];
+            let served_p = &s.served_p[..np];
+            let unmet_w = &s.unmet[..nw];
+
+            // Cash (sections 5, 8).
+            let market_cash = &mut s.market_cash[..np];
+            let reserved_cash = &mut s.reserved_cash[..np];
+            let cash_p = &mut s.cash_p[..np];
+            let rc = &m.reserved_cash_t[t * np..][..np];
+            let true_up_p = &mut s.true_up_p[..np];
+            let mut c = s.capex_t[t];
+            let mut srv = 0.0;
+            for p in 0..np {
+                true_up_p[p] = 0.0;
+                let used = market_cap[p] - market_left[p];
+                market_cash[p] = used * hours * price[p];
+                reserved_cash[p] = rc[p];
+                let paid = market_cash[p] + reserved_cash[p];
+                cash_p[p] += paid;
+                c += paid;
+                srv += served_p[p];
+                gpu_hours[p] += served_p[p] * hours;
+            }
+            let mut tu_sum = 0.0;
+            if !m.commitments.is_empty() {
+                for (c, cm) in m.commitments.iter().enumerate() {
+                    if cm.window[t] {
+                        s.commit_paid[c] += market_cash[cm.provider] + reserved_cash[cm.provider];
+                    }
+                    if cm.settle == Some(t) {
+                        let tu = (cm.amount - s.commit_paid[c]).max(0.0);
+                        s.true_up_c[c] = tu;
+                        cash_p[cm.provider] += tu;
+                        true_up_p[cm.provider] += tu;
+                        tu_sum += tu;
+                    }
+                }
+            }
+            true_up = tu_sum;
+            c += true_up;
+            let mut un = 0.0;
+            let mut short = 0.0;
+            for ((wm, &u), b) in m.workloads.iter().zip(unmet_w).zip(backlog.iter_mut()) {
+                un += u;
+                short += u * wm.shortfall_per_gpu;
+                *b = if wm.deferrable { u } else { 0.0 };
+            }
+            cash = c;
+            served = srv;
+            unmet = un;
+            shortfall = short;
+
+            let row = &mut per[t * nq..][..nq];
+            row[qm::CASH] = cash;
+            row[qm::DEMAND] = total;
+            row[qm::SERVED] = served;
+            row[qm::UNMET] = unmet;
+            let (capr, rest) = row[qm::PROVIDERS..].split_at_mut(np);
+            let (servr, rest) = rest.split_at_mut(np);
+            let pricer = &mut rest[..np];
+            for p in 0..np {
+                capr[p] = market_cap[p] + reserved_cap[p];
+                servr[p] = served_p[p];
+                pricer[p] = price[p];
+            }
         }
         s.period_capex = s.capex_t[t];
         s.period_true_up = true_up;
         s.period_cash = cash;
         s.period_shortfall = shortfall;
 
-        let row = &mut per[t * nq..(t + 1) * nq];
-        row[qm::CASH] = cash;
-        row[qm::DEMAND] = total;
-        row[qm::SERVED] = served;
-        row[qm::UNMET] = unmet;
-        for p in 0..np {
-            row[lay.capacity_p(p)] = s.market_cap[p] + s.reserved_cap[p];
-            row[lay.served_p(p)] = s.served_p[p];
-            row[lay.price_p(p)] = s.price[p];
-        }
-
         tot_cash += cash;
         tot_npv += cash * m.discount[t];
         tot_short += shortfall;
-        tot_served += served * m.hours;
-        tot_unmet += unmet * m.hours;
+        tot_served += served * hours;
+        tot_unmet += unmet * hours;
         tot_true_up += true_up;
         obs.period_end(t, s);
     }
-
     let capex: f64 = s.capex_p.iter().sum();
     out[pm::CASH] = tot_cash;
     out[pm::NPV] = tot_npv;
