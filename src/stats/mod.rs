@@ -93,6 +93,9 @@ impl ChunkSums {
 
     /// Adds `rows.len() / k` paths stored row-major (`k` values each), in
     /// path order; the same sums as calling [`ChunkSums::add`] per row.
+    /// Row by row, so the inner loop runs over contiguous metrics (it
+    /// vectorises and has no long dependency chain); each metric still sums
+    /// its paths in path order.
     pub fn add_rows(&mut self, rows: &[f64], k: usize) {
         if rows.is_empty() {
             return;
@@ -101,16 +104,13 @@ impl ChunkSums {
             self.shift.copy_from_slice(&rows[..k]);
         }
         self.n += (rows.len() / k) as u64;
-        for m in 0..k {
-            let sh = self.shift[m];
-            let (mut s1, mut s2) = (self.s1[m], self.s2[m]);
-            for row in rows.chunks_exact(k) {
-                let d = row[m] - sh;
-                s1 += d;
-                s2 += d * d;
+        let (shift, s1, s2) = (&self.shift[..k], &mut self.s1[..k], &mut self.s2[..k]);
+        for row in rows.chunks_exact(k) {
+            for m in 0..k {
+                let d = row[m] - shift[m];
+                s1[m] += d;
+                s2[m] += d * d;
             }
-            self.s1[m] = s1;
-            self.s2[m] = s2;
         }
     }
 
@@ -160,26 +160,24 @@ impl Tails {
         }
     }
 
-    /// Adds paths stored row-major, `k` values each, metric by metric; only
-    /// the first `self.len()` metrics of each row are sketched.
+    /// Adds paths stored row-major, `k` values each; only the first
+    /// `sketched` metrics of each row are kept. Extremes row by row (the
+    /// inner loop over contiguous metrics vectorises), sketches metric by
+    /// metric (one sketch stays in cache for all the rows).
     pub fn add_rows(&mut self, rows: &[f64], k: usize, sketched: usize) {
-        for m in 0..sketched {
-            let s = &mut self.sketches[m];
-            let (mut lo, mut hi) = (self.min[m], self.max[m]);
-            for row in rows.chunks_exact(k) {
-                let v = row[m];
-                s.add(v);
+        let (lo, hi) = (&mut self.min[..sketched], &mut self.max[..sketched]);
+        for row in rows.chunks_exact(k) {
+            let row = &row[..sketched];
+            for m in 0..sketched {
                 // Plain comparisons: metrics are never NaN, and f64::min/max
                 // spend most of their instructions on NaN handling.
-                if v < lo {
-                    lo = v;
-                }
-                if v > hi {
-                    hi = v;
-                }
+                let v = row[m];
+                lo[m] = if v < lo[m] { v } else { lo[m] };
+                hi[m] = if v > hi[m] { v } else { hi[m] };
             }
-            self.min[m] = lo;
-            self.max[m] = hi;
+        }
+        for (m, s) in self.sketches[..sketched].iter_mut().enumerate() {
+            s.add_column(rows, k, m);
         }
     }
 
