@@ -1,25 +1,27 @@
 //! The engine: paths in fixed-size blocks, blocks in parallel over rayon.
 //!
 //! Each worker thread owns its scratch and sketches, reused for every block
-//! it runs, so nothing is allocated per path. Blocks run in waves of 16 per
-//! thread, shared out by work stealing; each block hands back its chunk
-//! moments (and per-path rows, if requested), which are merged and written
-//! in path order when the wave ends, so memory does not grow with the number
-//! of paths (see [`crate::stats`]). Sketch counts and extremes are
-//! order-independent and merged once at the end.
+//! it runs, so nothing is allocated per path. Threads take the next block
+//! from a shared counter; each block hands back its chunk moments (and
+//! per-path rows, if requested), which the calling thread merges and writes
+//! in path order as they arrive. Workers stay at most 16 blocks per thread
+//! ahead of that merge, so memory does not grow with the number of paths
+//! (see [`crate::stats`]). Sketch counts and extremes are order-independent
+//! and merged once at the end.
 
 use crate::error::{Error, Result};
 use crate::kernel::{simulate_path, NoObserver, Scratch};
 use crate::model::Model;
 use crate::stats::{Accumulated, ChunkSums, Summary, Tails, CHUNK};
-use rayon::prelude::*;
-use std::sync::Mutex;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Condvar, Mutex};
 
 /// Paths simulated before their statistics are ingested (divides CHUNK).
 const SUB: usize = 64;
 
-/// Blocks per thread in a wave (between two ordered merges).
-const WAVE_PER_THREAD: usize = 16;
+/// Blocks per thread a worker may run ahead of the ordered merge.
+const LOOKAHEAD_PER_THREAD: usize = 16;
 
 /// Default paths per block.
 pub const DEFAULT_BLOCK: usize = 1024;
@@ -33,7 +35,7 @@ pub struct Options<'a> {
     /// Paths per block; a multiple of [`CHUNK`].
     pub block: usize,
     pub sink: Option<&'a mut PathSink<'a>>,
-    /// Called after each wave with the number of paths done.
+    /// Called as blocks are merged, with the number of paths done.
     pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
 }
 
@@ -331,40 +333,77 @@ pub fn run_job<J: Job>(job: &J, paths: u64, opts: Options<'_>) -> Result<JobStat
         .collect();
     let mut acc = Accumulated::new(k, ks);
     let mut sink = opts.sink;
-    let mut b0 = 0u64;
-    while b0 < n_blocks {
-        // Blocks are shared out dynamically (work stealing) within a wave;
-        // a wave ends with the ordered merge, so memory stays bounded.
-        let wave = (n_blocks - b0).min((WAVE_PER_THREAD * threads) as u64);
-        let outs: Vec<BlockOut> = pool.install(|| {
-            (0..wave)
-                .into_par_iter()
-                .map(|i| {
-                    let first = (b0 + i) * block as u64;
+    // Each pool thread runs one worker: it takes the next block number from
+    // a shared counter (so threads share the work dynamically, with no
+    // barrier between groups of blocks) and sends the block's output here.
+    // This thread merges the outputs in block order as they arrive. A
+    // worker does not start a block more than `lookahead` blocks past the
+    // merged ones, so the outputs waiting for their turn stay bounded.
+    let lookahead = (LOOKAHEAD_PER_THREAD * threads) as u64;
+    let next = AtomicU64::new(0);
+    let merged = (Mutex::new(0u64), Condvar::new());
+    let (tx, rx) = mpsc::channel::<(u64, BlockOut)>();
+    let mut failed: Result<()> = Ok(());
+    pool.in_place_scope(|scope| {
+        for worker in &workers {
+            let (tx, next, merged) = (tx.clone(), &next, &merged);
+            scope.spawn(move |_| {
+                let mut w = worker.lock().unwrap_or_else(|e| e.into_inner());
+                loop {
+                    let b = next.fetch_add(1, Ordering::Relaxed);
+                    if b >= n_blocks {
+                        return;
+                    }
+                    {
+                        let mut done = merged.0.lock().unwrap_or_else(|e| e.into_inner());
+                        while b >= *done + lookahead {
+                            done = merged.1.wait(done).unwrap_or_else(|e| e.into_inner());
+                        }
+                    }
+                    let first = b * block as u64;
                     let n = (paths - first).min(block as u64) as usize;
-                    // Each pool thread only ever locks its own worker.
-                    let me = rayon::current_thread_index().unwrap_or(0) % threads;
-                    let mut w = workers[me].lock().unwrap_or_else(|e| e.into_inner());
-                    w.run(job, first, n, keep_rows)
-                })
-                .collect()
-        });
-        for o in &outs {
-            for c in &o.chunks {
-                acc.merge_chunk(c);
-            }
-            if let Some(sink) = sink.as_mut() {
-                let nr = job.row_width();
-                for i in 0..o.n {
-                    sink(o.first + i as u64, &o.rows[i * nr..(i + 1) * nr])?;
+                    if tx.send((b, w.run(job, first, n, keep_rows))).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut pending = BTreeMap::new();
+        let mut want = 0u64;
+        for (b, out) in rx {
+            pending.insert(b, out);
+            while let Some(o) = pending.remove(&want) {
+                for c in &o.chunks {
+                    acc.merge_chunk(c);
+                }
+                if let (Some(sink), true) = (sink.as_mut(), failed.is_ok()) {
+                    let nr = job.row_width();
+                    for i in 0..o.n {
+                        if let Err(e) = sink(o.first + i as u64, &o.rows[i * nr..(i + 1) * nr]) {
+                            failed = Err(e);
+                            break;
+                        }
+                    }
+                }
+                want += 1;
+                if failed.is_err() {
+                    // Stop handing out blocks; wake any worker waiting.
+                    next.store(n_blocks, Ordering::Relaxed);
+                    want = u64::MAX / 2;
+                }
+                *merged.0.lock().unwrap_or_else(|e| e.into_inner()) = want;
+                merged.1.notify_all();
+                if let (Some(p), true) = (opts.progress, failed.is_ok()) {
+                    p((want * block as u64).min(paths));
                 }
             }
+            if failed.is_err() {
+                break;
+            }
         }
-        b0 += wave;
-        if let Some(p) = opts.progress {
-            p((b0 * block as u64).min(paths));
-        }
-    }
+    });
+    failed?;
     for w in &workers {
         acc.tails
             .merge(&w.lock().unwrap_or_else(|e| e.into_inner()).tails);
