@@ -1,7 +1,8 @@
 //! Throughput benches, each in path-periods per second (criterion's
-//! "elements"): the whole engine on one thread, the kernel alone, its RNG
-//! floor (the same number of random draws and nothing else), the allocation
-//! step alone and the statistics step alone. Run: `cargo bench --bench kernel`.
+//! "elements"): the whole engine on one and on two threads, the kernel
+//! alone, its RNG floor (the same number of random draws and nothing else),
+//! that floor plus one `exp` per normal, the allocation step alone and the
+//! statistics step alone. Run: `cargo bench --bench kernel`.
 
 use capsim::engine::{self, Options};
 use capsim::kernel::allocate::{allocate, NoTakes, Period};
@@ -56,6 +57,20 @@ fn bench_scenario(c: &mut Criterion, label: &str, file: &str) {
         })
     });
 
+    // The same work on two threads (the speed-up, as a ratio in one run).
+    g.bench_function("engine_2_threads", |b| {
+        b.iter(|| {
+            engine::run(
+                &m,
+                Options {
+                    threads: 2,
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+        })
+    });
+
     g.bench_function("kernel_only", |b| {
         let mut s = Scratch::new(&m);
         let mut out = vec![0.0; m.layout.n_path()];
@@ -81,6 +96,28 @@ fn bench_scenario(c: &mut Criterion, label: &str, file: &str) {
                 }
                 for _ in 0..normals {
                     acc += rng::normal(&mut r);
+                }
+                for _ in 0..uniforms {
+                    acc += rng::uniform(&mut r);
+                }
+            }
+            black_box(acc)
+        })
+    });
+
+    // The floor plus the `exp` of each normal (geometric demand and prices,
+    // lognormal delays; MODEL.md sections 3-4): the part of the kernel that
+    // no bookkeeping change can remove while `exp` is the platform's.
+    g.bench_function("rng_exp_floor", |b| {
+        b.iter(|| {
+            let mut acc = 0.0;
+            for path in 0..PATHS {
+                let mut r = rng::stream(m.seed, path, 1);
+                for k in 1..streams {
+                    r = rng::stream(m.seed, path, k as u64);
+                }
+                for _ in 0..normals {
+                    acc += (0.01 + 0.2 * rng::normal(&mut r)).exp();
                 }
                 for _ in 0..uniforms {
                     acc += rng::uniform(&mut r);

@@ -1,34 +1,115 @@
 #!/usr/bin/env bash
-# Regenerates results/bench/: whole-process timings and peak memory of
-# `capsim run scenarios/baseline.toml` at 10^4, 10^5, 10^6 paths with 1 and 2
-# threads (best of 3), then the criterion benches. Run from the repo root:
-#   bash results/bench/run.sh
+# Regenerates results/bench/ (about 10 minutes on the 2-vCPU machine):
+#   whole_process.csv  `capsim run scenarios/baseline.toml` at 10^4, 10^5,
+#                      10^6 paths with 1 and 2 threads: best of 3, the 1- and
+#                      2-thread runs interleaved so that drifts in the
+#                      machine's speed hit both alike
+#   two_processes.csv  control: two independent 1-thread processes side by
+#                      side, each with half of 10^6 paths (what the machine
+#                      itself gives two cores)
+#   memory.csv         peak RSS at 20,000 and 800,000 paths
+#   criterion.csv      medians of `cargo bench --bench kernel`
+#   tables.md          all of the above as markdown tables, with the machine
+# Run from anywhere: bash results/bench/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo build --release --quiet
-out=results/bench/whole_process.csv
-echo "paths,threads,wall_seconds,peak_rss_kb,path_periods_per_second" > "$out"
-periods=$(grep -E '^periods *=' scenarios/baseline.toml | grep -oE '[0-9]+' | head -1)
+bin=./target/release/capsim
+dir=results/bench
 tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+periods=$(grep -E '^periods *=' scenarios/baseline.toml | grep -oE '[0-9]+' | head -1)
+
+# One timed run: prints "wall_seconds peak_rss_kb".
+timed() { { /usr/bin/time -f "%e %M" "$bin" run scenarios/baseline.toml --out "$tmp" --quiet "$@"; } 2>&1 | tail -1; }
+
+echo "paths,threads,wall_seconds,peak_rss_kb,path_periods_per_second" > "$dir/whole_process.csv"
 for paths in 10000 100000 1000000; do
-  for threads in 1 2; do
-    best=""; best_rss=0
-    for _ in 1 2 3; do
-      line=$( { /usr/bin/time -f "%e %M" ./target/release/capsim run scenarios/baseline.toml \
-                --paths "$paths" --threads "$threads" --out "$tmp" --quiet; } 2>&1 | tail -1)
-      wall=${line% *}; rss=${line#* }
-      if [ -z "$best" ] || awk "BEGIN{exit !($wall < $best)}"; then best=$wall; best_rss=$rss; fi
+  declare -A best=() rss=()
+  for _ in 1 2 3; do
+    for threads in 1 2; do
+      line=$(timed --paths "$paths" --threads "$threads")
+      wall=${line% *}
+      if [ -z "${best[$threads]:-}" ] || awk "BEGIN{exit !($wall < ${best[$threads]})}"; then
+        best[$threads]=$wall; rss[$threads]=${line#* }
+      fi
     done
-    rate=$(awk "BEGIN{printf \"%.0f\", $paths * $periods / $best}")
-    echo "$paths,$threads,$best,$best_rss,$rate" | tee -a "$out"
   done
+  for threads in 1 2; do
+    rate=$(awk "BEGIN{printf \"%.0f\", $paths * $periods / ${best[$threads]}}")
+    echo "$paths,$threads,${best[$threads]},${rss[$threads]},$rate" | tee -a "$dir/whole_process.csv"
+  done
+  unset best rss
 done
+
+echo "run,alone_seconds,side_by_side_a_seconds,side_by_side_b_seconds" > "$dir/two_processes.csv"
+for run in 1 2 3; do
+  alone=$(timed --paths 500000 --threads 1); alone=${alone% *}
+  timed --paths 500000 --threads 1 > "$tmp/a" & timed --paths 500000 --threads 1 > "$tmp/b"; wait
+  a=$(cut -d' ' -f1 "$tmp/a"); b=$(cut -d' ' -f1 "$tmp/b")
+  echo "$run,$alone,$a,$b" | tee -a "$dir/two_processes.csv"
+done
+
+echo "paths,peak_rss_kb" > "$dir/memory.csv"
 for paths in 20000 800000; do
-  line=$( { /usr/bin/time -f "%e %M" ./target/release/capsim run scenarios/baseline.toml \
-            --paths "$paths" --out "$tmp" --quiet; } 2>&1 | tail -1)
-  echo "memory,$paths,${line#* }" | tee -a results/bench/memory.csv.tmp
+  line=$(timed --paths "$paths")
+  echo "$paths,${line#* }" | tee -a "$dir/memory.csv"
 done
-{ echo "paths,peak_rss_kb"; sed 's/^memory,//' results/bench/memory.csv.tmp; } > results/bench/memory.csv
-rm -f results/bench/memory.csv.tmp
-rm -rf "$tmp"
-cargo bench --bench kernel -- --warm-up-time 2 --measurement-time 5 2>&1 | tee results/bench/criterion.txt
+
+rm -rf target/criterion
+cargo bench --bench kernel -- --warm-up-time 2 --measurement-time 5 2>&1 | tee "$dir/criterion.txt"
+
+# Criterion medians (ns per iteration) from its estimates.
+echo "group,bench,median_ns,path_periods_per_second" > "$dir/criterion.csv"
+elements() { # path-periods per iteration, as the bench declares them
+  case "$1" in
+    baseline) echo $((2048 * periods)) ;;
+    all_rules) echo $((2048 * $(grep -E '^periods *=' tests/data/golden.toml | grep -oE '[0-9]+' | head -1))) ;;
+    *) echo 1 ;;
+  esac
+}
+for f in target/criterion/*/*/new/estimates.json; do
+  group=$(echo "$f" | cut -d/ -f3); bench=$(echo "$f" | cut -d/ -f4)
+  median=$(grep -oE '"median":\{"confidence_interval":\{[^}]*\},"point_estimate":[0-9.eE+-]+' "$f" | grep -oE '[0-9.eE+-]+$')
+  rate=$(awk "BEGIN{printf \"%.0f\", $(elements "$group") / ($median * 1e-9)}")
+  echo "$group,$bench,$median,$rate" >> "$dir/criterion.csv"
+done
+
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+mhz=$(grep -m1 'cpu MHz' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+{
+  echo "# Benchmark tables"
+  echo
+  echo "Generated $(date -u +%Y-%m-%d) by \`bash results/bench/run.sh\` on: $(nproc) x $cpu"
+  echo "($mhz MHz), $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr),"
+  echo "$(rustc --version | cut -d' ' -f1-2), capsim $(grep -m1 '^version' Cargo.toml | cut -d'"' -f2) at $(git rev-parse --short HEAD)."
+  echo
+  echo "## Whole process: \`capsim run scenarios/baseline.toml\` ($periods periods), best of 3"
+  echo
+  echo "| paths | threads | wall s | peak RSS KiB | path-periods/s |"
+  echo "|---:|---:|---:|---:|---:|"
+  tail -n +2 "$dir/whole_process.csv" | awk -F, '{printf "| %d | %d | %s | %d | %.2f M |\n", $1, $2, $3, $4, $5/1e6}'
+  echo
+  echo "2-thread speed-up (1-thread wall / 2-thread wall):"
+  awk -F, 'NR>1{w[$1","$2]=$3} END{for (p in w) {split(p,a,","); if (a[2]==1) printf "%d paths: %.2fx; ", a[1], w[a[1]",1"]/w[a[1]",2"]}; print ""}' "$dir/whole_process.csv"
+  echo
+  echo "## Control: two independent 1-thread processes of 500,000 paths"
+  echo
+  echo "| run | alone s | side by side s | slow-down |"
+  echo "|---:|---:|---:|---:|"
+  tail -n +2 "$dir/two_processes.csv" | awk -F, '{m=($3>$4)?$3:$4; printf "| %d | %s | %s, %s | %.2fx |\n", $1, $2, $3, $4, m/$2}'
+  echo
+  echo "## Peak memory (default threads)"
+  echo
+  echo "| paths | peak RSS KiB |"
+  echo "|---:|---:|"
+  tail -n +2 "$dir/memory.csv" | awk -F, '{printf "| %d | %d |\n", $1, $2}'
+  awk -F, 'NR==2{a=$2} NR==3{printf "\nRatio 800,000 / 20,000 paths: %.2f\n", $2/a}' "$dir/memory.csv"
+  echo
+  echo "## Criterion medians (2,048 paths per iteration; allocation: one period)"
+  echo
+  echo "| group | bench | median | path-periods/s |"
+  echo "|---|---|---:|---:|"
+  tail -n +2 "$dir/criterion.csv" | awk -F, '{printf "| %s | %s | %.3f ms | %.2f M |\n", $1, $2, $3/1e6, $4/1e6}'
+} > "$dir/tables.md"
+echo "wrote $dir/tables.md"
