@@ -11,14 +11,16 @@
 #   criterion.csv      medians of `cargo bench --bench kernel`
 #   tables.md          all of the above as markdown tables, with the machine
 # Run from anywhere: bash results/bench/run.sh
+# (`bash results/bench/run.sh --tables` only rewrites tables.md from the CSVs.)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+dir=results/bench
+periods=$(grep -E '^periods *=' scenarios/baseline.toml | grep -oE '[0-9]+' | head -1)
+if [ "${1:-}" != "--tables" ]; then
 cargo build --release --quiet
 bin=./target/release/capsim
-dir=results/bench
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-periods=$(grep -E '^periods *=' scenarios/baseline.toml | grep -oE '[0-9]+' | head -1)
 
 # One timed run: prints "wall_seconds peak_rss_kb".
 timed() { { /usr/bin/time -f "%e %M" "$bin" run scenarios/baseline.toml --out "$tmp" --quiet "$@"; } 2>&1 | tail -1; }
@@ -75,6 +77,8 @@ for f in target/criterion/*/*/new/estimates.json; do
   echo "$group,$bench,$median,$rate" >> "$dir/criterion.csv"
 done
 
+fi
+
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 mhz=$(grep -m1 'cpu MHz' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 {
@@ -91,7 +95,8 @@ mhz=$(grep -m1 'cpu MHz' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   tail -n +2 "$dir/whole_process.csv" | awk -F, '{printf "| %d | %d | %s | %d | %.2f M |\n", $1, $2, $3, $4, $5/1e6}'
   echo
   echo "2-thread speed-up (1-thread wall / 2-thread wall):"
-  awk -F, 'NR>1{w[$1","$2]=$3} END{for (p in w) {split(p,a,","); if (a[2]==1) printf "%d paths: %.2fx; ", a[1], w[a[1]",1"]/w[a[1]",2"]}; print ""}' "$dir/whole_process.csv"
+  awk -F, 'NR>1 && $2==1{one[$1]=$3; order[++n]=$1} NR>1 && $2==2{two[$1]=$3}
+    END{for (i=1;i<=n;i++) printf "%s%d paths %.2fx", (i>1?", ":""), order[i], one[order[i]]/two[order[i]]; print ""}' "$dir/whole_process.csv"
   echo
   echo "## Control: two independent 1-thread processes of 500,000 paths"
   echo
@@ -110,6 +115,8 @@ mhz=$(grep -m1 'cpu MHz' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   echo
   echo "| group | bench | median | path-periods/s |"
   echo "|---|---|---:|---:|"
-  tail -n +2 "$dir/criterion.csv" | awk -F, '{printf "| %s | %s | %.3f ms | %.2f M |\n", $1, $2, $3/1e6, $4/1e6}'
+  { grep '^baseline,' "$dir/criterion.csv"; grep -v '^baseline,' "$dir/criterion.csv" | tail -n +2; } |
+    awk -F, '{t = ($3 < 1e4) ? sprintf("%.1f ns", $3) : sprintf("%.3f ms", $3/1e6);
+              printf "| %s | %s | %s | %.2f M |\n", $1, $2, t, $4/1e6}'
 } > "$dir/tables.md"
 echo "wrote $dir/tables.md"
