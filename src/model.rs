@@ -230,6 +230,17 @@ impl Layout {
     }
 }
 
+/// The non-identity rows of the Cholesky factor `L`, flattened: `rows`
+/// holds `(row, start, end)` from the last row to the first, and
+/// `entries[start..end]` that row's non-zero `(column, value)` in column
+/// order. Applied in place in that order, `e[i] = sum_k L[i][k] e[k]` reads
+/// only entries not yet rewritten.
+#[derive(Debug, Clone, Default)]
+pub struct CholRows {
+    pub rows: Vec<(usize, usize, usize)>,
+    pub entries: Vec<(usize, f64)>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Model {
     pub name: String,
@@ -267,10 +278,10 @@ pub struct Model {
     pub agi: Option<(f64, f64)>,
     pub agi_key: u64,
     /// Lower Cholesky factor of the shock correlation matrix (demand factors
-    /// then price factors), if any correlation is given, stored by row as its
-    /// non-zero entries `(column, value)` in column order: `chol[i]` gives
-    /// `z_i = sum L_ik e_k`. Uncorrelated factors have the single entry (i, 1).
-    pub chol: Option<Vec<Vec<(usize, f64)>>>,
+    /// then price factors), if any correlation is given: its rows other than
+    /// the identity's (`z_i = sum L_ik e_k`; an uncorrelated factor's row is
+    /// the single entry (i, 1) and leaves `e_i` as it is).
+    pub chol: Option<CholRows>,
     /// `(1 + r)^-((t+1) dt)`
     pub discount: Vec<f64>,
     pub layout: Layout,
@@ -499,16 +510,26 @@ impl Model {
             } else {
                 let l = correlation_cholesky(s).expect("validated positive definite");
                 let n = s.workloads.len() + s.providers.len();
-                Some(
-                    (0..n)
-                        .map(|i| {
-                            (0..=i)
-                                .filter(|&k| l[i * n + k] != 0.0)
-                                .map(|k| (k, l[i * n + k]))
-                                .collect()
-                        })
-                        .collect(),
-                )
+                // Rows other than the identity's, last row first (the
+                // kernel applies them in place).
+                let rows: Vec<(usize, Vec<(usize, f64)>)> = (0..n)
+                    .rev()
+                    .map(|i| {
+                        let row: Vec<(usize, f64)> = (0..=i)
+                            .filter(|&k| l[i * n + k] != 0.0)
+                            .map(|k| (k, l[i * n + k]))
+                            .collect();
+                        (i, row)
+                    })
+                    .filter(|(i, row)| row.as_slice() != [(*i, 1.0)])
+                    .collect();
+                let mut flat = CholRows::default();
+                for (i, row) in rows {
+                    flat.rows
+                        .push((i, flat.entries.len(), flat.entries.len() + row.len()));
+                    flat.entries.extend(row);
+                }
+                Some(flat)
             },
             discount,
             layout: Layout::new(s),

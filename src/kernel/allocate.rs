@@ -200,24 +200,3 @@ fn passes<O: TakeObserver, const CAPS: bool>(
         p.unmet[w] = rem.max(0.0);
     }
 }
-
-/// Stable insertion sort of `idx` by `key` (then by index): O(n) when the
-/// order barely changes between periods, as prices and rule sets do.
-#[inline]
-pub fn sort_by_key(idx: &mut [usize], key: impl Fn(usize) -> (f64, usize)) {
-    for i in 1..idx.len() {
-        let x = idx[i];
-        let kx = key(x);
-        let mut j = i;
-        while j > 0 {
-            let ky = key(idx[j - 1]);
-            if ky.0 > kx.0 || (ky.0 == kx.0 && ky.1 > kx.1) {
-                idx[j] = idx[j - 1];
-                j -= 1;
-            } else {
-                break;
-            }
-        }
-        idx[j] = x;
-    }
-}

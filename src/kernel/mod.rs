@@ -8,7 +8,7 @@ pub mod optimal;
 
 use crate::model::{pm, qm, Model, RuleKindM, NEVER};
 use crate::rng::{self, Stream};
-use allocate::{allocate, sort_by_key, Period, TakeObserver};
+use allocate::{allocate, Period, TakeObserver};
 use rand_distr::Distribution;
 
 /// Hooks for `capsim trace` and tests; the engine passes [`NoObserver`],
@@ -49,9 +49,8 @@ pub struct Scratch {
     pub jump_rng: Vec<Stream>,
     pub price_rng: Vec<Stream>,
     pub rule_rng: Vec<Stream>,
-    /// Independent shocks, then correlated shocks (`W + P`).
+    /// Shocks (`W + P`): independent when drawn, correlated in place.
     pub e: Vec<f64>,
-    pub z: Vec<f64>,
     /// New demand `D_t` per workload.
     pub level: Vec<f64>,
     pub backlog: Vec<f64>,
@@ -69,6 +68,8 @@ pub struct Scratch {
     pub cap: Vec<f64>,
     // Allocation.
     pub order_w: Vec<usize>,
+    /// The allowed sets `order_w` was sorted for.
+    pub order_w_for: Vec<u64>,
     pub order_p: Vec<usize>,
     pub reserved_cap: Vec<f64>,
     pub market_cap: Vec<f64>,
@@ -107,7 +108,6 @@ impl Scratch {
             price_rng: vec![dummy.clone(); np],
             rule_rng: vec![dummy; m.rules.len()],
             e: vec![0.0; nw + np],
-            z: vec![0.0; nw + np],
             level: vec![0.0; nw],
             backlog: vec![0.0; nw],
             demand: vec![0.0; nw],
@@ -121,6 +121,7 @@ impl Scratch {
             target: vec![-1.0; np],
             cap: vec![f64::INFINITY; np],
             order_w: (0..nw).collect(),
+            order_w_for: vec![m.all_providers(); nw],
             order_p: (0..np).collect(),
             reserved_cap: vec![0.0; np],
             market_cap: vec![0.0; np],
@@ -288,18 +289,24 @@ pub fn simulate_path<O: Observer>(
                         *x = rng::normal(r);
                     }
                 }
-                let e = &s.e[..nw + np];
-                let z: &[f64] = match &m.chol {
-                    None => e,
-                    Some(rows) => {
-                        // Zero entries are skipped: adding them would not
-                        // change the sum.
-                        for (z, row) in s.z[..nw + np].iter_mut().zip(rows) {
-                            *z = row.iter().map(|&(k, a)| a * e[k]).sum();
+                // Correlate in place (section 9): rows from the last up, so
+                // each reads shocks not yet rewritten. The sum runs over the
+                // row's non-zero entries in column order (the same sum as
+                // over the whole row: the skipped terms are zeros).
+                let z = &mut s.e[..nw + np];
+                if let Some(c) = &m.chol {
+                    for &(i, a, b) in &c.rows {
+                        let mut entries = c.entries[a..b].iter();
+                        if let Some(&(k, l)) = entries.next() {
+                            let mut acc = l * z[k];
+                            for &(k, l) in entries {
+                                acc += l * z[k];
+                            }
+                            z[i] = acc;
                         }
-                        &s.z[..nw + np]
                     }
-                };
+                }
+                let z = &s.e[..nw + np];
                 let (zw, zp) = z.split_at(nw);
                 for (w, ((l, wm), &zw)) in level.iter_mut().zip(&m.workloads).zip(zw).enumerate() {
                     let mut jump = 0.0;
@@ -410,11 +417,52 @@ pub fn simulate_path<O: Observer>(
                 reserved_left[p] = rg[p];
                 market_left[p] = market_cap[p];
             }
-            sort_by_key(&mut s.order_p, |p| (price[p], p));
+            // Market pools by price, then provider order (insertion sort:
+            // the order rarely changes from one period to the next).
+            {
+                let order_p = &mut s.order_p[..np];
+                for i in 1..np {
+                    let x = order_p[i];
+                    let px = price[x];
+                    let mut j = i;
+                    while j > 0 {
+                        let y = order_p[j - 1];
+                        let py = price[y];
+                        if py > px || (py == px && y > x) {
+                            order_p[j] = y;
+                            j -= 1;
+                        } else {
+                            break;
+                        }
+                    }
+                    order_p[j] = x;
+                }
+            }
             if m.rule_kinds.allocation {
                 // Without exclusivity or first-refusal rules every workload
                 // may use every provider: the order stays the file order.
-                sort_by_key(&mut s.order_w, |w| (allowed[w].count_ones() as f64, w));
+                // By number of allowed providers, then file order; only
+                // re-sorted when an allowed set changed (rules switch on
+                // and off rarely).
+                if allowed != &s.order_w_for[..nw] {
+                    s.order_w_for[..nw].copy_from_slice(allowed);
+                    let order_w = &mut s.order_w[..nw];
+                    for i in 1..nw {
+                        let x = order_w[i];
+                        let kx = (allowed[x].count_ones(), x);
+                        let mut j = i;
+                        while j > 0 {
+                            let y = order_w[j - 1];
+                            if (allowed[y].count_ones(), y) > kx {
+                                order_w[j] = y;
+                                j -= 1;
+                            } else {
+                                break;
+                            }
+                        }
+                        order_w[j] = x;
+                    }
+                }
             }
 
             // Allocation (section 7).
