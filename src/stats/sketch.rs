@@ -73,10 +73,26 @@ impl Store {
     }
 
     fn merge(&mut self, other: &Store) {
-        for (i, &c) in other.counts.iter().enumerate() {
-            if c > 0 {
-                self.add(other.offset + i, c);
+        // The other store's occupied range, added slice to slice once this
+        // store covers both its ends.
+        let Some(first) = other.counts.iter().position(|&c| c > 0) else {
+            return;
+        };
+        let last = other.counts.iter().rposition(|&c| c > 0).unwrap_or(first);
+        let (lo, hi) = (other.offset + first, other.offset + last);
+        if self.counts.is_empty() {
+            self.offset = other.offset;
+            self.counts = other.counts.clone();
+            return;
+        }
+        for idx in [lo, hi] {
+            if idx < self.offset || idx >= self.offset + self.counts.len() {
+                self.grow(idx);
             }
+        }
+        let dst = &mut self.counts[lo - self.offset..=hi - self.offset];
+        for (d, c) in dst.iter_mut().zip(&other.counts[first..=last]) {
+            *d += *c;
         }
     }
 
@@ -328,5 +344,31 @@ mod tests {
         col.add_column(&rows[30 * k..], k, 1);
         assert_eq!(col.count(), 500);
         assert_eq!(col, one);
+    }
+
+    #[test]
+    fn merge_equals_one_sketch_of_everything() {
+        // Overlapping, disjoint and empty stores on either side.
+        let mut r = crate::rng::stream(9, 8, 7);
+        let mut draw = |scale: f64| (crate::rng::normal(&mut r) * 3.0).exp() * scale;
+        let a_vals: Vec<f64> = (0..300)
+            .map(|i| draw(if i % 2 == 0 { 1.0 } else { -1e-3 }))
+            .collect();
+        let b_vals: Vec<f64> = (0..300).map(|_| draw(1e12)).collect();
+        let c_vals: Vec<f64> = (0..50).map(|_| draw(5.0)).collect();
+        let mut all = Sketch::default();
+        let (mut a, mut b, mut c) = (Sketch::default(), Sketch::default(), Sketch::default());
+        for (s, vals) in [(&mut a, &a_vals), (&mut b, &b_vals), (&mut c, &c_vals)] {
+            for &x in vals.iter() {
+                s.add(x);
+                all.add(x);
+            }
+        }
+        let mut m = Sketch::default();
+        for s in [&b, &Sketch::default(), &a, &c] {
+            m.merge(s);
+        }
+        assert_eq!(m.count(), 650);
+        assert!(m.ascending().eq(all.ascending()));
     }
 }
