@@ -444,7 +444,13 @@ pub fn simulate_path<O: Observer>(
                 // By number of allowed providers, then file order; only
                 // re-sorted when an allowed set changed (rules switch on
                 // and off rarely).
-                if allowed != &s.order_w_for[..nw] {
+                // (Compared element by element: a slice comparison calls
+                // memcmp, which costs more than these few words.)
+                if allowed
+                    .iter()
+                    .zip(&s.order_w_for[..nw])
+                    .any(|(a, b)| a != b)
+                {
                     s.order_w_for[..nw].copy_from_slice(allowed);
                     let order_w = &mut s.order_w[..nw];
                     for i in 1..nw {
