@@ -4,6 +4,7 @@
 //! everything lives in a reused [`Scratch`].
 
 pub mod allocate;
+pub mod exp;
 pub mod optimal;
 
 use crate::model::{pm, qm, Model, RuleKindM, NEVER};
@@ -194,7 +195,7 @@ pub fn simulate_path<O: Observer>(
             continue;
         }
         let tau = match tr.delay {
-            Some((median, sigma)) => tr.online + median * (sigma * zd).exp(),
+            Some((median, sigma)) => tr.online + median * exp::exp(sigma * zd),
             None => tr.online,
         };
         s.tau[i] = tau;
@@ -317,10 +318,10 @@ pub fn simulate_path<O: Observer>(
                             jump += mean + sd * rng::normal(r);
                         }
                     }
-                    *l *= (wm.drift + wm.vol * zw + jump).exp();
+                    *l *= exp::exp(wm.drift + wm.vol * zw + jump);
                 }
                 for ((pr, pmod), &zp) in price.iter_mut().zip(&m.providers).zip(zp) {
-                    *pr *= (pmod.drift + pmod.vol * zp).exp();
+                    *pr *= exp::exp(pmod.drift + pmod.vol * zp);
                 }
             }
             let mut tot = 0.0;
