@@ -11,12 +11,14 @@
 #   criterion.csv      medians of `cargo bench --bench kernel`
 #   tables.md          all of the above as markdown tables, with the machine
 # Run from anywhere: bash results/bench/run.sh
-# (`bash results/bench/run.sh --tables` only rewrites tables.md from the CSVs.)
+# (`--criterion`: only the criterion benches, then the tables; `--tables`:
+# only rewrites tables.md from the CSVs.)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dir=results/bench
 periods=$(grep -E '^periods *=' scenarios/baseline.toml | grep -oE '[0-9]+' | head -1)
-if [ "${1:-}" != "--tables" ]; then
+mode=${1:-all}
+if [ "$mode" = all ] || [ "$mode" = --criterion ]; then
 cargo build --release --quiet
 bin=./target/release/capsim
 tmp=$(mktemp -d)
@@ -25,6 +27,7 @@ trap 'rm -rf "$tmp"' EXIT
 # One timed run: prints "wall_seconds peak_rss_kb".
 timed() { { /usr/bin/time -f "%e %M" "$bin" run scenarios/baseline.toml --out "$tmp" --quiet "$@"; } 2>&1 | tail -1; }
 
+if [ "$mode" = all ]; then
 echo "paths,threads,wall_seconds,peak_rss_kb,path_periods_per_second" > "$dir/whole_process.csv"
 for paths in 10000 100000 1000000; do
   declare -A best=() rss=()
@@ -58,15 +61,20 @@ for paths in 20000 800000; do
   echo "$paths,${line#* }" | tee -a "$dir/memory.csv"
 done
 
+fi
+
 rm -rf target/criterion
 cargo bench --bench kernel -- --warm-up-time 2 --measurement-time 5 2>&1 | tee "$dir/criterion.txt"
 
 # Criterion medians (ns per iteration) from its estimates.
 echo "group,bench,median_ns,path_periods_per_second" > "$dir/criterion.csv"
-elements() { # path-periods per iteration, as the bench declares them
+golden_periods=$(grep -E '^periods *=' tests/data/golden.toml | grep -oE '[0-9]+' | head -1)
+elements() { # path-periods per iteration, as benches/kernel.rs declares them
   case "$1" in
     baseline) echo $((2048 * periods)) ;;
-    all_rules) echo $((2048 * $(grep -E '^periods *=' tests/data/golden.toml | grep -oE '[0-9]+' | head -1))) ;;
+    baseline_engine) echo $((16384 * periods)) ;;
+    all_rules) echo $((2048 * golden_periods)) ;;
+    all_rules_engine) echo $((16384 * golden_periods)) ;;
     *) echo 1 ;;
   esac
 }
@@ -111,7 +119,7 @@ mhz=$(grep -m1 'cpu MHz' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   tail -n +2 "$dir/memory.csv" | awk -F, '{printf "| %d | %d |\n", $1, $2}'
   awk -F, 'NR==2{a=$2} NR==3{printf "\nRatio 800,000 / 20,000 paths: %.2f\n", $2/a}' "$dir/memory.csv"
   echo
-  echo "## Criterion medians (2,048 paths per iteration; allocation: one period)"
+  echo "## Criterion medians (`*_engine`: 16,384 paths per iteration; others 2,048; allocation: one period)"
   echo
   echo "| group | bench | median | path-periods/s |"
   echo "|---|---|---:|---:|"
