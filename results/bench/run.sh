@@ -119,7 +119,7 @@ mhz=$(grep -m1 'cpu MHz' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   tail -n +2 "$dir/memory.csv" | awk -F, '{printf "| %d | %d |\n", $1, $2}'
   awk -F, 'NR==2{a=$2} NR==3{printf "\nRatio 800,000 / 20,000 paths: %.2f\n", $2/a}' "$dir/memory.csv"
   echo
-  echo "## Criterion medians (`*_engine`: 16,384 paths per iteration; others 2,048; allocation: one period)"
+  echo '## Criterion medians (`*_engine`: 16,384 paths per iteration; others 2,048; allocation: one period)'
   echo
   echo "| group | bench | median | path-periods/s |"
   echo "|---|---|---:|---:|"
