@@ -6,13 +6,15 @@
 //! per-path rows, if requested), which the calling thread merges and writes
 //! in path order as they arrive. Workers stay at most 16 blocks per thread
 //! ahead of that merge, so memory does not grow with the number of paths
-//! (see [`crate::stats`]). Sketch counts and extremes are order-independent
-//! and merged once at the end.
+//! (see [`crate::stats`]). Sketch counts and extremes are order-independent:
+//! each worker keeps them with 16-bit counts ([`HotTails`], half the cache
+//! footprint) and empties them into the run's sketches every 65,535 paths
+//! and at the end.
 
 use crate::error::{Error, Result};
 use crate::kernel::{simulate_path, NoObserver, Scratch};
 use crate::model::Model;
-use crate::stats::{Accumulated, ChunkSums, Summary, Tails, CHUNK};
+use crate::stats::{Accumulated, ChunkSums, HotTails, Summary, Tails, CHUNK};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Condvar, Mutex};
@@ -209,7 +211,9 @@ pub struct JobStats {
 struct Worker<S> {
     state: S,
     buf: Vec<f64>,
-    tails: Tails,
+    /// Sketches with 16-bit counts, emptied into the run's shared [`Tails`]
+    /// before they could overflow and at the end.
+    tails: HotTails,
 }
 
 /// What a block hands back for the ordered merge.
@@ -227,6 +231,7 @@ impl<S> Worker<S> {
         first: u64,
         n: usize,
         keep_rows: bool,
+        shared: &Mutex<Tails>,
     ) -> BlockOut {
         let k = job.width();
         let ks = job.sketched();
@@ -253,6 +258,10 @@ impl<S> Worker<S> {
             }
             // SUB divides CHUNK, so a sub-batch never straddles two chunks.
             chunks[i0 / CHUNK].add_rows(&self.buf[..sub * k], k);
+            if (self.tails.room() as usize) < sub {
+                self.tails
+                    .flush_into(&mut shared.lock().unwrap_or_else(|e| e.into_inner()));
+            }
             self.tails.add_rows(&self.buf[..sub * k], k, ks);
             i0 += sub;
         }
@@ -327,7 +336,7 @@ pub fn run_job<J: Job>(job: &J, paths: u64, opts: Options<'_>) -> Result<JobStat
             Mutex::new(Worker {
                 state: job.state(),
                 buf: vec![0.0; SUB * k],
-                tails: Tails::new(ks),
+                tails: HotTails::new(ks),
             })
         })
         .collect();
@@ -344,9 +353,10 @@ pub fn run_job<J: Job>(job: &J, paths: u64, opts: Options<'_>) -> Result<JobStat
     let merged = (Mutex::new(0u64), Condvar::new());
     let (tx, rx) = mpsc::channel::<(u64, BlockOut)>();
     let mut failed: Result<()> = Ok(());
+    let shared = Mutex::new(Tails::new(ks));
     pool.in_place_scope(|scope| {
         for worker in &workers {
-            let (tx, next, merged) = (tx.clone(), &next, &merged);
+            let (tx, next, merged, shared) = (tx.clone(), &next, &merged, &shared);
             scope.spawn(move |_| {
                 let mut w = worker.lock().unwrap_or_else(|e| e.into_inner());
                 loop {
@@ -362,7 +372,10 @@ pub fn run_job<J: Job>(job: &J, paths: u64, opts: Options<'_>) -> Result<JobStat
                     }
                     let first = b * block as u64;
                     let n = (paths - first).min(block as u64) as usize;
-                    if tx.send((b, w.run(job, first, n, keep_rows))).is_err() {
+                    if tx
+                        .send((b, w.run(job, first, n, keep_rows, shared)))
+                        .is_err()
+                    {
                         return;
                     }
                 }
@@ -404,9 +417,12 @@ pub fn run_job<J: Job>(job: &J, paths: u64, opts: Options<'_>) -> Result<JobStat
         }
     });
     failed?;
+    acc.tails = shared.into_inner().unwrap_or_else(|e| e.into_inner());
     for w in &workers {
-        acc.tails
-            .merge(&w.lock().unwrap_or_else(|e| e.into_inner()).tails);
+        w.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .tails
+            .flush_into(&mut acc.tails);
     }
     Ok(JobStats {
         paths,

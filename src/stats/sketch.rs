@@ -36,18 +36,42 @@ fn representative(idx: usize) -> f64 {
     2.0 * lo * hi / (lo + hi)
 }
 
-/// Dense counts over a growing range of bucket indices. Counts are `u32`
-/// to halve the cache footprint of the hot loop; a sketch never sees more
-/// values than a run has paths, which validation caps at 4e9.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct Store {
-    offset: usize,
-    counts: Vec<u32>,
+/// A bucket count: `u32` in the sketches a run keeps (a sketch never sees
+/// more values than a run has paths, which validation caps at 4e9), `u16`
+/// in the workers' hot sketches ([`crate::stats::HotTails`]), which are
+/// emptied into the former before any count could overflow.
+pub trait Count: Copy + Default + PartialEq + std::ops::AddAssign + Into<u64> {
+    const ONE: Self;
+    /// `n` as a count; callers guarantee it fits.
+    fn of(n: u64) -> Self;
 }
 
-impl Store {
+impl Count for u16 {
+    const ONE: u16 = 1;
+    fn of(n: u64) -> u16 {
+        debug_assert!(n <= u16::MAX as u64);
+        n as u16
+    }
+}
+
+impl Count for u32 {
+    const ONE: u32 = 1;
+    fn of(n: u64) -> u32 {
+        debug_assert!(n <= u32::MAX as u64);
+        n as u32
+    }
+}
+
+/// Dense counts over a growing range of bucket indices.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Store<C = u32> {
+    offset: usize,
+    counts: Vec<C>,
+}
+
+impl<C: Count> Store<C> {
     #[inline(always)]
-    fn add(&mut self, idx: usize, n: u32) {
+    fn add(&mut self, idx: usize, n: C) {
         if idx < self.offset || idx >= self.offset + self.counts.len() {
             self.grow(idx);
         }
@@ -60,29 +84,34 @@ impl Store {
         const SLACK: usize = 192;
         if self.counts.is_empty() {
             self.offset = idx.saturating_sub(SLACK);
-            self.counts = vec![0; idx - self.offset + SLACK];
+            self.counts = vec![C::default(); idx - self.offset + SLACK];
             return;
         }
         let lo = self.offset.min(idx.saturating_sub(SLACK));
         let hi = (self.offset + self.counts.len()).max(idx + SLACK);
-        let mut counts = vec![0; hi - lo];
+        let mut counts = vec![C::default(); hi - lo];
         counts[self.offset - lo..self.offset - lo + self.counts.len()]
             .copy_from_slice(&self.counts);
         self.offset = lo;
         self.counts = counts;
     }
 
-    fn merge(&mut self, other: &Store) {
+    fn merge<D: Count>(&mut self, other: &Store<D>) {
         // The other store's occupied range, added slice to slice once this
         // store covers both its ends.
-        let Some(first) = other.counts.iter().position(|&c| c > 0) else {
+        let zero = D::default();
+        let Some(first) = other.counts.iter().position(|&c| c != zero) else {
             return;
         };
-        let last = other.counts.iter().rposition(|&c| c > 0).unwrap_or(first);
+        let last = other
+            .counts
+            .iter()
+            .rposition(|&c| c != zero)
+            .unwrap_or(first);
         let (lo, hi) = (other.offset + first, other.offset + last);
         if self.counts.is_empty() {
             self.offset = other.offset;
-            self.counts = other.counts.clone();
+            self.counts = other.counts.iter().map(|&c| C::of(c.into())).collect();
             return;
         }
         for idx in [lo, hi] {
@@ -91,40 +120,41 @@ impl Store {
             }
         }
         let dst = &mut self.counts[lo - self.offset..=hi - self.offset];
-        for (d, c) in dst.iter_mut().zip(&other.counts[first..=last]) {
-            *d += *c;
+        for (d, &c) in dst.iter_mut().zip(&other.counts[first..=last]) {
+            *d += C::of(c.into());
         }
     }
 
     fn clear(&mut self) {
-        self.counts.iter_mut().for_each(|c| *c = 0);
+        self.counts.iter_mut().for_each(|c| *c = C::default());
     }
 
     /// (bucket index, count) from the lowest bucket up.
     fn ascending(&self) -> impl DoubleEndedIterator<Item = (usize, u64)> + '_ {
+        let zero = C::default();
         self.counts
             .iter()
             .enumerate()
-            .filter(|(_, c)| **c > 0)
-            .map(move |(i, c)| (self.offset + i, *c as u64))
+            .filter(move |(_, c)| **c != zero)
+            .map(move |(i, c)| (self.offset + i, (*c).into()))
     }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct Sketch {
-    pos: Store,
+pub struct Sketch<C = u32> {
+    pos: Store<C>,
     /// Magnitudes of negative values.
-    neg: Store,
+    neg: Store<C>,
     zeros: u64,
 }
 
-impl Sketch {
+impl<C: Count> Sketch<C> {
     #[inline(always)]
     pub fn add(&mut self, x: f64) {
         if x > 0.0 {
-            self.pos.add(bucket(x), 1);
+            self.pos.add(bucket(x), C::ONE);
         } else if x < 0.0 {
-            self.neg.add(bucket(-x), 1);
+            self.neg.add(bucket(-x), C::ONE);
         } else {
             self.zeros += 1;
         }
@@ -146,7 +176,7 @@ impl Sketch {
                 let x = row[m];
                 if x > 0.0 {
                     if let Some(c) = counts.get_mut(bucket(x).wrapping_sub(off)) {
-                        *c += 1;
+                        *c += C::ONE;
                         continue;
                     }
                 } else if x == 0.0 {
@@ -166,7 +196,8 @@ impl Sketch {
         }
     }
 
-    pub fn merge(&mut self, other: &Sketch) {
+    /// Adds every value of `other` (whatever its count type).
+    pub fn merge<D: Count>(&mut self, other: &Sketch<D>) {
         self.pos.merge(&other.pos);
         self.neg.merge(&other.neg);
         self.zeros += other.zeros;
@@ -180,8 +211,8 @@ impl Sketch {
 
     pub fn count(&self) -> u64 {
         self.zeros
-            + self.pos.counts.iter().map(|c| *c as u64).sum::<u64>()
-            + self.neg.counts.iter().map(|c| *c as u64).sum::<u64>()
+            + self.pos.counts.iter().map(|&c| c.into()).sum::<u64>()
+            + self.neg.counts.iter().map(|&c| c.into()).sum::<u64>()
     }
 
     /// (value, count) in ascending order of value.
@@ -284,7 +315,7 @@ mod tests {
         let mut xs: Vec<f64> = (0..20_000)
             .map(|_| (crate::rng::normal(&mut r) * 2.0).exp() * 1e9)
             .collect();
-        let mut s = Sketch::default();
+        let mut s: Sketch = Sketch::default();
         xs.iter().for_each(|&x| s.add(x));
         xs.sort_by(f64::total_cmp);
         let (min, max) = (xs[0], xs[xs.len() - 1]);
@@ -304,8 +335,8 @@ mod tests {
 
     #[test]
     fn zeros_negatives_and_merge() {
-        let mut a = Sketch::default();
-        let mut b = Sketch::default();
+        let mut a: Sketch = Sketch::default();
+        let mut b: Sketch = Sketch::default();
         for x in [-3.0, -1.0, 0.0, 0.0, 2.0] {
             a.add(x);
         }
@@ -337,9 +368,9 @@ mod tests {
             };
             rows.extend_from_slice(&[1.0, x, -2.0]);
         }
-        let mut one = Sketch::default();
+        let mut one: Sketch = Sketch::default();
         rows.chunks_exact(k).for_each(|row| one.add(row[1]));
-        let mut col = Sketch::default();
+        let mut col: Sketch = Sketch::default();
         col.add_column(&rows[..30 * k], k, 1);
         col.add_column(&rows[30 * k..], k, 1);
         assert_eq!(col.count(), 500);
@@ -356,15 +387,15 @@ mod tests {
             .collect();
         let b_vals: Vec<f64> = (0..300).map(|_| draw(1e12)).collect();
         let c_vals: Vec<f64> = (0..50).map(|_| draw(5.0)).collect();
-        let mut all = Sketch::default();
-        let (mut a, mut b, mut c) = (Sketch::default(), Sketch::default(), Sketch::default());
+        let mut all: Sketch = Sketch::default();
+        let (mut a, mut b, mut c): (Sketch, Sketch, Sketch) = Default::default();
         for (s, vals) in [(&mut a, &a_vals), (&mut b, &b_vals), (&mut c, &c_vals)] {
             for &x in vals.iter() {
                 s.add(x);
                 all.add(x);
             }
         }
-        let mut m = Sketch::default();
+        let mut m: Sketch = Sketch::default();
         for s in [&b, &Sketch::default(), &a, &c] {
             m.merge(s);
         }
