@@ -1,4 +1,4 @@
-//! Output files. Formatting ([`csv_files`], [`manifest`]) is separate from
+//! Output files. Formatting ([`summary_csv`] and the other `*_csv` functions, [`manifest`]) is separate from
 //! writing ([`ResultDir`]): a result folder is built under a temporary name
 //! and renamed into place only when complete, so a crash or an error never
 //! leaves a folder that looks finished.

@@ -1,6 +1,6 @@
 //! The validated scenario: every default filled in, every name resolved to an
 //! index, every date turned into a month offset from `start`. Only
-//! [`super::load`] builds one, so the model compiler never sees an unchecked
+//! [`super::load_str`] builds one, so the model compiler never sees an unchecked
 //! value.
 
 use super::date::YearMonth;
