@@ -4,15 +4,14 @@
 //! that floor plus one `exp` per normal, the allocation step alone and the
 //! statistics step alone. Run: `cargo bench --bench kernel`.
 
+mod parts;
+
 use capsim::engine::{self, Options};
 use capsim::kernel::allocate::{allocate, NoTakes, Period};
-use capsim::kernel::{simulate_path, NoObserver, Scratch};
-use capsim::model::Model;
-use capsim::rng;
+use capsim::kernel::Scratch;
 use capsim::stats::{ChunkSums, HotTails};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::hint::black_box;
-use std::path::Path;
 
 const PATHS: u64 = 2048;
 /// Paths per iteration of the whole-engine benches: 16 blocks, so that the
@@ -20,31 +19,10 @@ const PATHS: u64 = 2048;
 /// and two threads share the blocks as they do in a long run.
 const ENGINE_PATHS: u64 = 16_384;
 
-fn load(file: &str, paths: u64) -> Model {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
-    let l = capsim::scenario::load_file(&path, &[format!("simulation.paths={paths}")]).unwrap();
-    Model::compile(&l.scenario)
-}
-
-/// Random draws one path makes: one normal per diffusion factor per period
-/// after the first, a uniform and a normal per tranche, a uniform per
-/// first-refusal rule per period, an exponential for AGI (jumps excluded:
-/// their count is random and they are rare).
-fn draws_per_path(m: &Model) -> (usize, usize) {
-    let normals = (m.periods - 1) * m.factors() + m.tranches.len();
-    let rofr = m
-        .rules
-        .iter()
-        .filter(|r| r.kind == capsim::model::RuleKindM::FirstRefusal)
-        .count();
-    let uniforms = m.tranches.len() + rofr * m.periods + 1;
-    (normals, uniforms)
-}
-
 fn bench_scenario(c: &mut Criterion, label: &str, file: &str) {
     // The whole engine on one and on two threads (the speed-up, as a ratio
     // in one run).
-    let m = load(file, ENGINE_PATHS);
+    let m = parts::load(file, ENGINE_PATHS);
     let mut g = c.benchmark_group(format!("{label}_engine"));
     g.throughput(Throughput::Elements(ENGINE_PATHS * m.periods as u64));
     g.sample_size(10);
@@ -64,7 +42,7 @@ fn bench_scenario(c: &mut Criterion, label: &str, file: &str) {
     }
     g.finish();
 
-    let m = load(file, PATHS);
+    let m = parts::load(file, PATHS);
     let elements = PATHS * m.periods as u64;
     let mut g = c.benchmark_group(label);
     g.throughput(Throughput::Elements(elements));
@@ -74,80 +52,20 @@ fn bench_scenario(c: &mut Criterion, label: &str, file: &str) {
         let mut s = Scratch::new(&m);
         let mut out = vec![0.0; m.layout.n_path()];
         let mut per = vec![0.0; m.periods * m.layout.n_period()];
-        b.iter(|| {
-            for path in 0..PATHS {
-                simulate_path(&m, path, &mut s, &mut out, &mut per, &mut NoObserver);
-            }
-            black_box(out[0])
-        })
+        b.iter(|| black_box(parts::kernel(&m, PATHS, &mut s, &mut out, &mut per)))
     });
-
-    let (normals, uniforms) = draws_per_path(&m);
-    let streams = m.factors() + m.tranches.len() + 1;
     g.bench_function("rng_floor", |b| {
-        b.iter(|| {
-            let mut acc = 0.0;
-            for path in 0..PATHS {
-                // One stream per factor, as the kernel seeds them.
-                let mut r = rng::stream(m.seed, path, 1);
-                for k in 1..streams {
-                    r = rng::stream(m.seed, path, k as u64);
-                }
-                for _ in 0..normals {
-                    acc += rng::normal(&mut r);
-                }
-                for _ in 0..uniforms {
-                    acc += rng::uniform(&mut r);
-                }
-            }
-            black_box(acc)
-        })
+        b.iter(|| black_box(parts::rng_floor(&m, PATHS, false)))
     });
-
-    // The floor plus the `exp` of each normal (geometric demand and prices,
-    // lognormal delays; MODEL.md sections 3-4): the part of the kernel that
-    // no bookkeeping change can remove while `exp` is the platform's.
+    // The part of the kernel that no bookkeeping change can remove.
     g.bench_function("rng_exp_floor", |b| {
-        b.iter(|| {
-            let mut acc = 0.0;
-            for path in 0..PATHS {
-                let mut r = rng::stream(m.seed, path, 1);
-                for k in 1..streams {
-                    r = rng::stream(m.seed, path, k as u64);
-                }
-                for _ in 0..normals {
-                    acc += capsim::kernel::exp::exp(0.01 + 0.2 * rng::normal(&mut r));
-                }
-                for _ in 0..uniforms {
-                    acc += rng::uniform(&mut r);
-                }
-            }
-            black_box(acc)
-        })
+        b.iter(|| black_box(parts::rng_floor(&m, PATHS, true)))
     });
-
     g.bench_function("stats_only", |b| {
-        // As the engine does it: 64 simulated paths in a row-major buffer,
-        // fed to the chunk sums and the workers' 16-bit sketches in one go,
-        // 32 times per iteration (2,048 paths).
-        let k = m.layout.n_path() + m.periods * m.layout.n_period();
-        let mut s = Scratch::new(&m);
-        let mut buf = vec![0.0; 64 * k];
-        for (path, row) in buf.chunks_exact_mut(k).enumerate() {
-            let (out, per) = row.split_at_mut(m.layout.n_path());
-            simulate_path(&m, path as u64, &mut s, out, per, &mut NoObserver);
-        }
+        let (buf, k) = parts::stats_rows(&m);
         b.iter_batched_ref(
             || (ChunkSums::new(k), HotTails::new(k)),
-            |(chunk, tails)| {
-                for sub in 0..PATHS as usize / 64 {
-                    if sub % (1024 / 64) == 0 {
-                        chunk.clear();
-                    }
-                    chunk.add_rows(&buf, k);
-                    tails.add_rows(&buf, k, k);
-                }
-            },
+            |(chunk, tails)| parts::stats(&buf, k, PATHS, chunk, tails),
             BatchSize::LargeInput,
         )
     });
@@ -155,7 +73,7 @@ fn bench_scenario(c: &mut Criterion, label: &str, file: &str) {
 }
 
 fn allocation(c: &mut Criterion) {
-    let m = load("scenarios/baseline.toml", PATHS);
+    let m = parts::load("scenarios/baseline.toml", PATHS);
     let mut g = c.benchmark_group("allocation");
     g.throughput(Throughput::Elements(1));
     // One period's allocation for the baseline's workloads and providers,

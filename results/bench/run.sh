@@ -8,17 +8,20 @@
 #                      side, each with half of 10^6 paths (what the machine
 #                      itself gives two cores)
 #   memory.csv         peak RSS at 20,000 and 800,000 paths
+#   instructions.csv   callgrind instruction counts per path-period of the
+#                      parts (examples/parts.rs) and of the whole run
 #   criterion.csv      medians of `cargo bench --bench kernel`
 #   tables.md          all of the above as markdown tables, with the machine
 # Run from anywhere: bash results/bench/run.sh
-# (`--criterion`: only the criterion benches, then the tables; `--tables`:
+# (`--criterion`: only the criterion benches, then the tables;
+# `--instructions`: only the callgrind counts, then the tables; `--tables`:
 # only rewrites tables.md from the CSVs.)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dir=results/bench
 periods=$(grep -E '^periods *=' scenarios/baseline.toml | grep -oE '[0-9]+' | head -1)
 mode=${1:-all}
-if [ "$mode" = all ] || [ "$mode" = --criterion ]; then
+if [ "$mode" != --tables ]; then
 cargo build --release --quiet
 bin=./target/release/capsim
 tmp=$(mktemp -d)
@@ -63,6 +66,28 @@ done
 
 fi
 
+# Instruction counts (callgrind: repeatable whatever the machine is doing),
+# per path-period, as the difference between 4,096 and 2,048 paths (which
+# cancels loading, compiling and other fixed costs).
+if [ "$mode" != --criterion ] && command -v valgrind > /dev/null; then
+  cargo build --release --quiet --example parts
+  count() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 | grep -oE 'Collected : [0-9]+' | grep -oE '[0-9]+'; }
+  echo "scenario,part,instructions_per_path_period" > "$dir/instructions.csv"
+  for sc in scenarios/baseline.toml tests/data/golden.toml; do
+    name=$(basename "$sc" .toml)
+    np=$(grep -E '^periods *=' "$sc" | grep -oE '[0-9]+' | head -1)
+    for part in kernel rng_floor rng_exp_floor stats; do
+      a=$(count target/release/examples/parts "$part" "$sc" 2048)
+      b=$(count target/release/examples/parts "$part" "$sc" 4096)
+      echo "$name,$part,$(( (b - a) / (2048 * np) ))" | tee -a "$dir/instructions.csv"
+    done
+    a=$(count "$bin" run "$sc" --paths 8192 --threads 1 --out "$tmp" --quiet)
+    b=$(count "$bin" run "$sc" --paths 16384 --threads 1 --out "$tmp" --quiet)
+    echo "$name,engine,$(( (b - a) / (8192 * np) ))" | tee -a "$dir/instructions.csv"
+  done
+fi
+
+if [ "$mode" != --instructions ]; then
 rm -rf target/criterion
 cargo bench --bench kernel -- --warm-up-time 2 --measurement-time 5 2>&1 | tee "$dir/criterion.txt"
 
@@ -84,7 +109,7 @@ for f in target/criterion/*/*/new/estimates.json; do
   rate=$(awk "BEGIN{printf \"%.0f\", $(elements "$group") / ($median * 1e-9)}")
   echo "$group,$bench,$median,$rate" >> "$dir/criterion.csv"
 done
-
+fi
 fi
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
@@ -118,6 +143,14 @@ mhz=$(grep -m1 'cpu MHz' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   echo "|---:|---:|"
   tail -n +2 "$dir/memory.csv" | awk -F, '{printf "| %d | %d |\n", $1, $2}'
   awk -F, 'NR==2{a=$2} NR==3{printf "\nRatio 800,000 / 20,000 paths: %.2f\n", $2/a}' "$dir/memory.csv"
+  if [ -f "$dir/instructions.csv" ]; then
+    echo
+    echo "## Instructions per path-period (callgrind; 4,096 minus 2,048 paths)"
+    echo
+    echo "| scenario | part | instructions | vs. RNG floor |"
+    echo "|---|---|---:|---:|"
+    awk -F, 'NR>1 && $2=="rng_floor"{f[$1]=$3} NR>1{r[NR]=$0} END{for (i=2;i<=NR;i++) {split(r[i],a,","); printf "| %s | %s | %d | %.1fx |\n", a[1], a[2], a[3], a[3]/f[a[1]]}}' "$dir/instructions.csv"
+  fi
   echo
   echo '## Criterion medians (`*_engine`: 16,384 paths per iteration; others 2,048; allocation: one period)'
   echo
