@@ -65,8 +65,8 @@ impl<'a> PairJob<'a> {
 impl Job for PairJob<'_> {
     type State = PairState;
 
-    /// Per path metric: base, alt, diff, [alt < base]; then per period and
-    /// per-period metric: base, alt, diff.
+    /// Per path metric: base, alt, diff, `alt < base` (0 or 1); then per
+    /// period and per-period metric: base, alt, diff.
     fn width(&self) -> usize {
         4 * self.metrics.len() + 3 * self.base.periods * self.period_metrics.len()
     }

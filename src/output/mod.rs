@@ -1,7 +1,8 @@
-//! Output files. Formatting ([`summary_csv`] and the other `*_csv` functions, [`manifest`]) is separate from
-//! writing ([`ResultDir`]): a result folder is built under a temporary name
-//! and renamed into place only when complete, so a crash or an error never
-//! leaves a folder that looks finished.
+//! Output files. Formatting ([`summary_csv`] and the other `*_csv`
+//! functions, [`manifest_json`]) is separate from writing ([`ResultDir`]): a
+//! result folder is built under a temporary name and renamed into place only
+//! when complete, so a crash or an error never leaves a folder that looks
+//! finished.
 
 use crate::engine::RunStats;
 use crate::error::{Error, Result};
