@@ -75,14 +75,13 @@ fn walk<O: TakeObserver, const CAPS: bool>(
     np: usize,
     obs: &mut O,
 ) {
-    let served = &mut p.served_p[..np];
-    let (cap, target) = (&p.cap[..np], &p.target[..np]);
-    let limit = |q: usize, served: &[f64]| -> f64 {
-        let mut lim = cap[q] - served[q];
-        if pass == 1 {
-            lim = min(lim, target[q] - served[q]);
-        }
-        lim
+    let mut t = Taker::<O, CAPS> {
+        w,
+        pass,
+        served: &mut p.served_p[..np],
+        cap: &p.cap[..np],
+        target: &p.target[..np],
+        obs,
     };
     // Reserved pools first (cost 0), in provider order.
     let left = &mut p.reserved_left[..np];
@@ -93,19 +92,7 @@ fn walk<O: TakeObserver, const CAPS: bool>(
         }
         let q = bits.trailing_zeros() as usize;
         bits &= bits - 1;
-        let mut take = min(*rem, left[q]);
-        if CAPS {
-            take = min(take, limit(q, served));
-        }
-        if take > 0.0 {
-            left[q] -= take;
-            served[q] += take;
-            *rem -= take;
-            if left[q] <= 0.0 {
-                open.reserved &= !(1u64 << q);
-            }
-            obs.take(w, q, true, pass, take);
-        }
+        t.take(q, left, &mut open.reserved, true, rem);
     }
     let bits = mask & open.market;
     if bits == 0 {
@@ -116,21 +103,43 @@ fn walk<O: TakeObserver, const CAPS: bool>(
         if *rem <= 0.0 {
             return;
         }
-        if bits & (1u64 << q) == 0 {
-            continue;
+        if bits & (1u64 << q) != 0 {
+            t.take(q, left, &mut open.market, false, rem);
         }
+    }
+}
+
+/// What one pass needs to take from a pool.
+struct Taker<'a, O, const CAPS: bool> {
+    w: usize,
+    pass: u8,
+    served: &'a mut [f64],
+    cap: &'a [f64],
+    target: &'a [f64],
+    obs: &'a mut O,
+}
+
+impl<O: TakeObserver, const CAPS: bool> Taker<'_, O, CAPS> {
+    /// Takes `min(remaining demand, pool left, provider limit)` from pool
+    /// `q` of `left`, and closes it in `open` when it empties.
+    #[inline(always)]
+    fn take(&mut self, q: usize, left: &mut [f64], open: &mut u64, reserved: bool, rem: &mut f64) {
         let mut take = min(*rem, left[q]);
         if CAPS {
-            take = min(take, limit(q, served));
+            let mut lim = self.cap[q] - self.served[q];
+            if self.pass == 1 {
+                lim = min(lim, self.target[q] - self.served[q]);
+            }
+            take = min(take, lim);
         }
         if take > 0.0 {
             left[q] -= take;
-            served[q] += take;
+            self.served[q] += take;
             *rem -= take;
             if left[q] <= 0.0 {
-                open.market &= !(1u64 << q);
+                *open &= !(1u64 << q);
             }
-            obs.take(w, q, false, pass, take);
+            self.obs.take(self.w, q, reserved, self.pass, take);
         }
     }
 }
