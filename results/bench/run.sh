@@ -7,6 +7,8 @@
 #   two_processes.csv  control: two independent 1-thread processes side by
 #                      side, each with half of 10^6 paths (what the machine
 #                      itself gives two cores)
+#   numpy.csv          capsim and benches/numpy_reference.py (if numpy is
+#                      installed), one thread, 100,000 paths, CPU seconds
 #   memory.csv         peak RSS at 20,000 and 800,000 paths
 #   instructions.csv   callgrind instruction counts per path-period of the
 #                      parts (examples/parts.rs) and of the whole run
@@ -57,6 +59,20 @@ for run in 1 2 3; do
   a=$(cut -d' ' -f1 "$tmp/a"); b=$(cut -d' ' -f1 "$tmp/b")
   echo "$run,$alone,$a,$b" | tee -a "$dir/two_processes.csv"
 done
+
+# The NumPy reference (benches/numpy_reference.py), when numpy is installed:
+# CPU seconds of one thread for the same scenario and paths, side by side.
+if python3 -c "import numpy" 2> /dev/null; then
+  echo "implementation,paths,cpu_seconds,path_periods_per_second" > "$dir/numpy.csv"
+  for _ in 1 2; do
+    np_s=$( { python3 benches/numpy_reference.py scenarios/baseline.toml 100000 > /dev/null; } 2>&1 \
+      | grep -oE 'in [0-9.]+ s CPU' | grep -oE '[0-9.]+')
+    cs=$( { /usr/bin/time -f "%U %S" "$bin" run scenarios/baseline.toml --paths 100000 --threads 1 \
+      --out "$tmp" --quiet; } 2>&1 | tail -1 | awk '{print $1 + $2}')
+    echo "numpy,100000,$np_s,$(awk "BEGIN{printf \"%.0f\", 100000 * $periods / $np_s}")" | tee -a "$dir/numpy.csv"
+    echo "capsim,100000,$cs,$(awk "BEGIN{printf \"%.0f\", 100000 * $periods / $cs}")" | tee -a "$dir/numpy.csv"
+  done
+fi
 
 echo "paths,peak_rss_kb" > "$dir/memory.csv"
 for paths in 20000 800000; do
@@ -136,6 +152,14 @@ mhz=$(grep -m1 'cpu MHz' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   echo "| run | alone s | side by side s | slow-down |"
   echo "|---:|---:|---:|---:|"
   tail -n +2 "$dir/two_processes.csv" | awk -F, '{m=($3>$4)?$3:$4; printf "| %d | %s | %s, %s | %.2fx |\n", $1, $2, $3, $4, m/$2}'
+  if [ -f "$dir/numpy.csv" ]; then
+    echo
+    echo "## capsim and the NumPy reference (benches/numpy_reference.py), one thread, CPU time"
+    echo
+    echo "| implementation | paths | CPU s | path-periods/s |"
+    echo "|---|---:|---:|---:|"
+    tail -n +2 "$dir/numpy.csv" | awk -F, '{printf "| %s | %d | %s | %.2f M |\n", $1, $2, $3, $4/1e6}'
+  fi
   echo
   echo "## Peak memory (default threads)"
   echo
