@@ -88,9 +88,7 @@ fn allocation(c: &mut Criterion) {
     let order_p: Vec<usize> = (0..np).collect();
     let target = vec![-1.0; np];
     let cap = vec![f64::INFINITY; np];
-    let res0: Vec<f64> = (0..np)
-        .map(|p| m.reserved_gpus[p * m.periods + 8])
-        .collect();
+    let res0: Vec<f64> = (0..np).map(|p| m.reserved_gpus[8 * np + p]).collect();
     let mkt0 = vec![5.0e5; np];
     g.bench_function("priority_one_period", |b| {
         let mut res = res0.clone();

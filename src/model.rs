@@ -259,16 +259,13 @@ pub struct Model {
     pub workloads: Vec<WorkloadM>,
     pub providers: Vec<ProviderM>,
     pub tranches: Vec<TrancheM>,
-    /// Reserved pool GPUs, `[p * T + t]`.
+    /// Reserved pool GPUs, period-major (`[t * P + p]`: a period's row is
+    /// contiguous for the kernel).
     pub reserved_gpus: Vec<f64>,
-    /// The same, period-major (`[t * P + p]`), for the kernel's rows.
-    pub reserved_gpus_t: Vec<f64>,
     /// Reserved cash, period-major (`[t * P + p]`).
-    pub reserved_cash_t: Vec<f64>,
-    /// `availability` per provider.
-    pub availability: Vec<f64>,
-    /// Reserved cash, `[p * T + t]`.
     pub reserved_cash: Vec<f64>,
+    /// `availability` per provider, as one slice for the kernel.
+    pub availability: Vec<f64>,
     pub commitments: Vec<CommitmentM>,
     pub rules: Vec<RuleM>,
     /// Date part of each rule's activity, `[r * T + t]`.
@@ -373,8 +370,8 @@ impl Model {
                 ContractKind::Reserved { gpus, price } => {
                     for t in 0..t_count {
                         let g = gpus * coverage(t, m, c.from, c.to);
-                        reserved_gpus[c.provider * t_count + t] += g;
-                        reserved_cash[c.provider * t_count + t] += g * hours * price;
+                        reserved_gpus[t * np + c.provider] += g;
+                        reserved_cash[t * np + c.provider] += g * hours * price;
                     }
                 }
                 ContractKind::Commitment { amount } => {
@@ -487,8 +484,6 @@ impl Model {
             workloads,
             providers,
             tranches,
-            reserved_gpus_t: transpose(&reserved_gpus, np, t_count),
-            reserved_cash_t: transpose(&reserved_cash, np, t_count),
             availability,
             reserved_gpus,
             reserved_cash,
@@ -553,13 +548,6 @@ impl Model {
     pub fn factors(&self) -> usize {
         self.workloads.len() + self.providers.len()
     }
-}
-
-/// `[p * T + t]` -> `[t * P + p]`.
-fn transpose(x: &[f64], np: usize, nt: usize) -> Vec<f64> {
-    (0..nt)
-        .flat_map(|t| (0..np).map(move |p| x[p * nt + t]))
-        .collect()
 }
 
 /// Cholesky factor `L` (row-major, lower) of the correlation matrix of the

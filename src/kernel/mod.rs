@@ -409,7 +409,7 @@ pub fn simulate_path<O: Observer>(
             let market_cap = &mut s.market_cap[..np];
             let reserved_left = &mut s.reserved_left[..np];
             let market_left = &mut s.market_left[..np];
-            let rg = &m.reserved_gpus_t[t * np..][..np];
+            let rg = &m.reserved_gpus[t * np..][..np];
             let tg = &s.tranche_gpus[t * np..][..np];
             let avail = &m.availability[..np];
             for p in 0..np {
@@ -501,7 +501,7 @@ pub fn simulate_path<O: Observer>(
             let market_cash = &mut s.market_cash[..np];
             let reserved_cash = &mut s.reserved_cash[..np];
             let cash_p = &mut s.cash_p[..np];
-            let rc = &m.reserved_cash_t[t * np..][..np];
+            let rc = &m.reserved_cash[t * np..][..np];
             let true_up_p = &mut s.true_up_p[..np];
             let mut c = s.capex_t[t];
             let mut srv = 0.0;

@@ -117,7 +117,7 @@ pub fn focus_csv(s: &Scenario, m: &Model, stats: &RunStats, stat: FocusStat) -> 
                 let cost = mean * scale;
                 let cost_s = cost.to_string();
                 let usage_hours = stats.charges[(t * np + p) * nc + 4].mean * scale;
-                let reserved_hours = m.reserved_gpus[p * m.periods + t] * m.hours;
+                let reserved_hours = m.reserved_gpus[t * m.providers.len() + p] * m.hours;
                 let (category, pricing, description, qty, unit, consumed) = match *charge {
                     "usage" => (
                         "Usage",
