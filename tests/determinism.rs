@@ -192,3 +192,43 @@ price_volatility = 0.2
     assert_eq!(s.n, 140_000);
     assert!(s.quantiles[0] == 0.0 && s.max > 0.0);
 }
+
+#[test]
+fn paths_arrive_in_order_and_a_failing_sink_stops_the_run() {
+    // Workers finish blocks out of order; the sink must still see paths
+    // 0, 1, 2, ... and, when it fails, the run must stop with its error
+    // (not hang with workers waiting for a merge that never comes).
+    let text = SCENARIO.replace("paths = 3000", "paths = 20000");
+    let m = model(&text);
+    for threads in [1, 2, 3] {
+        let mut next = 0u64;
+        let mut sink = |path: u64, _: &[f64]| -> capsim::error::Result<()> {
+            assert_eq!(path, next, "paths out of order");
+            next += 1;
+            Ok(())
+        };
+        let opts = capsim::engine::Options {
+            threads,
+            block: 1024,
+            sink: Some(&mut sink),
+            progress: None,
+        };
+        capsim::engine::run(&m, opts).unwrap();
+        assert_eq!(next, 20_000);
+
+        let mut sink = |path: u64, _: &[f64]| -> capsim::error::Result<()> {
+            if path == 5_000 {
+                return Err(capsim::error::Error::Other("disk full".into()));
+            }
+            Ok(())
+        };
+        let opts = capsim::engine::Options {
+            threads,
+            block: 1024,
+            sink: Some(&mut sink),
+            progress: None,
+        };
+        let err = capsim::engine::run(&m, opts).unwrap_err();
+        assert!(err.to_string().contains("disk full"), "{err}");
+    }
+}
