@@ -18,9 +18,8 @@ pub struct BatchArgs {
     pub benchmark: String,
     #[command(flatten)]
     pub sim: super::SimArgs,
-    /// Override a field in every scenario (dotted path); repeatable
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub sets: Vec<String>,
+    #[command(flatten)]
+    pub set: super::SetArgs,
     /// No table on the terminal
     #[arg(long, short)]
     pub quiet: bool,
@@ -63,7 +62,7 @@ pub fn batch(a: BatchArgs) -> Result<()> {
     let mut failed = Vec::new();
     let mut loaded: Vec<Loaded> = Vec::new();
     for f in &files {
-        match scenario::load_file(f, &sets_with(&a.sets, a.sim.paths, a.sim.seed)) {
+        match scenario::load_file(f, &sets_with(&a.set.sets, a.sim.paths, a.sim.seed)) {
             Ok(l) => loaded.push(l),
             Err(e) => {
                 eprintln!("skipped: {e}");
@@ -95,7 +94,7 @@ pub fn batch(a: BatchArgs) -> Result<()> {
             runs.push(bench.clone());
             continue;
         }
-        match load_paired(&l.file, &a.sets, &bench) {
+        match load_paired(&l.file, &a.set.sets, &bench) {
             Ok(l) => runs.push(l),
             Err(e) => {
                 eprintln!("skipped: {e}");

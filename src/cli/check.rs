@@ -10,7 +10,7 @@ pub struct CheckArgs {
 }
 
 pub fn check(a: CheckArgs) -> Result<()> {
-    let loaded = scenario::load_file(&a.scenario.scenario, &a.scenario.sets)?;
+    let loaded = scenario::load_file(&a.scenario.scenario, &a.scenario.set.sets)?;
     let mut out = std::io::stdout().lock();
     writeln!(
         out,

@@ -18,9 +18,8 @@ pub struct CompareArgs {
     pub alts: Vec<PathBuf>,
     #[command(flatten)]
     pub sim: super::SimArgs,
-    /// Override a field in every scenario (dotted path); repeatable
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub sets: Vec<String>,
+    #[command(flatten)]
+    pub set: super::SetArgs,
     /// No summary on the terminal
     #[arg(long, short)]
     pub quiet: bool,
@@ -67,11 +66,11 @@ pub fn load_paired(path: &std::path::Path, sets: &[String], base: &Loaded) -> Re
 }
 
 pub fn compare(a: CompareArgs) -> Result<()> {
-    let base = scenario::load_file(&a.base, &sets_with(&a.sets, a.sim.paths, a.sim.seed))?;
+    let base = scenario::load_file(&a.base, &sets_with(&a.set.sets, a.sim.paths, a.sim.seed))?;
     let alts: Vec<Loaded> = a
         .alts
         .iter()
-        .map(|p| load_paired(p, &a.sets, &base))
+        .map(|p| load_paired(p, &a.set.sets, &base))
         .collect::<Result<_>>()?;
     let base_model = Model::compile(&base.scenario);
     let mut stdout = std::io::stdout().lock();

@@ -30,8 +30,17 @@ pub struct Cli {
 pub struct ScenarioArgs {
     /// Scenario file (TOML; see docs/scenario-format.md)
     pub scenario: PathBuf,
+    #[command(flatten)]
+    pub set: SetArgs,
+}
+
+/// `--set`, for every command that loads scenarios (`sweep` has its own:
+/// ranges, not values).
+#[derive(Debug, clap::Args)]
+pub struct SetArgs {
     /// Override a scenario field by dotted path, e.g. provider.azure.price_drift=-0.3
-    /// (arrays of tables are addressed by name or index); repeatable
+    /// (arrays of tables are addressed by name or index; applied to every
+    /// scenario and run the command makes); repeatable
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
 }

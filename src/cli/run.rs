@@ -56,7 +56,7 @@ pub fn check_block(block: usize) -> Result<()> {
 
 pub fn run(a: RunArgs) -> Result<()> {
     check_block(a.block)?;
-    let sets = sets_with(&a.scenario.sets, a.sim.paths, a.sim.seed);
+    let sets = sets_with(&a.scenario.set.sets, a.sim.paths, a.sim.seed);
     let loaded = scenario::load_file(&a.scenario.scenario, &sets)?;
     if !a.quiet {
         for w in scenario::warnings(&loaded.scenario) {

@@ -15,9 +15,8 @@ pub struct SensitivityArgs {
     /// A parameter and its range, `key=lo:hi` (replaces the default set); repeatable
     #[arg(long = "param", value_name = "KEY=LO:HI")]
     pub params: Vec<String>,
-    /// Fixed overrides applied to every run; repeatable
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub sets: Vec<String>,
+    #[command(flatten)]
+    pub set: super::SetArgs,
     #[command(flatten)]
     pub sim: super::SimArgs,
     #[arg(long, short)]
@@ -45,7 +44,7 @@ fn parse_param(arg: &str) -> Result<Param> {
 
 pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
     let started = std::time::SystemTime::now();
-    let sets = sets_with(&a.sets, a.sim.paths, a.sim.seed);
+    let sets = sets_with(&a.set.sets, a.sim.paths, a.sim.seed);
     let base = scenario::load_file(&a.scenario, &sets)?;
     let params: Vec<Param> = if a.params.is_empty() {
         sensitivity::default_params(&base.scenario)

@@ -25,7 +25,7 @@ pub struct TraceArgs {
 pub fn trace(a: TraceArgs) -> Result<()> {
     let loaded = scenario::load_file(
         &a.scenario.scenario,
-        &sets_with(&a.scenario.sets, None, a.seed),
+        &sets_with(&a.scenario.set.sets, None, a.seed),
     )?;
     let m = Model::compile(&loaded.scenario);
     let tr = trace::trace(&m, a.path);
