@@ -33,7 +33,6 @@ pub struct ProviderM {
     pub drift: f64,
     /// `s sqrt(dt)`
     pub vol: f64,
-    pub availability: f64,
     pub price_key: u64,
 }
 
@@ -334,7 +333,6 @@ impl Model {
                 price0: p.price,
                 drift: (p.price_drift - 0.5 * p.price_volatility * p.price_volatility) * dt,
                 vol: p.price_volatility * dt.sqrt(),
-                availability: p.availability,
                 price_key: factor_key(&format!("price/{}", p.name)),
             })
             .collect();
@@ -360,7 +358,7 @@ impl Model {
                 });
             }
         }
-        let availability: Vec<f64> = providers.iter().map(|p| p.availability).collect();
+        let availability: Vec<f64> = s.providers.iter().map(|p| p.availability).collect();
         let mut reserved_gpus = vec![0.0; np * t_count];
         let mut reserved_cash = vec![0.0; np * t_count];
         let mut commitments = Vec::new();
