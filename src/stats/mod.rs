@@ -146,6 +146,7 @@ impl Tails {
         }
     }
 
+    /// Adds one path's values (the plain form of [`HotTails::add_rows`]).
     #[inline]
     pub fn add(&mut self, x: &[f64]) {
         for (((v, s), lo), hi) in x
@@ -157,17 +158,6 @@ impl Tails {
             s.add(*v);
             *lo = lo.min(*v);
             *hi = hi.max(*v);
-        }
-    }
-
-    /// Adds paths stored row-major, `k` values each; only the first
-    /// `sketched` metrics of each row are kept. Extremes row by row (the
-    /// inner loop over contiguous metrics vectorises), sketches metric by
-    /// metric (one sketch stays in cache for all the rows).
-    pub fn add_rows(&mut self, rows: &[f64], k: usize, sketched: usize) {
-        add_extremes(&mut self.min, &mut self.max, rows, k, sketched);
-        for (m, s) in self.sketches[..sketched].iter_mut().enumerate() {
-            s.add_column(rows, k, m);
         }
     }
 
@@ -212,7 +202,11 @@ impl HotTails {
         Self::CAPACITY - self.paths
     }
 
-    /// As [`Tails::add_rows`]; at most [`HotTails::room`] rows.
+    /// Adds paths stored row-major, `k` values each (at most
+    /// [`HotTails::room`]); only the first `sketched` metrics of each row are
+    /// kept. Extremes row by row (the inner loop over contiguous metrics
+    /// vectorises), sketches metric by metric (one sketch stays in cache for
+    /// all the rows).
     pub fn add_rows(&mut self, rows: &[f64], k: usize, sketched: usize) {
         let n = (rows.len() / k) as u32;
         assert!(n <= self.room(), "HotTails: flush before adding more rows");
@@ -378,8 +372,9 @@ mod tests {
                 _ => (crate::rng::normal(&mut r) * 2.0).exp(),
             })
             .collect();
+        // The reference: one value at a time.
         let mut want = Tails::new(ks);
-        want.add_rows(&rows, k, ks);
+        rows.chunks_exact(k).for_each(|row| want.add(&row[..ks]));
         let mut got = Tails::new(ks);
         let mut hot = HotTails::new(ks);
         let mut start = 0;
