@@ -244,8 +244,9 @@ impl<S> Worker<S> {
             Vec::new()
         };
         // Simulate SUB paths into a row-major buffer, then feed the
-        // statistics metric by metric: each sketch and running sum stays hot
-        // in cache for SUB values instead of being touched once per path.
+        // statistics in one go: running sums and extremes row by row
+        // (vectorised over metrics), each sketch its SUB values at once (it
+        // stays hot in cache instead of being touched once per path).
         let mut i0 = 0;
         while i0 < n {
             let sub = SUB.min(n - i0);

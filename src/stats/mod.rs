@@ -8,8 +8,9 @@
 //! and any block size that is a multiple of [`CHUNK`].
 //!
 //! Quantiles and CVaR: the [`sketch::Sketch`] (0.39% relative error bound),
-//! clamped to the exact min and max. Memory is independent of the number of
-//! paths.
+//! clamped to the exact min and max; while a run goes, each worker counts
+//! in 16 bits ([`HotTails`]) and empties its counts into the run's sketches
+//! before they could overflow. Memory is independent of the number of paths.
 
 pub mod sketch;
 
