@@ -46,19 +46,26 @@ pub fn kernel(m: &Model, paths: u64, s: &mut Scratch, out: &mut [f64], per: &mut
 pub fn rng_floor(m: &Model, paths: u64, exp: bool) -> f64 {
     let (normals, uniforms, streams) = draws_per_path(m);
     let mut acc = 0.0;
+    let mut zs = vec![0.0; normals];
     for path in 0..paths {
         // One stream per factor, as the kernel seeds them.
         let mut r = rng::stream(m.seed, path, 1);
         for k in 1..streams {
             r = rng::stream(m.seed, path, k as u64);
         }
-        for _ in 0..normals {
-            let z = rng::normal(&mut r);
-            acc += if exp {
-                capsim::kernel::exp::exp(0.01 + 0.2 * z)
-            } else {
-                z
-            };
+        // The path's normals, then (as the kernel does) `exp` of each in
+        // one pass over them.
+        for z in zs.iter_mut() {
+            *z = rng::normal(&mut r);
+        }
+        if exp {
+            for z in zs.iter_mut() {
+                *z = 0.01 + 0.2 * *z;
+            }
+            capsim::kernel::exp::exp_in_place(&mut zs);
+        }
+        for &z in &zs {
+            acc += z;
         }
         for _ in 0..uniforms {
             acc += rng::uniform(&mut r);

@@ -3,9 +3,8 @@
 //! per-scenario constant (drifts, hours, reserved pools, discount factors,
 //! factor keys) computed once. The kernel reads only this.
 
-use crate::rng::factor_key;
+use crate::rng::{factor_key, Counts};
 use crate::scenario::{Bound, ContractKind, ProviderKind, RuleKind, Scenario};
-use rand_distr::Poisson;
 
 /// A period index meaning "never" for the AGI declaration.
 pub const NEVER: i64 = i64::MAX;
@@ -18,7 +17,7 @@ pub struct WorkloadM {
     /// `sigma sqrt(dt)`
     pub vol: f64,
     /// Poisson(lambda dt) jump count, and the jump size's mean and stdev.
-    pub jumps: Option<(Poisson<f64>, f64, f64)>,
+    pub jumps: Option<(Counts, f64, f64)>,
     /// Shortfall cost of one unmet GPU over a period: `shortfall_price * H`.
     pub shortfall_per_gpu: f64,
     pub deferrable: bool,
@@ -313,13 +312,8 @@ impl Model {
                 demand0: w.demand,
                 drift: (w.growth - 0.5 * w.volatility * w.volatility) * dt,
                 vol: w.volatility * dt.sqrt(),
-                jumps: (w.jump_rate > 0.0).then(|| {
-                    (
-                        Poisson::new(w.jump_rate * dt).expect("validated rate > 0"),
-                        w.jump_mean,
-                        w.jump_stdev,
-                    )
-                }),
+                jumps: (w.jump_rate > 0.0)
+                    .then(|| (Counts::new(w.jump_rate * dt), w.jump_mean, w.jump_stdev)),
                 shortfall_per_gpu: w.shortfall_price * hours,
                 deferrable: w.deferrable,
                 demand_key: factor_key(&format!("demand/{}", w.name)),

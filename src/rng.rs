@@ -8,7 +8,7 @@
 //! Ziggurat `Exp1`, uniforms the top 53 bits of one output.
 
 use rand::Rng;
-use rand_distr::{Distribution, Exp1, StandardNormal};
+use rand_distr::{Distribution, Exp1, Poisson, StandardNormal};
 use rand_xoshiro::rand_core::SeedableRng;
 pub use rand_xoshiro::Xoshiro256PlusPlus as Stream;
 
@@ -61,6 +61,47 @@ pub fn exp1(r: &mut Stream) -> f64 {
     Exp1.sample(r)
 }
 
+/// Poisson counts, drawn as rand_distr's `Poisson` draws them. Below a mean
+/// of 12 that is Knuth's method (multiply uniforms until the product is at
+/// most `e^-mean`), written out here: the same draws from the stream, without
+/// the generic distribution's overhead, and with `e^-mean` from the kernel's
+/// own `exp` (the same on every machine). From 12 up, rand_distr's rejection
+/// method.
+#[derive(Debug, Clone)]
+pub enum Counts {
+    Knuth { exp_neg_mean: f64 },
+    Rejection(Poisson<f64>),
+}
+
+impl Counts {
+    /// `mean` must be finite and positive (validated scenarios give that).
+    pub fn new(mean: f64) -> Counts {
+        if mean < 12.0 {
+            Counts::Knuth {
+                exp_neg_mean: crate::kernel::exp::exp(-mean),
+            }
+        } else {
+            Counts::Rejection(Poisson::new(mean).expect("validated rate > 0"))
+        }
+    }
+
+    #[inline]
+    pub fn sample(&self, r: &mut Stream) -> u64 {
+        match self {
+            Counts::Knuth { exp_neg_mean } => {
+                let mut k = 0;
+                let mut p = uniform(r);
+                while p > *exp_neg_mean {
+                    p *= uniform(r);
+                    k += 1;
+                }
+                k
+            }
+            Counts::Rejection(d) => d.sample(r) as u64,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,5 +114,24 @@ mod tests {
         assert_ne!(a, uniform(&mut stream(7, 4, k)));
         assert_ne!(a, uniform(&mut stream(8, 3, k)));
         assert_ne!(a, uniform(&mut stream(7, 3, factor_key("demand/apj"))));
+    }
+
+    /// The written-out Knuth method draws what rand_distr's `Poisson` draws,
+    /// count for count and leaving the stream in the same place.
+    #[test]
+    fn counts_match_rand_distr() {
+        for mean in [1e-3, 0.125, 0.5, 2.0, 7.5, 11.9, 12.0, 40.0] {
+            let ours = Counts::new(mean);
+            let theirs = Poisson::new(mean).unwrap();
+            let (mut a, mut b) = (stream(1, 2, 3), stream(1, 2, 3));
+            for _ in 0..20_000 {
+                assert_eq!(
+                    ours.sample(&mut a),
+                    theirs.sample(&mut b) as u64,
+                    "mean {mean}"
+                );
+            }
+            assert_eq!(a.next_u64(), b.next_u64());
+        }
     }
 }

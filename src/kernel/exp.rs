@@ -36,13 +36,44 @@ const C5: f64 = f64::from_bits(0x3f81_1111_67a4_d017);
 const TOP_TINY: u64 = 0x3c9;
 const TOP_BIG: u64 = 0x408;
 
+/// Whether `x` is in the range the table-driven path covers.
+#[inline(always)]
+fn in_range(x: f64) -> bool {
+    let abstop = (x.to_bits() >> 52) & 0x7ff;
+    abstop.wrapping_sub(TOP_TINY) < TOP_BIG - TOP_TINY
+}
+
 /// `e^x`.
 #[inline(always)]
 pub fn exp(x: f64) -> f64 {
-    let abstop = (x.to_bits() >> 52) & 0x7ff;
-    if abstop.wrapping_sub(TOP_TINY) >= TOP_BIG - TOP_TINY {
+    if !in_range(x) {
         return x.exp();
     }
+    table(x)
+}
+
+/// `e^x` of every element, in place; the same bits as [`exp`] of each. One
+/// pass checks the range first, so the main loop has no branch.
+pub fn exp_in_place(xs: &mut [f64]) {
+    if xs.iter().fold(true, |all, &x| all & in_range(x)) {
+        let mut lanes = xs.chunks_exact_mut(LANES);
+        for c in &mut lanes {
+            let c: &mut [f64; LANES] = c.try_into().expect("chunk of LANES");
+            *c = table_lanes(*c);
+        }
+        for x in lanes.into_remainder() {
+            *x = table(*x);
+        }
+    } else {
+        for x in xs.iter_mut() {
+            *x = exp(*x);
+        }
+    }
+}
+
+/// The table-driven path, for `x` in range.
+#[inline(always)]
+fn table(x: f64) -> f64 {
     // x = k ln2/128 + r, k = round(x 128/ln2), |r| <= ln2/256.
     let kd = INV_LN2_N * x + SHIFT;
     let ki = kd.to_bits();
@@ -58,6 +89,39 @@ pub fn exp(x: f64) -> f64 {
     let tmp = tail + r + r2 * (C2 + r * C3) + r2 * r2 * (C4 + r * C5);
     let scale = f64::from_bits(sbits);
     scale + scale * tmp
+}
+
+/// Elements per step of [`exp_in_place`].
+const LANES: usize = 4;
+
+/// [`table`] of `LANES` values at once, step by step over the lanes, so the
+/// compiler can use vector instructions (the same operations on each value,
+/// so the same bits).
+#[inline(always)]
+fn table_lanes(x: [f64; LANES]) -> [f64; LANES] {
+    let kd = x.map(|x| INV_LN2_N * x + SHIFT);
+    let ki = kd.map(f64::to_bits);
+    let kd = kd.map(|kd| kd - SHIFT);
+    let mut r = [0.0; LANES];
+    for i in 0..LANES {
+        r[i] = x[i] + kd[i] * NEG_LN2_HI_N + kd[i] * NEG_LN2_LO_N;
+    }
+    let mut tail = [0.0; LANES];
+    let mut sbits = [0u64; LANES];
+    for i in 0..LANES {
+        let idx = 2 * (ki[i] % N) as usize;
+        tail[i] = f64::from_bits(TAB[idx]);
+        sbits[i] = TAB[idx + 1].wrapping_add(ki[i] << 45);
+    }
+    let mut out = [0.0; LANES];
+    for i in 0..LANES {
+        let r = r[i];
+        let r2 = r * r;
+        let tmp = tail[i] + r + r2 * (C2 + r * C3) + r2 * r2 * (C4 + r * C5);
+        let scale = f64::from_bits(sbits[i]);
+        out[i] = scale + scale * tmp;
+    }
+    out
 }
 
 #[rustfmt::skip]
@@ -164,6 +228,28 @@ mod tests {
         assert!(exp(f64::NAN).is_nan());
         assert_eq!(exp(f64::INFINITY), f64::INFINITY);
         assert_eq!(exp(f64::NEG_INFINITY), 0.0);
+    }
+
+    /// The slice version gives exactly `exp` of each element, for every
+    /// length (whole lane groups and remainders), with and without an
+    /// argument outside the table's range.
+    #[test]
+    fn in_place_is_exp_of_each() {
+        let mut r = crate::rng::stream(4, 5, 6);
+        for len in 0..40 {
+            for odd in [None, Some(0.0), Some(1e-300), Some(800.0), Some(f64::NAN)] {
+                let mut xs: Vec<f64> = (0..len)
+                    .map(|_| (crate::rng::uniform(&mut r) - 0.5) * 6.0)
+                    .collect();
+                if let (Some(v), true) = (odd, len > 0) {
+                    xs[len / 2] = v;
+                }
+                let want: Vec<u64> = xs.iter().map(|&x| exp(x).to_bits()).collect();
+                exp_in_place(&mut xs);
+                let got: Vec<u64> = xs.iter().map(|x| x.to_bits()).collect();
+                assert_eq!(got, want, "len {len}, odd {odd:?}");
+            }
+        }
     }
 
     #[test]

@@ -10,7 +10,6 @@ pub mod optimal;
 use crate::model::{pm, qm, Model, RuleKindM, NEVER};
 use crate::rng::{self, Stream};
 use allocate::{allocate, Period, TakeObserver};
-use rand_distr::Distribution;
 
 /// Hooks for `capsim trace` and tests; the engine passes [`NoObserver`],
 /// which compiles to nothing.
@@ -46,12 +45,13 @@ pub struct Scratch {
     pub agi_period: i64,
     pub agi_declared: bool,
     // Processes.
-    pub demand_rng: Vec<Stream>,
-    pub jump_rng: Vec<Stream>,
-    pub price_rng: Vec<Stream>,
     pub rule_rng: Vec<Stream>,
-    /// Shocks (`W + P`): independent when drawn, correlated in place.
-    pub e: Vec<f64>,
+    /// Per period (row `t`, `W + P` columns: workloads, then providers):
+    /// the shocks, independent when drawn, then correlated in place, then
+    /// replaced by the period's growth factors. Row 0 is not used.
+    pub shocks: Vec<f64>,
+    /// Jump sums per period and workload (`[t * W + w]`; zero without jumps).
+    pub jumps: Vec<f64>,
     /// New demand `D_t` per workload.
     pub level: Vec<f64>,
     pub backlog: Vec<f64>,
@@ -104,11 +104,9 @@ impl Scratch {
             true_up_p: vec![0.0; np],
             agi_period: NEVER,
             agi_declared: false,
-            demand_rng: vec![dummy.clone(); nw],
-            jump_rng: vec![dummy.clone(); nw],
-            price_rng: vec![dummy.clone(); np],
             rule_rng: vec![dummy; m.rules.len()],
-            e: vec![0.0; nw + np],
+            shocks: vec![0.0; nt * (nw + np)],
+            jumps: vec![0.0; nt * nw],
             level: vec![0.0; nw],
             backlog: vec![0.0; nw],
             demand: vec![0.0; nw],
@@ -231,18 +229,76 @@ pub fn simulate_path<O: Observer>(
         }
     }
 
+    // Demand and price shocks (sections 3, 4, 9) for the whole path, before
+    // the periods: each factor's normals from its own stream in period
+    // order (the sequence drawing period by period gives), then per period
+    // the correlation and the growth factors. Period 0 is deterministic.
+    let nf = nw + np;
+    if nt > 1 {
+        let rows = &mut s.shocks[nf..nt * nf];
+        let keys = m.workloads.iter().map(|w| w.demand_key);
+        let keys = keys.chain(m.providers.iter().map(|p| p.price_key));
+        for (f, key) in keys.enumerate() {
+            let mut r = rng::stream(seed, path, key);
+            for row in rows.chunks_exact_mut(nf) {
+                row[f] = rng::normal(&mut r);
+            }
+        }
+        for (w, wm) in m.workloads.iter().enumerate() {
+            if let Some((counts, mean, sd)) = &wm.jumps {
+                let mut r = rng::stream(seed, path, wm.jump_key);
+                for t in 1..nt {
+                    let k = counts.sample(&mut r);
+                    let mut jump = 0.0;
+                    for _ in 0..k {
+                        jump += mean + sd * rng::normal(&mut r);
+                    }
+                    s.jumps[t * nw + w] = jump;
+                }
+            }
+        }
+        // Correlate in place (section 9): rows of the Cholesky factor from
+        // the last up, so each reads shocks not yet rewritten. The sum runs
+        // over the row's non-zero entries in column order (the same sum as
+        // over the whole row: the skipped terms are zeros).
+        if let Some(c) = &m.chol {
+            for z in rows.chunks_exact_mut(nf) {
+                for &(i, a, b) in &c.rows {
+                    let mut entries = c.entries[a..b].iter();
+                    if let Some(&(k, l)) = entries.next() {
+                        let mut acc = l * z[k];
+                        for &(k, l) in entries {
+                            acc += l * z[k];
+                        }
+                        z[i] = acc;
+                    }
+                }
+            }
+        }
+        // Growth factors: `exp(drift + vol z + jumps)` for demand,
+        // `exp(drift + vol z)` for prices.
+        for (z, jumps) in rows
+            .chunks_exact_mut(nf)
+            .zip(s.jumps[nw..].chunks_exact(nw))
+        {
+            let (zw, zp) = z.split_at_mut(nw);
+            for ((x, wm), &jump) in zw.iter_mut().zip(&m.workloads).zip(jumps) {
+                *x = wm.drift + wm.vol * *x + jump;
+            }
+            for (x, pmod) in zp.iter_mut().zip(&m.providers) {
+                *x = pmod.drift + pmod.vol * *x;
+            }
+        }
+        exp::exp_in_place(rows);
+    }
+
     // Process state.
     for (w, wm) in m.workloads.iter().enumerate() {
         s.level[w] = wm.demand0;
         s.backlog[w] = 0.0;
-        s.demand_rng[w] = rng::stream(seed, path, wm.demand_key);
-        if wm.jumps.is_some() {
-            s.jump_rng[w] = rng::stream(seed, path, wm.jump_key);
-        }
     }
     for (p, pmod) in m.providers.iter().enumerate() {
         s.price[p] = pmod.price0;
-        s.price_rng[p] = rng::stream(seed, path, pmod.price_key);
         s.cash_p[p] = 0.0;
     }
     for (r, rm) in m.rules.iter().enumerate() {
@@ -279,49 +335,15 @@ pub fn simulate_path<O: Observer>(
             let demand = &mut s.demand[..nw];
             let price = &mut s.price[..np];
 
-            // Demand and prices (sections 3, 4, 9); period 0 is deterministic.
+            // Demand and prices (sections 3, 4): this period's growth
+            // factors, computed above; period 0 is deterministic.
             if t >= 1 {
-                {
-                    let (ew, ep) = s.e[..nw + np].split_at_mut(nw);
-                    for (x, r) in ew.iter_mut().zip(&mut s.demand_rng[..nw]) {
-                        *x = rng::normal(r);
-                    }
-                    for (x, r) in ep.iter_mut().zip(&mut s.price_rng[..np]) {
-                        *x = rng::normal(r);
-                    }
+                let (gw, gp) = s.shocks[t * nf..][..nf].split_at(nw);
+                for (l, g) in level.iter_mut().zip(gw) {
+                    *l *= g;
                 }
-                // Correlate in place (section 9): rows from the last up, so
-                // each reads shocks not yet rewritten. The sum runs over the
-                // row's non-zero entries in column order (the same sum as
-                // over the whole row: the skipped terms are zeros).
-                let z = &mut s.e[..nw + np];
-                if let Some(c) = &m.chol {
-                    for &(i, a, b) in &c.rows {
-                        let mut entries = c.entries[a..b].iter();
-                        if let Some(&(k, l)) = entries.next() {
-                            let mut acc = l * z[k];
-                            for &(k, l) in entries {
-                                acc += l * z[k];
-                            }
-                            z[i] = acc;
-                        }
-                    }
-                }
-                let z = &s.e[..nw + np];
-                let (zw, zp) = z.split_at(nw);
-                for (w, ((l, wm), &zw)) in level.iter_mut().zip(&m.workloads).zip(zw).enumerate() {
-                    let mut jump = 0.0;
-                    if let Some((pois, mean, sd)) = &wm.jumps {
-                        let r = &mut s.jump_rng[w];
-                        let k = pois.sample(r) as u64;
-                        for _ in 0..k {
-                            jump += mean + sd * rng::normal(r);
-                        }
-                    }
-                    *l *= exp::exp(wm.drift + wm.vol * zw + jump);
-                }
-                for ((pr, pmod), &zp) in price.iter_mut().zip(&m.providers).zip(zp) {
-                    *pr *= exp::exp(pmod.drift + pmod.vol * zp);
+                for (pr, g) in price.iter_mut().zip(gp) {
+                    *pr *= g;
                 }
             }
             let mut tot = 0.0;
