@@ -9,13 +9,14 @@
 #                      itself gives two cores)
 #   numpy.csv          capsim and benches/numpy_reference.py (if numpy is
 #                      installed), one thread, 100,000 paths, CPU seconds
-#   memory.csv         peak RSS at 20,000 and 800,000 paths
+#   memory.csv         peak RSS at 20,000 and 800,000 paths (3 runs each)
 #   instructions.csv   callgrind instruction counts per path-period of the
 #                      parts (examples/parts.rs) and of the whole run
 #   criterion.csv      medians of `cargo bench --bench kernel`
 #   tables.md          all of the above as markdown tables, with the machine
 # Run from anywhere: bash results/bench/run.sh
-# (`--criterion`: only the criterion benches, then the tables;
+# (`--criterion`: only the criterion benches, then the tables; `--memory`:
+# only the peak memory runs, then the tables;
 # `--instructions`: only the callgrind counts, then the tables; `--tables`:
 # only rewrites tables.md from the CSVs.)
 set -euo pipefail
@@ -68,16 +69,23 @@ if python3 -c "import numpy" 2> /dev/null; then
     np_s=$( { python3 benches/numpy_reference.py scenarios/baseline.toml 100000 > /dev/null; } 2>&1 \
       | grep -oE 'in [0-9.]+ s CPU' | grep -oE '[0-9.]+')
     cs=$( { /usr/bin/time -f "%U %S" "$bin" run scenarios/baseline.toml --paths 100000 --threads 1 \
-      --out "$tmp" --quiet; } 2>&1 | tail -1 | awk '{print $1 + $2}')
+      --out "$tmp" --quiet; } 2>&1 | tail -1 | awk '{printf "%.2f", $1 + $2}')
     echo "numpy,100000,$np_s,$(awk "BEGIN{printf \"%.0f\", 100000 * $periods / $np_s}")" | tee -a "$dir/numpy.csv"
     echo "capsim,100000,$cs,$(awk "BEGIN{printf \"%.0f\", 100000 * $periods / $cs}")" | tee -a "$dir/numpy.csv"
   done
 fi
 
-echo "paths,peak_rss_kb" > "$dir/memory.csv"
+fi
+
+# Peak memory: three runs at each size (peak RSS moves by a few hundred KiB
+# from run to run with thread timing); the median is the figure.
+if [ "$mode" = all ] || [ "$mode" = --memory ]; then
+echo "paths,run_1_kb,run_2_kb,run_3_kb,median_peak_rss_kb" > "$dir/memory.csv"
 for paths in 20000 800000; do
-  line=$(timed --paths "$paths")
-  echo "$paths,${line#* }" | tee -a "$dir/memory.csv"
+  kb=()
+  for _ in 1 2 3; do line=$(timed --paths "$paths"); kb+=("${line#* }"); done
+  med=$(printf '%s\n' "${kb[@]}" | sort -n | sed -n 2p)
+  echo "$paths,${kb[0]},${kb[1]},${kb[2]},$med" | tee -a "$dir/memory.csv"
 done
 
 fi
@@ -85,7 +93,7 @@ fi
 # Instruction counts (callgrind: repeatable whatever the machine is doing),
 # per path-period, as the difference between 4,096 and 2,048 paths (which
 # cancels loading, compiling and other fixed costs).
-if [ "$mode" != --criterion ] && command -v valgrind > /dev/null; then
+if [ "$mode" != --criterion ] && [ "$mode" != --memory ] && command -v valgrind > /dev/null; then
   cargo build --release --quiet --example parts
   count() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 | grep -oE 'Collected : [0-9]+' | grep -oE '[0-9]+'; }
   echo "scenario,part,instructions_per_path_period" > "$dir/instructions.csv"
@@ -103,7 +111,7 @@ if [ "$mode" != --criterion ] && command -v valgrind > /dev/null; then
   done
 fi
 
-if [ "$mode" != --instructions ]; then
+if [ "$mode" != --instructions ] && [ "$mode" != --memory ]; then
 rm -rf target/criterion
 cargo bench --bench kernel -- --warm-up-time 2 --measurement-time 5 2>&1 | tee "$dir/criterion.txt"
 
@@ -163,10 +171,10 @@ mhz=$(grep -m1 'cpu MHz' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   echo
   echo "## Peak memory (default threads)"
   echo
-  echo "| paths | peak RSS KiB |"
-  echo "|---:|---:|"
-  tail -n +2 "$dir/memory.csv" | awk -F, '{printf "| %d | %d |\n", $1, $2}'
-  awk -F, 'NR==2{a=$2} NR==3{printf "\nRatio 800,000 / 20,000 paths: %.2f\n", $2/a}' "$dir/memory.csv"
+  echo "| paths | runs, peak RSS KiB | median |"
+  echo "|---:|---:|---:|"
+  tail -n +2 "$dir/memory.csv" | awk -F, '{printf "| %d | %d, %d, %d | %d |\n", $1, $2, $3, $4, $5}'
+  awk -F, 'NR==2{a=$5} NR==3{printf "\nRatio of the medians, 800,000 / 20,000 paths: %.2f\n", $5/a}' "$dir/memory.csv"
   if [ -f "$dir/instructions.csv" ]; then
     echo
     echo "## Instructions per path-period (callgrind; 4,096 minus 2,048 paths)"
