@@ -1,7 +1,9 @@
 //! The simulation kernel: one path through every period (MODEL.md sections
-//! 3-8). Per period: draw shocks -> demand and prices -> rules -> capacity
-//! -> allocate -> cash. No allocation, string or hash lookup happens here:
-//! everything lives in a reused [`Scratch`].
+//! 3-8). Per path: AGI date, tranches, then every period's shocks at once
+//! (each factor's normals from its stream, correlation, growth factors).
+//! Per period: demand and prices -> rules -> capacity -> allocate -> cash.
+//! No allocation, string or hash lookup happens here: everything lives in a
+//! reused [`Scratch`].
 
 pub mod allocate;
 pub mod exp;
