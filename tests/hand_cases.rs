@@ -621,3 +621,34 @@ fn shares_and_provider_cash_add_up() {
         assert_close(served[t] + unmet[t], demand[t]);
     }
 }
+
+/// A scenario without workloads (capacity bought, nothing to serve) runs:
+/// reserved contracts are still paid, demand and served are zero; so does
+/// one with neither workloads nor providers (every metric zero).
+#[test]
+fn no_workloads_or_nothing_at_all() {
+    let text = head(3, "quarter")
+        + r#"
+[[provider]]
+name = "p"
+price = 3
+price_volatility = 0.2
+[[contract]]
+kind = "reserved"
+provider = "p"
+gpus = 10
+price = 2
+"#;
+    let (m, stats) = run(&text);
+    assert_close(
+        stats.path_metric(&m, "cash").unwrap().mean,
+        3.0 * 10.0 * Q * 2.0,
+    );
+    let r = OnePath::new(&text);
+    assert_series(&r.series("demand"), &[0.0, 0.0, 0.0]);
+    assert_series(&r.series("served"), &[0.0, 0.0, 0.0]);
+    assert_series(&r.series("capacity.p"), &[10.0, 10.0, 10.0]);
+
+    let (m, stats) = run(&head(3, "quarter"));
+    assert_eq!(stats.path_metric(&m, "cash").unwrap().mean, 0.0);
+}

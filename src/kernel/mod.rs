@@ -236,7 +236,7 @@ pub fn simulate_path<O: Observer>(
     // order (the sequence drawing period by period gives), then per period
     // the correlation and the growth factors. Period 0 is deterministic.
     let nf = nw + np;
-    if nt > 1 {
+    if nt > 1 && nf > 0 {
         let rows = &mut s.shocks[nf..nt * nf];
         let keys = m.workloads.iter().map(|w| w.demand_key);
         let keys = keys.chain(m.providers.iter().map(|p| p.price_key));
@@ -279,10 +279,8 @@ pub fn simulate_path<O: Observer>(
         }
         // Growth factors: `exp(drift + vol z + jumps)` for demand,
         // `exp(drift + vol z)` for prices.
-        for (z, jumps) in rows
-            .chunks_exact_mut(nf)
-            .zip(s.jumps[nw..].chunks_exact(nw))
-        {
+        for (t, z) in (1..nt).zip(rows.chunks_exact_mut(nf)) {
+            let jumps = &s.jumps[t * nw..][..nw];
             let (zw, zp) = z.split_at_mut(nw);
             for ((x, wm), &jump) in zw.iter_mut().zip(&m.workloads).zip(jumps) {
                 *x = wm.drift + wm.vol * *x + jump;
