@@ -13,6 +13,7 @@
 #   instructions.csv   callgrind instruction counts per path-period of the
 #                      parts (examples/parts.rs) and of the whole run
 #   criterion.csv      medians of `cargo bench --bench kernel`
+#   commits.csv        the commit each of the above was measured at
 #   tables.md          all of the above as markdown tables, with the machine
 # Run from anywhere: bash results/bench/run.sh
 # (`--criterion`: only the criterion benches, then the tables; `--memory`:
@@ -29,12 +30,20 @@ cargo build --release --quiet
 bin=./target/release/capsim
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# Which commit (and date) each CSV was measured at: commits.csv.
+stamp() {
+  [ -f "$dir/commits.csv" ] || echo "file,commit,date" > "$dir/commits.csv"
+  grep -v "^$1," "$dir/commits.csv" > "$tmp/commits" || true
+  echo "$1,$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src benches examples Cargo.toml Cargo.lock || echo -dirty),$(date -u +%Y-%m-%d)" >> "$tmp/commits"
+  mv "$tmp/commits" "$dir/commits.csv"
+}
 
 # One timed run: prints "wall_seconds peak_rss_kb".
 timed() { { /usr/bin/time -f "%e %M" "$bin" run scenarios/baseline.toml --out "$tmp" --quiet "$@"; } 2>&1 | tail -1; }
 
 if [ "$mode" = all ]; then
 echo "paths,threads,wall_seconds,peak_rss_kb,path_periods_per_second" > "$dir/whole_process.csv"
+stamp whole_process.csv
 for paths in 10000 100000 1000000; do
   declare -A best=() rss=()
   for _ in 1 2 3; do
@@ -54,6 +63,7 @@ for paths in 10000 100000 1000000; do
 done
 
 echo "run,alone_seconds,side_by_side_a_seconds,side_by_side_b_seconds" > "$dir/two_processes.csv"
+stamp two_processes.csv
 for run in 1 2 3; do
   alone=$(timed --paths 500000 --threads 1); alone=${alone% *}
   timed --paths 500000 --threads 1 > "$tmp/a" & timed --paths 500000 --threads 1 > "$tmp/b"; wait
@@ -65,6 +75,7 @@ done
 # CPU seconds of one thread for the same scenario and paths, side by side.
 if python3 -c "import numpy" 2> /dev/null; then
   echo "implementation,paths,cpu_seconds,path_periods_per_second" > "$dir/numpy.csv"
+  stamp numpy.csv
   for _ in 1 2; do
     np_s=$( { python3 benches/numpy_reference.py scenarios/baseline.toml 100000 > /dev/null; } 2>&1 \
       | grep -oE 'in [0-9.]+ s CPU' | grep -oE '[0-9.]+')
@@ -81,6 +92,7 @@ fi
 # from run to run with thread timing); the median is the figure.
 if [ "$mode" = all ] || [ "$mode" = --memory ]; then
 echo "paths,run_1_kb,run_2_kb,run_3_kb,median_peak_rss_kb" > "$dir/memory.csv"
+stamp memory.csv
 for paths in 20000 800000; do
   kb=()
   for _ in 1 2 3; do line=$(timed --paths "$paths"); kb+=("${line#* }"); done
@@ -97,6 +109,7 @@ if [ "$mode" != --criterion ] && [ "$mode" != --memory ] && command -v valgrind 
   cargo build --release --quiet --example parts
   count() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 | grep -oE 'Collected : [0-9]+' | grep -oE '[0-9]+'; }
   echo "scenario,part,instructions_per_path_period" > "$dir/instructions.csv"
+  stamp instructions.csv
   for sc in scenarios/baseline.toml tests/data/golden.toml; do
     name=$(basename "$sc" .toml)
     np=$(grep -E '^periods *=' "$sc" | grep -oE '[0-9]+' | head -1)
@@ -117,6 +130,7 @@ cargo bench --bench kernel -- --warm-up-time 2 --measurement-time 5 2>&1 | tee "
 
 # Criterion medians (ns per iteration) from its estimates.
 echo "group,bench,median_ns,path_periods_per_second" > "$dir/criterion.csv"
+stamp criterion.csv
 golden_periods=$(grep -E '^periods *=' tests/data/golden.toml | grep -oE '[0-9]+' | head -1)
 elements() { # path-periods per iteration, as benches/kernel.rs declares them
   case "$1" in
@@ -143,7 +157,12 @@ mhz=$(grep -m1 'cpu MHz' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   echo
   echo "Generated $(date -u +%Y-%m-%d) by \`bash results/bench/run.sh\` on: $(nproc) x $cpu"
   echo "($mhz MHz), $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr),"
-  echo "$(rustc --version | cut -d' ' -f1-2), capsim $(grep -m1 '^version' Cargo.toml | cut -d'"' -f2) at $(git rev-parse --short HEAD)."
+  echo "$(rustc --version | cut -d' ' -f1-2), capsim $(grep -m1 '^version' Cargo.toml | cut -d'"' -f2)."
+  if [ -f "$dir/commits.csv" ]; then
+    echo
+    echo "Measured at (commit, date):"
+    tail -n +2 "$dir/commits.csv" | awk -F, '{printf "%s %s (%s)", (NR>1?",":""), $1, $2 " " $3} END{print ""}'
+  fi
   echo
   echo "## Whole process: \`capsim run scenarios/baseline.toml\` ($periods periods), best of 3"
   echo
