@@ -160,6 +160,18 @@ impl<C: Count> Sketch<C> {
         }
     }
 
+    /// Adds `x` `n` times (`n` must fit the count type).
+    #[inline]
+    pub fn add_n(&mut self, x: f64, n: u64) {
+        if x > 0.0 {
+            self.pos.add(bucket(x), C::of(n));
+        } else if x < 0.0 {
+            self.neg.add(bucket(-x), C::of(n));
+        } else {
+            self.zeros += n;
+        }
+    }
+
     /// Adds column `m` of rows stored row-major, `k` values each. The
     /// positive store's offset and counts are held in locals (a count's
     /// store cannot then force a reload of the store's header); the rare
