@@ -62,7 +62,7 @@ pub fn exp_in_place(xs: &mut [f64]) {
         let mut lanes = xs.chunks_exact_mut(LANES);
         for c in &mut lanes {
             let c: &mut [f64; LANES] = c.try_into().expect("chunk of LANES");
-            *c = table_lanes(*c);
+            *c = table_lanes::<LANES>(*c);
         }
         for x in lanes.into_remainder() {
             *x = table(*x);
@@ -74,50 +74,39 @@ pub fn exp_in_place(xs: &mut [f64]) {
     }
 }
 
-/// The table-driven path, for `x` in range.
-#[inline(always)]
-fn table(x: f64) -> f64 {
-    // x = k ln2/128 + r, k = round(x 128/ln2), |r| <= ln2/256.
-    let kd = INV_LN2_N * x + SHIFT;
-    let ki = kd.to_bits();
-    let kd = kd - SHIFT;
-    let r = x + kd * NEG_LN2_HI_N + kd * NEG_LN2_LO_N;
-    // 2^(k/128) = 2^(k div 128) 2^(i/128), i = k mod 128: the table's
-    // scale with k div 128 added to its exponent bits.
-    let idx = 2 * (ki % N) as usize;
-    let top = ki << 45;
-    let tail = f64::from_bits(TAB[idx]);
-    let sbits = TAB[idx + 1].wrapping_add(top);
-    let r2 = r * r;
-    let tmp = tail + r + r2 * (C2 + r * C3) + r2 * r2 * (C4 + r * C5);
-    let scale = f64::from_bits(sbits);
-    scale + scale * tmp
-}
-
 /// Elements per step of [`exp_in_place`].
 const LANES: usize = 4;
 
-/// [`table`] of `LANES` values at once, step by step over the lanes, so the
-/// compiler can use vector instructions (the same operations on each value,
-/// so the same bits).
+/// The table-driven path, for `x` in range.
 #[inline(always)]
-fn table_lanes(x: [f64; LANES]) -> [f64; LANES] {
+fn table(x: f64) -> f64 {
+    table_lanes([x])[0]
+}
+
+/// The table-driven path for `L` values at once, step by step over the
+/// values, so the compiler can use vector instructions (the same operations
+/// on each value, so the same bits as one at a time).
+#[inline(always)]
+fn table_lanes<const L: usize>(x: [f64; L]) -> [f64; L] {
+    // x = k ln2/128 + r, k = round(x 128/ln2), |r| <= ln2/256.
     let kd = x.map(|x| INV_LN2_N * x + SHIFT);
     let ki = kd.map(f64::to_bits);
     let kd = kd.map(|kd| kd - SHIFT);
-    let mut r = [0.0; LANES];
-    for i in 0..LANES {
+    let mut r = [0.0; L];
+    for i in 0..L {
         r[i] = x[i] + kd[i] * NEG_LN2_HI_N + kd[i] * NEG_LN2_LO_N;
     }
-    let mut tail = [0.0; LANES];
-    let mut sbits = [0u64; LANES];
-    for i in 0..LANES {
+    // 2^(k/128) = 2^(k div 128) 2^(i/128), i = k mod 128: the table's
+    // scale with k div 128 added to its exponent bits.
+    let mut tail = [0.0; L];
+    let mut sbits = [0u64; L];
+    for i in 0..L {
         let idx = 2 * (ki[i] % N) as usize;
         tail[i] = f64::from_bits(TAB[idx]);
         sbits[i] = TAB[idx + 1].wrapping_add(ki[i] << 45);
     }
-    let mut out = [0.0; LANES];
-    for i in 0..LANES {
+    let mut out = [0.0; L];
+    for i in 0..L {
         let r = r[i];
         let r2 = r * r;
         let tmp = tail[i] + r + r2 * (C2 + r * C3) + r2 * r2 * (C4 + r * C5);
