@@ -151,17 +151,11 @@ pub struct Sketch<C = u32> {
 impl<C: Count> Sketch<C> {
     #[inline(always)]
     pub fn add(&mut self, x: f64) {
-        if x > 0.0 {
-            self.pos.add(bucket(x), C::ONE);
-        } else if x < 0.0 {
-            self.neg.add(bucket(-x), C::ONE);
-        } else {
-            self.zeros += 1;
-        }
+        self.add_n(x, 1)
     }
 
     /// Adds `x` `n` times (`n` must fit the count type).
-    #[inline]
+    #[inline(always)]
     pub fn add_n(&mut self, x: f64, n: u64) {
         if x > 0.0 {
             self.pos.add(bucket(x), C::of(n));
