@@ -101,6 +101,26 @@ fn negative_gpus() {
     );
 }
 
+/// A jump rate far beyond jumps (a typo) is refused: it ran for days, and
+/// past about 1e16 per period it panicked in the Poisson draw.
+#[test]
+fn absurd_jump_rate() {
+    for rate in ["1e9", "1e20"] {
+        let text = GOOD.replace("demand = 100", &format!("demand = 100\njump_rate = {rate}"));
+        bad(
+            &text,
+            &[],
+            &[
+                "scenario.toml:8:1:",
+                "workload.api.jump_rate",
+                "expected at most 1000 jumps a year",
+            ],
+        );
+    }
+    let ok = GOOD.replace("demand = 100", "demand = 100\njump_rate = 1000");
+    assert_eq!(run_with(&ok, &["--quiet"]).code, 0);
+}
+
 #[test]
 fn share_outside_unit_interval() {
     let text =

@@ -60,6 +60,26 @@ fn nonneg(v: Option<f64>, path: Vec<Seg>, default: f64) -> R<f64> {
     Ok(x)
 }
 
+/// Most jumps a year a workload may have. Every jump is drawn, so the
+/// kernel's work grows with the rate (a typo such as 1e9 would run for
+/// days, and beyond about 1e16 per period the Poisson draw is undefined);
+/// jumps that frequent are a diffusion anyway: growth and volatility.
+pub const MAX_JUMP_RATE: f64 = 1000.0;
+
+fn jump_rate(v: Option<f64>, path: Vec<Seg>) -> R<f64> {
+    let x = nonneg(v, path.clone(), 0.0)?;
+    if x > MAX_JUMP_RATE {
+        return err(
+            path,
+            format!(
+                "found {x}, expected at most {MAX_JUMP_RATE} jumps a year (more frequent moves \
+                 belong in growth and volatility)"
+            ),
+        );
+    }
+    Ok(x)
+}
+
 fn unit(v: Option<f64>, path: Vec<Seg>, default: f64) -> R<f64> {
     let x = finite(v, path.clone(), default)?;
     if !(0.0..=1.0).contains(&x) {
@@ -285,7 +305,7 @@ pub fn validate(raw: &RawScenario) -> R<Scenario> {
             demand: nonneg(Some(demand), at(&b, "demand"), 0.0)?,
             growth: finite(w.growth, at(&b, "growth"), 0.0)?,
             volatility: nonneg(w.volatility, at(&b, "volatility"), 0.0)?,
-            jump_rate: nonneg(w.jump_rate, at(&b, "jump_rate"), 0.0)?,
+            jump_rate: jump_rate(w.jump_rate, at(&b, "jump_rate"))?,
             jump_mean: finite(w.jump_mean, at(&b, "jump_mean"), 0.0)?,
             jump_stdev: nonneg(w.jump_stdev, at(&b, "jump_stdev"), 0.0)?,
             shortfall_price: nonneg(
