@@ -76,6 +76,23 @@ impl Job for PairJob<'_> {
     fn row_width(&self) -> usize {
         0
     }
+    fn name(&self, i: usize) -> String {
+        let (side, metric) = if i < 4 * self.metrics.len() {
+            (i % 4, &self.metrics[i / 4].0)
+        } else {
+            let j = (i - 4 * self.metrics.len()) % (3 * self.period_metrics.len());
+            (j % 3, &self.period_metrics[j / 3].0)
+        };
+        let which = [
+            self.base.name.as_str(),
+            self.alt.name.as_str(),
+            "difference",
+        ];
+        format!(
+            "metric `{metric}` ({})",
+            which.get(side).unwrap_or(&"difference")
+        )
+    }
     fn state(&self) -> PairState {
         let b = self.base;
         let a = self.alt;

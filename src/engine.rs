@@ -83,6 +83,16 @@ pub trait Job: Sync {
     fn row_width(&self) -> usize;
     fn state(&self) -> Self::State;
     fn path(&self, state: &mut Self::State, path: u64, out: &mut [f64]);
+    /// Value `i`'s name, for error messages.
+    fn name(&self, i: usize) -> String {
+        format!("value {i}")
+    }
+    /// Whether value `i` is finite on every path of a sound run (the run
+    /// fails if it is not); a job whose values may be infinite by design
+    /// says no for those.
+    fn finite(&self, _i: usize) -> bool {
+        true
+    }
 }
 
 /// Values recorded per period and provider with charges: cash by charge
@@ -147,6 +157,18 @@ impl Job for ModelJob<'_> {
     }
     fn row_width(&self) -> usize {
         self.model.layout.n_path()
+    }
+    fn name(&self, i: usize) -> String {
+        let lay = &self.model.layout;
+        let (np, nq) = (lay.n_path(), lay.n_period());
+        if i < np {
+            format!("metric `{}`", lay.path_names[i])
+        } else if i < self.standard() {
+            let (t, k) = ((i - np) / nq, (i - np) % nq);
+            format!("metric `{}` of period {t}", lay.period_names[k])
+        } else {
+            "cash by provider and charge".to_string()
+        }
     }
     fn state(&self) -> ModelState {
         ModelState {
@@ -424,6 +446,16 @@ pub fn run_job<J: Job>(job: &J, paths: u64, opts: Options<'_>) -> Result<JobStat
             .unwrap_or_else(|e| e.into_inner())
             .tails
             .flush_into(&mut acc.tails);
+    }
+    // An infinite or NaN value makes every sum it enters infinite or NaN:
+    // no summary of such a run means anything, so none is given.
+    if let Some(i) = acc
+        .moments
+        .iter()
+        .enumerate()
+        .position(|(i, m)| job.finite(i) && !(m.mean.is_finite() && m.m2.is_finite()))
+    {
+        return Err(Error::NotFinite { what: job.name(i) });
     }
     Ok(JobStats {
         paths,

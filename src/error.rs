@@ -69,6 +69,14 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A metric came out infinite or NaN: the scenario's numbers overflow
+    /// `f64` over its horizon. Bad input, but of no single field.
+    #[error(
+        "the simulation overflowed: {what} is infinite or not a number on some \
+         path; growth, volatility, jump sizes, prices or demand are too large \
+         for the horizon (no result written)"
+    )]
+    NotFinite { what: String },
     #[error("{0}")]
     Other(String),
 }
@@ -77,7 +85,7 @@ impl Error {
     /// The process exit code DESIGN.md assigns to this error.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Input(_) => 2,
+            Error::Input(_) | Error::NotFinite { .. } => 2,
             _ => 1,
         }
     }

@@ -153,6 +153,15 @@ impl Job for DriverJob<'_> {
     fn row_width(&self) -> usize {
         self.width()
     }
+    fn name(&self, i: usize) -> String {
+        ["metric `npv`", "metric `economic`"]
+            .get(i)
+            .map_or_else(|| format!("driver {}", i - 2), |s| s.to_string())
+    }
+    /// A failed tranche's delay is infinite by design; the costs must not be.
+    fn finite(&self, i: usize) -> bool {
+        i < 2
+    }
     fn state(&self) -> DriverState {
         let m = self.model;
         DriverState {

@@ -121,6 +121,23 @@ fn absurd_jump_rate() {
     assert_eq!(run_with(&ok, &["--quiet"]).code, 0);
 }
 
+/// Numbers that overflow f64 over the horizon (each field valid alone)
+/// give an error naming a metric, exit 2 and no result; this panicked in
+/// the quantiles before.
+#[test]
+fn overflowing_growth() {
+    let text = GOOD.replace("demand = 100", "demand = 100\ngrowth = 1e300");
+    bad(
+        &text,
+        &[],
+        &[
+            "the simulation overflowed",
+            "metric `",
+            "is infinite or not a number",
+        ],
+    );
+}
+
 #[test]
 fn share_outside_unit_interval() {
     let text =
