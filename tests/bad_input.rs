@@ -350,6 +350,17 @@ fn missing_file_and_bad_flags() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
+    // A typo in --threads crashed the run when the system refused the stacks.
+    let o = Command::new(bin())
+        .args(["run", "x.toml", "--threads", "100000"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--threads") && err.contains("expected 0 (all cores) to 1024"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -56,12 +56,28 @@ pub struct SimArgs {
     /// sensitivity use one seed for every run: common random numbers)
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Worker threads (default: all cores); results do not depend on it
-    #[arg(long, default_value_t = 0)]
+    /// Worker threads (default: all cores; at most 1024); results do not
+    /// depend on it
+    #[arg(long, default_value_t = 0, value_parser = threads_arg)]
     pub threads: usize,
     /// Output folder
     #[arg(long, default_value = "results")]
     pub out: PathBuf,
+}
+
+/// Most worker threads `--threads` accepts. Each holds its own scratch and
+/// sketches (about a megabyte); a typo such as 100000 made the system refuse
+/// the threads' stacks and the run crash.
+pub const MAX_THREADS: usize = 1024;
+
+fn threads_arg(s: &str) -> Result<usize, String> {
+    let n: usize = s.parse().map_err(|e| format!("{e}"))?;
+    if n > MAX_THREADS {
+        return Err(format!(
+            "found {n}, expected 0 (all cores) to {MAX_THREADS}"
+        ));
+    }
+    Ok(n)
 }
 
 #[derive(Debug, Subcommand)]
