@@ -455,7 +455,10 @@ pub fn run_job<J: Job>(job: &J, paths: u64, opts: Options<'_>) -> Result<JobStat
         .enumerate()
         .position(|(i, m)| job.finite(i) && !(m.mean.is_finite() && m.m2.is_finite()))
     {
-        return Err(Error::NotFinite { what: job.name(i) });
+        return Err(Error::NotFinite {
+            what: job.name(i),
+            scenario: None,
+        });
     }
     Ok(JobStats {
         paths,

@@ -72,11 +72,16 @@ pub enum Error {
     /// A metric came out infinite or NaN: the scenario's numbers overflow
     /// `f64` over its horizon. Bad input, but of no single field.
     #[error(
-        "the simulation overflowed: {what} is infinite or not a number on some \
-         path; growth, volatility, jump sizes, prices or demand are too large \
-         for the horizon (no result written)"
+        "{}the simulation overflowed: {what} is infinite or not a number on \
+         some path; growth, volatility, jump sizes, prices or demand are too \
+         large for the horizon (no result written)",
+        .scenario.as_deref().map(|s| format!("{s}: ")).unwrap_or_default()
     )]
-    NotFinite { what: String },
+    NotFinite {
+        what: String,
+        /// The scenario file (and `--set`s), when the caller knows it.
+        scenario: Option<String>,
+    },
     #[error("{0}")]
     Other(String),
 }
@@ -87,6 +92,23 @@ impl Error {
         match self {
             Error::Input(_) | Error::NotFinite { .. } => 2,
             _ => 1,
+        }
+    }
+
+    /// Names the scenario (file and `--set`s) in an overflow error.
+    pub fn in_scenario(self, loaded: &crate::scenario::Loaded) -> Self {
+        match self {
+            Error::NotFinite { what, .. } => {
+                let mut s = loaded.file.display().to_string();
+                for o in &loaded.overrides {
+                    s.push_str(&format!(" --set {o}"));
+                }
+                Error::NotFinite {
+                    what,
+                    scenario: Some(s),
+                }
+            }
+            e => e,
         }
     }
 

@@ -120,7 +120,8 @@ pub fn run_scenario(loaded: &Loaded, settings: &Settings) -> Result<Outcome> {
             },
             progress: Some(&progress),
         },
-    )?;
+    )
+    .map_err(|e| e.in_scenario(loaded))?;
     if let Some(w) = csv_out.as_mut() {
         w.flush()
             .map_err(|e| Error::io("cannot write paths.csv", e))?;

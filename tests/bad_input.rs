@@ -131,7 +131,7 @@ fn overflowing_growth() {
         &text,
         &[],
         &[
-            "the simulation overflowed",
+            "scenario.toml --set simulation.paths=100: the simulation overflowed",
             "metric `",
             "is infinite or not a number",
         ],

@@ -121,7 +121,8 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
                 threads: a.sim.threads,
                 ..Default::default()
             },
-        )?;
+        )
+        .map_err(|e| e.in_scenario(l))?;
         for (k, metric) in m.layout.path_names.iter().enumerate() {
             let x = &st.path[k];
             let mut row: Vec<String> = coords.iter().map(|v| v.to_string()).collect();
