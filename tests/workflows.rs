@@ -135,6 +135,14 @@ fn batch_indexes_against_the_benchmark_and_reports_bad_files() {
         "c.toml",
         "name = \"broken\"\nstart = \"2026-13\"\nperiods = 4\n",
     );
+    // Loads, but its numbers overflow: skipped at run time the same way.
+    write(
+        &lib,
+        "d.toml",
+        &GOLDEN
+            .replace("name = \"golden\"", "name = \"overflow\"")
+            .replace("growth = 0.5", "growth = 1e300"),
+    );
     let out = dir.path().join("out");
     let o = capsim(&[
         "batch",
@@ -153,6 +161,10 @@ fn batch_indexes_against_the_benchmark_and_reports_bad_files() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         err.contains("c.toml:2:1") && err.contains("skipped"),
+        "{err}"
+    );
+    assert!(
+        err.contains("d.toml") && err.contains("overflowed"),
         "{err}"
     );
     let rows = csv_rows(&out.join("index.csv"));
@@ -195,7 +207,9 @@ fn batch_indexes_against_the_benchmark_and_reports_bad_files() {
     assert_eq!(man["command"], "batch");
     assert_eq!(man["seed"], 42);
     assert_eq!(man["scenarios"].as_array().unwrap().len(), 2);
-    assert_eq!(man["details"]["skipped"].as_array().unwrap().len(), 1);
+    assert_eq!(man["details"]["skipped"].as_array().unwrap().len(), 2);
+    assert!(!rows.iter().any(|r| r[0] == "overflow"));
+    assert!(!out.join("overflow").exists());
 }
 
 #[test]

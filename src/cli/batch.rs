@@ -124,8 +124,20 @@ pub fn batch(a: BatchArgs) -> Result<()> {
             "scenario", "mean", "p95", "diff", "stderr", a.benchmark
         ),
     );
+    let mut ran: Vec<&Loaded> = Vec::new();
     for l in &runs {
-        let o = runner::run_scenario(l, &settings)?;
+        // A scenario whose numbers overflow is skipped like one that does
+        // not load; the benchmark cannot be.
+        let o = match runner::run_scenario(l, &settings) {
+            Ok(o) => o,
+            Err(e @ Error::NotFinite { .. }) if l.scenario.name != a.benchmark => {
+                eprintln!("skipped: {e}");
+                failed.push(l.file.display().to_string());
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        ran.push(l);
         let diff = if l.scenario.name == a.benchmark {
             None
         } else {
@@ -179,7 +191,10 @@ pub fn batch(a: BatchArgs) -> Result<()> {
     let bytes = crate::output::finish(w)?;
     let sim = &bench.scenario.simulation;
     let mut prov = crate::output::Provenance::new("batch", sim.seed, sim.paths, started);
-    prov.scenarios = runs.iter().map(crate::output::ScenarioRef::of).collect();
+    prov.scenarios = ran
+        .into_iter()
+        .map(crate::output::ScenarioRef::of)
+        .collect();
     prov.details = serde_json::json!({
         "benchmark": a.benchmark,
         "folder": a.dir.display().to_string(),
@@ -202,7 +217,7 @@ pub fn batch(a: BatchArgs) -> Result<()> {
             },
             field: String::new(),
             message: format!(
-                "{} scenario(s) failed to load and were skipped: {}",
+                "{} scenario(s) failed (bad input or overflow) and were skipped: {}",
                 failed.len(),
                 failed.join(", ")
             ),
