@@ -145,6 +145,22 @@ impl Scratch {
     }
 }
 
+/// Sorts a short index list in place, stably: `after(y, x)` says `y` goes
+/// after `x`. Insertion sort: the kernel's orders are a few entries long
+/// and usually already sorted from the period before.
+#[inline(always)]
+fn insertion_sort(order: &mut [usize], after: impl Fn(usize, usize) -> bool) {
+    for i in 1..order.len() {
+        let x = order[i];
+        let mut j = i;
+        while j > 0 && after(order[j - 1], x) {
+            order[j] = order[j - 1];
+            j -= 1;
+        }
+        order[j] = x;
+    }
+}
+
 /// Simulates path `path` of `m`. Writes the per-path metrics into `out`
 /// (`m.layout.n_path()` values) and the per-period metrics into `per`
 /// (`T * m.layout.n_period()` values, period-major).
@@ -440,27 +456,11 @@ pub fn simulate_path<O: Observer>(
                 reserved_left[p] = rg[p];
                 market_left[p] = market_cap[p];
             }
-            // Market pools by price, then provider order (insertion sort:
-            // the order rarely changes from one period to the next).
-            {
-                let order_p = &mut s.order_p[..np];
-                for i in 1..np {
-                    let x = order_p[i];
-                    let px = price[x];
-                    let mut j = i;
-                    while j > 0 {
-                        let y = order_p[j - 1];
-                        let py = price[y];
-                        if py > px || (py == px && y > x) {
-                            order_p[j] = y;
-                            j -= 1;
-                        } else {
-                            break;
-                        }
-                    }
-                    order_p[j] = x;
-                }
-            }
+            // Market pools by price, then provider order (the order rarely
+            // changes from one period to the next).
+            insertion_sort(&mut s.order_p[..np], |y, x| {
+                price[y] > price[x] || (price[y] == price[x] && y > x)
+            });
             if m.rule_kinds.allocation {
                 // Without exclusivity or first-refusal rules every workload
                 // may use every provider: the order stays the file order.
@@ -475,22 +475,9 @@ pub fn simulate_path<O: Observer>(
                     .any(|(a, b)| a != b)
                 {
                     s.order_w_for[..nw].copy_from_slice(allowed);
-                    let order_w = &mut s.order_w[..nw];
-                    for i in 1..nw {
-                        let x = order_w[i];
-                        let kx = (allowed[x].count_ones(), x);
-                        let mut j = i;
-                        while j > 0 {
-                            let y = order_w[j - 1];
-                            if (allowed[y].count_ones(), y) > kx {
-                                order_w[j] = y;
-                                j -= 1;
-                            } else {
-                                break;
-                            }
-                        }
-                        order_w[j] = x;
-                    }
+                    insertion_sort(&mut s.order_w[..nw], |y, x| {
+                        (allowed[y].count_ones(), y) > (allowed[x].count_ones(), x)
+                    });
                 }
             }
 
