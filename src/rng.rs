@@ -74,14 +74,15 @@ pub enum Counts {
 }
 
 impl Counts {
-    /// `mean` must be finite and positive (validated scenarios give that).
+    /// `mean` must be finite and positive; validated scenarios give that, and
+    /// at most 1,000 jumps a year keeps it far inside rand_distr's range.
     pub fn new(mean: f64) -> Counts {
         if mean < 12.0 {
             Counts::Knuth {
                 exp_neg_mean: crate::kernel::exp::exp(-mean),
             }
         } else {
-            Counts::Rejection(Poisson::new(mean).expect("validated rate > 0"))
+            Counts::Rejection(Poisson::new(mean).expect("validated: 0 < rate <= 1000 a year"))
         }
     }
 
