@@ -63,7 +63,7 @@ pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
         s.push(format!("{key}={v}"));
         let l = scenario::load_file(&a.scenario, &s)?;
         let m = Model::compile(&l.scenario);
-        let st = engine::run(&m, opts())?;
+        let st = engine::run(&m, opts()).map_err(|e| e.in_scenario(&l))?;
         Ok((
             st.path_metric(&m, "npv").expect("npv").mean,
             st.path_metric(&m, "economic").expect("economic").mean,
@@ -134,7 +134,8 @@ pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
             sink: Some(&mut sink),
             ..Default::default()
         },
-    )?;
+    )
+    .map_err(|e| e.in_scenario(&base))?;
     let mut drivers: Vec<(String, f64, f64)> = names
         .iter()
         .enumerate()
