@@ -202,6 +202,18 @@ fn set_creates_missing_tables() {
     assert_eq!(l.scenario.agi.unwrap().hazard, 0.2);
 }
 
+/// An integer beyond TOML's 64-bit range is a number (`sensitivity` prints
+/// large floats that way), not a string with a type error.
+#[test]
+fn set_takes_integers_beyond_i64_as_numbers() {
+    let base =
+        "name = \"d\"\nstart = \"2026-01\"\nperiods = 2\n[[workload]]\nname = \"w\"\ndemand = 1\n";
+    let l = load_with(base, &["workload.w.demand=100000000000000000000"]);
+    assert_eq!(l.scenario.workloads[0].demand, 1e20);
+    let l = load_with(base, &["workload.w.growth=-100000000000000000000"]);
+    assert_eq!(l.scenario.workloads[0].growth, -1e20);
+}
+
 #[test]
 fn check_prints_a_loadable_resolved_scenario() {
     let o = Command::new(bin())

@@ -43,8 +43,17 @@ pub fn apply(doc: &mut DocumentMut, arg: &str) -> Result<Override, String> {
 fn parse_value(s: &str) -> Value {
     match s.parse::<Value>() {
         Ok(v) => v.decorated("", ""),
+        // An integer too large for TOML's i64 (e.g. `1` and 20 zeros, or a
+        // large float printed without an exponent, as `sensitivity` does) is
+        // a number, not a string.
+        Err(_) if is_integer_literal(s) => Value::from(s.parse::<f64>().unwrap_or(f64::NAN)),
         Err(_) => Value::from(s),
     }
+}
+
+fn is_integer_literal(s: &str) -> bool {
+    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn set_in_table(
