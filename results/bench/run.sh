@@ -17,7 +17,8 @@
 #   tables.md          all of the above as markdown tables, with the machine
 # Run from anywhere: bash results/bench/run.sh
 # (`--criterion`: only the criterion benches, then the tables; `--memory`:
-# only the peak memory runs, then the tables;
+# only the peak memory runs, then the tables; `--numpy`: only the NumPy
+# comparison, then the tables;
 # `--instructions`: only the callgrind counts, then the tables; `--tables`:
 # only rewrites tables.md from the CSVs.)
 set -euo pipefail
@@ -25,6 +26,12 @@ cd "$(dirname "$0")/../.."
 dir=results/bench
 periods=$(grep -E '^periods *=' scenarios/baseline.toml | grep -oE '[0-9]+' | head -1)
 mode=${1:-all}
+case "$mode" in
+  all | --criterion | --memory | --numpy | --instructions | --tables) ;;
+  *) echo "usage: run.sh [--criterion|--memory|--numpy|--instructions|--tables]" >&2; exit 2 ;;
+esac
+# Whether this run makes the part named by a mode flag.
+want() { [ "$mode" = all ] || [ "$mode" = "$1" ]; }
 if [ "$mode" != --tables ]; then
 cargo build --release --quiet
 bin=./target/release/capsim
@@ -70,13 +77,14 @@ for run in 1 2 3; do
   a=$(cut -d' ' -f1 "$tmp/a"); b=$(cut -d' ' -f1 "$tmp/b")
   echo "$run,$alone,$a,$b" | tee -a "$dir/two_processes.csv"
 done
+fi
 
 # The NumPy reference (benches/numpy_reference.py), when numpy is installed:
 # CPU seconds of one thread for the same scenario and paths, side by side.
-if python3 -c "import numpy" 2> /dev/null; then
+if want --numpy && python3 -c "import numpy" 2> /dev/null; then
   echo "implementation,paths,cpu_seconds,path_periods_per_second" > "$dir/numpy.csv"
   stamp numpy.csv
-  for _ in 1 2; do
+  for _ in 1 2 3; do
     np_s=$( { python3 benches/numpy_reference.py scenarios/baseline.toml 100000 > /dev/null; } 2>&1 \
       | grep -oE 'in [0-9.]+ s CPU' | grep -oE '[0-9.]+')
     cs=$( { /usr/bin/time -f "%U %S" "$bin" run scenarios/baseline.toml --paths 100000 --threads 1 \
@@ -86,11 +94,9 @@ if python3 -c "import numpy" 2> /dev/null; then
   done
 fi
 
-fi
-
 # Peak memory: three runs at each size (peak RSS moves by a few hundred KiB
 # from run to run with thread timing); the median is the figure.
-if [ "$mode" = all ] || [ "$mode" = --memory ]; then
+if want --memory; then
 echo "paths,run_1_kb,run_2_kb,run_3_kb,median_peak_rss_kb" > "$dir/memory.csv"
 stamp memory.csv
 for paths in 20000 800000; do
@@ -105,7 +111,7 @@ fi
 # Instruction counts (callgrind: repeatable whatever the machine is doing),
 # per path-period, as the difference between 4,096 and 2,048 paths (which
 # cancels loading, compiling and other fixed costs).
-if [ "$mode" != --criterion ] && [ "$mode" != --memory ] && command -v valgrind > /dev/null; then
+if want --instructions && command -v valgrind > /dev/null; then
   cargo build --release --quiet --example parts
   count() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 | grep -oE 'Collected : [0-9]+' | grep -oE '[0-9]+'; }
   echo "scenario,part,instructions_per_path_period" > "$dir/instructions.csv"
@@ -124,7 +130,7 @@ if [ "$mode" != --criterion ] && [ "$mode" != --memory ] && command -v valgrind 
   done
 fi
 
-if [ "$mode" != --instructions ] && [ "$mode" != --memory ]; then
+if want --criterion; then
 rm -rf target/criterion
 cargo bench --bench kernel -- --warm-up-time 2 --measurement-time 5 2>&1 | tee "$dir/criterion.txt"
 
@@ -186,6 +192,10 @@ mhz=$(grep -m1 'cpu MHz' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
     echo "| implementation | paths | CPU s | path-periods/s |"
     echo "|---|---:|---:|---:|"
     tail -n +2 "$dir/numpy.csv" | awk -F, '{printf "| %s | %d | %s | %.2f M |\n", $1, $2, $3, $4/1e6}'
+    echo
+    printf 'capsim / NumPy speed (NumPy CPU s / capsim CPU s, each round):'
+    tail -n +2 "$dir/numpy.csv" | awk -F, '$1 == "numpy" {n = $3} $1 == "capsim" {printf " %.1fx", n / $3}'
+    echo
   fi
   echo
   echo "## Peak memory (default threads)"
