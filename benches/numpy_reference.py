@@ -55,8 +55,10 @@ def summarise(x):
     in place (NumPy's vectorised sort is faster here than a partition at
     the 19 ranks needed)."""
     n = x.shape[1]
-    mean = x.mean(axis=1)
-    std = x.std(axis=1, ddof=1)
+    mean, std = np.empty(x.shape[0]), np.empty(x.shape[0])
+    for i in range(0, x.shape[0], 16):  # a few rows at a time: small temporaries
+        mean[i:i + 16] = x[i:i + 16].mean(axis=1)
+        std[i:i + 16] = x[i:i + 16].std(axis=1, ddof=1)
     x.sort(axis=1)
     h = (n - 1) * np.array(QUANTILES)
     lo = np.floor(h).astype(np.int64)
@@ -66,8 +68,10 @@ def summarise(x):
     return mean, std / math.sqrt(n), q, x[:, n - k:].mean(axis=1)
 
 
-def simulate(sc, paths, rng):
-    """Every array is (entity, path): the paths are the contiguous axis."""
+def simulate(sc, paths, rng, per):
+    """Simulates `paths` paths; writes the per-period metrics into `per`
+    (period, metric, path) and returns the per-path ones. Every array is
+    (entity, path): the paths are the contiguous axis."""
     start = sc["start"]
     m = MONTHS[sc.get("period", "quarter")]
     T = sc["periods"]
@@ -177,7 +181,6 @@ def simulate(sc, paths, rng):
     paid_c = np.zeros((len(commits), n))
     true_up_c = np.zeros((len(commits), n))
     tot = {k: np.zeros(n) for k in ["cash", "npv", "short", "served", "unmet", "true_up"]}
-    per = np.zeros((T, 4 + 3 * np_, n))
 
     # Demand and prices for every period at once: correlated normals, jumps
     # (a sum of k normal jump sizes is one normal with k times the
@@ -304,7 +307,7 @@ def simulate(sc, paths, rng):
     for c, (p, amount, _, _, open_at_end) in enumerate(commits):
         out[f"true_up.{names[c]}"] = true_up_c[c]
         out[f"unsettled.{names[c]}"] = np.maximum(amount - paid_c[c], 0.0) if open_at_end else np.zeros(n)
-    return out, per
+    return out
 
 
 def main():
@@ -317,15 +320,14 @@ def main():
     t0 = time.process_time()
     # Paths in blocks, so that each block's arrays stay in cache; every
     # path's values are kept for the exact quantiles.
-    totals = per = None
+    per = np.empty((sc["periods"], 4 + 3 * len(sc["provider"]), paths))
+    totals = None
     for a in range(0, paths, BLOCK):
         b = min(a + BLOCK, paths)
-        out, per_b = simulate(sc, b - a, rng)
+        out = simulate(sc, b - a, rng, per[:, :, a:b])
         if totals is None:
             totals = np.empty((len(out), paths))
-            per = np.empty(per_b.shape[:2] + (paths,))
         totals[:, a:b] = list(out.values())
-        per[:, :, a:b] = per_b
     summaries = [summarise(totals), summarise(per.reshape(-1, paths))]
     elapsed = time.process_time() - t0
     pp = paths * sc["periods"]
