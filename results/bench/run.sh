@@ -92,6 +92,21 @@ if want --numpy && python3 -c "import numpy" 2> /dev/null; then
     echo "numpy,100000,$np_s,$(awk "BEGIN{printf \"%.0f\", 100000 * $periods / $np_s}")" | tee -a "$dir/numpy.csv"
     echo "capsim,100000,$cs,$(awk "BEGIN{printf \"%.0f\", 100000 * $periods / $cs}")" | tee -a "$dir/numpy.csv"
   done
+  # The independent check: per-path means of capsim and of the reference
+  # (20,000 paths each, different random numbers) on every shipped scenario
+  # the reference implements, as the largest gap in combined standard errors.
+  echo "scenario,metrics,largest_gap_standard_errors,metric" > "$dir/numpy_check.csv"
+  stamp numpy_check.csv
+  for sc in scenarios/*.toml; do
+    rm -rf "$tmp/check"
+    "$bin" run "$sc" --paths 20000 --out "$tmp/check" --quiet
+    if check=$(python3 benches/numpy_reference.py "$sc" 20000 "$tmp"/check/*/summary.csv 2>&1 > /dev/null); then
+      n=$(grep -c 'standard errors$' <<< "$check" || true)
+      gap=$(grep 'largest difference' <<< "$check" | grep -oE '[0-9.]+ standard' | grep -oE '[0-9.]+')
+      metric=$(grep 'largest difference' <<< "$check" | grep -oE '\([^)]*\)' | tr -d '()')
+      echo "$(basename "$sc" .toml),$n,$gap,$metric" | tee -a "$dir/numpy_check.csv"
+    fi
+  done
 fi
 
 # Peak memory: three runs at each size (peak RSS moves by a few hundred KiB
@@ -196,6 +211,18 @@ mhz=$(grep -m1 'cpu MHz' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
     printf 'capsim / NumPy speed (NumPy CPU s / capsim CPU s, each round):'
     tail -n +2 "$dir/numpy.csv" | awk -F, '$1 == "numpy" {n = $3} $1 == "capsim" {printf " %.1fx", n / $3}'
     echo
+  fi
+  if [ -f "$dir/numpy_check.csv" ]; then
+    echo
+    echo "## Independent check: per-path means of capsim and the NumPy reference"
+    echo
+    echo "20,000 paths each, different random numbers; every shipped scenario the"
+    echo "reference implements. Largest gap between the two means over the"
+    echo "scenario's metrics, in combined standard errors."
+    echo
+    echo "| scenario | metrics | largest gap | on |"
+    echo "|---|---:|---:|---|"
+    tail -n +2 "$dir/numpy_check.csv" | awk -F, '{printf "| %s | %d | %s | %s |\n", $1, $2, $3, $4}'
   fi
   echo
   echo "## Peak memory (default threads)"
