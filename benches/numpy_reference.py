@@ -3,21 +3,24 @@
 in the same run (issue "Performance: the kernel at its floor", first target)
 and as an independent check of its means.
 
-It covers what scenarios/baseline.toml uses: workloads with growth,
-volatility, Poisson jumps, shortfall prices and backlog; cloud and owned
-providers with price processes, availability and tranches (delays,
-failures, pro-rata first period, capex, depreciation); reserved and
-commitment contracts; `exclusive` rules (with `until = "agi"`); the AGI
-hazard; correlations; the priority allocation. Per-path totals and every
-per-period metric are summarised over paths with exact quantiles. Other
-rule kinds are refused. Its random numbers are NumPy's, not capsim's:
-compare means within their standard errors, not bits.
+It covers the model as the shipped scenarios and tests/data/golden.toml use
+it: workloads with growth, volatility, Poisson jumps, shortfall prices and
+backlog; cloud and owned providers with price processes, availability and
+tranches (delays, failures, pro-rata first period, capex, depreciation);
+reserved and commitment contracts; every rule kind (`exclusive`,
+`first_refusal`, `min_share`, `max_share`; `from`/`until` as months or
+"agi"); the AGI hazard; correlations; the priority allocation. Per-path
+totals and every per-period metric are summarised over paths with exact
+quantiles. The `optimal` policy is refused. Its random numbers are NumPy's,
+not capsim's: compare means within their standard errors, not bits.
 
 Written for speed as NumPy code is: paths on the contiguous axis, in blocks
 of BLOCK paths that stay in cache; every period's shocks drawn and turned
-into demand and price levels at once; market pools walked in price-rank
-space (one sort and two gathers per period instead of a gather per take);
-quantiles from one in-place sort per metric.
+into demand and price levels at once; without share or first-refusal rules
+(the baseline, which is what it is timed on), market pools walked in
+price-rank space (one sort and two gathers per period instead of a gather
+per take); quantiles from one in-place sort per metric. With share or
+first-refusal rules it takes the general, slower walk (`allocate_general`).
 
     pip install numpy
     python3 benches/numpy_reference.py scenarios/baseline.toml 100000 [SUMMARY.csv]
@@ -68,6 +71,95 @@ def summarise(x):
     return mean, std / math.sqrt(n), q, x[:, n - k:].mean(axis=1)
 
 
+def allocate_ranked(demand, allowed, order_w, order_p, has_reserved, reserved_left,
+                    market_cap, served, unmet):
+    """The priority allocation without share or first-refusal rules (every
+    walk is pass 3), for one period, with the market pools in price-rank
+    space: row r holds each path's r-th cheapest pool, so a take is a few
+    contiguous operations instead of gathers. Returns the market pools left."""
+    nw, n = demand.shape
+    np_ = served.shape[0]
+    same_order = bool((order_w == order_w[:, :1]).all())
+    left_s = np.take_along_axis(market_cap, order_p, axis=0)
+    for i in range(nw):
+        for w in [int(order_w[i, 0])] if same_order else range(nw):
+            rem = demand[w].copy()
+            ok = allowed[w]
+            if not same_order:
+                rem *= order_w[i] == w
+            for p in range(np_):
+                if has_reserved[p]:
+                    take = np.minimum(rem, reserved_left[p])
+                    if ok is not None:
+                        take *= ok[p]
+                    reserved_left[p] -= take
+                    served[p] += take
+                    rem -= take
+            ok_s = None if ok is None else np.take_along_axis(ok, order_p, axis=0)
+            for r in range(np_):
+                take = np.minimum(rem, left_s[r])
+                if ok_s is not None:
+                    take *= ok_s[r]
+                left_s[r] -= take
+                rem -= take
+            unmet[w] += rem
+    market_left = np.empty_like(left_s)
+    np.put_along_axis(market_left, order_p, left_s, axis=0)
+    served += market_cap - market_left
+    return market_left
+
+
+def allocate_general(demand, allowed, pass2, order_w, order_p, target, cap,
+                     reserved_left, market_left, served, unmet):
+    """The priority allocation with every rule kind (section 7), for one
+    period: each workload in its order walks three passes (providers below
+    an active min_share target, up to it; first-refusal providers that took
+    the offer; everyone), each over the reserved pools in provider order,
+    then the market pools by price, taking min(remaining demand, pool left,
+    provider limit). Gathers per market take: slower than
+    `allocate_ranked`, which covers scenarios without share or first-refusal
+    rules."""
+    nw, n = demand.shape
+    np_ = served.shape[0]
+    ar = np.arange(n)
+    below = target >= 0
+    for i in range(nw):
+        for w in range(nw):
+            sel = order_w[i] == w
+            if not sel.any():
+                continue
+            rem = np.where(sel, demand[w], 0.0)
+            ok = np.ones((np_, n), dtype=bool) if allowed[w] is None else allowed[w]
+            for pass_ in (1, 2, 3):
+                if pass_ == 1:
+                    mask = ok & below
+                elif pass_ == 2:
+                    if pass2[w] is None:
+                        continue
+                    mask = ok & pass2[w]
+                else:
+                    mask = ok
+
+                def take_from(left, sv, lim_cap, lim_target, m):
+                    lim = lim_cap - sv
+                    if pass_ == 1:
+                        lim = np.minimum(lim, lim_target - sv)
+                    return np.maximum(np.minimum(np.minimum(rem, left), lim), 0.0) * m
+
+                for q in range(np_):
+                    take = take_from(reserved_left[q], served[q], cap[q], target[q], mask[q])
+                    reserved_left[q] -= take
+                    served[q] += take
+                    rem -= take
+                for r in range(np_):
+                    q = order_p[r]
+                    take = take_from(market_left[q, ar], served[q, ar], cap[q, ar], target[q, ar], mask[q, ar])
+                    market_left[q, ar] -= take
+                    served[q, ar] += take
+                    rem -= take
+            unmet[w] += np.maximum(rem, 0.0)
+
+
 def simulate(sc, paths, rng, per):
     """Simulates `paths` paths; writes the per-period metrics into `per`
     (period, metric, path) and returns the per-path ones. Every array is
@@ -83,9 +175,8 @@ def simulate(sc, paths, rng, per):
     pidx = {p["name"]: i for i, p in enumerate(P)}
     widx = {w["name"]: i for i, w in enumerate(W)}
     rules = sc.get("rule", [])
-    for r in rules:
-        if r["kind"] != "exclusive" or r.get("from") or r.get("until", "agi") != "agi":
-            raise SystemExit(f"numpy_reference: rule {r} not implemented")
+    if sc.get("simulation", {}).get("policy", "priority") != "priority":
+        raise SystemExit("numpy_reference: only the priority policy is implemented")
     n = paths
     ar = np.arange(n)
 
@@ -167,13 +258,26 @@ def simulate(sc, paths, rng, per):
     pr_drift = np.array([(p.get("price_drift", 0) - p.get("price_volatility", 0) ** 2 / 2) * dt for p in P])
     pr_vol = np.array([p.get("price_volatility", 0) * math.sqrt(dt) for p in P])
     discount = [(1 + sc.get("discount_rate", 0.0)) ** -((t + 1) * dt) for t in range(T)]
-    # Exclusive rules: per workload, the providers each rule allows.
-    restricted = [[] for _ in W]
-    for r in rules:
-        provs = np.zeros(np_, dtype=bool)
-        provs[[pidx[x] for x in r["providers"]]] = True
-        for name in r["workloads"]:
-            restricted[widx[name]].append((provs, r.get("until") == "agi"))
+    # Rules (sections 6, 7): months of `from` and `until` ("agi" kept as is).
+    def bound(b):
+        return b if b is None or b == "agi" else month(b, start)
+
+    bounds = [(bound(r.get("from")), bound(r.get("until"))) for r in rules]
+
+    def active(ri, t):
+        """Whether rule `ri` is active in period `t`, per path."""
+        fr, un = bounds[ri]
+        if (fr not in (None, "agi") and t * m < fr) or (un not in (None, "agi") and t * m > un):
+            return np.zeros(n, dtype=bool)
+        a = np.ones(n, dtype=bool)
+        if un == "agi":
+            a &= t <= agi_period
+        if fr == "agi":
+            a &= t > agi_period
+        return a
+
+    # Share and first-refusal rules need the general allocation.
+    general = any(r["kind"] != "exclusive" for r in rules)
 
     backlog = np.zeros((nw, n))
     cash_p = np.zeros((np_, n))
@@ -206,54 +310,57 @@ def simulate(sc, paths, rng, per):
         demand = level + backlog
         total = demand.sum(axis=0)
 
-        # Allowed providers per workload ((providers, paths) booleans, None
-        # when every provider is allowed on every path).
+        # Rules: allowed providers and first-refusal offers taken per
+        # workload ((providers, paths) booleans; None: every provider, no
+        # offer), share targets and caps per provider.
         allowed = [None] * nw
-        for w in range(nw):
-            for provs, until_agi in restricted[w]:
-                ok = np.broadcast_to(provs[:, None], (np_, n))
-                if until_agi:
-                    ok = ok | (t > agi_period)[None, :]
-                allowed[w] = ok if allowed[w] is None else allowed[w] & ok
+        pass2 = [None] * nw
+        target_share = np.full((np_, n), -1.0)
+        cap_share = np.full((np_, n), np.inf)
+        for ri, r in enumerate(rules):
+            u = rng.random(n) if r["kind"] == "first_refusal" else None  # drawn every period
+            a = active(ri, t)
+            if r["kind"] == "exclusive":
+                provs = np.zeros(np_, dtype=bool)
+                provs[[pidx[x] for x in r["providers"]]] = True
+                ok = provs[:, None] | ~a[None, :]
+                for name in r["workloads"]:
+                    w = widx[name]
+                    allowed[w] = ok if allowed[w] is None else allowed[w] & ok
+            elif r["kind"] == "first_refusal":
+                taken = a & (u < r["accept"])
+                for name in r["workloads"]:
+                    w = widx[name]
+                    if pass2[w] is None:
+                        pass2[w] = np.zeros((np_, n), dtype=bool)
+                    pass2[w][pidx[r["provider"]]] |= taken
+            elif r["kind"] == "min_share":
+                q = pidx[r["provider"]]
+                target_share[q] = np.where(a, np.maximum(target_share[q], r["share"]), target_share[q])
+            elif r["kind"] == "max_share":
+                q = pidx[r["provider"]]
+                cap_share[q] = np.where(a, np.minimum(cap_share[q], r["share"]), cap_share[q])
+            else:
+                raise SystemExit(f"numpy_reference: rule kind {r['kind']} not implemented")
         count = np.array([np.full(n, np_) if a is None else a.sum(axis=0) for a in allowed])
         order_w = np.argsort(count, axis=0, kind="stable")  # fewest first, then file order
-        same_order = bool((order_w == order_w[:, :1]).all())
 
         # Reserved pools in provider order; market pools by price (ties by
-        # provider order), walked in rank space: column r holds each path's
-        # r-th cheapest pool.
+        # provider order).
         reserved_left = np.repeat(res_gpus[t][:, None], n, axis=1)
         market_cap = avail[:, None] * tranche[t]
         order_p = np.argsort(price.T, axis=1, kind="stable").T
-        left_s = np.take_along_axis(market_cap, order_p, axis=0)
         served = np.zeros((np_, n))
         unmet = np.zeros((nw, n))
-        for i in range(nw):
-            for w in [int(order_w[i, 0])] if same_order else range(nw):
-                rem = demand[w].copy()
-                ok = allowed[w]
-                if not same_order:
-                    sel = order_w[i] == w
-                    rem *= sel
-                for p in range(np_):
-                    if res_gpus[t, p] > 0:
-                        take = np.minimum(rem, reserved_left[p])
-                        if ok is not None:
-                            take *= ok[p]
-                        reserved_left[p] -= take
-                        served[p] += take
-                        rem -= take
-                ok_s = None if ok is None else np.take_along_axis(ok, order_p, axis=0)
-                for r in range(np_):
-                    take = np.minimum(rem, left_s[r])
-                    if ok_s is not None:
-                        take *= ok_s[r]
-                    left_s[r] -= take
-                    rem -= take
-                unmet[w] += rem
-        market_left = np.empty_like(left_s)
-        np.put_along_axis(market_left, order_p, left_s, axis=0)
-        served += market_cap - market_left
+        if general:
+            target = np.where(target_share >= 0, total * target_share, -1.0)
+            cap = np.where(np.isfinite(cap_share), total * cap_share, np.inf)
+            market_left = market_cap.copy()
+            allocate_general(demand, allowed, pass2, order_w, order_p, target, cap,
+                             reserved_left, market_left, served, unmet)
+        else:
+            market_left = allocate_ranked(demand, allowed, order_w, order_p, res_gpus[t] > 0,
+                                          reserved_left, market_cap, served, unmet)
 
         market_cash = (market_cap - market_left) * H * price
         paid = market_cash + res_cash[t][:, None]
@@ -303,7 +410,8 @@ def simulate(sc, paths, rng, per):
         out[f"cash.{prov['name']}"] = cash_p[p] + capex_p[p]
         out[f"gpu_hours.{prov['name']}"] = hours_p[p]
         out[f"share.{prov['name']}"] = np.where(tot["served"] > 0, hours_p[p] / np.where(tot["served"] > 0, tot["served"], 1), 0.0)
-    names = [c.get("name") for c in sc.get("contract", []) if c["kind"] == "commitment"]
+    names = [c.get("name", f"{c['kind']}-{c['provider']}-{i}")
+             for i, c in enumerate(sc.get("contract", [])) if c["kind"] == "commitment"]
     for c, (p, amount, _, _, open_at_end) in enumerate(commits):
         out[f"true_up.{names[c]}"] = true_up_c[c]
         out[f"unsettled.{names[c]}"] = np.maximum(amount - paid_c[c], 0.0) if open_at_end else np.zeros(n)
