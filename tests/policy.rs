@@ -1,8 +1,8 @@
 //! Policy `optimal` against `priority` (MODEL.md section 7), on random
 //! single-period instances.
 
-use capsim::kernel::allocate::{allocate, NoTakes, Period};
-use capsim::kernel::optimal::allocate_optimal;
+use capsim::kernel::allocate::{allocate, Period, TakeObserver};
+use capsim::kernel::optimal::{allocate_optimal, Flow};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -21,6 +21,17 @@ struct Instance {
 struct Outcome {
     cost: f64,
     served: Vec<f64>,
+    unmet: Vec<f64>,
+    takes: Vec<(usize, usize, bool, f64)>,
+}
+
+/// Records every take.
+#[derive(Default)]
+struct Takes(Vec<(usize, usize, bool, f64)>);
+impl TakeObserver for Takes {
+    fn take(&mut self, w: usize, p: usize, reserved: bool, _pass: u8, gpus: f64) {
+        self.0.push((w, p, reserved, gpus));
+    }
 }
 
 fn solve(inst: &Instance, optimal: bool) -> Outcome {
@@ -46,10 +57,17 @@ fn solve(inst: &Instance, optimal: bool) -> Outcome {
         served_p: &mut served,
         unmet: &mut unmet,
     };
+    let mut takes = Takes::default();
     if optimal {
-        allocate_optimal(&mut p, &inst.price, &inst.shortfall, &mut NoTakes);
+        allocate_optimal(
+            &mut p,
+            &inst.price,
+            &inst.shortfall,
+            &mut Flow::new(),
+            &mut takes,
+        );
     } else {
-        allocate(&mut p, &mut NoTakes);
+        allocate(&mut p, &mut takes);
     }
     let market_cost: f64 = (0..np)
         .map(|q| (inst.market[q] - mkt[q]) * inst.price[q])
@@ -58,7 +76,105 @@ fn solve(inst: &Instance, optimal: bool) -> Outcome {
     Outcome {
         cost: market_cost + short,
         served,
+        unmet,
+        takes: takes.0,
     }
+}
+
+/// The programme's objective (`src/kernel/optimal.rs`) at an allocation:
+/// market cash plus shortfall cost plus `M` times each min_share target's
+/// shortfall, for providers some workload can take from.
+fn objective(inst: &Instance, o: &Outcome) -> f64 {
+    let big = big_m(inst);
+    let slack: f64 = (0..inst.price.len())
+        .filter(|&q| inst.target[q] > 0.0 && reachable(inst, q))
+        .map(|q| (inst.target[q] - o.served[q]).max(0.0))
+        .sum();
+    o.cost + big * slack
+}
+
+fn big_m(inst: &Instance) -> f64 {
+    1000.0
+        * inst
+            .price
+            .iter()
+            .chain(&inst.shortfall)
+            .fold(1.0f64, |a, b| a.max(*b))
+}
+
+fn reachable(inst: &Instance, q: usize) -> bool {
+    (inst.reserved[q] > 0.0 || inst.market[q] > 0.0)
+        && (0..inst.demand.len())
+            .any(|w| inst.demand[w] > 0.0 && inst.allowed[w] & (1u64 << q) != 0)
+}
+
+/// The same programme solved by a general LP solver (microlp through
+/// good_lp, which the kernel used before the flow solver): its optimum.
+fn lp_optimum(inst: &Instance) -> f64 {
+    use good_lp::{constraint, microlp, variable, variables, Expression, Solution, SolverModel};
+    let (nw, np) = (inst.demand.len(), inst.price.len());
+    let big = big_m(inst);
+    let mut vars = variables!();
+    let mut objective = Expression::from(0.0);
+    let mut takes = Vec::new();
+    let mut unmet = Vec::new();
+    for w in 0..nw {
+        let u = vars.add(variable().min(0.0));
+        objective += inst.shortfall[w] * u;
+        unmet.push(u);
+        for q in 0..np {
+            if inst.demand[w] <= 0.0 || inst.allowed[w] & (1u64 << q) == 0 {
+                continue;
+            }
+            if inst.reserved[q] > 0.0 {
+                takes.push((w, q, true, vars.add(variable().min(0.0))));
+            }
+            if inst.market[q] > 0.0 {
+                let x = vars.add(variable().min(0.0));
+                objective += inst.price[q] * x;
+                takes.push((w, q, false, x));
+            }
+        }
+    }
+    let mut slack = Vec::new();
+    for q in 0..np {
+        if inst.target[q] > 0.0 && reachable(inst, q) {
+            let s = vars.add(variable().min(0.0));
+            objective += big * s;
+            slack.push((q, s));
+        }
+    }
+    let mut lp = vars.minimise(objective.clone()).using(microlp);
+    for (w, &u) in unmet.iter().enumerate() {
+        let mut e = Expression::from(u);
+        for (tw, _, _, v) in &takes {
+            if *tw == w {
+                e += *v;
+            }
+        }
+        lp = lp.with(constraint!(e == inst.demand[w].max(0.0)));
+    }
+    for q in 0..np {
+        let sum = |pick: &dyn Fn(bool) -> bool| {
+            let mut e = Expression::from(0.0);
+            for (_, tq, r, v) in &takes {
+                if *tq == q && pick(*r) {
+                    e += *v;
+                }
+            }
+            e
+        };
+        lp = lp.with(constraint!(sum(&|r| r) <= inst.reserved[q]));
+        lp = lp.with(constraint!(sum(&|r| !r) <= inst.market[q]));
+        if inst.cap[q].is_finite() {
+            lp = lp.with(constraint!(sum(&|_| true) <= inst.cap[q]));
+        }
+        if let Some((_, s)) = slack.iter().find(|(sq, _)| *sq == q) {
+            lp = lp.with(constraint!(sum(&|_| true) + *s >= inst.target[q]));
+        }
+    }
+    let sol = lp.solve().expect("the programme is always feasible");
+    sol.eval(&objective)
 }
 
 fn gpus() -> impl Strategy<Value = f64> {
@@ -174,6 +290,38 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 600, ..ProptestConfig::default() })]
+
+    /// The flow solver's allocation is feasible (allowed pools only, within
+    /// pools, caps and demand) and reaches the optimum a general LP solver
+    /// finds for the same programme.
+    #[test]
+    fn optimal_matches_the_linear_programme(inst in any_instance()) {
+        let o = solve(&inst, true);
+        let (nw, np) = (inst.demand.len(), inst.price.len());
+        let tol = 1e-9 * inst.demand.iter().chain(&inst.reserved).chain(&inst.market).fold(1.0f64, |a, b| a.max(b.abs()));
+        let mut pools = vec![[0.0f64; 2]; np];
+        let mut by_w = vec![0.0; nw];
+        for &(w, q, reserved, g) in &o.takes {
+            prop_assert!(inst.allowed[w] & (1u64 << q) != 0, "take from a provider not allowed");
+            prop_assert!(g > 0.0);
+            pools[q][reserved as usize] += g;
+            by_w[w] += g;
+        }
+        for (q, [market, reserved]) in pools.iter().enumerate() {
+            prop_assert!(*reserved <= inst.reserved[q] + tol && *market <= inst.market[q] + tol);
+            prop_assert!(o.served[q] <= inst.cap[q] + tol, "cap {} served {}", inst.cap[q], o.served[q]);
+        }
+        for ((took, unmet), demand) in by_w.iter().zip(&o.unmet).zip(&inst.demand) {
+            prop_assert!((took + unmet - demand.max(0.0)).abs() <= tol);
+        }
+        let (flow, lp) = (objective(&inst, &o), lp_optimum(&inst));
+        let scale = flow.abs().max(lp.abs()).max(1.0);
+        prop_assert!((flow - lp).abs() <= 1e-7 * scale, "flow {} LP {}", flow, lp);
+    }
+}
+
 #[test]
 fn differing_shortfall_prices_break_the_equivalence() {
     // api may use only A; product may use A or B (nested), B has no
@@ -194,6 +342,32 @@ fn differing_shortfall_prices_break_the_equivalence() {
     let o = solve(&inst, true);
     assert_eq!(p.cost, 10.0 + 10.0 * 100.0);
     assert!((o.cost - (10.0 + 10.0 * 5.0)).abs() < 1e-9);
+}
+
+#[test]
+fn equally_cheap_allocations_go_to_the_workload_priority_serves_first() {
+    // Two workloads, same shortfall price, one pool for one of them: either
+    // allocation costs the same; the one first in priority's order (fewest
+    // allowed providers, then file order) keeps the pool.
+    let mut inst = Instance {
+        demand: vec![10.0, 10.0],
+        allowed: vec![0b01, 0b01],
+        reserved: vec![0.0, 0.0],
+        market: vec![10.0, 0.0],
+        price: vec![1.0, 1.0],
+        shortfall: vec![5.0, 5.0],
+        target: vec![-1.0; 2],
+        cap: vec![f64::INFINITY; 2],
+        pass2: vec![0; 2],
+    };
+    let o = solve(&inst, true);
+    assert_eq!((o.unmet[0], o.unmet[1]), (0.0, 10.0));
+    // Workload 1 now has fewer allowed providers (B has nothing to give),
+    // so priority serves it first, and so does the tie-break.
+    inst.allowed = vec![0b11, 0b01];
+    let o = solve(&inst, true);
+    assert_eq!((o.unmet[0], o.unmet[1]), (10.0, 0.0));
+    assert_eq!(o.cost, 10.0 + 10.0 * 5.0);
 }
 
 #[test]

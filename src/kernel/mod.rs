@@ -80,6 +80,8 @@ pub struct Scratch {
     pub market_left: Vec<f64>,
     pub served_p: Vec<f64>,
     pub unmet: Vec<f64>,
+    /// Policy `optimal`'s flow network.
+    pub flow: optimal::Flow,
     // Cash.
     pub market_cash: Vec<f64>,
     pub reserved_cash: Vec<f64>,
@@ -130,6 +132,7 @@ impl Scratch {
             market_left: vec![0.0; np],
             served_p: vec![0.0; np],
             unmet: vec![0.0; nw],
+            flow: optimal::Flow::new(),
             market_cash: vec![0.0; np],
             reserved_cash: vec![0.0; np],
             period_capex: 0.0,
@@ -498,7 +501,7 @@ pub fn simulate_path<O: Observer>(
                 unmet: unmet_w,
             };
             if m.optimal {
-                optimal::allocate_optimal(&mut period, price, &m.shortfall_price, obs);
+                optimal::allocate_optimal(&mut period, price, &m.shortfall_price, &mut s.flow, obs);
             } else {
                 allocate(&mut period, obs);
             }

@@ -3,146 +3,322 @@
 //! capacities, allowed sets and share rules as `priority`. First refusal is
 //! a preference, not a constraint, and is ignored.
 //!
-//! Variables: `r[w,p]`, `x[w,p]` (GPUs workload w takes from p's reserved and
-//! market pools, for allowed p), `u[w]` (unmet), `s[p]` (min-share slack).
-//! Minimise `sum x[w,p] P_p + sum u[w] shortfall_w + M sum s[p]` (per GPU of a
-//! period; the common factor H is dropped) subject to
-//! `sum_p (r + x)[w,p] + u[w] = d_w`, `sum_w r[w,p] <= R_p`,
+//! The programme: variables `r[w,p]`, `x[w,p]` (GPUs workload w takes from
+//! p's reserved and market pools, for allowed p), `u[w]` (unmet), `s[p]`
+//! (min-share slack). Minimise `sum x[w,p] P_p + sum u[w] shortfall_w +
+//! M sum s[p]` (per GPU of a period; the common factor H is dropped) subject
+//! to `sum_p (r + x)[w,p] + u[w] = d_w`, `sum_w r[w,p] <= R_p`,
 //! `sum_w x[w,p] <= C_p`, `sum_w (r + x)[w,p] <= cap_p` (max_share) and
 //! `sum_w (r + x)[w,p] + s[p] >= target_p` (min_share). The slack keeps the
 //! programme feasible when a target cannot be met, as `priority` serves a
 //! min_share provider "as far as it can"; its penalty `M` is 1000 times the
-//! largest cost coefficient, so targets come before cost. Solved by microlp
-//! (pure Rust simplex) through good_lp. If the solver fails, the period
-//! falls back to the `priority` allocation.
+//! largest cost coefficient, so targets come before cost.
+//!
+//! It is a minimum-cost flow problem, and solved as one, exactly (up to
+//! round-off): each workload `w` supplies `d_w`; arcs `w` -> sink at the
+//! shortfall price (unmet), `w` -> each allowed pool at the pool's price
+//! (0 for reserved), pool -> its provider (the pool's capacity), provider ->
+//! sink: the first `min(target, cap)` GPUs at cost `-M` (`M s[p]` is `M
+//! target_p` minus `M` per GPU served up to the target), the rest up to
+//! `cap` at 0 (providers without share rules: pools straight to the sink).
+//! Successive shortest paths route the workloads' supplies one workload at
+//! a time, in `priority`'s order; each path is a cheapest one in the
+//! residual graph (label-correcting search: the graph has negative arcs),
+//! which keeps the flow optimal for what has been routed, and a path that
+//! re-routes an earlier workload is taken only when it is strictly cheaper
+//! than every path found before it. So among equally cheap allocations the
+//! routing order decides; in the plain case, two workloads with the same
+//! shortfall price competing for one pool, the one `priority` serves first
+//! keeps it (tested). No allocation per period: the graph lives in a reused
+//! [`Flow`]. If a search does not settle within its bounds (round-off gone
+//! wrong; not seen), the period falls back to the `priority` allocation.
+//! This replaced a general LP solver (microlp), which the tests still check
+//! it against: same optimum, about 13x fewer instructions.
 
-// Building the programme indexes several parallel arrays by workload and
+// Building the network indexes several parallel arrays by workload and
 // provider; index loops read clearer than zipped iterators here.
 #![allow(clippy::needless_range_loop)]
 
 use super::allocate::{allocate, Period, TakeObserver};
-use good_lp::{
-    constraint, microlp, variable, variables, Expression, Solution, SolverModel, Variable,
-};
+
+/// The sink node.
+const SINK: usize = 0;
+
+/// One arc of the residual network.
+#[derive(Debug, Clone, Copy)]
+struct Arc {
+    from: usize,
+    to: usize,
+    /// Residual capacity.
+    res: f64,
+    cost: f64,
+}
+
+/// The flow network of one period, in buffers reused from period to period
+/// (one per thread, in the kernel's scratch).
+#[derive(Debug, Default, Clone)]
+pub struct Flow {
+    /// Arcs in pairs: `a` and its reverse `a ^ 1`.
+    arcs: Vec<Arc>,
+    /// Arcs out of each node: `out[first[v]..first[v + 1]]`.
+    first: Vec<usize>,
+    out: Vec<usize>,
+    dist: Vec<f64>,
+    /// The arc into each node on the current shortest path.
+    prev: Vec<usize>,
+    queue: Vec<usize>,
+    queued: Vec<bool>,
+    /// Workload -> pool arcs: `(w, provider, reserved, arc)`.
+    takes: Vec<(usize, usize, bool, usize)>,
+    served_w: Vec<f64>,
+}
+
+impl Flow {
+    pub fn new() -> Flow {
+        Flow::default()
+    }
+
+    fn reset(&mut self, nodes: usize) {
+        self.arcs.clear();
+        self.takes.clear();
+        self.dist.clear();
+        self.dist.resize(nodes, f64::INFINITY);
+        self.prev.clear();
+        self.prev.resize(nodes, usize::MAX);
+        self.queued.clear();
+        self.queued.resize(nodes, false);
+    }
+
+    /// Adds arc `u -> v` (and its reverse) and returns its index.
+    fn arc(&mut self, u: usize, v: usize, cap: f64, cost: f64) -> usize {
+        let a = self.arcs.len();
+        self.arcs.extend([
+            Arc {
+                from: u,
+                to: v,
+                res: cap,
+                cost,
+            },
+            Arc {
+                from: v,
+                to: u,
+                res: 0.0,
+                cost: -cost,
+            },
+        ]);
+        a
+    }
+
+    /// Indexes the arcs by the node they leave (in arc order).
+    fn index(&mut self) {
+        let n = self.dist.len();
+        self.first.clear();
+        self.first.resize(n + 1, 0);
+        for a in &self.arcs {
+            self.first[a.from + 1] += 1;
+        }
+        for v in 0..n {
+            self.first[v + 1] += self.first[v];
+        }
+        self.out.clear();
+        self.out.resize(self.arcs.len(), 0);
+        // Fill with a moving cursor per node (`prev` is free until the search).
+        self.prev[..n].copy_from_slice(&self.first[..n]);
+        for (i, a) in self.arcs.iter().enumerate() {
+            self.out[self.prev[a.from]] = i;
+            self.prev[a.from] += 1;
+        }
+    }
+
+    /// Shortest distances from `source` over arcs with residual capacity
+    /// (label-correcting search with a FIFO queue; a label improves only by
+    /// more than `tol`). Returns whether the sink is reachable, or `None` if
+    /// the search did not settle within its bound (round-off gone wrong).
+    fn shortest_paths(&mut self, source: usize, tol: f64) -> Option<bool> {
+        let n = self.dist.len();
+        self.dist.iter_mut().for_each(|d| *d = f64::INFINITY);
+        self.dist[source] = 0.0;
+        self.queue.clear();
+        self.queue.push(source);
+        self.queued[source] = true;
+        let mut head = 0;
+        let mut budget = n * self.arcs.len() + n;
+        while head < self.queue.len() {
+            let u = self.queue[head];
+            head += 1;
+            self.queued[u] = false;
+            let du = self.dist[u];
+            for &a in &self.out[self.first[u]..self.first[u + 1]] {
+                let arc = self.arcs[a];
+                if arc.res <= 0.0 {
+                    continue;
+                }
+                let nd = du + arc.cost;
+                if nd < self.dist[arc.to] - tol {
+                    self.dist[arc.to] = nd;
+                    self.prev[arc.to] = a;
+                    if !self.queued[arc.to] {
+                        self.queued[arc.to] = true;
+                        self.queue.push(arc.to);
+                    }
+                }
+            }
+            budget = budget.checked_sub(1)?;
+        }
+        Some(self.dist[SINK] < f64::INFINITY)
+    }
+
+    /// Routes `supply` from node `source` to the sink along cheapest paths.
+    /// False if that did not finish in a bounded number of steps (round-off
+    /// gone wrong; the caller falls back to `priority`).
+    fn route(&mut self, source: usize, mut supply: f64, tol: f64) -> bool {
+        let nodes = self.dist.len();
+        let limit = 64 + 8 * self.arcs.len();
+        for _ in 0..limit {
+            if supply <= 0.0 {
+                return true;
+            }
+            if self.shortest_paths(source, tol) != Some(true) {
+                return false;
+            }
+            // The path's bottleneck, then the push.
+            let mut delta = supply;
+            let (mut v, mut steps) = (SINK, 0);
+            while v != source {
+                let a = self.prev[v];
+                delta = delta.min(self.arcs[a].res);
+                v = self.arcs[a].from;
+                steps += 1;
+                if steps > nodes {
+                    return false;
+                }
+            }
+            let mut v = SINK;
+            while v != source {
+                let a = self.prev[v];
+                self.arcs[a].res -= delta;
+                self.arcs[a ^ 1].res += delta;
+                v = self.arcs[a].from;
+            }
+            supply -= delta;
+        }
+        false
+    }
+}
 
 /// Allocates one period optimally; `price` per provider, `shortfall` per
-/// workload (per GPU-hour). Takes are reported with pass 0.
+/// workload (per GPU-hour), `flow` the thread's reusable network. Takes are
+/// reported with pass 0.
 pub fn allocate_optimal<O: TakeObserver>(
     p: &mut Period<'_>,
     price: &[f64],
     shortfall: &[f64],
+    flow: &mut Flow,
     obs: &mut O,
 ) {
     let nw = p.demand.len();
     let np = p.served_p.len();
-    let mut vars = variables!();
-    let mut take: Vec<(usize, usize, bool, Variable)> = Vec::new();
-    let mut objective = Expression::from(0.0);
     let big = 1000.0
         * price
             .iter()
             .chain(shortfall.iter())
             .fold(1.0f64, |a, b| a.max(*b));
-    let mut unmet = Vec::with_capacity(nw);
+    // Nodes: sink, workloads, then per provider its reserved pool, its
+    // market pool and itself.
+    let work = |w: usize| 1 + w;
+    let reserved = |q: usize| 1 + nw + 3 * q;
+    let market = |q: usize| 2 + nw + 3 * q;
+    let provider = |q: usize| 3 + nw + 3 * q;
+    flow.reset(1 + nw + 3 * np);
+    // Pools some workload may take from (the others get no arcs).
+    let (mut reach_reserved, mut reach_market) = (0u64, 0u64);
     for w in 0..nw {
-        let u = vars.add(variable().min(0.0));
-        objective += shortfall[w] * u;
-        unmet.push(u);
         if p.demand[w] <= 0.0 {
             continue;
         }
+        flow.arc(work(w), SINK, f64::INFINITY, shortfall[w]);
         for q in 0..np {
             if p.allowed[w] & (1u64 << q) == 0 {
                 continue;
             }
             if p.reserved_left[q] > 0.0 {
-                let r = vars.add(variable().min(0.0).max(p.reserved_left[q]));
-                take.push((w, q, true, r));
+                let a = flow.arc(work(w), reserved(q), f64::INFINITY, 0.0);
+                flow.takes.push((w, q, true, a));
+                reach_reserved |= 1u64 << q;
             }
             if p.market_left[q] > 0.0 {
-                let x = vars.add(variable().min(0.0).max(p.market_left[q]));
-                objective += price[q] * x;
-                take.push((w, q, false, x));
+                let a = flow.arc(work(w), market(q), f64::INFINITY, price[q]);
+                flow.takes.push((w, q, false, a));
+                reach_market |= 1u64 << q;
             }
         }
-    }
-    let mut slack = Vec::new();
-    for q in 0..np {
-        if p.target[q] > 0.0 {
-            let s = vars.add(variable().min(0.0));
-            objective += big * s;
-            slack.push((q, s));
-        }
-    }
-    let mut lp = vars.minimise(objective).using(microlp);
-    for w in 0..nw {
-        let mut e = Expression::from(unmet[w]);
-        for (tw, _, _, v) in &take {
-            if *tw == w {
-                e += *v;
-            }
-        }
-        lp = lp.with(constraint!(e == p.demand[w].max(0.0)));
     }
     for q in 0..np {
-        let mut res = Expression::from(0.0);
-        let mut mkt = Expression::from(0.0);
-        let mut all = Expression::from(0.0);
-        let mut any = false;
-        for (_, tq, reserved, v) in &take {
-            if *tq == q {
-                any = true;
-                if *reserved {
-                    res += *v;
-                } else {
-                    mkt += *v;
-                }
-                all += *v;
-            }
-        }
-        if !any {
+        let bit = 1u64 << q;
+        if (reach_reserved | reach_market) & bit == 0 {
             continue;
         }
-        lp = lp.with(constraint!(res <= p.reserved_left[q]));
-        lp = lp.with(constraint!(mkt <= p.market_left[q]));
-        if p.cap[q].is_finite() {
-            lp = lp.with(constraint!(all.clone() <= p.cap[q]));
+        // Without a share rule on the provider, its pools drain straight
+        // into the sink.
+        let cap = p.cap[q];
+        let shares = p.target[q] > 0.0 || cap != f64::INFINITY;
+        let to = if shares { provider(q) } else { SINK };
+        if reach_reserved & bit != 0 {
+            flow.arc(reserved(q), to, p.reserved_left[q], 0.0);
         }
-        if let Some((_, s)) = slack.iter().find(|(sq, _)| *sq == q) {
-            lp = lp.with(constraint!(all + *s >= p.target[q]));
+        if reach_market & bit != 0 {
+            flow.arc(market(q), to, p.market_left[q], 0.0);
+        }
+        if p.target[q] > 0.0 {
+            let t = p.target[q].min(cap);
+            flow.arc(provider(q), SINK, t, -big);
+            if cap > t {
+                flow.arc(provider(q), SINK, cap - t, 0.0);
+            }
+        } else if shares {
+            flow.arc(provider(q), SINK, cap, 0.0);
         }
     }
-    let Ok(sol) = lp.solve() else {
-        allocate(p, obs);
-        return;
-    };
+    // Improvements below this are round-off (path costs are sums of a few
+    // coefficients of at most `big`).
+    let tol = big * 1e-12;
+    flow.index();
+    for &w in p.order_w {
+        if p.demand[w] > 0.0 && !flow.route(work(w), p.demand[w], tol) {
+            allocate(p, obs);
+            return;
+        }
+    }
     p.served_p.iter_mut().for_each(|x| *x = 0.0);
-    let mut served_w = vec![0.0; nw];
-    for (w, q, reserved, v) in &take {
-        // Clamp the solver's round-off to the pool and the demand left.
-        let left = if *reserved {
-            p.reserved_left[*q]
+    flow.served_w.clear();
+    flow.served_w.resize(nw, 0.0);
+    for i in 0..flow.takes.len() {
+        let (w, q, is_reserved, a) = flow.takes[i];
+        // The flow on the arc is its reverse's residual; clamp round-off to
+        // the pool and the demand left.
+        let left = if is_reserved {
+            p.reserved_left[q]
         } else {
-            p.market_left[*q]
+            p.market_left[q]
         };
-        let g = sol
-            .value(*v)
+        let g = flow.arcs[a ^ 1]
+            .res
             .max(0.0)
             .min(left)
-            .min((p.demand[*w] - served_w[*w]).max(0.0));
+            .min((p.demand[w] - flow.served_w[w]).max(0.0));
         if g <= 0.0 {
             continue;
         }
-        if *reserved {
-            p.reserved_left[*q] -= g;
+        if is_reserved {
+            p.reserved_left[q] -= g;
         } else {
-            p.market_left[*q] -= g;
+            p.market_left[q] -= g;
         }
-        p.served_p[*q] += g;
-        served_w[*w] += g;
-        obs.take(*w, *q, *reserved, 0, g);
+        p.served_p[q] += g;
+        flow.served_w[w] += g;
+        obs.take(w, q, is_reserved, 0, g);
     }
     for w in 0..nw {
-        p.unmet[w] = (p.demand[w] - served_w[w]).max(0.0);
+        p.unmet[w] = (p.demand[w] - flow.served_w[w]).max(0.0);
     }
 }
