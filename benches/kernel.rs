@@ -1,13 +1,15 @@
 //! Throughput benches, each in path-periods per second (criterion's
 //! "elements"): the whole engine on one and on two threads, the kernel
 //! alone, its RNG floor (the same number of random draws and nothing else),
-//! that floor plus one `exp` per normal, the allocation step alone and the
+//! that floor plus one `exp` per normal, the allocation step alone (policy
+//! `priority` without and with every rule kind, policy `optimal`) and the
 //! statistics step alone. Run: `cargo bench --bench kernel`.
 
 mod parts;
 
 use capsim::engine::{self, Options};
 use capsim::kernel::allocate::{allocate, NoTakes, Period};
+use capsim::kernel::optimal::{allocate_optimal, Flow};
 use capsim::kernel::Scratch;
 use capsim::stats::{ChunkSums, HotTails};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
@@ -72,6 +74,62 @@ fn bench_scenario(c: &mut Criterion, label: &str, file: &str) {
     g.finish();
 }
 
+/// One period's inputs for the allocation benches.
+struct OnePeriod {
+    demand: Vec<f64>,
+    allowed: Vec<u64>,
+    pass2: Vec<u64>,
+    order_w: Vec<usize>,
+    order_p: Vec<usize>,
+    target: Vec<f64>,
+    cap: Vec<f64>,
+    res0: Vec<f64>,
+    mkt0: Vec<f64>,
+    price: Vec<f64>,
+    shortfall: Vec<f64>,
+}
+
+/// Times one period's allocation by `policy` (false: priority, true:
+/// optimal), pools refilled before each.
+fn bench_period(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    x: &OnePeriod,
+    optimal: bool,
+) {
+    let (nw, np) = (x.demand.len(), x.res0.len());
+    g.bench_function(name, |b| {
+        let mut res = x.res0.clone();
+        let mut mkt = x.mkt0.clone();
+        let mut served = vec![0.0; np];
+        let mut unmet = vec![0.0; nw];
+        let mut flow = Flow::new();
+        b.iter(|| {
+            res.copy_from_slice(&x.res0);
+            mkt.copy_from_slice(&x.mkt0);
+            let mut p = Period {
+                demand: &x.demand,
+                allowed: &x.allowed,
+                pass2: &x.pass2,
+                order_w: &x.order_w,
+                order_p: &x.order_p,
+                target: &x.target,
+                cap: &x.cap,
+                reserved_left: &mut res,
+                market_left: &mut mkt,
+                served_p: &mut served,
+                unmet: &mut unmet,
+            };
+            if optimal {
+                allocate_optimal(&mut p, &x.price, &x.shortfall, &mut flow, &mut NoTakes);
+            } else {
+                allocate(&mut p, &mut NoTakes);
+            }
+            black_box(unmet[0])
+        })
+    });
+}
+
 fn allocation(c: &mut Criterion) {
     let m = parts::load("scenarios/baseline.toml", PATHS);
     let mut g = c.benchmark_group("allocation");
@@ -80,41 +138,43 @@ fn allocation(c: &mut Criterion) {
     // with every provider allowed except the API's exclusivity.
     let nw = m.workloads.len();
     let np = m.providers.len();
-    let demand: Vec<f64> = (0..nw).map(|w| 4.0e5 * (w + 1) as f64).collect();
     let all = (1u64 << np) - 1;
-    let allowed: Vec<u64> = (0..nw).map(|w| if w == 0 { 1 } else { all }).collect();
-    let pass2 = vec![0u64; nw];
-    let order_w: Vec<usize> = (0..nw).collect();
-    let order_p: Vec<usize> = (0..np).collect();
-    let target = vec![-1.0; np];
-    let cap = vec![f64::INFINITY; np];
-    let res0: Vec<f64> = (0..np).map(|p| m.reserved_gpus[8 * np + p]).collect();
-    let mkt0 = vec![5.0e5; np];
-    g.bench_function("priority_one_period", |b| {
-        let mut res = res0.clone();
-        let mut mkt = mkt0.clone();
-        let mut served = vec![0.0; np];
-        let mut unmet = vec![0.0; nw];
-        b.iter(|| {
-            res.copy_from_slice(&res0);
-            mkt.copy_from_slice(&mkt0);
-            let mut p = Period {
-                demand: &demand,
-                allowed: &allowed,
-                pass2: &pass2,
-                order_w: &order_w,
-                order_p: &order_p,
-                target: &target,
-                cap: &cap,
-                reserved_left: &mut res,
-                market_left: &mut mkt,
-                served_p: &mut served,
-                unmet: &mut unmet,
-            };
-            allocate(&mut p, &mut NoTakes);
-            black_box(unmet[0])
-        })
-    });
+    let baseline = OnePeriod {
+        demand: (0..nw).map(|w| 4.0e5 * (w + 1) as f64).collect(),
+        allowed: (0..nw).map(|w| if w == 0 { 1 } else { all }).collect(),
+        pass2: vec![0u64; nw],
+        order_w: (0..nw).collect(),
+        order_p: (0..np).collect(),
+        target: vec![-1.0; np],
+        cap: vec![f64::INFINITY; np],
+        res0: (0..np).map(|p| m.reserved_gpus[8 * np + p]).collect(),
+        mkt0: vec![5.0e5; np],
+        price: (0..np).map(|p| 2.0 + p as f64).collect(),
+        shortfall: m.shortfall_price.clone(),
+    };
+    bench_period(&mut g, "priority_one_period", &baseline, false);
+    // The same with every rule kind at work: a min_share target on the
+    // last provider, a max_share cap on the second, and the second
+    // workload's first-refusal offer taken by the third provider.
+    let total: f64 = baseline.demand.iter().sum();
+    let mut all_rules = OnePeriod {
+        target: vec![-1.0; np],
+        cap: vec![f64::INFINITY; np],
+        pass2: vec![0u64; nw],
+        ..baseline
+    };
+    all_rules.target[np - 1] = 0.2 * total;
+    all_rules.cap[1] = 0.1 * total;
+    all_rules.pass2[1] = 1 << 2;
+    bench_period(&mut g, "priority_all_rules_one_period", &all_rules, false);
+    // Policy optimal (the per-period programme as a minimum-cost flow).
+    let baseline = OnePeriod {
+        target: vec![-1.0; np],
+        cap: vec![f64::INFINITY; np],
+        pass2: vec![0u64; nw],
+        ..all_rules
+    };
+    bench_period(&mut g, "optimal_one_period", &baseline, true);
     g.finish();
 }
 
