@@ -16,7 +16,8 @@
 #   commits.csv        the commit each of the above was measured at
 #   tables.md          all of the above as markdown tables, with the machine
 # Run from anywhere: bash results/bench/run.sh
-# (`--criterion`: only the criterion benches, then the tables; `--memory`:
+# (`--whole`: only the whole-process timings and the two-process control,
+# then the tables; `--criterion`: only the criterion benches, then the tables; `--memory`:
 # only the peak memory runs, then the tables; `--numpy`: only the NumPy
 # comparison, then the tables;
 # `--instructions`: only the callgrind counts, then the tables; `--tables`:
@@ -27,8 +28,8 @@ dir=results/bench
 periods=$(grep -E '^periods *=' scenarios/baseline.toml | grep -oE '[0-9]+' | head -1)
 mode=${1:-all}
 case "$mode" in
-  all | --criterion | --memory | --numpy | --instructions | --tables) ;;
-  *) echo "usage: run.sh [--criterion|--memory|--numpy|--instructions|--tables]" >&2; exit 2 ;;
+  all | --whole | --criterion | --memory | --numpy | --instructions | --tables) ;;
+  *) echo "usage: run.sh [--whole|--criterion|--memory|--numpy|--instructions|--tables]" >&2; exit 2 ;;
 esac
 # Whether this run makes the part named by a mode flag.
 want() { [ "$mode" = all ] || [ "$mode" = "$1" ]; }
@@ -45,17 +46,25 @@ stamp() {
   mv "$tmp/commits" "$dir/commits.csv"
 }
 
-# One timed run: prints "wall_seconds peak_rss_kb".
-timed() { { /usr/bin/time -f "%e %M" "$bin" run scenarios/baseline.toml --out "$tmp" --quiet "$@"; } 2>&1 | tail -1; }
+# One timed run: prints "wall_seconds peak_rss_kb" (wall time to the
+# millisecond from the clock around the run: /usr/bin/time's %e has only
+# 10 ms steps, too coarse for the 10^4-path runs).
+timed() {
+  local t0 t1 rss
+  t0=$(date +%s.%N)
+  rss=$({ /usr/bin/time -f "%M" "$bin" run scenarios/baseline.toml --out "$1" --quiet "${@:2}"; } 2>&1 | tail -1)
+  t1=$(date +%s.%N)
+  echo "$(awk "BEGIN{printf \"%.3f\", $t1 - $t0}") $rss"
+}
 
-if [ "$mode" = all ]; then
+if want --whole; then
 echo "paths,threads,wall_seconds,peak_rss_kb,path_periods_per_second" > "$dir/whole_process.csv"
 stamp whole_process.csv
 for paths in 10000 100000 1000000; do
   declare -A best=() rss=()
   for _ in 1 2 3; do
     for threads in 1 2; do
-      line=$(timed --paths "$paths" --threads "$threads")
+      line=$(timed "$tmp" --paths "$paths" --threads "$threads")
       wall=${line% *}
       if [ -z "${best[$threads]:-}" ] || awk "BEGIN{exit !($wall < ${best[$threads]})}"; then
         best[$threads]=$wall; rss[$threads]=${line#* }
@@ -72,8 +81,9 @@ done
 echo "run,alone_seconds,side_by_side_a_seconds,side_by_side_b_seconds" > "$dir/two_processes.csv"
 stamp two_processes.csv
 for run in 1 2 3; do
-  alone=$(timed --paths 500000 --threads 1); alone=${alone% *}
-  timed --paths 500000 --threads 1 > "$tmp/a" & timed --paths 500000 --threads 1 > "$tmp/b"; wait
+  alone=$(timed "$tmp" --paths 500000 --threads 1); alone=${alone% *}
+  mkdir -p "$tmp/x" "$tmp/y"
+  timed "$tmp/x" --paths 500000 --threads 1 > "$tmp/a" & timed "$tmp/y" --paths 500000 --threads 1 > "$tmp/b"; wait
   a=$(cut -d' ' -f1 "$tmp/a"); b=$(cut -d' ' -f1 "$tmp/b")
   echo "$run,$alone,$a,$b" | tee -a "$dir/two_processes.csv"
 done
@@ -119,7 +129,7 @@ echo "paths,run_1_kb,run_2_kb,run_3_kb,median_peak_rss_kb" > "$dir/memory.csv"
 stamp memory.csv
 for paths in 20000 800000; do
   kb=()
-  for _ in 1 2 3; do line=$(timed --paths "$paths"); kb+=("${line#* }"); done
+  for _ in 1 2 3; do line=$(timed "$tmp" --paths "$paths"); kb+=("${line#* }"); done
   med=$(printf '%s\n' "${kb[@]}" | sort -n | sed -n 2p)
   echo "$paths,${kb[0]},${kb[1]},${kb[2]},$med" | tee -a "$dir/memory.csv"
 done
