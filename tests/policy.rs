@@ -23,6 +23,8 @@ struct Outcome {
     served: Vec<f64>,
     unmet: Vec<f64>,
     takes: Vec<(usize, usize, bool, f64)>,
+    /// Periods the flow solver handed to `priority` (0 expected).
+    fallbacks: u64,
 }
 
 /// Records every take.
@@ -58,14 +60,9 @@ fn solve(inst: &Instance, optimal: bool) -> Outcome {
         unmet: &mut unmet,
     };
     let mut takes = Takes::default();
+    let mut flow = Flow::new();
     if optimal {
-        allocate_optimal(
-            &mut p,
-            &inst.price,
-            &inst.shortfall,
-            &mut Flow::new(),
-            &mut takes,
-        );
+        allocate_optimal(&mut p, &inst.price, &inst.shortfall, &mut flow, &mut takes);
     } else {
         allocate(&mut p, &mut takes);
     }
@@ -78,6 +75,7 @@ fn solve(inst: &Instance, optimal: bool) -> Outcome {
         served,
         unmet,
         takes: takes.0,
+        fallbacks: flow.fallbacks(),
     }
 }
 
@@ -299,6 +297,7 @@ proptest! {
     #[test]
     fn optimal_matches_the_linear_programme(inst in any_instance()) {
         let o = solve(&inst, true);
+        prop_assert_eq!(o.fallbacks, 0);
         let (nw, np) = (inst.demand.len(), inst.price.len());
         let tol = 1e-9 * inst.demand.iter().chain(&inst.reserved).chain(&inst.market).fold(1.0f64, |a, b| a.max(b.abs()));
         let mut pools = vec![[0.0f64; 2]; np];
@@ -371,6 +370,32 @@ fn equally_cheap_allocations_go_to_the_workload_priority_serves_first() {
 }
 
 #[test]
+fn free_or_equally_priced_capacity_is_used_not_left_idle() {
+    // No shortfall price: leaving demand unmet costs nothing, and neither
+    // does the reserved pool (paid anyway); the market pool costs more
+    // than unmet demand. The reserved pool is used, the market pool not.
+    let mut inst = Instance {
+        demand: vec![10.0],
+        allowed: vec![0b1],
+        reserved: vec![4.0],
+        market: vec![10.0],
+        price: vec![1.0],
+        shortfall: vec![0.0],
+        target: vec![-1.0],
+        cap: vec![f64::INFINITY],
+        pass2: vec![0],
+    };
+    let o = solve(&inst, true);
+    assert_eq!((o.served[0], o.unmet[0], o.cost), (4.0, 6.0, 0.0));
+    // The market price equal to the shortfall price: serving costs the
+    // same as not serving, and the pool is used.
+    inst.shortfall = vec![1.0];
+    let o = solve(&inst, true);
+    assert_eq!((o.served[0], o.unmet[0], o.cost), (10.0, 0.0, 6.0));
+    assert_eq!(o.fallbacks, 0);
+}
+
+#[test]
 fn optimal_policy_runs_end_to_end_with_regret() {
     let text = include_str!("data/golden.toml").replace("paths = 3000", "paths = 400");
     let l = crate::util::load_with(&text, &["simulation.policy=optimal"]);
@@ -417,6 +442,7 @@ fn optimal_policy_runs_end_to_end_with_regret() {
             &mut per,
             &mut capsim::kernel::NoObserver,
         );
+        assert_eq!(s_opt.flow.fallbacks(), 0);
         let want = row[e] - out[capsim::model::pm::ECONOMIC];
         assert!(
             (row[k] - want).abs() <= 1e-9 * row[e].abs().max(1.0),

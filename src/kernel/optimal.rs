@@ -29,7 +29,10 @@
 //! than every path found before it. So among equally cheap allocations the
 //! routing order decides; in the plain case, two workloads with the same
 //! shortfall price competing for one pool, the one `priority` serves first
-//! keeps it (tested). No allocation per period: the graph lives in a reused
+//! keeps it (tested). And where serving costs the same as leaving demand
+//! unmet (a reserved pool, paid anyway, with a shortfall price of 0; a
+//! market price equal to the shortfall price), the capacity is used
+//! (tested); a general LP solver may leave it idle. No allocation per period: the graph lives in a reused
 //! [`Flow`]. If a search does not settle within its bounds (round-off gone
 //! wrong; not seen), the period falls back to the `priority` allocation.
 //! This replaced a general LP solver (microlp), which the tests still check
@@ -68,9 +71,14 @@ pub struct Flow {
     prev: Vec<usize>,
     queue: Vec<usize>,
     queued: Vec<bool>,
+    /// Workload nodes are `1..=workloads`: their arcs into the sink are
+    /// unmet demand.
+    workloads: usize,
     /// Workload -> pool arcs: `(w, provider, reserved, arc)`.
     takes: Vec<(usize, usize, bool, usize)>,
     served_w: Vec<f64>,
+    /// Periods that fell back to `priority`.
+    fallbacks: u64,
 }
 
 impl Flow {
@@ -78,7 +86,15 @@ impl Flow {
         Flow::default()
     }
 
-    fn reset(&mut self, nodes: usize) {
+    /// How many periods this network fell back to the `priority`
+    /// allocation because a search did not settle (none expected; tests
+    /// check).
+    pub fn fallbacks(&self) -> u64 {
+        self.fallbacks
+    }
+
+    fn reset(&mut self, nodes: usize, workloads: usize) {
+        self.workloads = workloads;
         self.arcs.clear();
         self.takes.clear();
         self.dist.clear();
@@ -132,8 +148,11 @@ impl Flow {
 
     /// Shortest distances from `source` over arcs with residual capacity
     /// (label-correcting search with a FIFO queue; a label improves only by
-    /// more than `tol`). Returns whether the sink is reachable, or `None` if
-    /// the search did not settle within its bound (round-off gone wrong).
+    /// more than `tol`, except that at the sink a path that serves demand
+    /// replaces one that ends in unmet demand at the same cost, so that free
+    /// or equally priced capacity is used rather than left idle). Returns
+    /// whether the sink is reachable, or `None` if the search did not settle
+    /// within its bound (round-off gone wrong).
     fn shortest_paths(&mut self, source: usize, tol: f64) -> Option<bool> {
         let n = self.dist.len();
         self.dist.iter_mut().for_each(|d| *d = f64::INFINITY);
@@ -147,6 +166,10 @@ impl Flow {
             let u = self.queue[head];
             head += 1;
             self.queued[u] = false;
+            if u == SINK {
+                // Paths only end there (one through it would close a cycle).
+                continue;
+            }
             let du = self.dist[u];
             for &a in &self.out[self.first[u]..self.first[u + 1]] {
                 let arc = self.arcs[a];
@@ -154,7 +177,12 @@ impl Flow {
                     continue;
                 }
                 let nd = du + arc.cost;
-                if nd < self.dist[arc.to] - tol {
+                let serves_instead = arc.to == SINK
+                    && arc.from > self.workloads
+                    && nd <= self.dist[SINK] + tol
+                    && self.dist[SINK] < f64::INFINITY
+                    && (1..=self.workloads).contains(&self.arcs[self.prev[SINK]].from);
+                if nd < self.dist[arc.to] - tol || serves_instead {
                     self.dist[arc.to] = nd;
                     self.prev[arc.to] = a;
                     if !self.queued[arc.to] {
@@ -208,7 +236,9 @@ impl Flow {
 
 /// Allocates one period optimally; `price` per provider, `shortfall` per
 /// workload (per GPU-hour), `flow` the thread's reusable network. Takes are
-/// reported with pass 0.
+/// reported with pass 0. Never inlined: the kernel's `priority` path stays
+/// the same code whatever this one becomes.
+#[inline(never)]
 pub fn allocate_optimal<O: TakeObserver>(
     p: &mut Period<'_>,
     price: &[f64],
@@ -229,7 +259,7 @@ pub fn allocate_optimal<O: TakeObserver>(
     let reserved = |q: usize| 1 + nw + 3 * q;
     let market = |q: usize| 2 + nw + 3 * q;
     let provider = |q: usize| 3 + nw + 3 * q;
-    flow.reset(1 + nw + 3 * np);
+    flow.reset(1 + nw + 3 * np, nw);
     // Pools some workload may take from (the others get no arcs).
     let (mut reach_reserved, mut reach_market) = (0u64, 0u64);
     for w in 0..nw {
@@ -285,6 +315,7 @@ pub fn allocate_optimal<O: TakeObserver>(
     flow.index();
     for &w in p.order_w {
         if p.demand[w] > 0.0 && !flow.route(work(w), p.demand[w], tol) {
+            flow.fallbacks += 1;
             allocate(p, obs);
             return;
         }
