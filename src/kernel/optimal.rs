@@ -36,7 +36,7 @@
 //! [`Flow`]. If a search does not settle within its bounds (round-off gone
 //! wrong; not seen), the period falls back to the `priority` allocation.
 //! This replaced a general LP solver (microlp), which the tests still check
-//! it against: same optimum, about 13x fewer instructions.
+//! it against: same optimum, about 15x fewer instructions.
 
 // Building the network indexes several parallel arrays by workload and
 // provider; index loops read clearer than zipped iterators here.
