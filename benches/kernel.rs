@@ -75,6 +75,7 @@ fn bench_scenario(c: &mut Criterion, label: &str, file: &str) {
 }
 
 /// One period's inputs for the allocation benches.
+#[derive(Clone)]
 struct OnePeriod {
     demand: Vec<f64>,
     allowed: Vec<u64>,
@@ -157,23 +158,12 @@ fn allocation(c: &mut Criterion) {
     // last provider, a max_share cap on the second, and the second
     // workload's first-refusal offer taken by the third provider.
     let total: f64 = baseline.demand.iter().sum();
-    let mut all_rules = OnePeriod {
-        target: vec![-1.0; np],
-        cap: vec![f64::INFINITY; np],
-        pass2: vec![0u64; nw],
-        ..baseline
-    };
+    let mut all_rules = baseline.clone();
     all_rules.target[np - 1] = 0.2 * total;
     all_rules.cap[1] = 0.1 * total;
     all_rules.pass2[1] = 1 << 2;
     bench_period(&mut g, "priority_all_rules_one_period", &all_rules, false);
     // Policy optimal (the per-period programme as a minimum-cost flow).
-    let baseline = OnePeriod {
-        target: vec![-1.0; np],
-        cap: vec![f64::INFINITY; np],
-        pass2: vec![0u64; nw],
-        ..all_rules
-    };
     bench_period(&mut g, "optimal_one_period", &baseline, true);
     g.finish();
 }

@@ -211,7 +211,7 @@ fn paths_arrive_in_order_and_a_failing_sink_stops_the_run() {
             threads,
             block: 1024,
             sink: Some(&mut sink),
-            progress: None,
+            ..Default::default()
         };
         capsim::engine::run(&m, opts).unwrap();
         assert_eq!(next, 20_000);
@@ -226,7 +226,7 @@ fn paths_arrive_in_order_and_a_failing_sink_stops_the_run() {
             threads,
             block: 1024,
             sink: Some(&mut sink),
-            progress: None,
+            ..Default::default()
         };
         let err = capsim::engine::run(&m, opts).unwrap_err();
         assert!(err.to_string().contains("disk full"), "{err}");

@@ -175,6 +175,29 @@ fn lp_optimum(inst: &Instance) -> f64 {
     sol.eval(&objective)
 }
 
+/// An instance without share or first-refusal rules.
+fn plain(
+    demand: &[f64],
+    allowed: &[u64],
+    reserved: &[f64],
+    market: &[f64],
+    price: &[f64],
+    shortfall: &[f64],
+) -> Instance {
+    let (nw, np) = (demand.len(), price.len());
+    Instance {
+        demand: demand.to_vec(),
+        allowed: allowed.to_vec(),
+        reserved: reserved.to_vec(),
+        market: market.to_vec(),
+        price: price.to_vec(),
+        shortfall: shortfall.to_vec(),
+        target: vec![-1.0; np],
+        cap: vec![f64::INFINITY; np],
+        pass2: vec![0; nw],
+    }
+}
+
 fn gpus() -> impl Strategy<Value = f64> {
     prop_oneof![Just(0.0), 1.0..1000.0f64]
 }
@@ -326,17 +349,14 @@ fn differing_shortfall_prices_break_the_equivalence() {
     // api may use only A; product may use A or B (nested), B has no
     // capacity. priority serves api first; the programme serves the
     // workload whose shortfall is dearer.
-    let inst = Instance {
-        demand: vec![10.0, 10.0],
-        allowed: vec![0b01, 0b11],
-        reserved: vec![0.0, 0.0],
-        market: vec![10.0, 0.0],
-        price: vec![1.0, 1.0],
-        shortfall: vec![5.0, 100.0],
-        target: vec![-1.0; 2],
-        cap: vec![f64::INFINITY; 2],
-        pass2: vec![0; 2],
-    };
+    let inst = plain(
+        &[10.0, 10.0],
+        &[0b01, 0b11],
+        &[0.0, 0.0],
+        &[10.0, 0.0],
+        &[1.0, 1.0],
+        &[5.0, 100.0],
+    );
     let p = solve(&inst, false);
     let o = solve(&inst, true);
     assert_eq!(p.cost, 10.0 + 10.0 * 100.0);
@@ -348,17 +368,14 @@ fn equally_cheap_allocations_go_to_the_workload_priority_serves_first() {
     // Two workloads, same shortfall price, one pool for one of them: either
     // allocation costs the same; the one first in priority's order (fewest
     // allowed providers, then file order) keeps the pool.
-    let mut inst = Instance {
-        demand: vec![10.0, 10.0],
-        allowed: vec![0b01, 0b01],
-        reserved: vec![0.0, 0.0],
-        market: vec![10.0, 0.0],
-        price: vec![1.0, 1.0],
-        shortfall: vec![5.0, 5.0],
-        target: vec![-1.0; 2],
-        cap: vec![f64::INFINITY; 2],
-        pass2: vec![0; 2],
-    };
+    let mut inst = plain(
+        &[10.0, 10.0],
+        &[0b01, 0b01],
+        &[0.0, 0.0],
+        &[10.0, 0.0],
+        &[1.0, 1.0],
+        &[5.0, 5.0],
+    );
     let o = solve(&inst, true);
     assert_eq!((o.unmet[0], o.unmet[1]), (0.0, 10.0));
     // Workload 1 now has fewer allowed providers (B has nothing to give),
@@ -374,17 +391,7 @@ fn free_or_equally_priced_capacity_is_used_not_left_idle() {
     // No shortfall price: leaving demand unmet costs nothing, and neither
     // does the reserved pool (paid anyway); the market pool costs more
     // than unmet demand. The reserved pool is used, the market pool not.
-    let mut inst = Instance {
-        demand: vec![10.0],
-        allowed: vec![0b1],
-        reserved: vec![4.0],
-        market: vec![10.0],
-        price: vec![1.0],
-        shortfall: vec![0.0],
-        target: vec![-1.0],
-        cap: vec![f64::INFINITY],
-        pass2: vec![0],
-    };
+    let mut inst = plain(&[10.0], &[0b1], &[4.0], &[10.0], &[1.0], &[0.0]);
     let o = solve(&inst, true);
     assert_eq!((o.served[0], o.unmet[0], o.cost), (4.0, 6.0, 0.0));
     // The market price equal to the shortfall price: serving costs the
