@@ -86,6 +86,41 @@ fn unknown_field_suggests_the_closest_name() {
     );
 }
 
+/// A field of `[simulation]` or `[agi]` written at the top level (in the
+/// file or in `--set`) is pointed to its table; a misspelt top-level field
+/// still gets the closest top-level name first.
+#[test]
+fn a_nested_field_at_the_top_level_names_its_table() {
+    bad(
+        &format!("paths = 1000\n{GOOD}"),
+        &[],
+        &[
+            "scenario.toml:1:1:",
+            "unknown field `paths`",
+            "`paths` belongs in the [simulation] table (in --set: `simulation.paths=...`)",
+        ],
+    );
+    bad(
+        GOOD,
+        &["--set", "policy=optimal"],
+        &[
+            "--set policy=optimal",
+            "`policy` belongs in the [simulation] table",
+        ],
+    );
+    bad(
+        GOOD,
+        &["--set", "hazzard=0.2"],
+        &["`hazard` belongs in the [agi] table (in --set: `agi.hazard=...`)"],
+    );
+    bad(
+        GOOD,
+        &["--set", "period=week"],
+        &["--set period=week", "found \"week\""],
+    );
+    bad(GOOD, &["--set", "perids=4"], &["did you mean `periods`?"]);
+}
+
 #[test]
 fn negative_gpus() {
     let text = GOOD.replace("gpus = 500", "gpus = -5");

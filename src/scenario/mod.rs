@@ -156,6 +156,9 @@ fn serde_error(message: &str, field: String, origin: Origin) -> InputError {
         if let Some((bad, expected)) = rest.split_once('`') {
             let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
             hint = closest(bad, candidates.into_iter()).map(|c| format!("did you mean `{c}`?"));
+            if hint.is_none() && !field.contains('.') {
+                hint = nested_home(bad);
+            }
         }
     }
     InputError {
@@ -164,6 +167,54 @@ fn serde_error(message: &str, field: String, origin: Origin) -> InputError {
         message,
         hint,
     }
+}
+
+/// For a top-level key that is a field of a nested table (`paths`, `seed`,
+/// `policy`, `hazard`...): where it belongs.
+fn nested_home(bad: &str) -> Option<String> {
+    let tables = [
+        ("simulation", struct_fields::<RawSimulation>()),
+        ("agi", struct_fields::<RawAgi>()),
+    ];
+    tables.iter().find_map(|(table, fields)| {
+        let field = fields
+            .contains(&bad)
+            .then(|| bad.to_string())
+            .or_else(|| closest(bad, fields.iter().copied()))?;
+        Some(format!(
+            "`{field}` belongs in the [{table}] table (in --set: `{table}.{field}=...`)"
+        ))
+    })
+}
+
+/// The field names a serde struct accepts, as its derived `Deserialize`
+/// declares them (read with a deserializer that only records them).
+fn struct_fields<'de, T: serde::Deserialize<'de>>() -> &'static [&'static str] {
+    use serde::de::{self, Visitor};
+    struct Fields<'a>(&'a mut &'static [&'static str]);
+    impl<'de> de::Deserializer<'de> for Fields<'_> {
+        type Error = de::value::Error;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(de::Error::custom("not a struct"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            *self.0 = fields;
+            Err(de::Error::custom("fields recorded"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+            bytes byte_buf option unit unit_struct newtype_struct seq tuple
+            tuple_struct map enum identifier ignored_any
+        }
+    }
+    let mut fields: &'static [&'static str] = &[];
+    let _ = T::deserialize(Fields(&mut fields));
+    fields
 }
 
 /// The closest known name to a misspelt one, if any is close enough to be a
