@@ -329,10 +329,34 @@ pub fn run_model_with(
     Ok(RunStats {
         paths: out.paths,
         threads: out.threads,
-        path: (0..np).map(|i| out.acc.summary(i)).collect(),
-        period: (np..ks).map(|i| out.acc.summary(i)).collect(),
-        charges: (ks..k).map(|i| out.acc.summary(i)).collect(),
+        path: summaries(&out.acc, 0..np, out.threads),
+        period: summaries(&out.acc, np..ks, out.threads),
+        charges: summaries(&out.acc, ks..k, out.threads),
         accumulated: out.acc,
+    })
+}
+
+/// The summaries of metrics `ks`, on up to `threads` threads (each a run of
+/// consecutive metrics; a summary depends on its metric alone).
+fn summaries(acc: &Accumulated, ks: std::ops::Range<usize>, threads: usize) -> Vec<Summary> {
+    let ks: Vec<usize> = ks.collect();
+    // Below this many metrics a thread costs more than it saves.
+    const MIN_PER_THREAD: usize = 64;
+    let threads = threads.min(ks.len() / MIN_PER_THREAD).max(1);
+    if threads == 1 {
+        return ks.iter().map(|&k| acc.summary(k)).collect();
+    }
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = ks
+            .chunks(ks.len().div_ceil(threads))
+            .map(|part| {
+                scope.spawn(move || part.iter().map(|&k| acc.summary(k)).collect::<Vec<_>>())
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
     })
 }
 

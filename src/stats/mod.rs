@@ -326,12 +326,12 @@ impl Accumulated {
         if k < self.tails.sketches.len() {
             let (lo, hi) = (self.tails.min[k], self.tails.max[k]);
             let s = &self.tails.sketches[k];
-            out.quantiles
-                .copy_from_slice(&s.quantiles(&QUANTILES, lo, hi));
+            let (qs, cvars) = s.tails(&QUANTILES, &[0.95, 0.99], lo, hi);
+            out.quantiles.copy_from_slice(&qs);
             out.min = lo;
             out.max = hi;
-            out.cvar95 = s.cvar(0.95, lo, hi);
-            out.cvar99 = s.cvar(0.99, lo, hi);
+            out.cvar95 = cvars[0];
+            out.cvar99 = cvars[1];
         }
         out
     }

@@ -231,25 +231,15 @@ impl<C: Count> Sketch<C> {
             .chain(self.pos.ascending().map(|(i, c)| (representative(i), c)))
     }
 
-    /// (value, count) in descending order of value.
-    fn descending(&self) -> impl Iterator<Item = (f64, u64)> + '_ {
-        self.pos
-            .ascending()
-            .rev()
-            .map(|(i, c)| (representative(i), c))
-            .chain((self.zeros > 0).then_some((0.0, self.zeros)))
-            .chain(self.neg.ascending().map(|(i, c)| (-representative(i), c)))
-    }
-
     /// Non-empty buckets in ascending order: (representative, cumulative count).
     fn cumulative(&self) -> Vec<(f64, u64)> {
         let mut seen = 0;
-        self.ascending()
-            .map(|(v, c)| {
-                seen += c;
-                (v, seen)
-            })
-            .collect()
+        let mut cum = Vec::with_capacity(self.neg.counts.len() + 1 + self.pos.counts.len());
+        cum.extend(self.ascending().map(|(v, c)| {
+            seen += c;
+            (v, seen)
+        }));
+        cum
     }
 
     /// Approximate value of the `rank`-th smallest (0-based).
@@ -266,7 +256,25 @@ impl<C: Count> Sketch<C> {
 
     /// Several quantiles with one pass over the buckets.
     pub fn quantiles(&self, qs: &[f64], min: f64, max: f64) -> Vec<f64> {
+        Self::quantiles_of(&self.cumulative(), qs, min, max)
+    }
+
+    /// Conditional value at risk: the mean of the highest `ceil((1-q) n)`
+    /// values (at least one).
+    pub fn cvar(&self, q: f64, min: f64, max: f64) -> f64 {
+        Self::cvar_of(&self.cumulative(), q, min, max)
+    }
+
+    /// Quantiles at `qs` and CVaR at `cvars`, from one pass over the
+    /// buckets (the same values as [`Sketch::quantiles`] and
+    /// [`Sketch::cvar`]).
+    pub fn tails(&self, qs: &[f64], cvars: &[f64], min: f64, max: f64) -> (Vec<f64>, Vec<f64>) {
         let cum = self.cumulative();
+        let cv = cvars.iter().map(|&q| Self::cvar_of(&cum, q, min, max));
+        (Self::quantiles_of(&cum, qs, min, max), cv.collect())
+    }
+
+    fn quantiles_of(cum: &[(f64, u64)], qs: &[f64], min: f64, max: f64) -> Vec<f64> {
         let Some(&(_, n)) = cum.last() else {
             return vec![f64::NAN; qs.len()];
         };
@@ -275,24 +283,24 @@ impl<C: Count> Sketch<C> {
                 let h = (n - 1) as f64 * q;
                 let r0 = h.floor() as u64;
                 let r1 = (r0 + 1).min(n - 1);
-                let v0 = Self::at_rank(&cum, r0).clamp(min, max);
-                let v1 = Self::at_rank(&cum, r1).clamp(min, max);
+                let v0 = Self::at_rank(cum, r0).clamp(min, max);
+                let v1 = Self::at_rank(cum, r1).clamp(min, max);
                 v0 + (h - r0 as f64) * (v1 - v0)
             })
             .collect()
     }
 
-    /// Conditional value at risk: the mean of the highest `ceil((1-q) n)`
-    /// values (at least one).
-    pub fn cvar(&self, q: f64, min: f64, max: f64) -> f64 {
-        let n = self.count();
-        if n == 0 {
+    /// The highest values first, as (value, count) from the cumulative
+    /// counts, summed in that order.
+    fn cvar_of(cum: &[(f64, u64)], q: f64, min: f64, max: f64) -> f64 {
+        let Some(&(_, n)) = cum.last() else {
             return f64::NAN;
-        }
+        };
         let k = (((1.0 - q) * n as f64).ceil() as u64).clamp(1, n);
         let mut left = k;
         let mut sum = 0.0;
-        for (v, c) in self.descending() {
+        for (i, &(v, seen)) in cum.iter().enumerate().rev() {
+            let c = seen - if i > 0 { cum[i - 1].1 } else { 0 };
             let take = c.min(left);
             sum += v.clamp(min, max) * take as f64;
             left -= take;
@@ -313,6 +321,49 @@ mod tests {
         let lo = h.floor() as usize;
         let hi = (lo + 1).min(sorted.len() - 1);
         sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+    }
+
+    /// `tails` (one pass for quantiles and CVaR, as summaries use it) gives
+    /// what `quantiles` gives and, for CVaR, the mean of the top values
+    /// taken one by one from the buckets; with negatives, zeros and levels
+    /// whose tail is one value or everything.
+    #[test]
+    fn tails_match_quantiles_and_a_walk_from_the_top() {
+        let mut r = crate::rng::stream(4, 5, 6);
+        let xs: Vec<f64> = (0..5_000)
+            .map(|i| match i % 10 {
+                0 => 0.0,
+                _ => crate::rng::normal(&mut r) * 1e3,
+            })
+            .collect();
+        let mut s: Sketch = Sketch::default();
+        xs.iter().for_each(|&x| s.add(x));
+        let (min, max) = xs
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+                (a.min(x), b.max(x))
+            });
+        let levels = [0.95, 0.99, 0.0, 0.9999, 1.0];
+        let qs = [0.0, 0.01, 0.5, 0.99, 1.0];
+        let (got_q, got_cvar) = s.tails(&qs, &levels, min, max);
+        assert_eq!(got_q, s.quantiles(&qs, min, max));
+        let mut top: Vec<f64> = s
+            .ascending()
+            .flat_map(|(v, c)| std::iter::repeat_n(v.clamp(min, max), c as usize))
+            .collect();
+        top.reverse();
+        for (q, got) in levels.iter().zip(&got_cvar) {
+            let k = (((1.0 - q) * top.len() as f64).ceil() as usize).clamp(1, top.len());
+            let want = top[..k].iter().sum::<f64>() / k as f64;
+            assert!(
+                (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+                "q {q}: {got} vs {want}"
+            );
+            assert_eq!(*got, s.cvar(*q, min, max));
+        }
+        let empty: Sketch = Sketch::default();
+        let (q, c) = empty.tails(&[0.5], &[0.95], 0.0, 0.0);
+        assert!(q[0].is_nan() && c[0].is_nan());
     }
 
     #[test]
