@@ -4,7 +4,7 @@
 //! (the same random draws and nothing else), that floor plus one `exp` per
 //! normal, and the statistics step alone.
 
-use capsim::kernel::{simulate_path, NoObserver, Scratch};
+use capsim::kernel::{normals, simulate_path, NoObserver, Scratch};
 use capsim::model::Model;
 use capsim::rng;
 use capsim::stats::{ChunkSums, HotTails};
@@ -16,22 +16,6 @@ pub fn load(file: &str, paths: u64) -> Model {
     Model::compile(&l.scenario)
 }
 
-/// Random draws one path makes: one normal per diffusion factor per period
-/// after the first, a uniform and a normal per tranche, a uniform per
-/// first-refusal rule per period, an exponential for AGI (jumps excluded:
-/// their count is random and they are rare); and the streams it seeds.
-fn draws_per_path(m: &Model) -> (usize, usize, usize) {
-    let normals = (m.periods - 1) * m.factors() + m.tranches.len();
-    let rofr = m
-        .rules
-        .iter()
-        .filter(|r| r.kind == capsim::model::RuleKindM::FirstRefusal)
-        .count();
-    let uniforms = m.tranches.len() + rofr * m.periods + 1;
-    let streams = m.factors() + m.tranches.len() + 1;
-    (normals, uniforms, streams)
-}
-
 /// The kernel on paths `0..paths`.
 pub fn kernel(m: &Model, paths: u64, s: &mut Scratch, out: &mut [f64], per: &mut [f64]) -> f64 {
     for path in 0..paths {
@@ -40,24 +24,25 @@ pub fn kernel(m: &Model, paths: u64, s: &mut Scratch, out: &mut [f64], per: &mut
     out[0]
 }
 
-/// The kernel's draws for paths `0..paths` and nothing else; with `exp`,
-/// also the kernel's `exp` of each normal (geometric demand and prices,
-/// lognormal delays; MODEL.md sections 3-4).
+/// The kernel's draws for paths `0..paths` and nothing else, drawn the way
+/// the kernel draws them: each diffusion factor's normals for every period
+/// after the first from its own stream (vector lanes where the CPU has
+/// them, `normals::fill_columns`), a uniform and a normal per tranche, an
+/// exponential for AGI and a uniform per first-refusal rule per period,
+/// each from its own stream (jumps excluded: their count is random and
+/// they are rare). With `exp`, also the kernel's `exp` of each normal
+/// (geometric demand and prices, lognormal delays; MODEL.md sections 3-4),
+/// the factors' in one pass as the kernel does it.
 pub fn rng_floor(m: &Model, paths: u64, exp: bool) -> f64 {
-    let (normals, uniforms, streams) = draws_per_path(m);
+    let rofr = m
+        .rules
+        .iter()
+        .filter(|r| r.kind == capsim::model::RuleKindM::FirstRefusal)
+        .count() as u64;
     let mut acc = 0.0;
-    let mut zs = vec![0.0; normals];
+    let mut zs = vec![0.0; m.periods.saturating_sub(1) * m.factors()];
     for path in 0..paths {
-        // One stream per factor, as the kernel seeds them.
-        let mut r = rng::stream(m.seed, path, 1);
-        for k in 1..streams {
-            r = rng::stream(m.seed, path, k as u64);
-        }
-        // The path's normals, then (as the kernel does) `exp` of each in
-        // one pass over them.
-        for z in zs.iter_mut() {
-            *z = rng::normal(&mut r);
-        }
+        normals::fill_columns(m.seed, path, &m.factor_keys, &mut zs);
         if exp {
             for z in zs.iter_mut() {
                 *z = 0.01 + 0.2 * *z;
@@ -67,8 +52,22 @@ pub fn rng_floor(m: &Model, paths: u64, exp: bool) -> f64 {
         for &z in &zs {
             acc += z;
         }
-        for _ in 0..uniforms {
+        for k in 0..m.tranches.len() as u64 {
+            let mut r = rng::stream(m.seed, path, 1_000 + k);
             acc += rng::uniform(&mut r);
+            let z = rng::normal(&mut r);
+            acc += if exp {
+                capsim::kernel::exp::exp(0.2 * z)
+            } else {
+                z
+            };
+        }
+        acc += rng::exp1(&mut rng::stream(m.seed, path, 2_000));
+        for k in 0..rofr {
+            let mut r = rng::stream(m.seed, path, 3_000 + k);
+            for _ in 0..m.periods {
+                acc += rng::uniform(&mut r);
+            }
         }
     }
     acc

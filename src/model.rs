@@ -272,6 +272,9 @@ pub struct Model {
     /// `(earliest month, hazard per year)`.
     pub agi: Option<(f64, f64)>,
     pub agi_key: u64,
+    /// The diffusion factors' stream keys, in shock-column order: each
+    /// workload's `demand_key`, then each provider's `price_key`.
+    pub factor_keys: Vec<u64>,
     /// Lower Cholesky factor of the shock correlation matrix (demand factors
     /// then price factors), if any correlation is given: its rows other than
     /// the identity's (`z_i = sum L_ik e_k`; an uncorrelated factor's row is
@@ -305,7 +308,7 @@ impl Model {
         let dt = m as f64 / 12.0;
         let hours = 8760.0 * dt;
         let np = s.providers.len();
-        let workloads = s
+        let workloads: Vec<WorkloadM> = s
             .workloads
             .iter()
             .map(|w| WorkloadM {
@@ -463,6 +466,11 @@ impl Model {
         let discount = (0..t_count)
             .map(|t| (1.0 + s.discount_rate).powf(-((t + 1) as f64 * dt)))
             .collect();
+        let factor_keys = workloads
+            .iter()
+            .map(|w| w.demand_key)
+            .chain(providers.iter().map(|p| p.price_key))
+            .collect();
         Model {
             name: s.name.clone(),
             seed: s.simulation.seed,
@@ -492,6 +500,7 @@ impl Model {
             rule_dates,
             agi: s.agi.as_ref().map(|a| (a.earliest as f64, a.hazard)),
             agi_key: factor_key("agi"),
+            factor_keys,
             chol: if s.correlations.is_empty() {
                 None
             } else {

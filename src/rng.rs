@@ -34,15 +34,27 @@ pub fn factor_key(name: &str) -> u64 {
 /// The stream of factor `key` on path `path` for seed `seed`.
 #[inline]
 pub fn stream(seed: u64, path: u64, key: u64) -> Stream {
+    let mut bytes = [0u8; 32];
+    for (chunk, w) in bytes.chunks_exact_mut(8).zip(state_words(seed, path, key)) {
+        chunk.copy_from_slice(&w.to_le_bytes());
+    }
+    Stream::from_seed(bytes)
+}
+
+/// The xoshiro256++ state words that [`stream`] starts from (its seed
+/// bytes, read as little-endian words, as `from_seed` reads them; never all
+/// zero: they are four outputs of a bijective mixer at distinct inputs).
+#[inline]
+pub fn state_words(seed: u64, path: u64, key: u64) -> [u64; 4] {
     let mut x = mix64(seed ^ 0x6a09_e667_f3bc_c909);
     x = mix64(x ^ key);
     x = mix64(x ^ path.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-    let mut bytes = [0u8; 32];
-    for chunk in bytes.chunks_exact_mut(8) {
+    let mut s = [0u64; 4];
+    for w in &mut s {
         x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        chunk.copy_from_slice(&mix64(x).to_le_bytes());
+        *w = mix64(x);
     }
-    Stream::from_seed(bytes)
+    s
 }
 
 /// Uniform on [0, 1) with 53 random bits.

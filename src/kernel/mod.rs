@@ -7,7 +7,9 @@
 
 pub mod allocate;
 pub mod exp;
+pub mod normals;
 pub mod optimal;
+mod ziggurat_tables;
 
 use crate::model::{pm, qm, Model, RuleKindM, NEVER};
 use crate::rng::{self, Stream};
@@ -257,14 +259,7 @@ pub fn simulate_path<O: Observer>(
     let nf = nw + np;
     if nt > 1 && nf > 0 {
         let rows = &mut s.shocks[nf..nt * nf];
-        let keys = m.workloads.iter().map(|w| w.demand_key);
-        let keys = keys.chain(m.providers.iter().map(|p| p.price_key));
-        for (f, key) in keys.enumerate() {
-            let mut r = rng::stream(seed, path, key);
-            for row in rows.chunks_exact_mut(nf) {
-                row[f] = rng::normal(&mut r);
-            }
-        }
+        normals::fill_columns(seed, path, &m.factor_keys, rows);
         for (w, wm) in m.workloads.iter().enumerate() {
             if let Some((counts, mean, sd)) = &wm.jumps {
                 let mut r = rng::stream(seed, path, wm.jump_key);
