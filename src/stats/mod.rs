@@ -98,6 +98,27 @@ impl ChunkSums {
     /// vectorises and has no long dependency chain); each metric still sums
     /// its paths in path order.
     pub fn add_rows(&mut self, rows: &[f64], k: usize) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2 (checked just above).
+                unsafe { self.add_rows_avx2(rows, k) };
+                return;
+            }
+        }
+        self.add_rows_plain(rows, k)
+    }
+
+    /// [`ChunkSums::add_rows`] compiled for AVX2 (the same operations, so
+    /// the same sums). Caller: the CPU has AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn add_rows_avx2(&mut self, rows: &[f64], k: usize) {
+        self.add_rows_plain(rows, k)
+    }
+
+    #[inline(always)]
+    fn add_rows_plain(&mut self, rows: &[f64], k: usize) {
         if rows.is_empty() {
             return;
         }
@@ -216,6 +237,27 @@ impl HotTails {
     /// under fixed contracts, period 0's prices: about a fifth of the
     /// baseline's) is added once with the rows' count: the same counts.
     pub fn add_rows(&mut self, rows: &[f64], k: usize, sketched: usize) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2 (checked just above).
+                unsafe { self.add_rows_avx2(rows, k, sketched) };
+                return;
+            }
+        }
+        self.add_rows_plain(rows, k, sketched)
+    }
+
+    /// [`HotTails::add_rows`] compiled for AVX2 (the same comparisons and
+    /// counts). Caller: the CPU has AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn add_rows_avx2(&mut self, rows: &[f64], k: usize, sketched: usize) {
+        self.add_rows_plain(rows, k, sketched)
+    }
+
+    #[inline(always)]
+    fn add_rows_plain(&mut self, rows: &[f64], k: usize, sketched: usize) {
         let n = (rows.len() / k) as u32;
         assert!(n <= self.room(), "HotTails: flush before adding more rows");
         if n == 0 {
@@ -442,6 +484,41 @@ mod tests {
             );
         }
         assert_eq!(hot.room(), HotTails::CAPACITY);
+    }
+
+    /// The ingest's AVX2 build (taken on CPUs with AVX2) and its plain build
+    /// give the same sums, extremes and counts, bit for bit.
+    #[test]
+    fn ingest_builds_agree() {
+        let mut r = crate::rng::stream(5, 6, 7);
+        let (k, ks, n) = (37, 30, 640);
+        let rows: Vec<f64> = (0..n * k)
+            .map(|i| match (i % k) % 6 {
+                0 => 0.0,
+                1 => 3.5,
+                2 => -crate::rng::uniform(&mut r) * 1e3,
+                _ => (crate::rng::normal(&mut r) * 3.0).exp() * 1e6,
+            })
+            .collect();
+        let (mut a, mut b) = (ChunkSums::new(k), ChunkSums::new(k));
+        for part in rows.chunks(64 * k) {
+            a.add_rows(part, k);
+            b.add_rows_plain(part, k);
+        }
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(a.n, b.n);
+        assert_eq!(bits(&a.s1), bits(&b.s1));
+        assert_eq!(bits(&a.s2), bits(&b.s2));
+        let (mut ha, mut hb) = (HotTails::new(ks), HotTails::new(ks));
+        for part in rows.chunks(64 * k) {
+            ha.add_rows(part, k, ks);
+            hb.add_rows_plain(part, k, ks);
+        }
+        let (mut ta, mut tb) = (Tails::new(ks), Tails::new(ks));
+        ha.flush_into(&mut ta);
+        hb.flush_into(&mut tb);
+        assert_eq!(ta, tb);
+        assert_eq!(ta.sketches[1].count(), n as u64);
     }
 
     #[test]
