@@ -275,6 +275,13 @@ pub struct Model {
     /// The diffusion factors' stream keys, in shock-column order: each
     /// workload's `demand_key`, then each provider's `price_key`.
     pub factor_keys: Vec<u64>,
+    /// Each factor's drift and volatility per period step, in shock-column
+    /// order, repeated for every period after the first (`[(t - 1) * F +
+    /// f]`): the growth factors' exponents come out of one elementwise pass.
+    pub step_drift: Vec<f64>,
+    pub step_vol: Vec<f64>,
+    /// Whether any workload has demand jumps.
+    pub has_jumps: bool,
     /// Lower Cholesky factor of the shock correlation matrix (demand factors
     /// then price factors), if any correlation is given: its rows other than
     /// the identity's (`z_i = sum L_ik e_k`; an uncorrelated factor's row is
@@ -466,6 +473,13 @@ impl Model {
         let discount = (0..t_count)
             .map(|t| (1.0 + s.discount_rate).powf(-((t + 1) as f64 * dt)))
             .collect();
+        let (step_drift, step_vol): (Vec<f64>, Vec<f64>) = (1..s.periods.max(1))
+            .flat_map(|_| {
+                let w = workloads.iter().map(|w| (w.drift, w.vol));
+                w.chain(providers.iter().map(|p| (p.drift, p.vol)))
+            })
+            .unzip();
+        let has_jumps = workloads.iter().any(|w| w.jumps.is_some());
         let factor_keys = workloads
             .iter()
             .map(|w| w.demand_key)
@@ -501,6 +515,9 @@ impl Model {
             agi: s.agi.as_ref().map(|a| (a.earliest as f64, a.hazard)),
             agi_key: factor_key("agi"),
             factor_keys,
+            step_drift,
+            step_vol,
+            has_jumps,
             chol: if s.correlations.is_empty() {
                 None
             } else {

@@ -293,14 +293,15 @@ pub fn simulate_path<O: Observer>(
         }
         // Growth factors: `exp(drift + vol z + jumps)` for demand,
         // `exp(drift + vol z)` for prices.
-        for (t, z) in (1..nt).zip(rows.chunks_exact_mut(nf)) {
-            let jumps = &s.jumps[t * nw..][..nw];
-            let (zw, zp) = z.split_at_mut(nw);
-            for ((x, wm), &jump) in zw.iter_mut().zip(&m.workloads).zip(jumps) {
-                *x = wm.drift + wm.vol * *x + jump;
-            }
-            for (x, pmod) in zp.iter_mut().zip(&m.providers) {
-                *x = pmod.drift + pmod.vol * *x;
+        // One elementwise pass for every period, then the jumps.
+        for ((x, d), v) in rows.iter_mut().zip(&m.step_drift).zip(&m.step_vol) {
+            *x = d + v * *x;
+        }
+        if m.has_jumps {
+            for (t, z) in (1..nt).zip(rows.chunks_exact_mut(nf)) {
+                for (x, &jump) in z[..nw].iter_mut().zip(&s.jumps[t * nw..][..nw]) {
+                    *x += jump;
+                }
             }
         }
         exp::exp_in_place(rows);
