@@ -21,7 +21,10 @@
 # only the peak memory runs, then the tables; `--numpy`: only the NumPy
 # comparison, then the tables;
 # `--instructions`: only the callgrind counts, then the tables; `--tables`:
-# only rewrites tables.md from the CSVs.)
+# only rewrites tables.md from the CSVs; `--ab OTHER [LABEL]`: ab.csv, this
+# build against another capsim binary OTHER (e.g. one built from an older
+# commit, named LABEL), 10^6 baseline paths on 1 and 2 threads, three
+# rounds, the two binaries alternating, then the tables.)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dir=results/bench
@@ -29,7 +32,14 @@ periods=$(grep -E '^periods *=' scenarios/baseline.toml | grep -oE '[0-9]+' | he
 mode=${1:-all}
 case "$mode" in
   all | --whole | --criterion | --memory | --numpy | --instructions | --tables) ;;
-  *) echo "usage: run.sh [--whole|--criterion|--memory|--numpy|--instructions|--tables]" >&2; exit 2 ;;
+  --ab)
+    other=${2:-}
+    other_label=${3:-$other}
+    if [ -z "$other" ] || [ ! -x "$other" ]; then
+      echo "usage: run.sh --ab OTHER_CAPSIM_BINARY [LABEL] (not an executable: '$other')" >&2
+      exit 2
+    fi ;;
+  *) echo "usage: run.sh [--whole|--criterion|--memory|--numpy|--instructions|--tables|--ab OTHER [LABEL]]" >&2; exit 2 ;;
 esac
 # Whether this run makes the part named by a mode flag.
 want() { [ "$mode" = all ] || [ "$mode" = "$1" ]; }
@@ -52,7 +62,7 @@ stamp() {
 timed() {
   local t0 t1 rss
   t0=$(date +%s.%N)
-  rss=$({ /usr/bin/time -f "%M" "$bin" run scenarios/baseline.toml --out "$1" --quiet "${@:2}"; } 2>&1 | tail -1)
+  rss=$({ /usr/bin/time -f "%M" "${run_bin:-$bin}" run scenarios/baseline.toml --out "$1" --quiet "${@:2}"; } 2>&1 | tail -1)
   t1=$(date +%s.%N)
   echo "$(awk "BEGIN{printf \"%.3f\", $t1 - $t0}") $rss"
 }
@@ -87,6 +97,20 @@ for run in 1 2 3; do
   a=$(cut -d' ' -f1 "$tmp/a"); b=$(cut -d' ' -f1 "$tmp/b")
   echo "$run,$alone,$a,$b" | tee -a "$dir/two_processes.csv"
 done
+fi
+
+# This build against another binary, alternating (`--ab` only): the
+# machine's drifts hit both alike, so the ratios mean more than the times.
+if [ "$mode" = --ab ]; then
+  echo "paths,threads,round,other,other_seconds,this_seconds,this_over_other" > "$dir/ab.csv"
+  stamp ab.csv
+  for threads in 1 2; do
+    for round in 1 2 3; do
+      o=$(run_bin=$other timed "$tmp" --paths 1000000 --threads "$threads"); o=${o% *}
+      t=$(timed "$tmp" --paths 1000000 --threads "$threads"); t=${t% *}
+      echo "1000000,$threads,$round,$other_label,$o,$t,$(awk "BEGIN{printf \"%.3f\", $t / $o}")" | tee -a "$dir/ab.csv"
+    done
+  done
 fi
 
 # The NumPy reference (benches/numpy_reference.py), when numpy is installed:
@@ -244,6 +268,14 @@ mhz=$(grep -m1 'cpu MHz' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   echo "|---:|---:|---:|"
   tail -n +2 "$dir/memory.csv" | awk -F, '{printf "| %d | %d, %d, %d | %d |\n", $1, $2, $3, $4, $5}'
   awk -F, 'NR==2{a=$5} NR==3{printf "\nRatio of the medians, 800,000 / 20,000 paths: %.2f\n", $5/a}' "$dir/memory.csv"
+  if [ -f "$dir/ab.csv" ]; then
+    echo
+    echo "## This build against another (\`run.sh --ab\`): 10^6 baseline paths, alternating"
+    echo
+    echo "| threads | round | other | other s | this s | this / other |"
+    echo "|---:|---:|---|---:|---:|---:|"
+    tail -n +2 "$dir/ab.csv" | awk -F, '{printf "| %d | %d | %s | %.3f | %.3f | %.2f |\n", $2, $3, $4, $5, $6, $7}'
+  fi
   if [ -f "$dir/instructions.csv" ]; then
     echo
     echo "## Instructions per path-period (callgrind; 4,096 minus 2,048 paths)"
