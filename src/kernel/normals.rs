@@ -17,6 +17,8 @@
 //! draws to go through every branch of the slow path many times.
 
 use crate::rng;
+use rand::distr::Open01;
+use rand::RngExt;
 
 /// Fills `rows` (row-major, `keys.len()` columns) with the normals of each
 /// column's stream, in row order.
@@ -48,15 +50,35 @@ pub fn fill_columns_scalar(seed: u64, path: u64, keys: &[u64], rows: &mut [f64])
 }
 
 /// xoshiro256++ on plain state words (the same generator as
-/// [`rng::Stream`]), with the parts of rand_distr's normal sampler that the
-/// vector lanes leave to scalar code.
+/// [`rng::Stream`], whose state is private), so that a lane's state can go
+/// to scalar code and back; with the parts of rand_distr's normal sampler
+/// that the vector lanes leave to scalar code. An [`Rng`](rand::Rng), so
+/// its uniforms are rand's own.
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 struct Words([u64; 4]);
+
+impl rand::TryRng for Words {
+    type Error = std::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        // As rand_xoshiro: the upper bits.
+        Ok((self.next_word() >> 32) as u32)
+    }
+
+    #[inline]
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        Ok(self.next_word())
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        rand::rand_core::utils::fill_bytes_via_next_word(dst, || self.try_next_u64())
+    }
+}
 
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 impl Words {
     #[inline]
-    fn next_u64(&mut self) -> u64 {
+    fn next_word(&mut self) -> u64 {
         let s = &mut self.0;
         let out = s[0].wrapping_add(s[3]).rotate_left(23).wrapping_add(s[0]);
         let t = s[1] << 17;
@@ -67,16 +89,6 @@ impl Words {
         s[2] ^= t;
         s[3] = s[3].rotate_left(45);
         out
-    }
-
-    /// rand's `StandardUniform` f64: [0, 1), 53 bits.
-    fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-
-    /// rand's `Open01` f64: (0, 1), 52 bits.
-    fn open01(&mut self) -> f64 {
-        f64::from_bits((self.next_u64() >> 12) | (1023u64 << 52)) - (1.0 - f64::EPSILON / 2.0)
     }
 
     /// The Ziggurat's layer index, `u` in [-1, 1) and `x = u X[i]` of one
@@ -98,18 +110,18 @@ impl Words {
                 // The tail beyond R (rand_distr's `zero_case`).
                 let (mut tx, mut ty) = (1.0f64, 0.0f64);
                 while -2.0 * ty < tx * tx {
-                    let a = self.open01();
-                    let b = self.open01();
+                    let a: f64 = self.sample(Open01);
+                    let b: f64 = self.sample(Open01);
                     tx = a.ln() / R;
                     ty = b.ln();
                 }
                 return if u < 0.0 { tx - R } else { R - tx };
             }
             // The wedge: accept under the density.
-            if F[i + 1] + (F[i] - F[i + 1]) * self.uniform() < (-x * x / 2.0).exp() {
+            if F[i + 1] + (F[i] - F[i + 1]) * self.random::<f64>() < (-x * x / 2.0).exp() {
                 return x;
             }
-            (i, u, x) = Self::layer(self.next_u64());
+            (i, u, x) = Self::layer(self.next_word());
             if x.abs() < X[i + 1] {
                 return x;
             }
@@ -258,7 +270,7 @@ mod tests {
             for &key in &keys {
                 let mut w = Words(rng::state_words(42 + path % 3, path, key));
                 for _ in 0..nt {
-                    let (i, _, x) = Words::layer(w.next_u64());
+                    let (i, _, x) = Words::layer(w.next_word());
                     if x.abs() >= super::super::ziggurat_tables::ZIG_NORM_X[i + 1] {
                         slow += 1;
                         tail += (i == 0) as usize;
@@ -283,7 +295,7 @@ mod tests {
             let mut w = Words(rng::state_words(7, path, 11));
             for _ in 0..40 {
                 let want = rng::normal(&mut r);
-                let (i, u, x) = Words::layer(w.next_u64());
+                let (i, u, x) = Words::layer(w.next_word());
                 let got = if x.abs() < X[i + 1] {
                     x
                 } else {
@@ -296,7 +308,7 @@ mod tests {
                 };
                 assert_eq!(got.to_bits(), want.to_bits());
             }
-            assert_eq!(w.next_u64(), rand::Rng::next_u64(&mut r));
+            assert_eq!(w.next_word(), rand::Rng::next_u64(&mut r));
         }
         assert!(
             tails > 50 && wedges > 5_000,
