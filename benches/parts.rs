@@ -39,10 +39,17 @@ pub fn rng_floor(m: &Model, paths: u64, exp: bool) -> f64 {
         .iter()
         .filter(|r| r.kind == capsim::model::RuleKindM::FirstRefusal)
         .count() as u64;
+    // Stream bases, as the model holds them (mixed once, not per path).
+    let base = |key: u64| rng::stream_base(m.seed, key);
+    let tranche_bases: Vec<u64> = (0..m.tranches.len() as u64)
+        .map(|k| base(1_000 + k))
+        .collect();
+    let agi_base = base(2_000);
+    let rofr_bases: Vec<u64> = (0..rofr).map(|k| base(3_000 + k)).collect();
     let mut acc = 0.0;
     let mut zs = vec![0.0; m.periods.saturating_sub(1) * m.factors()];
     for path in 0..paths {
-        normals::fill_columns(m.seed, path, &m.factor_keys, &mut zs);
+        normals::fill_columns(&m.factor_streams, path, &mut zs);
         if exp {
             for z in zs.iter_mut() {
                 *z = 0.01 + 0.2 * *z;
@@ -52,8 +59,8 @@ pub fn rng_floor(m: &Model, paths: u64, exp: bool) -> f64 {
         for &z in &zs {
             acc += z;
         }
-        for k in 0..m.tranches.len() as u64 {
-            let mut r = rng::stream(m.seed, path, 1_000 + k);
+        for &b in &tranche_bases {
+            let mut r = rng::stream_at(b, path);
             acc += rng::uniform(&mut r);
             let z = rng::normal(&mut r);
             acc += if exp {
@@ -62,9 +69,9 @@ pub fn rng_floor(m: &Model, paths: u64, exp: bool) -> f64 {
                 z
             };
         }
-        acc += rng::exp1(&mut rng::stream(m.seed, path, 2_000));
-        for k in 0..rofr {
-            let mut r = rng::stream(m.seed, path, 3_000 + k);
+        acc += rng::exp1(&mut rng::stream_at(agi_base, path));
+        for &b in &rofr_bases {
+            let mut r = rng::stream_at(b, path);
             for _ in 0..m.periods {
                 acc += rng::uniform(&mut r);
             }

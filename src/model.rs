@@ -3,7 +3,7 @@
 //! per-scenario constant (drifts, hours, reserved pools, discount factors,
 //! factor keys) computed once. The kernel reads only this.
 
-use crate::rng::{factor_key, Counts};
+use crate::rng::{factor_key, stream_base, Counts};
 use crate::scenario::{Bound, ContractKind, ProviderKind, RuleKind, Scenario};
 
 /// A period index meaning "never" for the AGI declaration.
@@ -21,8 +21,10 @@ pub struct WorkloadM {
     /// Shortfall cost of one unmet GPU over a period: `shortfall_price * H`.
     pub shortfall_per_gpu: f64,
     pub deferrable: bool,
-    pub demand_key: u64,
-    pub jump_key: u64,
+    /// Stream bases ([`crate::rng::stream_base`]: the seed and the factor name
+    /// mixed once here, not per path) of the demand and jump streams.
+    pub demand_stream: u64,
+    pub jump_stream: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -32,7 +34,8 @@ pub struct ProviderM {
     pub drift: f64,
     /// `s sqrt(dt)`
     pub vol: f64,
-    pub price_key: u64,
+    /// Stream base of the price stream ([`crate::rng::stream_base`]).
+    pub price_stream: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -48,7 +51,8 @@ pub struct TrancheM {
     /// `capex / (12 * life_years)`
     pub depreciation_per_month: f64,
     pub life_months: f64,
-    pub key: u64,
+    /// Stream base ([`crate::rng::stream_base`]) of `tranche/<p>/<i>`.
+    pub stream: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -83,8 +87,9 @@ pub struct RuleM {
     pub accept: f64,
     pub until_agi: bool,
     pub from_agi: bool,
-    /// Stream key (`rofr/<rule index>`); first-refusal rules only.
-    pub key: u64,
+    /// Stream base ([`crate::rng::stream_base`]) of `rofr/<rule index>`;
+    /// first-refusal rules only.
+    pub stream: u64,
 }
 
 /// Which kinds of rules a model has, so the kernel can skip the per-period
@@ -271,10 +276,11 @@ pub struct Model {
     pub rule_kinds: RuleKinds,
     /// `(earliest month, hazard per year)`.
     pub agi: Option<(f64, f64)>,
-    pub agi_key: u64,
-    /// The diffusion factors' stream keys, in shock-column order: each
-    /// workload's `demand_key`, then each provider's `price_key`.
-    pub factor_keys: Vec<u64>,
+    /// Stream base ([`crate::rng::stream_base`]) of `agi`.
+    pub agi_stream: u64,
+    /// The diffusion factors' stream bases, in shock-column order: each
+    /// workload's `demand_stream`, then each provider's `price_stream`.
+    pub factor_streams: Vec<u64>,
     /// Each factor's drift and volatility per period step, in shock-column
     /// order, repeated for every period after the first (`[(t - 1) * F +
     /// f]`): the growth factors' exponents come out of one elementwise pass.
@@ -310,6 +316,7 @@ pub fn coverage(t: usize, m: i64, from: Option<i64>, to: Option<i64>) -> f64 {
 
 impl Model {
     pub fn compile(s: &Scenario) -> Model {
+        let seed = s.simulation.seed;
         let t_count = s.periods;
         let m = s.period.months();
         let dt = m as f64 / 12.0;
@@ -326,8 +333,8 @@ impl Model {
                     .then(|| (Counts::new(w.jump_rate * dt), w.jump_mean, w.jump_stdev)),
                 shortfall_per_gpu: w.shortfall_price * hours,
                 deferrable: w.deferrable,
-                demand_key: factor_key(&format!("demand/{}", w.name)),
-                jump_key: factor_key(&format!("jumps/{}", w.name)),
+                demand_stream: stream_base(seed, factor_key(&format!("demand/{}", w.name))),
+                jump_stream: stream_base(seed, factor_key(&format!("jumps/{}", w.name))),
             })
             .collect();
         let providers: Vec<ProviderM> = s
@@ -337,7 +344,7 @@ impl Model {
                 price0: p.price,
                 drift: (p.price_drift - 0.5 * p.price_volatility * p.price_volatility) * dt,
                 vol: p.price_volatility * dt.sqrt(),
-                price_key: factor_key(&format!("price/{}", p.name)),
+                price_stream: stream_base(seed, factor_key(&format!("price/{}", p.name))),
             })
             .collect();
         let mut tranches = Vec::new();
@@ -358,7 +365,7 @@ impl Model {
                     capex,
                     depreciation_per_month: capex / life_months,
                     life_months,
-                    key: factor_key(&format!("tranche/{}/{}", p.name, i)),
+                    stream: stream_base(seed, factor_key(&format!("tranche/{}/{}", p.name, i))),
                 });
             }
         }
@@ -455,7 +462,7 @@ impl Model {
                 accept,
                 until_agi: r.until == Bound::Agi,
                 from_agi: r.from == Bound::Agi,
-                key: factor_key(&format!("rofr/{ri}")),
+                stream: stream_base(seed, factor_key(&format!("rofr/{ri}"))),
             });
             for t in 0..t_count {
                 let first = t as i64 * m;
@@ -480,10 +487,10 @@ impl Model {
             })
             .unzip();
         let has_jumps = workloads.iter().any(|w| w.jumps.is_some());
-        let factor_keys = workloads
+        let factor_streams = workloads
             .iter()
-            .map(|w| w.demand_key)
-            .chain(providers.iter().map(|p| p.price_key))
+            .map(|w| w.demand_stream)
+            .chain(providers.iter().map(|p| p.price_stream))
             .collect();
         Model {
             name: s.name.clone(),
@@ -513,8 +520,8 @@ impl Model {
             rules,
             rule_dates,
             agi: s.agi.as_ref().map(|a| (a.earliest as f64, a.hazard)),
-            agi_key: factor_key("agi"),
-            factor_keys,
+            agi_stream: stream_base(seed, factor_key("agi")),
+            factor_streams,
             step_drift,
             step_vol,
             has_jumps,

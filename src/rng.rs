@@ -34,21 +34,33 @@ pub fn factor_key(name: &str) -> u64 {
 /// The stream of factor `key` on path `path` for seed `seed`.
 #[inline]
 pub fn stream(seed: u64, path: u64, key: u64) -> Stream {
+    stream_at(stream_base(seed, key), path)
+}
+
+/// The part of a stream's seeding that depends on the seed and the factor
+/// only: computed once per model (`Model::compile`), not per path.
+#[inline]
+pub fn stream_base(seed: u64, key: u64) -> u64 {
+    mix64(mix64(seed ^ 0x6a09_e667_f3bc_c909) ^ key)
+}
+
+/// The stream of path `path` from its factor's [`stream_base`]: the same
+/// stream as [`stream`] of the seed and key the base was made from.
+#[inline]
+pub fn stream_at(base: u64, path: u64) -> Stream {
     let mut bytes = [0u8; 32];
-    for (chunk, w) in bytes.chunks_exact_mut(8).zip(state_words(seed, path, key)) {
+    for (chunk, w) in bytes.chunks_exact_mut(8).zip(state_words_at(base, path)) {
         chunk.copy_from_slice(&w.to_le_bytes());
     }
     Stream::from_seed(bytes)
 }
 
-/// The xoshiro256++ state words that [`stream`] starts from (its seed
+/// The xoshiro256++ state words that [`stream_at`] starts from (its seed
 /// bytes, read as little-endian words, as `from_seed` reads them; never all
 /// zero: they are four outputs of a bijective mixer at distinct inputs).
 #[inline]
-pub fn state_words(seed: u64, path: u64, key: u64) -> [u64; 4] {
-    let mut x = mix64(seed ^ 0x6a09_e667_f3bc_c909);
-    x = mix64(x ^ key);
-    x = mix64(x ^ path.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+pub fn state_words_at(base: u64, path: u64) -> [u64; 4] {
+    let mut x = mix64(base ^ path.wrapping_mul(0x9e37_79b9_7f4a_7c15));
     let mut s = [0u64; 4];
     for w in &mut s {
         x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);

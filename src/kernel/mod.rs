@@ -180,14 +180,13 @@ pub fn simulate_path<O: Observer>(
     let (nw, np, nt) = (m.workloads.len(), m.providers.len(), m.periods);
     let lay = &m.layout;
     let nq = lay.n_period();
-    let seed = m.seed;
     let all_providers = m.all_providers();
 
     // AGI (section 6).
     s.agi_period = NEVER;
     s.agi_declared = false;
     if let Some((earliest, hazard)) = m.agi {
-        let e = rng::exp1(&mut rng::stream(seed, path, m.agi_key));
+        let e = rng::exp1(&mut rng::stream_at(m.agi_stream, path));
         if hazard > 0.0 {
             let month = earliest + 12.0 * e / hazard;
             if month < m.horizon {
@@ -208,7 +207,7 @@ pub fn simulate_path<O: Observer>(
     s.capex_p.iter_mut().for_each(|x| *x = 0.0);
     s.depreciation = 0.0;
     for (i, tr) in m.tranches.iter().enumerate() {
-        let mut r = rng::stream(seed, path, tr.key);
+        let mut r = rng::stream_at(tr.stream, path);
         let u = rng::uniform(&mut r);
         let zd = rng::normal(&mut r);
         if u < tr.failure {
@@ -259,10 +258,10 @@ pub fn simulate_path<O: Observer>(
     let nf = nw + np;
     if nt > 1 && nf > 0 {
         let rows = &mut s.shocks[nf..nt * nf];
-        normals::fill_columns(seed, path, &m.factor_keys, rows);
+        normals::fill_columns(&m.factor_streams, path, rows);
         for (w, wm) in m.workloads.iter().enumerate() {
             if let Some((counts, mean, sd)) = &wm.jumps {
-                let mut r = rng::stream(seed, path, wm.jump_key);
+                let mut r = rng::stream_at(wm.jump_stream, path);
                 for t in 1..nt {
                     let k = counts.sample(&mut r);
                     let mut jump = 0.0;
@@ -318,7 +317,7 @@ pub fn simulate_path<O: Observer>(
     }
     for (r, rm) in m.rules.iter().enumerate() {
         if rm.kind == RuleKindM::FirstRefusal {
-            s.rule_rng[r] = rng::stream(seed, path, rm.key);
+            s.rule_rng[r] = rng::stream_at(rm.stream, path);
         }
     }
     s.commit_paid.iter_mut().for_each(|x| *x = 0.0);

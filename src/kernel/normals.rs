@@ -1,6 +1,7 @@
 //! The shock pass's normal draws (MODEL.md section 9): for each factor `f`,
-//! one normal per period from the factor's own stream `(seed, path,
-//! keys[f])`, written into column `f` of a row-major table. The numbers are
+//! one normal per period from the factor's own stream on the path (its
+//! [`rng::stream_base`] `bases[f]`), written into column `f` of a row-major
+//! table. The numbers are
 //! rand_distr's `StandardNormal` (Ziggurat, ZIGNOR variant) drawn from
 //! [`rng::stream`], bit for bit, whichever way they are computed:
 //!
@@ -20,29 +21,29 @@ use crate::rng;
 use rand::distr::Open01;
 use rand::RngExt;
 
-/// Fills `rows` (row-major, `keys.len()` columns) with the normals of each
-/// column's stream, in row order.
+/// Fills `rows` (row-major, `bases.len()` columns) with the normals of each
+/// column's stream on path `path`, in row order.
 #[inline]
-pub fn fill_columns(seed: u64, path: u64, keys: &[u64], rows: &mut [f64]) {
+pub fn fill_columns(bases: &[u64], path: u64, rows: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2 (checked just above).
-            unsafe { avx2::fill_columns(seed, path, keys, rows) };
+            unsafe { avx2::fill_columns(bases, path, rows) };
             return;
         }
     }
-    fill_columns_scalar(seed, path, keys, rows)
+    fill_columns_scalar(bases, path, rows)
 }
 
 /// [`fill_columns`] one stream at a time, through rand_distr.
-pub fn fill_columns_scalar(seed: u64, path: u64, keys: &[u64], rows: &mut [f64]) {
-    let nf = keys.len();
+pub fn fill_columns_scalar(bases: &[u64], path: u64, rows: &mut [f64]) {
+    let nf = bases.len();
     if nf == 0 {
         return;
     }
-    for (f, &key) in keys.iter().enumerate() {
-        let mut r = rng::stream(seed, path, key);
+    for (f, &base) in bases.iter().enumerate() {
+        let mut r = rng::stream_at(base, path);
         for row in rows.chunks_exact_mut(nf) {
             row[f] = rng::normal(&mut r);
         }
@@ -172,8 +173,8 @@ mod avx2 {
     /// [`super::fill_columns`] with four streams per pass. Caller: the CPU
     /// has AVX2.
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn fill_columns(seed: u64, path: u64, keys: &[u64], rows: &mut [f64]) {
-        let nf = keys.len();
+    pub(super) unsafe fn fill_columns(bases: &[u64], path: u64, rows: &mut [f64]) {
+        let nf = bases.len();
         if nf == 0 {
             return;
         }
@@ -188,7 +189,7 @@ mod avx2 {
             let mut words = [[0u64; 4]; 4];
             for l in 0..4 {
                 words[l] = if l < lanes {
-                    rng::state_words(seed, path, keys[g + l])
+                    rng::state_words_at(bases[g + l], path)
                 } else {
                     words[lanes - 1]
                 };
@@ -252,36 +253,38 @@ mod tests {
     /// of them through the tail.
     #[test]
     fn lanes_draw_what_rand_distr_draws() {
+        use super::super::ziggurat_tables::ZIG_NORM_X as X;
         let nt = 60;
         let (mut slow, mut tail) = (0, 0);
         for path in 0..1_000u64 {
-            let nf = 3 + (path % 9) as usize;
+            let (seed, nf) = (42 + path % 3, 3 + (path % 9) as usize);
             let keys: Vec<u64> = (0..nf)
                 .map(|f| rng::factor_key(&format!("factor/{f}/{}", path % 7)))
                 .collect();
+            let bases: Vec<u64> = keys.iter().map(|&k| rng::stream_base(seed, k)).collect();
             let mut fast = vec![0.0; nt * nf];
             let mut plain = vec![0.0; nt * nf];
-            fill_columns(42 + path % 3, path, &keys, &mut fast);
-            fill_columns_scalar(42 + path % 3, path, &keys, &mut plain);
-            for (a, b) in fast.iter().zip(&plain) {
-                assert_eq!(a.to_bits(), b.to_bits(), "path {path}: {a} vs {b}");
-            }
-            // Count the slow draws the same streams made.
-            for &key in &keys {
-                let mut w = Words(rng::state_words(42 + path % 3, path, key));
-                for _ in 0..nt {
-                    let (i, _, x) = Words::layer(w.next_word());
-                    if x.abs() >= super::super::ziggurat_tables::ZIG_NORM_X[i + 1] {
+            fill_columns(&bases, path, &mut fast);
+            fill_columns_scalar(&bases, path, &mut plain);
+            for (f, &key) in keys.iter().enumerate() {
+                // rand_distr on the stream as `rng::stream` makes it.
+                let mut r = rng::stream(seed, path, key);
+                // And the draws replayed to count those off the fast path.
+                let mut w = Words(rng::state_words_at(bases[f], path));
+                for t in 0..nt {
+                    let want = rng::normal(&mut r).to_bits();
+                    assert_eq!(fast[t * nf + f].to_bits(), want, "path {path}, factor {f}");
+                    assert_eq!(plain[t * nf + f].to_bits(), want, "path {path}, factor {f}");
+                    let (i, u, x) = Words::layer(w.next_word());
+                    if x.abs() >= X[i + 1] {
                         slow += 1;
                         tail += (i == 0) as usize;
-                        // (The count only needs the first miss per draw;
-                        // the rest of this stream is not followed.)
-                        break;
+                        w.finish_normal(i, u, x);
                     }
                 }
             }
         }
-        assert!(slow > 1_000 && tail > 5, "slow {slow}, tail {tail}");
+        assert!(slow > 4_000 && tail > 40, "slow {slow}, tail {tail}");
     }
 
     /// The scalar slow path on its own, against rand_distr, over draws that
@@ -292,7 +295,7 @@ mod tests {
         let (mut tails, mut wedges) = (0, 0);
         for path in 0..20_000u64 {
             let mut r = rng::stream(7, path, 11);
-            let mut w = Words(rng::state_words(7, path, 11));
+            let mut w = Words(rng::state_words_at(rng::stream_base(7, 11), path));
             for _ in 0..40 {
                 let want = rng::normal(&mut r);
                 let (i, u, x) = Words::layer(w.next_word());
