@@ -327,9 +327,12 @@ pub fn simulate_path<O: Observer>(
             *x = d + v * *x;
         }
         if m.has_jumps {
-            for (t, z) in (1..nt).zip(rows.chunks_exact_mut(nf)) {
-                for (x, &jump) in z[..nw].iter_mut().zip(&s.jumps[t * nw..][..nw]) {
-                    *x += jump;
+            for (w, wm) in m.workloads.iter().enumerate() {
+                if wm.jumps.is_some() {
+                    let jumps = s.jumps[nw..].iter().skip(w).step_by(nw);
+                    for (z, &jump) in rows.chunks_exact_mut(nf).zip(jumps) {
+                        z[w] += jump;
+                    }
                 }
             }
         }
