@@ -1,9 +1,9 @@
 //! The shock pass's normal draws (MODEL.md section 9): for each factor `f`,
 //! one normal per period from the factor's own stream on the path (its
 //! [`rng::stream_base`] `bases[f]`), written into column `f` of a row-major
-//! table. The numbers are
-//! rand_distr's `StandardNormal` (Ziggurat, ZIGNOR variant) drawn from
-//! [`rng::stream`], bit for bit, whichever way they are computed:
+//! table. The numbers are rand_distr's `StandardNormal` (Ziggurat, ZIGNOR
+//! variant) drawn from [`rng::stream`], bit for bit, whichever way they
+//! are computed:
 //!
 //! - [`fill_columns_scalar`]: one factor after the other, through
 //!   rand_distr itself;
@@ -14,7 +14,7 @@
 //!   scalar code that repeats rand_distr's steps with its tables
 //!   ([`super::ziggurat_tables`]).
 //!
-//! The tests check the two against each other draw for draw, over enough
+//! The tests check both against rand_distr draw for draw, over enough
 //! draws to go through every branch of the slow path many times.
 
 use crate::rng;
