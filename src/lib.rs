@@ -19,5 +19,6 @@ pub mod output;
 pub mod rng;
 pub mod runner;
 pub mod sensitivity;
+pub mod simd;
 pub mod stats;
 pub mod trace;

@@ -62,8 +62,8 @@ pub fn exp(x: f64) -> f64 {
 pub fn exp_in_place(xs: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2 (checked just above).
+        if crate::simd::avx2() {
+            // SAFETY: the CPU has AVX2 (`simd::avx2` checks).
             unsafe { exp_in_place_avx2(xs) };
             return;
         }

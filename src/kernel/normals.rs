@@ -27,8 +27,8 @@ use rand::RngExt;
 pub fn fill_columns(bases: &[u64], path: u64, rows: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2 (checked just above).
+        if crate::simd::avx2() {
+            // SAFETY: the CPU has AVX2 (`simd::avx2` checks).
             unsafe { avx2::fill_columns(bases, path, rows) };
             return;
         }

@@ -100,8 +100,8 @@ impl ChunkSums {
     pub fn add_rows(&mut self, rows: &[f64], k: usize) {
         #[cfg(target_arch = "x86_64")]
         {
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2 (checked just above).
+            if crate::simd::avx2() {
+                // SAFETY: the CPU has AVX2 (`simd::avx2` checks).
                 unsafe { self.add_rows_avx2(rows, k) };
                 return;
             }
@@ -239,8 +239,8 @@ impl HotTails {
     pub fn add_rows(&mut self, rows: &[f64], k: usize, sketched: usize) {
         #[cfg(target_arch = "x86_64")]
         {
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2 (checked just above).
+            if crate::simd::avx2() {
+                // SAFETY: the CPU has AVX2 (`simd::avx2` checks).
                 unsafe { self.add_rows_avx2(rows, k, sketched) };
                 return;
             }
