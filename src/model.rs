@@ -1,7 +1,8 @@
 //! The compiled model: a validated [`Scenario`] turned into flat arrays
 //! indexed by workload, provider, tranche, rule and period, with every
 //! per-scenario constant (drifts, hours, reserved pools, discount factors,
-//! factor keys) computed once. The kernel reads only this.
+//! the random streams' seed-and-factor parts) computed once. The kernel
+//! reads only this.
 
 use crate::rng::{factor_key, stream_base, Counts};
 use crate::scenario::{Bound, ContractKind, ProviderKind, RuleKind, Scenario};
@@ -494,7 +495,7 @@ impl Model {
             .collect();
         Model {
             name: s.name.clone(),
-            seed: s.simulation.seed,
+            seed,
             paths: s.simulation.paths,
             periods: t_count,
             months: m as f64,
