@@ -313,10 +313,7 @@ pub fn simulate_path<O: Observer>(
                 }
             }
         }
-        // Correlate in place (section 9): rows of the Cholesky factor from
-        // the last up, so each reads shocks not yet rewritten. The sum runs
-        // over the row's non-zero entries in column order (the same sum as
-        // over the whole row: the skipped terms are zeros).
+        // Correlate in place (section 9; `correlate`).
         if let Some(c) = &m.chol {
             correlate(c, rows, nf);
         }
