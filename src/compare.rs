@@ -77,21 +77,18 @@ impl Job for PairJob<'_> {
         0
     }
     fn name(&self, i: usize) -> String {
-        let (side, metric) = if i < 4 * self.metrics.len() {
-            (i % 4, &self.metrics[i / 4].0)
+        let (base, alt) = (self.base.name.as_str(), self.alt.name.as_str());
+        let k = 4 * self.metrics.len();
+        if i < k {
+            let side = [base, alt, "difference", "alt lower"][i % 4];
+            format!("metric `{}` ({side})", self.metrics[i / 4].0)
         } else {
-            let j = (i - 4 * self.metrics.len()) % (3 * self.period_metrics.len());
-            (j % 3, &self.period_metrics[j / 3].0)
-        };
-        let which = [
-            self.base.name.as_str(),
-            self.alt.name.as_str(),
-            "difference",
-        ];
-        format!(
-            "metric `{metric}` ({})",
-            which.get(side).unwrap_or(&"difference")
-        )
+            let per_period = 3 * self.period_metrics.len();
+            let (t, j) = ((i - k) / per_period, (i - k) % per_period);
+            let side = [base, alt, "difference"][j % 3];
+            let metric = &self.period_metrics[j / 3].0;
+            format!("metric `{metric}` of period {t} ({side})")
+        }
     }
     fn state(&self) -> PairState {
         let b = self.base;

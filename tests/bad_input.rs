@@ -173,6 +173,37 @@ fn overflowing_growth() {
     );
 }
 
+/// The same overflow under `compare`: exit 2, no result, and the message
+/// names the metric and the side it overflowed on.
+#[test]
+fn overflowing_growth_in_compare() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, alt) = (dir.path().join("base.toml"), dir.path().join("alt.toml"));
+    std::fs::write(&base, GOOD).unwrap();
+    let text = GOOD
+        .replace("name = \"bad\"", "name = \"hot\"")
+        .replace("demand = 100", "demand = 100\ngrowth = 1e300");
+    std::fs::write(&alt, text).unwrap();
+    let out = dir.path().join("out");
+    let o = Command::new(bin())
+        .arg("compare")
+        .args([&base, &alt])
+        .arg("--out")
+        .arg(&out)
+        .args(["--paths", "100"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("the simulation overflowed: metric `"), "{err}");
+    assert!(
+        err.contains("(hot)") || err.contains("(difference)"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!out.exists() || std::fs::read_dir(&out).unwrap().next().is_none());
+}
+
 #[test]
 fn share_outside_unit_interval() {
     let text =
