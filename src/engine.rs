@@ -326,12 +326,15 @@ pub fn run_model_with(
     let np = m.layout.n_path();
     let ks = job.standard();
     let k = out.acc.moments.len();
+    let mut path = summaries(&out.acc, 0..k, out.threads);
+    let charges = path.split_off(ks);
+    let period = path.split_off(np);
     Ok(RunStats {
         paths: out.paths,
         threads: out.threads,
-        path: summaries(&out.acc, 0..np, out.threads),
-        period: summaries(&out.acc, np..ks, out.threads),
-        charges: summaries(&out.acc, ks..k, out.threads),
+        path,
+        period,
+        charges,
         accumulated: out.acc,
     })
 }
