@@ -271,3 +271,87 @@ fn vector_and_plain_code_paths_write_the_same_files() {
         }
     }
 }
+
+/// A scenario of `n` providers using every mechanism: market providers with
+/// tranches (delays, failures), plain market ones and owned ones in turn, a
+/// reserved contract and commitments, rules of every kind on providers
+/// spread over the list, correlated prices.
+fn scenario_with_providers(n: usize, policy: &str) -> String {
+    let head = SCENARIO.split("[[provider]]").next().unwrap();
+    let mut t = head.replace("seed = 42", &format!("seed = 42\npolicy = \"{policy}\""));
+    for p in 0..n {
+        t += &match p % 3 {
+            0 => format!(
+                "[[provider]]\nname = \"p{p}\"\nprice = {}\nprice_drift = -0.15\nprice_volatility = 0.1\n\
+                 [[provider.tranche]]\ngpus = {}\nonline = \"2025-01\"\n\
+                 [[provider.tranche]]\ngpus = 900\nonline = \"2026-06\"\n\
+                 delay_months = {{ median = 3.0, sigma = 0.6 }}\nfailure = 0.1\n",
+                2.0 + 0.1 * p as f64,
+                300 * (p + 1)
+            ),
+            1 => format!(
+                "[[provider]]\nname = \"p{p}\"\nprice = 2.4\nprice_drift = -0.2\nprice_volatility = 0.2\n\
+                 [[provider.tranche]]\ngpus = 500\nonline = \"2026-01\"\n"
+            ),
+            _ => format!(
+                "[[provider]]\nname = \"p{p}\"\nkind = \"owned\"\nprice = 0.3\ncapex_per_gpu = 50000\nlife_years = 5\n\
+                 [[provider.tranche]]\ngpus = 700\nonline = \"2026-09\"\n\
+                 delay_months = {{ median = 2.0, sigma = 0.5 }}\nfailure = 0.2\n"
+            ),
+        };
+    }
+    let q = |i: usize| format!("p{}", i % n);
+    t += &format!(
+        "[[contract]]\nkind = \"commitment\"\nprovider = \"{}\"\namount = 1e8\nfrom = \"2026-01\"\nto = \"2027-06\"\n\
+         [[contract]]\nkind = \"reserved\"\nprovider = \"{}\"\ngpus = 800\nprice = 2.0\nfrom = \"2026-04\"\nto = \"2027-09\"\n\
+         [[rule]]\nkind = \"exclusive\"\nworkloads = [\"api\"]\nproviders = [\"{}\", \"{}\"]\nuntil = \"agi\"\n\
+         [[rule]]\nkind = \"first_refusal\"\nprovider = \"{}\"\nworkloads = [\"product\"]\naccept = 0.5\n\
+         [[rule]]\nkind = \"min_share\"\nprovider = \"{}\"\nshare = 0.2\nfrom = \"2026-10\"\n\
+         [[rule]]\nkind = \"max_share\"\nprovider = \"{}\"\nshare = 0.3\nfrom = \"agi\"\n",
+        q(0),
+        q(1),
+        q(0),
+        q(n / 2),
+        q(1),
+        q(2),
+        q(n.saturating_sub(1)),
+    );
+    if n >= 2 {
+        t += &format!(
+            "[[correlation]]\nbetween = [\"price/p0\", \"price/p{}\"]\nrho = 0.4\n",
+            n - 1
+        );
+    }
+    t
+}
+
+/// `simulate_path` runs a copy of the kernel compiled for the model's number
+/// of providers (up to `MAX_FIXED_PROVIDERS`); each gives, bit for bit, what
+/// the general copy gives, path by path, under both policies.
+#[test]
+fn kernel_copies_per_provider_count_match_the_general_one() {
+    use capsim::kernel::{simulate, simulate_path, NoObserver, Scratch, MAX_FIXED_PROVIDERS};
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    for n in 1..=MAX_FIXED_PROVIDERS + 2 {
+        for policy in ["priority", "optimal"] {
+            let m = model(&scenario_with_providers(n, policy));
+            assert_eq!(m.providers.len(), n);
+            let (mut s1, mut s2) = (Scratch::new(&m), Scratch::new(&m));
+            let mut out = [vec![0.0; m.layout.n_path()], vec![0.0; m.layout.n_path()]];
+            let np = m.periods * m.layout.n_period();
+            let mut per = [vec![0.0; np], vec![0.0; np]];
+            let mut shortfall = 0.0;
+            for path in 0..300 {
+                let [o1, o2] = &mut out;
+                let [p1, p2] = &mut per;
+                simulate_path(&m, path, &mut s1, o1, p1, &mut NoObserver);
+                simulate::<_, 0>(&m, path, &mut s2, o2, p2, &mut NoObserver);
+                assert_eq!(bits(o1), bits(o2), "{n} providers, {policy}, path {path}");
+                assert_eq!(bits(p1), bits(p2), "{n} providers, {policy}, path {path}");
+                shortfall += o1[capsim::model::pm::SHORTFALL_COST];
+            }
+            // The scenarios are tight enough that the rules and pools bind.
+            assert!(shortfall > 0.0, "{n} providers: no shortfall");
+        }
+    }
+}

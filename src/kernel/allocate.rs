@@ -144,7 +144,9 @@ impl<O: TakeObserver, const CAPS: bool> Taker<'_, O, CAPS> {
     }
 }
 
-/// Runs the three passes for every workload.
+/// Runs the three passes for every workload. Inlined into each of the
+/// kernel's copies, where the number of providers is a constant.
+#[inline(always)]
 pub fn allocate<O: TakeObserver>(p: &mut Period<'_>, obs: &mut O) {
     let np = p.served_p.len();
     // Providers with an active min_share target or a max_share cap, and
