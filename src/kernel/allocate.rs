@@ -144,41 +144,31 @@ impl<O: TakeObserver, const CAPS: bool> Taker<'_, O, CAPS> {
     }
 }
 
+/// Bit `q` set where `test(v[q])`.
+#[inline(always)]
+fn mask(v: &[f64], test: impl Fn(f64) -> bool) -> u64 {
+    v.iter()
+        .enumerate()
+        .fold(0, |m, (q, &x)| m | ((test(x) as u64) << q))
+}
+
 /// Runs the three passes for every workload. Inlined into each of the
 /// kernel's copies, where the number of providers is a constant.
 #[inline(always)]
 pub fn allocate<O: TakeObserver>(p: &mut Period<'_>, obs: &mut O) {
     let np = p.served_p.len();
+    p.served_p[..np].iter_mut().for_each(|x| *x = 0.0);
     // Providers with an active min_share target or a max_share cap, and
-    // pools not empty.
-    let mut min_mask = 0u64;
-    let mut capped = false;
+    // pools not empty: branch-free, so that each compiles to a few vector
+    // comparisons and a mask extraction where `np` is a constant.
+    let min_mask = mask(&p.target[..np], |x| x >= 0.0);
+    let capped = p.cap[..np]
+        .iter()
+        .fold(false, |c, &x| c | (x != f64::INFINITY));
     let mut open = Open {
-        reserved: 0,
-        market: 0,
+        reserved: mask(&p.reserved_left[..np], |x| x > 0.0),
+        market: mask(&p.market_left[..np], |x| x > 0.0),
     };
-    {
-        let (target, cap) = (&p.target[..np], &p.cap[..np]);
-        let (rl, ml, served) = (
-            &p.reserved_left[..np],
-            &p.market_left[..np],
-            &mut p.served_p[..np],
-        );
-        for q in 0..np {
-            let bit = 1u64 << q;
-            served[q] = 0.0;
-            if target[q] >= 0.0 {
-                min_mask |= bit;
-            }
-            capped |= cap[q] != f64::INFINITY;
-            if rl[q] > 0.0 {
-                open.reserved |= bit;
-            }
-            if ml[q] > 0.0 {
-                open.market |= bit;
-            }
-        }
-    }
     if capped {
         passes::<O, true>(p, min_mask, &mut open, np, obs)
     } else {
