@@ -71,7 +71,7 @@ pub fn state_words_at(base: u64, path: u64) -> [u64; 4] {
 
 /// Uniform on [0, 1) with 53 random bits.
 #[inline]
-pub fn uniform(r: &mut Stream) -> f64 {
+pub fn uniform<R: Rng + ?Sized>(r: &mut R) -> f64 {
     (r.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
@@ -81,7 +81,7 @@ pub fn normal(r: &mut Stream) -> f64 {
 }
 
 #[inline]
-pub fn exp1(r: &mut Stream) -> f64 {
+pub fn exp1<R: Rng + ?Sized>(r: &mut R) -> f64 {
     Exp1.sample(r)
 }
 
@@ -111,7 +111,7 @@ impl Counts {
     }
 
     #[inline]
-    pub fn sample(&self, r: &mut Stream) -> u64 {
+    pub fn sample<R: Rng + ?Sized>(&self, r: &mut R) -> u64 {
         match self {
             Counts::Knuth { exp_neg_mean } => {
                 let mut k = 0;

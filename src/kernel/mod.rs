@@ -12,8 +12,9 @@ pub mod optimal;
 mod ziggurat_tables;
 
 use crate::model::{pm, qm, CholRows, Model, RuleKindM, NEVER};
-use crate::rng::{self, Stream};
+use crate::rng;
 use allocate::{allocate, Period, TakeObserver};
+use normals::Words;
 
 /// Hooks for `capsim trace` and tests; the engine passes [`NoObserver`],
 /// which compiles to nothing.
@@ -49,7 +50,7 @@ pub struct Scratch {
     pub agi_period: i64,
     pub agi_declared: bool,
     // Processes.
-    pub rule_rng: Vec<Stream>,
+    pub(crate) rule_rng: Vec<Words>,
     /// Per period (row `t`, `W + P` columns: workloads, then providers):
     /// the shocks, independent when drawn, then correlated in place, then
     /// replaced by the period's growth factors. Row 0 is not used.
@@ -101,7 +102,6 @@ pub struct Scratch {
 impl Scratch {
     pub fn new(m: &Model) -> Scratch {
         let (nw, np, nt) = (m.workloads.len(), m.providers.len(), m.periods);
-        let dummy = rng::stream(0, 0, 0);
         Scratch {
             tau: vec![0.0; m.tranches.len()],
             tranche_gpus: vec![0.0; np * nt],
@@ -110,7 +110,7 @@ impl Scratch {
             true_up_p: vec![0.0; np],
             agi_period: NEVER,
             agi_declared: false,
-            rule_rng: vec![dummy; m.rules.len()],
+            rule_rng: vec![Words([1, 0, 0, 0]); m.rules.len()],
             shocks: vec![0.0; nt * (nw + np)],
             jumps: vec![0.0; nt * nw],
             level: vec![0.0; nw],
@@ -262,7 +262,7 @@ pub fn simulate<O: Observer, const NP: usize>(
     s.agi_period = NEVER;
     s.agi_declared = false;
     if let Some((earliest, hazard)) = m.agi {
-        let e = rng::exp1(&mut rng::stream_at(m.agi_stream, path));
+        let e = rng::exp1(&mut Words::at(m.agi_stream, path));
         if hazard > 0.0 {
             let month = earliest + 12.0 * e / hazard;
             if month < m.horizon {
@@ -283,9 +283,9 @@ pub fn simulate<O: Observer, const NP: usize>(
     s.capex_p.iter_mut().for_each(|x| *x = 0.0);
     s.depreciation = 0.0;
     for (i, tr) in m.tranches.iter().enumerate() {
-        let mut r = rng::stream_at(tr.stream, path);
-        let u = rng::uniform(&mut r);
-        let zd = rng::normal(&mut r);
+        let mut r = Words::at(tr.stream, path);
+        let u = r.uniform();
+        let zd = r.normal();
         if u < tr.failure {
             s.tau[i] = f64::INFINITY;
             continue;
@@ -337,12 +337,12 @@ pub fn simulate<O: Observer, const NP: usize>(
         normals::fill_columns(&m.factor_streams, path, rows);
         for (w, wm) in m.workloads.iter().enumerate() {
             if let Some((counts, mean, sd)) = &wm.jumps {
-                let mut r = rng::stream_at(wm.jump_stream, path);
+                let mut r = Words::at(wm.jump_stream, path);
                 for t in 1..nt {
                     let k = counts.sample(&mut r);
                     let mut jump = 0.0;
                     for _ in 0..k {
-                        jump += mean + sd * rng::normal(&mut r);
+                        jump += mean + sd * r.normal();
                     }
                     s.jumps[t * nw + w] = jump;
                 }
@@ -382,7 +382,7 @@ pub fn simulate<O: Observer, const NP: usize>(
     }
     for (r, rm) in m.rules.iter().enumerate() {
         if rm.kind == RuleKindM::FirstRefusal {
-            s.rule_rng[r] = rng::stream_at(rm.stream, path);
+            s.rule_rng[r] = Words::at(rm.stream, path);
         }
     }
     s.commit_paid.iter_mut().for_each(|x| *x = 0.0);
@@ -459,7 +459,7 @@ pub fn simulate<O: Observer, const NP: usize>(
                 s.rule_active[r] = active;
                 match rm.kind {
                     RuleKindM::FirstRefusal => {
-                        let u = rng::uniform(&mut s.rule_rng[r]);
+                        let u = s.rule_rng[r].uniform();
                         let taken = active && u < rm.accept;
                         s.rule_taken[r] = taken;
                         if taken {

@@ -54,9 +54,11 @@ pub fn fill_columns_scalar(bases: &[u64], path: u64, rows: &mut [f64]) {
 /// [`rng::Stream`], whose state is private), so that a lane's state can go
 /// to scalar code and back; with the parts of rand_distr's normal sampler
 /// that the vector lanes leave to scalar code. An [`Rng`](rand::Rng), so
-/// its uniforms are rand's own.
-#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
-struct Words([u64; 4]);
+/// its uniforms are rand's own. The kernel's other streams (tranches, jumps,
+/// first refusal, AGI) are `Words` too: the same draws as [`rng::Stream`]
+/// without its seeding from bytes or rand_distr's generic sampler.
+#[derive(Clone)]
+pub(crate) struct Words(pub(crate) [u64; 4]);
 
 impl rand::TryRng for Words {
     type Error = std::convert::Infallible;
@@ -76,8 +78,32 @@ impl rand::TryRng for Words {
     }
 }
 
-#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 impl Words {
+    /// The stream [`rng::stream_at`] makes, as plain state words.
+    #[inline]
+    pub(crate) fn at(base: u64, path: u64) -> Words {
+        Words(rng::state_words_at(base, path))
+    }
+
+    /// [`rng::uniform`]'s draw.
+    #[inline]
+    pub(crate) fn uniform(&mut self) -> f64 {
+        (self.next_word() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    /// [`rng::normal`]'s draw (rand_distr's `StandardNormal`): the
+    /// Ziggurat's fast path here, the rest in [`Words::finish_normal`].
+    #[inline]
+    pub(crate) fn normal(&mut self) -> f64 {
+        use super::ziggurat_tables::ZIG_NORM_X as X;
+        let (i, u, x) = Words::layer(self.next_word());
+        if x.abs() < X[i + 1] {
+            x
+        } else {
+            self.finish_normal(i, u, x)
+        }
+    }
+
     #[inline]
     fn next_word(&mut self) -> u64 {
         let s = &mut self.0;
@@ -287,29 +313,32 @@ mod tests {
         assert!(slow > 4_000 && tail > 40, "slow {slow}, tail {tail}");
     }
 
-    /// The scalar slow path on its own, against rand_distr, over draws that
-    /// all start in the tail layer or in a wedge.
+    /// The scalar draws the kernel's one-off streams use ([`Words::normal`],
+    /// [`Words::uniform`], and rand_distr's `Exp1` on [`Words`]) against
+    /// rand_distr and [`rng`] on [`rng::Stream`], over draws many of which
+    /// start in the tail layer or in a wedge.
     #[test]
-    fn slow_path_matches_rand_distr() {
+    fn scalar_draws_match_rand_distr() {
         use super::super::ziggurat_tables::ZIG_NORM_X as X;
         let (mut tails, mut wedges) = (0, 0);
         for path in 0..20_000u64 {
             let mut r = rng::stream(7, path, 11);
-            let mut w = Words(rng::state_words_at(rng::stream_base(7, 11), path));
-            for _ in 0..40 {
-                let want = rng::normal(&mut r);
-                let (i, u, x) = Words::layer(w.next_word());
-                let got = if x.abs() < X[i + 1] {
-                    x
-                } else {
+            let mut w = Words::at(rng::stream_base(7, 11), path);
+            for k in 0..40 {
+                let (i, _, x) = Words::layer(w.clone().next_word());
+                if x.abs() >= X[i + 1] {
                     if i == 0 {
                         tails += 1;
                     } else {
                         wedges += 1;
                     }
-                    w.finish_normal(i, u, x)
-                };
-                assert_eq!(got.to_bits(), want.to_bits());
+                }
+                let want = rng::normal(&mut r);
+                assert_eq!(w.normal().to_bits(), want.to_bits());
+                if k % 8 == 0 {
+                    assert_eq!(w.uniform().to_bits(), rng::uniform(&mut r).to_bits());
+                    assert_eq!(rng::exp1(&mut w).to_bits(), rng::exp1(&mut r).to_bits());
+                }
             }
             assert_eq!(w.next_word(), rand::Rng::next_u64(&mut r));
         }
