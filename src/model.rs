@@ -266,6 +266,8 @@ pub struct Model {
     /// Reserved pool GPUs, period-major (`[t * P + p]`: a period's row is
     /// contiguous for the kernel).
     pub reserved_gpus: Vec<f64>,
+    /// Providers with reserved GPUs, per period (bit p of `[t]`).
+    pub reserved_open: Vec<u64>,
     /// Reserved cash, period-major (`[t * P + p]`).
     pub reserved_cash: Vec<f64>,
     /// `availability` per provider, as one slice for the kernel.
@@ -507,6 +509,14 @@ impl Model {
             providers,
             tranches,
             availability,
+            reserved_open: (0..t_count)
+                .map(|t| {
+                    reserved_gpus[t * np..][..np]
+                        .iter()
+                        .enumerate()
+                        .fold(0, |m, (p, &g)| m | (((g > 0.0) as u64) << p))
+                })
+                .collect(),
             reserved_gpus,
             reserved_cash,
             commitments,

@@ -146,33 +146,62 @@ impl<O: TakeObserver, const CAPS: bool> Taker<'_, O, CAPS> {
 
 /// Bit `q` set where `test(v[q])`.
 #[inline(always)]
-fn mask(v: &[f64], test: impl Fn(f64) -> bool) -> u64 {
+pub(crate) fn mask(v: &[f64], test: impl Fn(f64) -> bool) -> u64 {
     v.iter()
         .enumerate()
         .fold(0, |m, (q, &x)| m | ((test(x) as u64) << q))
 }
 
-/// Runs the three passes for every workload. Inlined into each of the
-/// kernel's copies, where the number of providers is a constant.
-#[inline(always)]
+/// What the passes need to know before they start, as provider bitmasks:
+/// providers with an active `min_share` target (`target >= 0`), whether any
+/// has a `max_share` cap (`cap` finite), and the pools that are not empty.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Masks {
+    pub min: u64,
+    pub capped: bool,
+    pub reserved: u64,
+    pub market: u64,
+}
+
+impl Masks {
+    /// The masks read off a period's arrays.
+    #[inline(always)]
+    pub fn of(p: &Period<'_>) -> Masks {
+        let np = p.served_p.len();
+        Masks {
+            min: mask(&p.target[..np], |x| x >= 0.0),
+            capped: p.cap[..np]
+                .iter()
+                .fold(false, |c, &x| c | (x != f64::INFINITY)),
+            reserved: mask(&p.reserved_left[..np], |x| x > 0.0),
+            market: mask(&p.market_left[..np], |x| x > 0.0),
+        }
+    }
+}
+
+/// Runs the three passes for every workload.
 pub fn allocate<O: TakeObserver>(p: &mut Period<'_>, obs: &mut O) {
+    let masks = Masks::of(p);
+    allocate_with(p, masks, obs)
+}
+
+/// [`allocate`] with the masks given: the kernel knows them from how it
+/// filled the period's arrays (they must be `Masks::of` those arrays).
+/// Inlined into each of the kernel's copies, where the number of providers
+/// is a constant.
+#[inline(always)]
+pub fn allocate_with<O: TakeObserver>(p: &mut Period<'_>, masks: Masks, obs: &mut O) {
+    debug_assert_eq!(masks, Masks::of(p));
     let np = p.served_p.len();
     p.served_p[..np].iter_mut().for_each(|x| *x = 0.0);
-    // Providers with an active min_share target or a max_share cap, and
-    // pools not empty: branch-free, so that each compiles to a few vector
-    // comparisons and a mask extraction where `np` is a constant.
-    let min_mask = mask(&p.target[..np], |x| x >= 0.0);
-    let capped = p.cap[..np]
-        .iter()
-        .fold(false, |c, &x| c | (x != f64::INFINITY));
     let mut open = Open {
-        reserved: mask(&p.reserved_left[..np], |x| x > 0.0),
-        market: mask(&p.market_left[..np], |x| x > 0.0),
+        reserved: masks.reserved,
+        market: masks.market,
     };
-    if capped {
-        passes::<O, true>(p, min_mask, &mut open, np, obs)
+    if masks.capped {
+        passes::<O, true>(p, masks.min, &mut open, np, obs)
     } else {
-        passes::<O, false>(p, min_mask, &mut open, np, obs)
+        passes::<O, false>(p, masks.min, &mut open, np, obs)
     }
 }
 

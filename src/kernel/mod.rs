@@ -13,7 +13,7 @@ mod ziggurat_tables;
 
 use crate::model::{pm, qm, CholRows, Model, RuleKindM, NEVER};
 use crate::rng;
-use allocate::{allocate, Period, TakeObserver};
+use allocate::{allocate_with, Period, TakeObserver};
 use normals::Words;
 
 /// Hooks for `capsim trace` and tests; the engine passes [`NoObserver`],
@@ -495,6 +495,9 @@ pub fn simulate<O: Observer, const NP: usize>(
             // Capacity (sections 4, 5) and share targets.
             let target = &mut s.target[..np];
             let cap = &mut s.cap[..np];
+            // The allocation's masks (`allocate::Masks`), from what is
+            // known here: without share rules, no targets and no caps.
+            let (mut min_mask, mut capped) = (0u64, false);
             if m.rule_kinds.shares {
                 for p in 0..np {
                     target[p] = if target_share[p] >= 0.0 {
@@ -508,6 +511,8 @@ pub fn simulate<O: Observer, const NP: usize>(
                         f64::INFINITY
                     };
                 }
+                min_mask = allocate::mask(target, |x| x >= 0.0);
+                capped = cap.iter().any(|&x| x != f64::INFINITY);
             }
             let reserved_cap = &mut s.reserved_cap[..np];
             let market_cap = &mut s.market_cap[..np];
@@ -516,11 +521,13 @@ pub fn simulate<O: Observer, const NP: usize>(
             let rg = &m.reserved_gpus[t * np..][..np];
             let tg = &s.tranche_gpus[t * np..][..np];
             let avail = &m.availability[..np];
+            let mut market_open = 0u64;
             for p in 0..np {
                 reserved_cap[p] = rg[p];
                 market_cap[p] = avail[p] * tg[p];
                 reserved_left[p] = rg[p];
                 market_left[p] = market_cap[p];
+                market_open |= ((market_cap[p] > 0.0) as u64) << p;
             }
             // Market pools by price, then provider order (the order rarely
             // changes from one period to the next).
@@ -566,7 +573,13 @@ pub fn simulate<O: Observer, const NP: usize>(
             if m.optimal {
                 optimal::allocate_optimal(&mut period, price, &m.shortfall_price, &mut s.flow, obs);
             } else {
-                allocate(&mut period, obs);
+                let masks = allocate::Masks {
+                    min: min_mask,
+                    capped,
+                    reserved: m.reserved_open[t],
+                    market: market_open,
+                };
+                allocate_with(&mut period, masks, obs);
             }
             let market_left = &s.market_left[..np];
             let served_p = &s.served_p[..np];
