@@ -652,3 +652,29 @@ price = 2
     let (m, stats) = run(&head(3, "quarter"));
     assert_eq!(stats.path_metric(&m, "cash").unwrap().mean, 0.0);
 }
+
+/// Rules switch on and off between periods (the kernel rebuilds the allowed
+/// sets only when an exclusivity rule or a taken first refusal changes): an
+/// exclusivity rule active in the second and third quarters, alone and
+/// behind 70 rules that change nothing (the kernel tracks 64 rules' states;
+/// past that it rebuilds every period).
+#[test]
+fn dated_exclusive_rule_switches_on_and_off() {
+    let rule = "[[rule]]\nkind = \"exclusive\"\nworkloads = [\"api\"]\nproviders = [\"c\"]\n\
+                from = \"2026-04\"\nuntil = \"2026-09\"\n";
+    // While the rule holds, api (150, one provider allowed) goes first and
+    // takes c's 150; x (100) walks b (50) and a (50). Otherwise x (file
+    // order) takes b's 50 and a's 50, api a's 100 and c's 50.
+    let r = OnePath::new(&two_providers(rule, 100.0, 150.0));
+    assert_series(&r.series("served.a"), &[150.0, 50.0, 50.0, 150.0]);
+    assert_series(&r.series("served.b"), &[50.0, 50.0, 50.0, 50.0]);
+    assert_series(&r.series("served.c"), &[50.0, 150.0, 150.0, 50.0]);
+    let noop = "[[rule]]\nkind = \"exclusive\"\nworkloads = [\"api\", \"x\"]\n\
+                providers = [\"a\", \"b\", \"c\"]\n"
+        .repeat(70);
+    let many = OnePath::new(&two_providers(&(noop + rule), 100.0, 150.0));
+    assert_eq!(many.model.rules.len(), 71);
+    for name in ["served.a", "served.b", "served.c", "unmet", "cash"] {
+        assert_eq!(r.series(name), many.series(name), "{name}");
+    }
+}

@@ -66,6 +66,8 @@ pub struct Scratch {
     // Rules this period.
     pub rule_active: Vec<bool>,
     pub rule_taken: Vec<bool>,
+    /// The rule bits (`rule_bit`) `allowed` and `pass2` were built for.
+    rule_sig: u64,
     pub allowed: Vec<u64>,
     pub pass2: Vec<u64>,
     pub target_share: Vec<f64>,
@@ -119,6 +121,7 @@ impl Scratch {
             price: vec![0.0; np],
             rule_active: vec![false; m.rules.len()],
             rule_taken: vec![false; m.rules.len()],
+            rule_sig: 0,
             allowed: vec![m.all_providers(); nw],
             pass2: vec![0; nw],
             target_share: vec![-1.0; np],
@@ -147,6 +150,17 @@ impl Scratch {
             capex_p: vec![0.0; np],
             depreciation: 0.0,
         }
+    }
+}
+
+/// Rule `r`'s bit in a period's rule signature (rules past the 64th share
+/// no bits: with that many rules the arrays are rebuilt every period).
+#[inline(always)]
+fn rule_bit(r: usize) -> u64 {
+    if r < 64 {
+        1 << r
+    } else {
+        0
     }
 }
 
@@ -443,18 +457,17 @@ pub fn simulate<O: Observer, const NP: usize>(
             let cap_share = &mut s.cap_share[..np];
             // (Paired loops rather than `fill`: a call to memset costs more
             // than these few stores.)
-            if m.rule_kinds.allocation {
-                for (a, b) in allowed.iter_mut().zip(pass2.iter_mut()) {
-                    *a = all_providers;
-                    *b = 0;
-                }
-            }
             if m.rule_kinds.shares {
                 for (a, b) in target_share.iter_mut().zip(cap_share.iter_mut()) {
                     *a = -1.0;
                     *b = f64::INFINITY;
                 }
             }
+            // Which exclusivity rules are active and which first-refusal
+            // offers were taken, as bits (`rule_bit`): `allowed` and `pass2`
+            // follow from these alone, so they are rebuilt only when these
+            // change (rules switch on and off rarely).
+            let mut sig = 0u64;
             for (r, rm) in m.rules.iter().enumerate() {
                 let active = m.rule_dates[r * nt + t]
                     && (!rm.until_agi || ti <= s.agi_period)
@@ -466,28 +479,45 @@ pub fn simulate<O: Observer, const NP: usize>(
                         let taken = active && u < rm.accept;
                         s.rule_taken[r] = taken;
                         if taken {
-                            let mut ws = rm.workloads;
-                            while ws != 0 {
-                                let w = ws.trailing_zeros() as usize;
-                                pass2[w] |= rm.providers;
-                                ws &= ws - 1;
-                            }
+                            sig |= rule_bit(r);
                         }
                     }
                     _ if !active => {}
-                    RuleKindM::Exclusive => {
-                        let mut ws = rm.workloads;
-                        while ws != 0 {
-                            let w = ws.trailing_zeros() as usize;
-                            allowed[w] &= rm.providers;
-                            ws &= ws - 1;
-                        }
-                    }
+                    RuleKindM::Exclusive => sig |= rule_bit(r),
                     RuleKindM::MinShare => {
                         target_share[rm.provider] = target_share[rm.provider].max(rm.share)
                     }
                     RuleKindM::MaxShare => {
                         cap_share[rm.provider] = cap_share[rm.provider].min(rm.share)
+                    }
+                }
+            }
+            let rebuild =
+                m.rule_kinds.allocation && (t == 0 || sig != s.rule_sig || m.rules.len() > 64);
+            if rebuild {
+                s.rule_sig = sig;
+                for (a, b) in allowed.iter_mut().zip(pass2.iter_mut()) {
+                    *a = all_providers;
+                    *b = 0;
+                }
+                for (r, rm) in m.rules.iter().enumerate() {
+                    let on = match rm.kind {
+                        RuleKindM::FirstRefusal => s.rule_taken[r],
+                        RuleKindM::Exclusive => s.rule_active[r],
+                        _ => false,
+                    };
+                    if !on {
+                        continue;
+                    }
+                    let mut ws = rm.workloads;
+                    while ws != 0 {
+                        let w = ws.trailing_zeros() as usize;
+                        if rm.kind == RuleKindM::Exclusive {
+                            allowed[w] &= rm.providers;
+                        } else {
+                            pass2[w] |= rm.providers;
+                        }
+                        ws &= ws - 1;
                     }
                 }
             }
@@ -534,12 +564,11 @@ pub fn simulate<O: Observer, const NP: usize>(
             insertion_sort(&mut s.order_p[..np], |y, x| {
                 price[y] > price[x] || (price[y] == price[x] && y > x)
             });
-            if m.rule_kinds.allocation {
+            if rebuild {
                 // Without exclusivity or first-refusal rules every workload
                 // may use every provider: the order stays the file order.
                 // By number of allowed providers, then file order; only
-                // re-sorted when an allowed set changed (rules switch on
-                // and off rarely).
+                // re-sorted when an allowed set changed.
                 // (Compared element by element: a slice comparison calls
                 // memcmp, which costs more than these few words.)
                 if allowed
