@@ -230,7 +230,7 @@ fn correlate(c: &CholRows, rows: &mut [f64], nf: usize) {
 ///
 /// Models of up to [`MAX_FIXED_PROVIDERS`] providers run a copy of the
 /// kernel compiled for their number of providers (the per-provider loops
-/// unrolled, their bounds checks gone: about an eighth fewer instructions on
+/// unrolled, their bounds checks gone: about a tenth fewer instructions on
 /// the baseline); larger ones the general copy. All copies do the same
 /// arithmetic in the same order, so they give the same bits.
 pub fn simulate_path<O: Observer>(
