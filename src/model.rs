@@ -510,12 +510,7 @@ impl Model {
             tranches,
             availability,
             reserved_open: (0..t_count)
-                .map(|t| {
-                    reserved_gpus[t * np..][..np]
-                        .iter()
-                        .enumerate()
-                        .fold(0, |m, (p, &g)| m | (((g > 0.0) as u64) << p))
-                })
+                .map(|t| crate::kernel::allocate::mask(&reserved_gpus[t * np..][..np], |g| g > 0.0))
                 .collect(),
             reserved_gpus,
             reserved_cash,

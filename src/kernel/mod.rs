@@ -301,7 +301,7 @@ pub fn simulate<O: Observer, const NP: usize>(
     s.depreciation = 0.0;
     for (i, tr) in m.tranches.iter().enumerate() {
         let mut r = Words::at(tr.stream, path);
-        let u = r.uniform();
+        let u = rng::uniform(&mut r);
         let zd = r.normal();
         if u < tr.failure {
             s.tau[i] = f64::INFINITY;
@@ -475,7 +475,7 @@ pub fn simulate<O: Observer, const NP: usize>(
                 s.rule_active[r] = active;
                 match rm.kind {
                     RuleKindM::FirstRefusal => {
-                        let u = s.rule_rng[r].uniform();
+                        let u = rng::uniform(&mut s.rule_rng[r]);
                         let taken = active && u < rm.accept;
                         s.rule_taken[r] = taken;
                         if taken {

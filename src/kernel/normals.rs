@@ -85,12 +85,6 @@ impl Words {
         Words(rng::state_words_at(base, path))
     }
 
-    /// [`rng::uniform`]'s draw.
-    #[inline]
-    pub(crate) fn uniform(&mut self) -> f64 {
-        (self.next_word() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-
     /// [`rng::normal`]'s draw (rand_distr's `StandardNormal`): the
     /// Ziggurat's fast path here, the rest in [`Words::finish_normal`].
     #[inline]
@@ -314,7 +308,7 @@ mod tests {
     }
 
     /// The scalar draws the kernel's one-off streams use ([`Words::normal`],
-    /// [`Words::uniform`], and rand_distr's `Exp1` on [`Words`]) against
+    /// and [`rng::uniform`] and rand_distr's `Exp1` on [`Words`]) against
     /// rand_distr and [`rng`] on [`rng::Stream`], over draws many of which
     /// start in the tail layer or in a wedge.
     #[test]
@@ -336,7 +330,8 @@ mod tests {
                 let want = rng::normal(&mut r);
                 assert_eq!(w.normal().to_bits(), want.to_bits());
                 if k % 8 == 0 {
-                    assert_eq!(w.uniform().to_bits(), rng::uniform(&mut r).to_bits());
+                    let u = rng::uniform(&mut w);
+                    assert_eq!(u.to_bits(), rng::uniform(&mut r).to_bits());
                     assert_eq!(rng::exp1(&mut w).to_bits(), rng::exp1(&mut r).to_bits());
                 }
             }
