@@ -128,21 +128,29 @@ impl Flow {
     /// Indexes the arcs by the node they leave (in arc order).
     fn index(&mut self) {
         let n = self.dist.len();
-        self.first.clear();
-        self.first.resize(n + 1, 0);
-        for a in &self.arcs {
-            self.first[a.from + 1] += 1;
+        let Flow {
+            arcs,
+            first,
+            out,
+            prev,
+            ..
+        } = self;
+        first.clear();
+        first.resize(n + 1, 0);
+        out.clear();
+        out.resize(arcs.len(), 0);
+        let (first, out, cursor) = (&mut first[..=n], &mut out[..], &mut prev[..n]);
+        for a in arcs.iter() {
+            first[a.from + 1] += 1;
         }
         for v in 0..n {
-            self.first[v + 1] += self.first[v];
+            first[v + 1] += first[v];
         }
-        self.out.clear();
-        self.out.resize(self.arcs.len(), 0);
         // Fill with a moving cursor per node (`prev` is free until the search).
-        self.prev[..n].copy_from_slice(&self.first[..n]);
-        for (i, a) in self.arcs.iter().enumerate() {
-            self.out[self.prev[a.from]] = i;
-            self.prev[a.from] += 1;
+        cursor.copy_from_slice(&first[..n]);
+        for (i, a) in arcs.iter().enumerate() {
+            out[cursor[a.from]] = i;
+            cursor[a.from] += 1;
         }
     }
 
@@ -154,46 +162,62 @@ impl Flow {
     /// whether the sink is reachable, or `None` if the search did not settle
     /// within its bound (round-off gone wrong).
     fn shortest_paths(&mut self, source: usize, tol: f64) -> Option<bool> {
-        let n = self.dist.len();
-        self.dist.iter_mut().for_each(|d| *d = f64::INFINITY);
-        self.dist[source] = 0.0;
-        self.queue.clear();
-        self.queue.push(source);
-        self.queued[source] = true;
+        // The fields as local slices: their headers are read once, not
+        // around every store through `self`.
+        let Flow {
+            arcs,
+            first,
+            out,
+            dist,
+            prev,
+            queue,
+            queued,
+            workloads,
+            ..
+        } = self;
+        let n = dist.len();
+        let (arcs, first, out) = (&arcs[..], &first[..=n], &out[..]);
+        let (dist, prev, queued) = (&mut dist[..n], &mut prev[..n], &mut queued[..n]);
+        let workloads = *workloads;
+        dist.iter_mut().for_each(|d| *d = f64::INFINITY);
+        dist[source] = 0.0;
+        queue.clear();
+        queue.push(source);
+        queued[source] = true;
         let mut head = 0;
-        let mut budget = n * self.arcs.len() + n;
-        while head < self.queue.len() {
-            let u = self.queue[head];
+        let mut budget = n * arcs.len() + n;
+        while head < queue.len() {
+            let u = queue[head];
             head += 1;
-            self.queued[u] = false;
+            queued[u] = false;
             if u == SINK {
                 // Paths only end there (one through it would close a cycle).
                 continue;
             }
-            let du = self.dist[u];
-            for &a in &self.out[self.first[u]..self.first[u + 1]] {
-                let arc = self.arcs[a];
+            let du = dist[u];
+            for &a in &out[first[u]..first[u + 1]] {
+                let arc = arcs[a];
                 if arc.res <= 0.0 {
                     continue;
                 }
                 let nd = du + arc.cost;
                 let serves_instead = arc.to == SINK
-                    && arc.from > self.workloads
-                    && nd <= self.dist[SINK] + tol
-                    && self.dist[SINK] < f64::INFINITY
-                    && (1..=self.workloads).contains(&self.arcs[self.prev[SINK]].from);
-                if nd < self.dist[arc.to] - tol || serves_instead {
-                    self.dist[arc.to] = nd;
-                    self.prev[arc.to] = a;
-                    if !self.queued[arc.to] {
-                        self.queued[arc.to] = true;
-                        self.queue.push(arc.to);
+                    && arc.from > workloads
+                    && nd <= dist[SINK] + tol
+                    && dist[SINK] < f64::INFINITY
+                    && (1..=workloads).contains(&arcs[prev[SINK]].from);
+                if nd < dist[arc.to] - tol || serves_instead {
+                    dist[arc.to] = nd;
+                    prev[arc.to] = a;
+                    if !queued[arc.to] {
+                        queued[arc.to] = true;
+                        queue.push(arc.to);
                     }
                 }
             }
             budget = budget.checked_sub(1)?;
         }
-        Some(self.dist[SINK] < f64::INFINITY)
+        Some(dist[SINK] < f64::INFINITY)
     }
 
     /// Routes `supply` from node `source` to the sink along cheapest paths.
