@@ -152,6 +152,14 @@ pub(crate) fn mask(v: &[f64], test: impl Fn(f64) -> bool) -> u64 {
         .fold(0, |m, (q, &x)| m | ((test(x) as u64) << q))
 }
 
+/// The share rules' part of [`Masks`]: providers with a `min_share` target
+/// (`target >= 0`) and whether any has a `max_share` cap (`cap` finite).
+#[inline(always)]
+pub(crate) fn share_masks(target: &[f64], cap: &[f64]) -> (u64, bool) {
+    let capped = cap.iter().fold(false, |c, &x| c | (x != f64::INFINITY));
+    (mask(target, |x| x >= 0.0), capped)
+}
+
 /// What the passes need to know before they start, as provider bitmasks:
 /// providers with an active `min_share` target (`target >= 0`), whether any
 /// has a `max_share` cap (`cap` finite), and the pools that are not empty.
@@ -168,11 +176,10 @@ impl Masks {
     #[inline(always)]
     pub fn of(p: &Period<'_>) -> Masks {
         let np = p.served_p.len();
+        let (min, capped) = share_masks(&p.target[..np], &p.cap[..np]);
         Masks {
-            min: mask(&p.target[..np], |x| x >= 0.0),
-            capped: p.cap[..np]
-                .iter()
-                .fold(false, |c, &x| c | (x != f64::INFINITY)),
+            min,
+            capped,
             reserved: mask(&p.reserved_left[..np], |x| x > 0.0),
             market: mask(&p.market_left[..np], |x| x > 0.0),
         }

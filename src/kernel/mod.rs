@@ -153,6 +153,18 @@ impl Scratch {
     }
 }
 
+/// The indices of the set bits of `mask`, lowest first.
+#[inline(always)]
+fn bits(mut mask: u64) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        (mask != 0).then(|| {
+            let i = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            i
+        })
+    })
+}
+
 /// Rule `r`'s bit in a period's rule signature (rules past the 64th share
 /// no bits: with that many rules the arrays are rebuilt every period).
 #[inline(always)]
@@ -501,23 +513,18 @@ pub fn simulate<O: Observer, const NP: usize>(
                     *b = 0;
                 }
                 for (r, rm) in m.rules.iter().enumerate() {
-                    let on = match rm.kind {
-                        RuleKindM::FirstRefusal => s.rule_taken[r],
-                        RuleKindM::Exclusive => s.rule_active[r],
-                        _ => false,
-                    };
-                    if !on {
-                        continue;
-                    }
-                    let mut ws = rm.workloads;
-                    while ws != 0 {
-                        let w = ws.trailing_zeros() as usize;
-                        if rm.kind == RuleKindM::Exclusive {
-                            allowed[w] &= rm.providers;
-                        } else {
-                            pass2[w] |= rm.providers;
+                    match rm.kind {
+                        RuleKindM::Exclusive if s.rule_active[r] => {
+                            for w in bits(rm.workloads) {
+                                allowed[w] &= rm.providers;
+                            }
                         }
-                        ws &= ws - 1;
+                        RuleKindM::FirstRefusal if s.rule_taken[r] => {
+                            for w in bits(rm.workloads) {
+                                pass2[w] |= rm.providers;
+                            }
+                        }
+                        _ => {}
                     }
                 }
             }
@@ -541,8 +548,7 @@ pub fn simulate<O: Observer, const NP: usize>(
                         f64::INFINITY
                     };
                 }
-                min_mask = allocate::mask(target, |x| x >= 0.0);
-                capped = cap.iter().any(|&x| x != f64::INFINITY);
+                (min_mask, capped) = allocate::share_masks(target, cap);
             }
             let reserved_cap = &mut s.reserved_cap[..np];
             let market_cap = &mut s.market_cap[..np];
