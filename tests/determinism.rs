@@ -234,7 +234,8 @@ fn paths_arrive_in_order_and_a_failing_sink_stops_the_run() {
 }
 
 /// The AVX2 code paths (normal draws in vector lanes, `exp`, statistics
-/// ingest; taken on CPUs with AVX2) and the plain ones (`CAPSIM_PLAIN` set)
+/// ingest, the kernel's copies compiled for AVX2 and BMI; taken on CPUs
+/// with those) and the plain ones (`CAPSIM_PLAIN` set)
 /// write the same output files, byte for byte, on the baseline and the
 /// all-rules scenario. (On a CPU without AVX2 both runs take the plain
 /// paths and the test only checks that the switch changes nothing else.)
@@ -326,8 +327,9 @@ fn scenario_with_providers(n: usize, policy: &str) -> String {
 }
 
 /// `simulate_path` runs a copy of the kernel compiled for the model's number
-/// of providers (up to `MAX_FIXED_PROVIDERS`); each gives, bit for bit, what
-/// the general copy gives, path by path, under both policies.
+/// of providers (up to `MAX_FIXED_PROVIDERS`; on CPUs with AVX2 and BMI, the
+/// copies compiled for those); each gives, bit for bit, what the general
+/// plain copy gives, path by path, under both policies.
 #[test]
 fn kernel_copies_per_provider_count_match_the_general_one() {
     use capsim::kernel::{simulate, simulate_path, NoObserver, Scratch, MAX_FIXED_PROVIDERS};

@@ -176,6 +176,73 @@ fn rule_bit(r: usize) -> u64 {
     }
 }
 
+/// The period's pools (MODEL.md sections 4, 5) from the availability, the
+/// online tranche GPUs and the reserved GPUs; returns the open market pools
+/// as bits. (A function of its own, the slices it writes parameters of
+/// their own: so LLVM knows they are distinct, and the copies become a few
+/// vector moves.)
+#[inline(always)]
+fn pools(
+    avail: &[f64],
+    tg: &[f64],
+    rg: &[f64],
+    market_cap: &mut [f64],
+    reserved_cap: &mut [f64],
+    market_left: &mut [f64],
+    reserved_left: &mut [f64],
+) -> u64 {
+    for ((c, a), g) in market_cap.iter_mut().zip(avail).zip(tg) {
+        *c = a * g;
+    }
+    reserved_cap.copy_from_slice(rg);
+    reserved_left.copy_from_slice(rg);
+    market_left.copy_from_slice(market_cap);
+    let mut open = 0u64;
+    for (p, &x) in market_cap.iter().enumerate() {
+        open |= ((x > 0.0) as u64) << p;
+    }
+    open
+}
+
+/// The period's payments per provider (MODEL.md sections 5, 8), from
+/// `[price, market_cap, market_left, reserved_cash, served]`: market cash
+/// for the market GPUs used, reserved cash as contracted, both added to
+/// the provider's cash; GPU-hours served added up; true-ups zeroed (the
+/// commitments add theirs after). Elementwise (a function of its own, the
+/// slices it writes parameters of their own: so LLVM knows they are
+/// distinct, and vectorises).
+#[inline(always)]
+fn pay(
+    hours: f64,
+    inp: [&[f64]; 5],
+    market_cash: &mut [f64],
+    reserved_cash: &mut [f64],
+    cash_p: &mut [f64],
+    gpu_hours: &mut [f64],
+    true_up_p: &mut [f64],
+) {
+    let [price, market_cap, market_left, rc, served] = inp;
+    let np = price.len();
+    let (market_cap, market_left, rc, served) = (
+        &market_cap[..np],
+        &market_left[..np],
+        &rc[..np],
+        &served[..np],
+    );
+    let (market_cash, cash_p, gpu_hours) = (
+        &mut market_cash[..np],
+        &mut cash_p[..np],
+        &mut gpu_hours[..np],
+    );
+    for p in 0..np {
+        market_cash[p] = (market_cap[p] - market_left[p]) * hours * price[p];
+        cash_p[p] += market_cash[p] + rc[p];
+        gpu_hours[p] += served[p] * hours;
+    }
+    reserved_cash.copy_from_slice(rc);
+    true_up_p.iter_mut().for_each(|x| *x = 0.0);
+}
+
 /// Sorts a short index list in place, stably: `after(y, x)` says `y` goes
 /// after `x`. Insertion sort: the kernel's orders are a few entries long
 /// and usually already sorted from the period before.
@@ -243,8 +310,10 @@ fn correlate(c: &CholRows, rows: &mut [f64], nf: usize) {
 /// Models of up to [`MAX_FIXED_PROVIDERS`] providers run a copy of the
 /// kernel compiled for their number of providers (the per-provider loops
 /// unrolled, their bounds checks gone: about a tenth fewer instructions on
-/// the baseline); larger ones the general copy. All copies do the same
-/// arithmetic in the same order, so they give the same bits.
+/// the baseline); larger ones the general copy. On x86-64 CPUs with AVX2
+/// and BMI (`simd::v3`), each copy is compiled for those too
+/// (`simulate_v3`). All copies do the same arithmetic in the same order, so
+/// they give the same bits.
 pub fn simulate_path<O: Observer>(
     m: &Model,
     path: u64,
@@ -253,17 +322,75 @@ pub fn simulate_path<O: Observer>(
     per: &mut [f64],
     obs: &mut O,
 ) {
+    let v3 = v3();
     match m.providers.len() {
-        1 => simulate::<O, 1>(m, path, s, out, per, obs),
-        2 => simulate::<O, 2>(m, path, s, out, per, obs),
-        3 => simulate::<O, 3>(m, path, s, out, per, obs),
-        4 => simulate::<O, 4>(m, path, s, out, per, obs),
-        5 => simulate::<O, 5>(m, path, s, out, per, obs),
-        6 => simulate::<O, 6>(m, path, s, out, per, obs),
-        7 => simulate::<O, 7>(m, path, s, out, per, obs),
-        8 => simulate::<O, 8>(m, path, s, out, per, obs),
-        _ => simulate::<O, 0>(m, path, s, out, per, obs),
+        1 => copy::<O, 1>(v3, m, path, s, out, per, obs),
+        2 => copy::<O, 2>(v3, m, path, s, out, per, obs),
+        3 => copy::<O, 3>(v3, m, path, s, out, per, obs),
+        4 => copy::<O, 4>(v3, m, path, s, out, per, obs),
+        5 => copy::<O, 5>(v3, m, path, s, out, per, obs),
+        6 => copy::<O, 6>(v3, m, path, s, out, per, obs),
+        7 => copy::<O, 7>(v3, m, path, s, out, per, obs),
+        8 => copy::<O, 8>(v3, m, path, s, out, per, obs),
+        _ => copy::<O, 0>(v3, m, path, s, out, per, obs),
     }
+}
+
+/// Whether the copies built for `simd::v3` run.
+#[inline]
+fn v3() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        crate::simd::v3()
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// The kernel copy for `NP` providers: [`simulate_v3`] where `v3`, else
+/// [`simulate`].
+#[inline(always)]
+fn copy<O: Observer, const NP: usize>(
+    v3: bool,
+    m: &Model,
+    path: u64,
+    s: &mut Scratch,
+    out: &mut [f64],
+    per: &mut [f64],
+    obs: &mut O,
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if v3 {
+            // SAFETY: `v3` is `simd::v3()`: the CPU has the features
+            // `simulate_v3` is compiled for.
+            unsafe { simulate_v3::<O, NP>(m, path, s, out, per, obs) };
+            return;
+        }
+    }
+    let _ = v3;
+    simulate::<O, NP>(m, path, s, out, per, obs)
+}
+
+/// [`simulate`] compiled for AVX2 and the bit-manipulation instructions of
+/// its generation (`simd::v3`): the same operations, so the same bits (no
+/// fused multiply-adds: Rust never contracts `a * b + c`), in fewer
+/// instructions (wider vectors where LLVM vectorises the loops over
+/// providers, `popcnt` and `tzcnt` for the rules' bit sets). Caller: the
+/// CPU has those features.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,bmi1,bmi2,lzcnt,popcnt")]
+unsafe fn simulate_v3<O: Observer, const NP: usize>(
+    m: &Model,
+    path: u64,
+    s: &mut Scratch,
+    out: &mut [f64],
+    per: &mut [f64],
+    obs: &mut O,
+) {
+    kernel::<O, NP>(m, path, s, out, per, obs)
 }
 
 /// The largest number of providers with a kernel copy of its own.
@@ -273,6 +400,19 @@ pub const MAX_FIXED_PROVIDERS: usize = 8;
 /// Public for the test that compares the copies with the general one.
 #[doc(hidden)]
 pub fn simulate<O: Observer, const NP: usize>(
+    m: &Model,
+    path: u64,
+    s: &mut Scratch,
+    out: &mut [f64],
+    per: &mut [f64],
+    obs: &mut O,
+) {
+    kernel::<O, NP>(m, path, s, out, per, obs)
+}
+
+/// The kernel itself, inlined into [`simulate`] and `simulate_v3`.
+#[inline(always)]
+fn kernel<O: Observer, const NP: usize>(
     m: &Model,
     path: u64,
     s: &mut Scratch,
@@ -557,14 +697,15 @@ pub fn simulate<O: Observer, const NP: usize>(
             let rg = &m.reserved_gpus[t * np..][..np];
             let tg = &s.tranche_gpus[t * np..][..np];
             let avail = &m.availability[..np];
-            let mut market_open = 0u64;
-            for p in 0..np {
-                reserved_cap[p] = rg[p];
-                market_cap[p] = avail[p] * tg[p];
-                reserved_left[p] = rg[p];
-                market_left[p] = market_cap[p];
-                market_open |= ((market_cap[p] > 0.0) as u64) << p;
-            }
+            let market_open = pools(
+                avail,
+                tg,
+                rg,
+                market_cap,
+                reserved_cap,
+                market_left,
+                reserved_left,
+            );
             // Market pools by price, then provider order (the order rarely
             // changes from one period to the next).
             insertion_sort(&mut s.order_p[..np], |y, x| {
@@ -626,18 +767,20 @@ pub fn simulate<O: Observer, const NP: usize>(
             let cash_p = &mut s.cash_p[..np];
             let rc = &m.reserved_cash[t * np..][..np];
             let true_up_p = &mut s.true_up_p[..np];
+            pay(
+                hours,
+                [price, market_cap, market_left, rc, served_p],
+                market_cash,
+                reserved_cash,
+                cash_p,
+                gpu_hours,
+                true_up_p,
+            );
             let mut c = s.capex_t[t];
             let mut srv = 0.0;
             for p in 0..np {
-                true_up_p[p] = 0.0;
-                let used = market_cap[p] - market_left[p];
-                market_cash[p] = used * hours * price[p];
-                reserved_cash[p] = rc[p];
-                let paid = market_cash[p] + reserved_cash[p];
-                cash_p[p] += paid;
-                c += paid;
+                c += market_cash[p] + rc[p];
                 srv += served_p[p];
-                gpu_hours[p] += served_p[p] * hours;
             }
             let mut tu_sum = 0.0;
             if !m.commitments.is_empty() {
