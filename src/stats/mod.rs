@@ -253,11 +253,17 @@ impl HotTails {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     unsafe fn add_rows_avx2(&mut self, rows: &[f64], k: usize, sketched: usize) {
-        self.add_rows_plain(rows, k, sketched)
+        self.add_rows_with::<true>(rows, k, sketched)
     }
 
-    #[inline(always)]
     fn add_rows_plain(&mut self, rows: &[f64], k: usize, sketched: usize) {
+        self.add_rows_with::<false>(rows, k, sketched)
+    }
+
+    /// `AVX2`: the sketches' columns go through
+    /// [`Sketch::add_column_avx2`] (only from `add_rows_avx2`).
+    #[inline(always)]
+    fn add_rows_with<const AVX2: bool>(&mut self, rows: &[f64], k: usize, sketched: usize) {
         let n = (rows.len() / k) as u32;
         assert!(n <= self.room(), "HotTails: flush before adding more rows");
         if n == 0 {
@@ -283,6 +289,13 @@ impl HotTails {
         for (m, s) in self.sketches[..sketched].iter_mut().enumerate() {
             if lo[m] == hi[m] {
                 s.add_n(lo[m], n as u64);
+            } else if AVX2 {
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: `AVX2` only from `add_rows_avx2`, whose caller
+                // checked that the CPU has AVX2.
+                unsafe {
+                    s.add_column_avx2(rows, k, m)
+                };
             } else {
                 s.add_column(rows, k, m);
             }
