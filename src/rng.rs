@@ -110,7 +110,9 @@ impl Counts {
         }
     }
 
-    #[inline]
+    /// Inlined where it is drawn (the kernel's jumps, every period), the
+    /// rejection method out of line.
+    #[inline(always)]
     pub fn sample<R: Rng + ?Sized>(&self, r: &mut R) -> u64 {
         match self {
             Counts::Knuth { exp_neg_mean } => {
@@ -122,9 +124,14 @@ impl Counts {
                 }
                 k
             }
-            Counts::Rejection(d) => d.sample(r) as u64,
+            Counts::Rejection(d) => rejection(d, r),
         }
     }
+}
+
+#[inline(never)]
+fn rejection<R: Rng + ?Sized>(d: &Poisson<f64>, r: &mut R) -> u64 {
+    d.sample(r) as u64
 }
 
 #[cfg(test)]
