@@ -20,6 +20,12 @@ fn main() {
             std::process::exit(2);
         }
     };
+    if part == "stats" && (paths % 64 != 0 || paths > 65_472) {
+        // The workers' 16-bit sketches take at most 65,535 paths before a
+        // flush, which this part does not do (the engine does).
+        eprintln!("part stats: PATHS must be a multiple of 64, at most 65,472");
+        std::process::exit(2);
+    }
     let m = parts::load(file, paths);
     let r = match part {
         "kernel" => {

@@ -260,9 +260,9 @@ impl Flow {
 
 /// Allocates one period optimally; `price` per provider, `shortfall` per
 /// workload (per GPU-hour), `flow` the thread's reusable network. Takes are
-/// reported with pass 0. (The compiler inlines this into the kernel; that
-/// moves the `priority` path's instruction count by about 1% either way
-/// when this code changes: `#[inline(never)]` cost the whole run 1.7%.)
+/// reported with pass 0. (Not inlined into the kernel's AVX2 copies; a
+/// copy of this compiled for AVX2 and BMI as well, as they are, saved 0.6%
+/// of the `optimal` run's instructions and was not kept.)
 pub fn allocate_optimal<O: TakeObserver>(
     p: &mut Period<'_>,
     price: &[f64],
