@@ -243,6 +243,14 @@ fn pay(
     true_up_p.iter_mut().for_each(|x| *x = 0.0);
 }
 
+/// Whether market pool `y` goes after `x`: a higher price, or the same
+/// price and a later provider. Written to decide the usual case, a lower
+/// price, with one comparison (prices are never NaN).
+#[inline(always)]
+fn after_by_price(price: &[f64], y: usize, x: usize) -> bool {
+    price[y] >= price[x] && (price[y] > price[x] || y > x)
+}
+
 /// Sorts a short index list in place, stably: `after(y, x)` says `y` goes
 /// after `x`. Insertion sort: the kernel's orders are a few entries long
 /// and usually already sorted from the period before.
@@ -708,9 +716,7 @@ fn kernel<O: Observer, const NP: usize>(
             );
             // Market pools by price, then provider order (the order rarely
             // changes from one period to the next).
-            insertion_sort(&mut s.order_p[..np], |y, x| {
-                price[y] > price[x] || (price[y] == price[x] && y > x)
-            });
+            insertion_sort(&mut s.order_p[..np], |y, x| after_by_price(price, y, x));
             if rebuild {
                 // Without exclusivity or first-refusal rules every workload
                 // may use every provider: the order stays the file order.
@@ -895,6 +901,37 @@ mod tests {
                 want.sort_by_key(|&q| (key[q], q));
                 insertion_sort(&mut got, |y, x| (key[y], y) > (key[x], x));
                 assert_eq!(got, want, "keys {key:?}, from {order:?}");
+            }
+        }
+    }
+
+    /// The price order's comparison is "a higher price, or the same price
+    /// and a later provider", with ties, and the insertion sort with it
+    /// gives the stable sort by (price, provider).
+    #[test]
+    fn price_order_breaks_ties_by_provider() {
+        let mut r = crate::rng::stream(5, 2, 8);
+        for n in 1..9 {
+            for _ in 0..300 {
+                // Few distinct prices: many ties.
+                let price: Vec<f64> = (0..n)
+                    .map(|_| (crate::rng::uniform(&mut r) * 3.0).floor() * 0.5)
+                    .collect();
+                for y in 0..n {
+                    for x in 0..n {
+                        let want = price[y] > price[x] || (price[y] == price[x] && y > x);
+                        assert_eq!(after_by_price(&price, y, x), want, "{price:?} {y} {x}");
+                    }
+                }
+                let mut order: Vec<usize> = (0..n).collect();
+                for i in (1..n).rev() {
+                    let j = (crate::rng::uniform(&mut r) * (i + 1) as f64) as usize;
+                    order.swap(i, j);
+                }
+                insertion_sort(&mut order, |y, x| after_by_price(&price, y, x));
+                let mut want: Vec<usize> = (0..n).collect();
+                want.sort_by(|&a, &b| price[a].total_cmp(&price[b]).then(a.cmp(&b)));
+                assert_eq!(order, want, "{price:?}");
             }
         }
     }
