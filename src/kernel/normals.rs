@@ -12,7 +12,7 @@
 //!   (one table lookup and one comparison, taken by about 98.5% of draws) for
 //!   all four, and the rare rest (the wedges and the tail) per lane, in
 //!   scalar code that repeats rand_distr's steps with its tables
-//!   ([`super::ziggurat_tables`]).
+//!   (`kernel/ziggurat_tables.rs`).
 //!
 //! The tests check both against rand_distr draw for draw, over enough
 //! draws to go through every branch of the slow path many times.
