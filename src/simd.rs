@@ -23,9 +23,13 @@ pub fn avx2() -> bool {
 #[cfg(target_arch = "x86_64")]
 #[inline]
 pub fn v3() -> bool {
-    avx2()
-        && std::arch::is_x86_feature_detected!("bmi1")
-        && std::arch::is_x86_feature_detected!("bmi2")
-        && std::arch::is_x86_feature_detected!("lzcnt")
-        && std::arch::is_x86_feature_detected!("popcnt")
+    // Asked once per path: one load after the first time.
+    static V3: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *V3.get_or_init(|| {
+        avx2()
+            && std::arch::is_x86_feature_detected!("bmi1")
+            && std::arch::is_x86_feature_detected!("bmi2")
+            && std::arch::is_x86_feature_detected!("lzcnt")
+            && std::arch::is_x86_feature_detected!("popcnt")
+    })
 }

@@ -213,7 +213,7 @@ impl<C: Count> Sketch<C> {
     /// The CPU has AVX2 (`simd::avx2`).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    pub unsafe fn add_column_avx2(&mut self, rows: &[f64], k: usize, m: usize) {
+    pub(crate) unsafe fn add_column_avx2(&mut self, rows: &[f64], k: usize, m: usize) {
         use std::arch::x86_64::*;
         assert!(m < k, "column {m} of rows of {k}");
         let n = rows.len() / k;
