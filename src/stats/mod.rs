@@ -248,8 +248,9 @@ impl HotTails {
         self.add_rows_plain(rows, k, sketched)
     }
 
-    /// [`HotTails::add_rows`] compiled for AVX2 (the same comparisons and
-    /// counts). Caller: the CPU has AVX2.
+    /// [`HotTails::add_rows`] compiled for AVX2, the sketches' columns
+    /// counted four rows at a time ([`Sketch::add_column_avx2`]): the same
+    /// comparisons and counts. Caller: the CPU has AVX2.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     unsafe fn add_rows_avx2(&mut self, rows: &[f64], k: usize, sketched: usize) {
