@@ -289,6 +289,9 @@ pub struct Model {
     /// f]`): the growth factors' exponents come out of one elementwise pass.
     pub step_drift: Vec<f64>,
     pub step_vol: Vec<f64>,
+    /// Each factor's level in period 0, in shock-column order: the
+    /// workloads' demand, then the providers' prices.
+    pub start: Vec<f64>,
     /// Whether any workload has demand jumps.
     pub has_jumps: bool,
     /// Lower Cholesky factor of the shock correlation matrix (demand factors
@@ -489,6 +492,11 @@ impl Model {
                 w.chain(providers.iter().map(|p| (p.drift, p.vol)))
             })
             .unzip();
+        let start = workloads
+            .iter()
+            .map(|w| w.demand0)
+            .chain(providers.iter().map(|p| p.price0))
+            .collect();
         let has_jumps = workloads.iter().any(|w| w.jumps.is_some());
         let factor_streams = workloads
             .iter()
@@ -530,6 +538,7 @@ impl Model {
             factor_streams,
             step_drift,
             step_vol,
+            start,
             has_jumps,
             chol: if s.correlations.is_empty() {
                 None

@@ -135,8 +135,8 @@ pub struct DriverState {
 struct PriceSum<'a>(&'a mut [f64]);
 impl TakeObserver for PriceSum<'_> {}
 impl Observer for PriceSum<'_> {
-    fn period_end(&mut self, _t: usize, s: &Scratch) {
-        for (a, p) in self.0.iter_mut().zip(&s.price) {
+    fn period_end(&mut self, t: usize, s: &Scratch) {
+        for (a, p) in self.0.iter_mut().zip(s.price(t)) {
             *a += p;
         }
     }
@@ -185,8 +185,8 @@ impl Job for DriverJob<'_> {
         out[0] = st.out[pm::NPV];
         out[1] = st.out[pm::ECONOMIC];
         let mut o = 2;
-        for w in 0..m.workloads.len() {
-            out[o] = st.scratch.level[w];
+        for &level in st.scratch.level(m.periods - 1) {
+            out[o] = level;
             o += 1;
         }
         for p in 0..m.providers.len() {

@@ -79,11 +79,16 @@ impl Observer for Recorder {
     fn period_end(&mut self, t: usize, s: &Scratch) {
         let mut p = std::mem::take(&mut self.current);
         p.demand = s.demand.clone();
-        p.backlog_in = s.demand.iter().zip(&s.level).map(|(d, l)| d - l).collect();
+        p.backlog_in = s
+            .demand
+            .iter()
+            .zip(s.level(t))
+            .map(|(d, l)| d - l)
+            .collect();
         p.unmet = s.unmet.clone();
         p.reserved_cap = s.reserved_cap.clone();
         p.market_cap = s.market_cap.clone();
-        p.price = s.price.clone();
+        p.price = s.price(t).to_vec();
         p.served = s.served_p.clone();
         p.rule_active = s.rule_active.clone();
         p.rule_taken = s.rule_taken.clone();

@@ -53,16 +53,15 @@ pub struct Scratch {
     pub(crate) rule_rng: Vec<Words>,
     /// Per period (row `t`, `W + P` columns: workloads, then providers):
     /// the shocks, independent when drawn, then correlated in place, then
-    /// replaced by the period's growth factors. Row 0 is not used.
+    /// replaced by the period's growth factors, then by the period's levels
+    /// (row 0: the starting ones): new demand `D_t` per workload and price
+    /// per provider ([`Scratch::level`], [`Scratch::price`]).
     pub shocks: Vec<f64>,
     /// Jump sums per period and workload (`[t * W + w]`; zero without jumps).
     pub jumps: Vec<f64>,
-    /// New demand `D_t` per workload.
-    pub level: Vec<f64>,
     pub backlog: Vec<f64>,
     /// Demand to serve `d_t`.
     pub demand: Vec<f64>,
-    pub price: Vec<f64>,
     // Rules this period.
     pub rule_active: Vec<bool>,
     pub rule_taken: Vec<bool>,
@@ -115,10 +114,8 @@ impl Scratch {
             rule_rng: vec![Words([1, 0, 0, 0]); m.rules.len()],
             shocks: vec![0.0; nt * (nw + np)],
             jumps: vec![0.0; nt * nw],
-            level: vec![0.0; nw],
             backlog: vec![0.0; nw],
             demand: vec![0.0; nw],
-            price: vec![0.0; np],
             rule_active: vec![false; m.rules.len()],
             rule_taken: vec![false; m.rules.len()],
             rule_sig: 0,
@@ -150,6 +147,19 @@ impl Scratch {
             capex_p: vec![0.0; np],
             depreciation: 0.0,
         }
+    }
+
+    /// New demand `D_t` per workload in period `t` (of the path simulated
+    /// last, or being simulated).
+    pub fn level(&self, t: usize) -> &[f64] {
+        let (nw, nf) = (self.demand.len(), self.demand.len() + self.served_p.len());
+        &self.shocks[t * nf..][..nw]
+    }
+
+    /// Price per GPU-hour per provider in period `t`.
+    pub fn price(&self, t: usize) -> &[f64] {
+        let (nw, nf) = (self.demand.len(), self.demand.len() + self.served_p.len());
+        &self.shocks[t * nf + nw..][..nf - nw]
     }
 }
 
@@ -267,6 +277,37 @@ fn insertion_sort(order: &mut [usize], after: impl Fn(usize, usize) -> bool) {
             j -= 1;
         }
         order[j] = x;
+    }
+}
+
+/// Turns rows of `nf` growth factors into levels in place: each value
+/// times the one a row before (`x[i] *= x[i - nf]`, row 0 as it is). Four
+/// values at a time along the array where a row has four or more (the four
+/// values read are then finished: they lie a whole row back).
+#[inline(always)]
+fn levels(x: &mut [f64], nf: usize) {
+    let mut i = nf;
+    if nf >= 4 {
+        let n = x.len();
+        let at = x.as_mut_ptr();
+        while i + 4 <= n {
+            // SAFETY: `nf <= i` and `i + 4 <= n`: both groups of four lie
+            // within `x`, and as `nf >= 4` they do not overlap.
+            let (prev, cur) = unsafe {
+                (
+                    at.add(i - nf).cast::<[f64; 4]>().read(),
+                    &mut *at.add(i).cast::<[f64; 4]>(),
+                )
+            };
+            for (y, p) in cur.iter_mut().zip(prev) {
+                *y *= p;
+            }
+            i += 4;
+        }
+    }
+    while i < x.len() {
+        x[i] *= x[i - nf];
+        i += 1;
     }
 }
 
@@ -504,11 +545,13 @@ fn kernel<O: Observer, const NP: usize>(
         }
     }
 
-    // Demand and price shocks (sections 3, 4, 9) for the whole path, before
-    // the periods: each factor's normals from its own stream in period
-    // order (the sequence drawing period by period gives), then per period
-    // the correlation and the growth factors. Period 0 is deterministic.
+    // Demand and prices (sections 3, 4, 9) for the whole path, before the
+    // periods: each factor's normals from its own stream in period order
+    // (the sequence drawing period by period gives), then per period the
+    // correlation, the growth factors, and the levels: period 0's are the
+    // starting ones, period t's those of t - 1 times t's growth factors.
     let nf = nw + np;
+    s.shocks[..nf].copy_from_slice(&m.start);
     if nt > 1 && nf > 0 {
         let rows = &mut s.shocks[nf..nt * nf];
         normals::fill_columns(&m.factor_streams, path, rows);
@@ -546,17 +589,12 @@ fn kernel<O: Observer, const NP: usize>(
             }
         }
         exp::exp_in_place(rows);
+        levels(&mut s.shocks[..nt * nf], nf);
     }
 
     // Process state.
-    for (w, wm) in m.workloads.iter().enumerate() {
-        s.level[w] = wm.demand0;
-        s.backlog[w] = 0.0;
-    }
-    for (p, pmod) in m.providers.iter().enumerate() {
-        s.price[p] = pmod.price0;
-        s.cash_p[p] = 0.0;
-    }
+    s.backlog.iter_mut().for_each(|x| *x = 0.0);
+    s.cash_p.iter_mut().for_each(|x| *x = 0.0);
     for (r, rm) in m.rules.iter().enumerate() {
         if rm.kind == RuleKindM::FirstRefusal {
             s.rule_rng[r] = Words::at(rm.stream, path);
@@ -586,22 +624,10 @@ fn kernel<O: Observer, const NP: usize>(
         let ti = t as i64;
         let (total, cash, served, unmet, shortfall, true_up);
         {
-            let level = &mut s.level[..nw];
+            // Demand and prices (sections 3, 4), computed above.
+            let (level, price) = s.shocks[t * nf..][..nf].split_at(nw);
             let backlog = &mut s.backlog[..nw];
             let demand = &mut s.demand[..nw];
-            let price = &mut s.price[..np];
-
-            // Demand and prices (sections 3, 4): this period's growth
-            // factors, computed above; period 0 is deterministic.
-            if t >= 1 {
-                let (gw, gp) = s.shocks[t * nf..][..nf].split_at(nw);
-                for (l, g) in level.iter_mut().zip(gw) {
-                    *l *= g;
-                }
-                for (pr, g) in price.iter_mut().zip(gp) {
-                    *pr *= g;
-                }
-            }
             let mut tot = 0.0;
             for ((d, l), b) in demand.iter_mut().zip(level.iter()).zip(backlog.iter()) {
                 *d = l + b;
@@ -753,6 +779,9 @@ fn kernel<O: Observer, const NP: usize>(
                 unmet: unmet_w,
             };
             if m.optimal {
+                // (Moved: only this copy goes to a function not inlined,
+                // so the priority policy's stays in registers.)
+                let mut period = period;
                 optimal::allocate_optimal(&mut period, price, &m.shortfall_price, &mut s.flow, obs);
             } else {
                 let masks = allocate::Masks {
@@ -932,6 +961,29 @@ mod tests {
                 let mut want: Vec<usize> = (0..n).collect();
                 want.sort_by(|&a, &b| price[a].total_cmp(&price[b]).then(a.cmp(&b)));
                 assert_eq!(order, want, "{price:?}");
+            }
+        }
+    }
+
+    /// The levels, four at a time where rows are four or more wide, are
+    /// bit for bit those of one value at a time in order, for every row
+    /// width and number of rows (with the last group of four cut short).
+    #[test]
+    fn levels_four_at_a_time_match_one_by_one() {
+        let mut r = crate::rng::stream(7, 3, 1);
+        for nf in 1..=13 {
+            for rows in 1..=9 {
+                let x: Vec<f64> = (0..nf * rows)
+                    .map(|_| (0.3 * crate::rng::normal(&mut r)).exp())
+                    .collect();
+                let mut want = x.clone();
+                for i in nf..want.len() {
+                    want[i] *= want[i - nf];
+                }
+                let mut got = x;
+                levels(&mut got, nf);
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&got), bits(&want), "nf {nf}, rows {rows}");
             }
         }
     }
