@@ -12,7 +12,7 @@
 //! and at the end.
 
 use crate::error::{Error, Result};
-use crate::kernel::{simulate_path, NoObserver, Scratch};
+use crate::kernel::{simulate_path, NoObserver, PeriodView, Scratch};
 use crate::model::Model;
 use crate::stats::{Accumulated, ChunkSums, HotTails, Summary, Tails, CHUNK};
 use std::collections::BTreeMap;
@@ -123,15 +123,15 @@ struct ChargeRecorder<'o> {
 
 impl crate::kernel::allocate::TakeObserver for ChargeRecorder<'_> {}
 impl crate::kernel::Observer for ChargeRecorder<'_> {
-    fn period_end(&mut self, t: usize, s: &Scratch) {
+    fn period_end(&mut self, t: usize, v: &PeriodView<'_>) {
         let np = self.providers;
         for p in 0..np {
             let o = (t * np + p) * CHARGES.len();
-            self.out[o] = s.market_cash[p];
-            self.out[o + 1] = s.reserved_cash[p];
-            self.out[o + 2] = s.capex_tp[p * self.periods + t];
-            self.out[o + 3] = s.true_up_p[p];
-            self.out[o + 4] = (s.market_cap[p] - s.market_left[p]) * self.hours;
+            self.out[o] = v.market_cash[p];
+            self.out[o + 1] = v.reserved_cash[p];
+            self.out[o + 2] = v.capex_tp[p * self.periods + t];
+            self.out[o + 3] = v.true_up_p[p];
+            self.out[o + 4] = (v.market_cap[p] - v.market_left[p]) * self.hours;
         }
     }
 }

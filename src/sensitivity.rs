@@ -18,7 +18,7 @@
 
 use crate::engine::Job;
 use crate::kernel::allocate::TakeObserver;
-use crate::kernel::{simulate_path, Observer, Scratch};
+use crate::kernel::{simulate_path, Observer, PeriodView, Scratch};
 use crate::model::{pm, Model};
 use crate::scenario::{Bound, Scenario};
 
@@ -135,8 +135,8 @@ pub struct DriverState {
 struct PriceSum<'a>(&'a mut [f64]);
 impl TakeObserver for PriceSum<'_> {}
 impl Observer for PriceSum<'_> {
-    fn period_end(&mut self, t: usize, s: &Scratch) {
-        for (a, p) in self.0.iter_mut().zip(s.price(t)) {
+    fn period_end(&mut self, _t: usize, v: &PeriodView<'_>) {
+        for (a, p) in self.0.iter_mut().zip(v.price) {
             *a += p;
         }
     }

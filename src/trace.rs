@@ -4,7 +4,7 @@
 //! path's numbers in a run with the same seed.
 
 use crate::kernel::allocate::TakeObserver;
-use crate::kernel::{simulate_path, Observer, Scratch};
+use crate::kernel::{simulate_path, Observer, PeriodView, Scratch};
 use crate::model::{Model, RuleKindM};
 
 /// One take of the allocation.
@@ -76,30 +76,25 @@ impl Observer for Recorder {
         self.tau = s.tau.clone();
         self.agi = s.agi_period;
     }
-    fn period_end(&mut self, t: usize, s: &Scratch) {
+    fn period_end(&mut self, t: usize, v: &PeriodView<'_>) {
         let mut p = std::mem::take(&mut self.current);
-        p.demand = s.demand.clone();
-        p.backlog_in = s
-            .demand
-            .iter()
-            .zip(s.level(t))
-            .map(|(d, l)| d - l)
-            .collect();
-        p.unmet = s.unmet.clone();
-        p.reserved_cap = s.reserved_cap.clone();
-        p.market_cap = s.market_cap.clone();
-        p.price = s.price(t).to_vec();
-        p.served = s.served_p.clone();
-        p.rule_active = s.rule_active.clone();
-        p.rule_taken = s.rule_taken.clone();
-        p.agi_declared_here = s.agi_period == t as i64;
-        p.agi_declared_by_now = s.agi_period <= t as i64;
-        p.market_cash = s.market_cash.clone();
-        p.reserved_cash = s.reserved_cash.clone();
-        p.capex = s.period_capex;
-        p.true_up = s.period_true_up;
-        p.cash = s.period_cash;
-        p.shortfall_cost = s.period_shortfall;
+        p.demand = v.demand.to_vec();
+        p.backlog_in = v.demand.iter().zip(v.level).map(|(d, l)| d - l).collect();
+        p.unmet = v.unmet.to_vec();
+        p.reserved_cap = v.reserved_cap.to_vec();
+        p.market_cap = v.market_cap.to_vec();
+        p.price = v.price.to_vec();
+        p.served = v.served.to_vec();
+        p.rule_active = v.rule_active.to_vec();
+        p.rule_taken = v.rule_taken.to_vec();
+        p.agi_declared_here = v.agi_period == t as i64;
+        p.agi_declared_by_now = v.agi_period <= t as i64;
+        p.market_cash = v.market_cash.to_vec();
+        p.reserved_cash = v.reserved_cash.to_vec();
+        p.capex = v.capex;
+        p.true_up = v.true_up;
+        p.cash = v.cash;
+        p.shortfall_cost = v.shortfall;
         self.periods.push(p);
     }
 }

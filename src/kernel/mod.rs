@@ -22,9 +22,46 @@ pub trait Observer: TakeObserver {
     /// After the path's one-off draws (tranche dates, AGI).
     #[inline(always)]
     fn path_start(&mut self, _s: &Scratch) {}
-    /// At the end of period `t`, with that period's state in `s`.
+    /// At the end of period `t`, with that period's state in `v`.
     #[inline(always)]
-    fn period_end(&mut self, _t: usize, _s: &Scratch) {}
+    fn period_end(&mut self, _t: usize, _v: &PeriodView<'_>) {}
+}
+
+/// A period's state as observers see it, at the end of the period
+/// (borrowed from the kernel's [`Scratch`]; provider arrays in file order).
+pub struct PeriodView<'a> {
+    /// New demand `D_t` per workload.
+    pub level: &'a [f64],
+    /// Demand to serve `d_t` per workload (new demand plus backlog).
+    pub demand: &'a [f64],
+    /// Demand left unserved per workload.
+    pub unmet: &'a [f64],
+    /// Price per GPU-hour per provider.
+    pub price: &'a [f64],
+    /// Which rules are active, and which first-refusal offers were taken.
+    pub rule_active: &'a [bool],
+    pub rule_taken: &'a [bool],
+    /// Period of the AGI declaration (as [`Scratch::agi_period`]).
+    pub agi_period: i64,
+    /// Reserved and market GPUs per provider.
+    pub reserved_cap: &'a [f64],
+    pub market_cap: &'a [f64],
+    /// Market GPUs left unused per provider.
+    pub market_left: &'a [f64],
+    /// GPUs served per provider.
+    pub served: &'a [f64],
+    /// Market and reserved cash per provider.
+    pub market_cash: &'a [f64],
+    pub reserved_cash: &'a [f64],
+    /// True-ups charged to each provider this period.
+    pub true_up_p: &'a [f64],
+    /// Capex cash per provider and period, `[p * T + t]`, every period.
+    pub capex_tp: &'a [f64],
+    /// The period's capex, true-ups, cash and shortfall cost.
+    pub capex: f64,
+    pub true_up: f64,
+    pub cash: f64,
+    pub shortfall: f64,
 }
 
 pub struct NoObserver;
@@ -32,7 +69,8 @@ impl TakeObserver for NoObserver {}
 impl Observer for NoObserver {}
 
 /// Per-thread working memory, sized once for a model. Fields are public so
-/// observers can read a period's state.
+/// observers can read the path's draws ([`Observer::path_start`]) and
+/// callers the path's last state.
 pub struct Scratch {
     // Path-level draws.
     /// Online month of each tranche (`f64::INFINITY` if it failed).
@@ -89,10 +127,6 @@ pub struct Scratch {
     // Cash.
     pub market_cash: Vec<f64>,
     pub reserved_cash: Vec<f64>,
-    pub period_capex: f64,
-    pub period_true_up: f64,
-    pub period_cash: f64,
-    pub period_shortfall: f64,
     pub commit_paid: Vec<f64>,
     pub true_up_c: Vec<f64>,
     pub cash_p: Vec<f64>,
@@ -137,10 +171,6 @@ impl Scratch {
             flow: optimal::Flow::new(),
             market_cash: vec![0.0; np],
             reserved_cash: vec![0.0; np],
-            period_capex: 0.0,
-            period_true_up: 0.0,
-            period_cash: 0.0,
-            period_shortfall: 0.0,
             commit_paid: vec![0.0; m.commitments.len()],
             true_up_c: vec![0.0; m.commitments.len()],
             cash_p: vec![0.0; np],
@@ -154,12 +184,6 @@ impl Scratch {
     pub fn level(&self, t: usize) -> &[f64] {
         let (nw, nf) = (self.demand.len(), self.demand.len() + self.served_p.len());
         &self.shocks[t * nf..][..nw]
-    }
-
-    /// Price per GPU-hour per provider in period `t`.
-    pub fn price(&self, t: usize) -> &[f64] {
-        let (nw, nf) = (self.demand.len(), self.demand.len() + self.served_p.len());
-        &self.shocks[t * nf + nw..][..nf - nw]
     }
 }
 
@@ -617,253 +641,297 @@ fn kernel<O: Observer, const NP: usize>(
 
     let hours = m.hours;
     let gpu_hours = &mut out[gpu_hours_base..gpu_hours_base + np];
+    // The period loop borrows the scratch arrays once, as slices of their
+    // exact lengths: no vector headers reloaded and few bounds checks in
+    // the loop. Observers see the period through a `PeriodView` of them.
+    let Scratch {
+        rule_rng,
+        shocks,
+        backlog,
+        demand,
+        rule_active,
+        rule_taken,
+        rule_sig,
+        allowed,
+        pass2,
+        target_share,
+        cap_share,
+        target,
+        cap,
+        order_w,
+        order_w_for,
+        order_p,
+        reserved_cap,
+        market_cap,
+        reserved_left,
+        market_left,
+        served_p,
+        unmet: unmet_w,
+        flow,
+        market_cash,
+        reserved_cash,
+        commit_paid,
+        true_up_c,
+        cash_p,
+        true_up_p,
+        tranche_gpus,
+        capex_t,
+        capex_tp,
+        agi_period,
+        ..
+    } = s;
+    let agi_period = *agi_period;
+    let shocks = &shocks[..nt * nf];
+    let tranche_gpus = &tranche_gpus[..nt * np];
+    let capex_t = &capex_t[..nt];
+    let (rule_rng, rule_active, rule_taken) = (
+        &mut rule_rng[..m.rules.len()],
+        &mut rule_active[..m.rules.len()],
+        &mut rule_taken[..m.rules.len()],
+    );
+    let (commit_paid, true_up_c) = (
+        &mut commit_paid[..m.commitments.len()],
+        &mut true_up_c[..m.commitments.len()],
+    );
+    let (backlog, demand, unmet_w) = (&mut backlog[..nw], &mut demand[..nw], &mut unmet_w[..nw]);
+    let (allowed, pass2) = (&mut allowed[..nw], &mut pass2[..nw]);
+    let (order_w, order_w_for, order_p) = (
+        &mut order_w[..nw],
+        &mut order_w_for[..nw],
+        &mut order_p[..np],
+    );
+    let (target_share, cap_share, target, cap) = (
+        &mut target_share[..np],
+        &mut cap_share[..np],
+        &mut target[..np],
+        &mut cap[..np],
+    );
+    let (reserved_cap, market_cap, reserved_left, market_left) = (
+        &mut reserved_cap[..np],
+        &mut market_cap[..np],
+        &mut reserved_left[..np],
+        &mut market_left[..np],
+    );
+    let (served_p, market_cash, reserved_cash, cash_p, true_up_p) = (
+        &mut served_p[..np],
+        &mut market_cash[..np],
+        &mut reserved_cash[..np],
+        &mut cash_p[..np],
+        &mut true_up_p[..np],
+    );
     for t in 0..nt {
-        // The period's work borrows the scratch arrays as slices of their
-        // exact lengths (no reloads of vector headers, few bounds checks);
-        // the borrows end before the observer sees the whole scratch.
         let ti = t as i64;
-        let (total, cash, served, unmet, shortfall, true_up);
-        {
-            // Demand and prices (sections 3, 4), computed above.
-            let (level, price) = s.shocks[t * nf..][..nf].split_at(nw);
-            let backlog = &mut s.backlog[..nw];
-            let demand = &mut s.demand[..nw];
-            let mut tot = 0.0;
-            for ((d, l), b) in demand.iter_mut().zip(level.iter()).zip(backlog.iter()) {
-                *d = l + b;
-                tot += *d;
-            }
-            total = tot;
 
-            // Rules (sections 6, 7). Without rules of a kind, its arrays
-            // keep the neutral values `Scratch::new` gave them.
-            let allowed = &mut s.allowed[..nw];
-            let pass2 = &mut s.pass2[..nw];
-            let target_share = &mut s.target_share[..np];
-            let cap_share = &mut s.cap_share[..np];
-            // (Paired loops rather than `fill`: a call to memset costs more
-            // than these few stores.)
-            if m.rule_kinds.shares {
-                for (a, b) in target_share.iter_mut().zip(cap_share.iter_mut()) {
-                    *a = -1.0;
-                    *b = f64::INFINITY;
-                }
-            }
-            // Which exclusivity rules are active and which first-refusal
-            // offers were taken, as bits (`rule_bit`): `allowed` and `pass2`
-            // follow from these alone, so they are rebuilt only when these
-            // change (rules switch on and off rarely).
-            let mut sig = 0u64;
-            for (r, rm) in m.rules.iter().enumerate() {
-                let active = m.rule_dates[r * nt + t]
-                    && (!rm.until_agi || ti <= s.agi_period)
-                    && (!rm.from_agi || ti > s.agi_period);
-                s.rule_active[r] = active;
-                match rm.kind {
-                    RuleKindM::FirstRefusal => {
-                        let u = rng::uniform(&mut s.rule_rng[r]);
-                        let taken = active && u < rm.accept;
-                        s.rule_taken[r] = taken;
-                        if taken {
-                            sig |= rule_bit(r);
-                        }
-                    }
-                    _ if !active => {}
-                    RuleKindM::Exclusive => sig |= rule_bit(r),
-                    RuleKindM::MinShare => {
-                        target_share[rm.provider] = target_share[rm.provider].max(rm.share)
-                    }
-                    RuleKindM::MaxShare => {
-                        cap_share[rm.provider] = cap_share[rm.provider].min(rm.share)
-                    }
-                }
-            }
-            let rebuild =
-                m.rule_kinds.allocation && (t == 0 || sig != s.rule_sig || m.rules.len() > 64);
-            if rebuild {
-                s.rule_sig = sig;
-                for (a, b) in allowed.iter_mut().zip(pass2.iter_mut()) {
-                    *a = all_providers;
-                    *b = 0;
-                }
-                for (r, rm) in m.rules.iter().enumerate() {
-                    match rm.kind {
-                        RuleKindM::Exclusive if s.rule_active[r] => {
-                            for w in bits(rm.workloads) {
-                                allowed[w] &= rm.providers;
-                            }
-                        }
-                        RuleKindM::FirstRefusal if s.rule_taken[r] => {
-                            for w in bits(rm.workloads) {
-                                pass2[w] |= rm.providers;
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-            }
+        // Demand and prices (sections 3, 4), computed above.
+        let (level, price) = shocks[t * nf..][..nf].split_at(nw);
+        let mut total = 0.0;
+        for ((d, l), b) in demand.iter_mut().zip(level).zip(backlog.iter()) {
+            *d = l + b;
+            total += *d;
+        }
 
-            // Capacity (sections 4, 5) and share targets.
-            let target = &mut s.target[..np];
-            let cap = &mut s.cap[..np];
-            // The allocation's masks (`allocate::Masks`), from what is
-            // known here: without share rules, no targets and no caps.
-            let (mut min_mask, mut capped) = (0u64, false);
-            if m.rule_kinds.shares {
-                for p in 0..np {
-                    target[p] = if target_share[p] >= 0.0 {
-                        total * target_share[p]
-                    } else {
-                        -1.0
-                    };
-                    cap[p] = if cap_share[p].is_finite() {
-                        total * cap_share[p]
-                    } else {
-                        f64::INFINITY
-                    };
-                }
-                (min_mask, capped) = allocate::share_masks(target, cap);
-            }
-            let reserved_cap = &mut s.reserved_cap[..np];
-            let market_cap = &mut s.market_cap[..np];
-            let reserved_left = &mut s.reserved_left[..np];
-            let market_left = &mut s.market_left[..np];
-            let rg = &m.reserved_gpus[t * np..][..np];
-            let tg = &s.tranche_gpus[t * np..][..np];
-            let avail = &m.availability[..np];
-            let market_open = pools(
-                avail,
-                tg,
-                rg,
-                market_cap,
-                reserved_cap,
-                market_left,
-                reserved_left,
-            );
-            // Market pools by price, then provider order (the order rarely
-            // changes from one period to the next).
-            insertion_sort(&mut s.order_p[..np], |y, x| after_by_price(price, y, x));
-            if rebuild {
-                // Without exclusivity or first-refusal rules every workload
-                // may use every provider: the order stays the file order.
-                // By number of allowed providers, then file order; only
-                // re-sorted when an allowed set changed.
-                // (Compared element by element: a slice comparison calls
-                // memcmp, which costs more than these few words.)
-                if allowed
-                    .iter()
-                    .zip(&s.order_w_for[..nw])
-                    .any(|(a, b)| a != b)
-                {
-                    s.order_w_for[..nw].copy_from_slice(allowed);
-                    insertion_sort(&mut s.order_w[..nw], |y, x| {
-                        (allowed[y].count_ones(), y) > (allowed[x].count_ones(), x)
-                    });
-                }
-            }
-
-            // Allocation (section 7).
-            let served_p = &mut s.served_p[..np];
-            let unmet_w = &mut s.unmet[..nw];
-            let mut period = Period {
-                demand,
-                allowed,
-                pass2,
-                order_w: &s.order_w,
-                order_p: &s.order_p,
-                target,
-                cap,
-                reserved_left,
-                market_left,
-                served_p,
-                unmet: unmet_w,
-            };
-            if m.optimal {
-                // (Moved: only this copy goes to a function not inlined,
-                // so the priority policy's stays in registers.)
-                let mut period = period;
-                optimal::allocate_optimal(&mut period, price, &m.shortfall_price, &mut s.flow, obs);
-            } else {
-                let masks = allocate::Masks {
-                    min: min_mask,
-                    capped,
-                    reserved: m.reserved_open[t],
-                    market: market_open,
-                };
-                allocate_with(&mut period, masks, obs);
-            }
-            let market_left = &s.market_left[..np];
-            let served_p = &s.served_p[..np];
-            let unmet_w = &s.unmet[..nw];
-
-            // Cash (sections 5, 8).
-            let market_cash = &mut s.market_cash[..np];
-            let reserved_cash = &mut s.reserved_cash[..np];
-            let cash_p = &mut s.cash_p[..np];
-            let rc = &m.reserved_cash[t * np..][..np];
-            let true_up_p = &mut s.true_up_p[..np];
-            pay(
-                hours,
-                [price, market_cap, market_left, rc, served_p],
-                market_cash,
-                reserved_cash,
-                cash_p,
-                gpu_hours,
-                true_up_p,
-            );
-            let mut c = s.capex_t[t];
-            let mut srv = 0.0;
-            for p in 0..np {
-                c += market_cash[p] + rc[p];
-                srv += served_p[p];
-            }
-            let mut tu_sum = 0.0;
-            if !m.commitments.is_empty() {
-                for (c, cm) in m.commitments.iter().enumerate() {
-                    if cm.window[t] {
-                        s.commit_paid[c] += market_cash[cm.provider] + reserved_cash[cm.provider];
-                    }
-                    if cm.settle == Some(t) {
-                        let tu = (cm.amount - s.commit_paid[c]).max(0.0);
-                        s.true_up_c[c] = tu;
-                        cash_p[cm.provider] += tu;
-                        true_up_p[cm.provider] += tu;
-                        tu_sum += tu;
-                    }
-                }
-            }
-            true_up = tu_sum;
-            c += true_up;
-            let mut un = 0.0;
-            let mut short = 0.0;
-            for ((wm, &u), b) in m.workloads.iter().zip(unmet_w).zip(backlog.iter_mut()) {
-                un += u;
-                short += u * wm.shortfall_per_gpu;
-                *b = if wm.deferrable { u } else { 0.0 };
-            }
-            cash = c;
-            served = srv;
-            unmet = un;
-            shortfall = short;
-
-            let row = &mut per[t * nq..][..nq];
-            row[qm::CASH] = cash;
-            row[qm::DEMAND] = total;
-            row[qm::SERVED] = served;
-            row[qm::UNMET] = unmet;
-            let (capr, rest) = row[qm::PROVIDERS..].split_at_mut(np);
-            let (servr, rest) = rest.split_at_mut(np);
-            let pricer = &mut rest[..np];
-            for p in 0..np {
-                capr[p] = market_cap[p] + reserved_cap[p];
-                servr[p] = served_p[p];
-                pricer[p] = price[p];
+        // Rules (sections 6, 7). Without rules of a kind, its arrays keep
+        // the neutral values `Scratch::new` gave them.
+        // (Paired loops rather than `fill`: a call to memset costs more
+        // than these few stores.)
+        if m.rule_kinds.shares {
+            for (a, b) in target_share.iter_mut().zip(cap_share.iter_mut()) {
+                *a = -1.0;
+                *b = f64::INFINITY;
             }
         }
-        s.period_capex = s.capex_t[t];
-        s.period_true_up = true_up;
-        s.period_cash = cash;
-        s.period_shortfall = shortfall;
+        // Which exclusivity rules are active and which first-refusal
+        // offers were taken, as bits (`rule_bit`): `allowed` and `pass2`
+        // follow from these alone, so they are rebuilt only when these
+        // change (rules switch on and off rarely).
+        let mut sig = 0u64;
+        for (r, rm) in m.rules.iter().enumerate() {
+            let active = m.rule_dates[r * nt + t]
+                && (!rm.until_agi || ti <= agi_period)
+                && (!rm.from_agi || ti > agi_period);
+            rule_active[r] = active;
+            match rm.kind {
+                RuleKindM::FirstRefusal => {
+                    let u = rng::uniform(&mut rule_rng[r]);
+                    let taken = active && u < rm.accept;
+                    rule_taken[r] = taken;
+                    if taken {
+                        sig |= rule_bit(r);
+                    }
+                }
+                _ if !active => {}
+                RuleKindM::Exclusive => sig |= rule_bit(r),
+                RuleKindM::MinShare => {
+                    target_share[rm.provider] = target_share[rm.provider].max(rm.share)
+                }
+                RuleKindM::MaxShare => {
+                    cap_share[rm.provider] = cap_share[rm.provider].min(rm.share)
+                }
+            }
+        }
+        let rebuild = m.rule_kinds.allocation && (t == 0 || sig != *rule_sig || m.rules.len() > 64);
+        if rebuild {
+            *rule_sig = sig;
+            for (a, b) in allowed.iter_mut().zip(pass2.iter_mut()) {
+                *a = all_providers;
+                *b = 0;
+            }
+            for (r, rm) in m.rules.iter().enumerate() {
+                match rm.kind {
+                    RuleKindM::Exclusive if rule_active[r] => {
+                        for w in bits(rm.workloads) {
+                            allowed[w] &= rm.providers;
+                        }
+                    }
+                    RuleKindM::FirstRefusal if rule_taken[r] => {
+                        for w in bits(rm.workloads) {
+                            pass2[w] |= rm.providers;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+
+        // Capacity (sections 4, 5) and share targets.
+        // The allocation's masks (`allocate::Masks`), from what is known
+        // here: without share rules, no targets and no caps.
+        let (mut min_mask, mut capped) = (0u64, false);
+        if m.rule_kinds.shares {
+            for p in 0..np {
+                target[p] = if target_share[p] >= 0.0 {
+                    total * target_share[p]
+                } else {
+                    -1.0
+                };
+                cap[p] = if cap_share[p].is_finite() {
+                    total * cap_share[p]
+                } else {
+                    f64::INFINITY
+                };
+            }
+            (min_mask, capped) = allocate::share_masks(target, cap);
+        }
+        let rg = &m.reserved_gpus[t * np..][..np];
+        let tg = &tranche_gpus[t * np..][..np];
+        let avail = &m.availability[..np];
+        let market_open = pools(
+            avail,
+            tg,
+            rg,
+            market_cap,
+            reserved_cap,
+            market_left,
+            reserved_left,
+        );
+        // Market pools by price, then provider order (the order rarely
+        // changes from one period to the next).
+        insertion_sort(order_p, |y, x| after_by_price(price, y, x));
+        if rebuild {
+            // Without exclusivity or first-refusal rules every workload may
+            // use every provider: the order stays the file order. By number
+            // of allowed providers, then file order; only re-sorted when an
+            // allowed set changed. (Compared element by element: a slice
+            // comparison calls memcmp, which costs more than these few
+            // words.)
+            if allowed.iter().zip(order_w_for.iter()).any(|(a, b)| a != b) {
+                order_w_for.copy_from_slice(allowed);
+                let allowed = &*allowed;
+                insertion_sort(order_w, |y, x| {
+                    (allowed[y].count_ones(), y) > (allowed[x].count_ones(), x)
+                });
+            }
+        }
+
+        // Allocation (section 7).
+        let period = Period {
+            demand,
+            allowed,
+            pass2,
+            order_w,
+            order_p,
+            target,
+            cap,
+            reserved_left,
+            market_left,
+            served_p,
+            unmet: unmet_w,
+        };
+        if m.optimal {
+            // (Moved: only this copy goes to a function not inlined, so the
+            // priority policy's stays in registers.)
+            let mut period = period;
+            optimal::allocate_optimal(&mut period, price, &m.shortfall_price, flow, obs);
+        } else {
+            let mut period = period;
+            let masks = allocate::Masks {
+                min: min_mask,
+                capped,
+                reserved: m.reserved_open[t],
+                market: market_open,
+            };
+            allocate_with(&mut period, masks, obs);
+        }
+
+        // Cash (sections 5, 8).
+        let rc = &m.reserved_cash[t * np..][..np];
+        pay(
+            hours,
+            [price, market_cap, market_left, rc, served_p],
+            market_cash,
+            reserved_cash,
+            cash_p,
+            gpu_hours,
+            true_up_p,
+        );
+        let mut cash = capex_t[t];
+        let mut served = 0.0;
+        for p in 0..np {
+            cash += market_cash[p] + rc[p];
+            served += served_p[p];
+        }
+        let mut true_up = 0.0;
+        if !m.commitments.is_empty() {
+            for (c, cm) in m.commitments.iter().enumerate() {
+                if cm.window[t] {
+                    commit_paid[c] += market_cash[cm.provider] + reserved_cash[cm.provider];
+                }
+                if cm.settle == Some(t) {
+                    let tu = (cm.amount - commit_paid[c]).max(0.0);
+                    true_up_c[c] = tu;
+                    cash_p[cm.provider] += tu;
+                    true_up_p[cm.provider] += tu;
+                    true_up += tu;
+                }
+            }
+        }
+        cash += true_up;
+        let mut unmet = 0.0;
+        let mut shortfall = 0.0;
+        for ((wm, &u), b) in m
+            .workloads
+            .iter()
+            .zip(unmet_w.iter())
+            .zip(backlog.iter_mut())
+        {
+            unmet += u;
+            shortfall += u * wm.shortfall_per_gpu;
+            *b = if wm.deferrable { u } else { 0.0 };
+        }
+
+        let row = &mut per[t * nq..][..nq];
+        row[qm::CASH] = cash;
+        row[qm::DEMAND] = total;
+        row[qm::SERVED] = served;
+        row[qm::UNMET] = unmet;
+        let (capr, rest) = row[qm::PROVIDERS..].split_at_mut(np);
+        let (servr, rest) = rest.split_at_mut(np);
+        let pricer = &mut rest[..np];
+        for p in 0..np {
+            capr[p] = market_cap[p] + reserved_cap[p];
+            servr[p] = served_p[p];
+            pricer[p] = price[p];
+        }
 
         tot_cash += cash;
         tot_npv += cash * m.discount[t];
@@ -871,7 +939,30 @@ fn kernel<O: Observer, const NP: usize>(
         tot_served += served * hours;
         tot_unmet += unmet * hours;
         tot_true_up += true_up;
-        obs.period_end(t, s);
+        obs.period_end(
+            t,
+            &PeriodView {
+                level,
+                price,
+                demand,
+                unmet: unmet_w,
+                rule_active,
+                rule_taken,
+                agi_period,
+                reserved_cap,
+                market_cap,
+                market_left,
+                served: served_p,
+                market_cash,
+                reserved_cash,
+                capex: capex_t[t],
+                capex_tp,
+                true_up_p,
+                true_up,
+                cash,
+                shortfall,
+            },
+        );
     }
     let capex: f64 = s.capex_p.iter().sum();
     out[pm::CASH] = tot_cash;
