@@ -304,12 +304,14 @@ fn insertion_sort(order: &mut [usize], after: impl Fn(usize, usize) -> bool) {
     }
 }
 
-/// Turns rows of `nf` growth factors into levels in place: each value
-/// times the one a row before (`x[i] *= x[i - nf]`, row 0 as it is). Four
-/// values at a time along the array where a row has four or more (the four
-/// values read are then finished: they lie a whole row back).
+/// Runs `op` down rows of `nf` values in place: each value becomes
+/// `op(itself, the value a row before)` (`x[i] = op(x[i], x[i - nf])`, row
+/// 0 as it is, rows in order): `*` turns growth factors into levels, `+`
+/// steps into totals. Four values at a time along the array where a row
+/// has four or more (the four values read are then finished: they lie a
+/// whole row back).
 #[inline(always)]
-fn levels(x: &mut [f64], nf: usize) {
+fn running(x: &mut [f64], nf: usize, op: impl Fn(f64, f64) -> f64) {
     let mut i = nf;
     if nf >= 4 {
         let n = x.len();
@@ -324,13 +326,13 @@ fn levels(x: &mut [f64], nf: usize) {
                 )
             };
             for (y, p) in cur.iter_mut().zip(prev) {
-                *y *= p;
+                *y = op(*y, p);
             }
             i += 4;
         }
     }
     while i < x.len() {
-        x[i] *= x[i - nf];
+        x[i] = op(x[i], x[i - nf]);
         i += 1;
     }
 }
@@ -562,12 +564,7 @@ fn kernel<O: Observer, const NP: usize>(
         }
     }
 
-    for t in 1..nt {
-        let (done, rest) = s.tranche_gpus.split_at_mut(t * np);
-        for (x, prev) in rest[..np].iter_mut().zip(&done[(t - 1) * np..]) {
-            *x += *prev;
-        }
-    }
+    running(&mut s.tranche_gpus[..nt * np], np, |x, prev| x + prev);
 
     // Demand and prices (sections 3, 4, 9) for the whole path, before the
     // periods: each factor's normals from its own stream in period order
@@ -613,7 +610,7 @@ fn kernel<O: Observer, const NP: usize>(
             }
         }
         exp::exp_in_place(rows);
-        levels(&mut s.shocks[..nt * nf], nf);
+        running(&mut s.shocks[..nt * nf], nf, |x, prev| x * prev);
     }
 
     // Process state.
@@ -1056,25 +1053,33 @@ mod tests {
         }
     }
 
-    /// The levels, four at a time where rows are four or more wide, are
-    /// bit for bit those of one value at a time in order, for every row
-    /// width and number of rows (with the last group of four cut short).
+    /// The running products and sums, four at a time where rows are four
+    /// or more wide, are bit for bit those of one value at a time in order,
+    /// for every row width and number of rows (with the last group of four
+    /// cut short).
     #[test]
-    fn levels_four_at_a_time_match_one_by_one() {
+    fn running_four_at_a_time_matches_one_by_one() {
         let mut r = crate::rng::stream(7, 3, 1);
         for nf in 1..=13 {
             for rows in 1..=9 {
                 let x: Vec<f64> = (0..nf * rows)
                     .map(|_| (0.3 * crate::rng::normal(&mut r)).exp())
                     .collect();
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 let mut want = x.clone();
                 for i in nf..want.len() {
                     want[i] *= want[i - nf];
                 }
+                let mut got = x.clone();
+                running(&mut got, nf, |x, prev| x * prev);
+                assert_eq!(bits(&got), bits(&want), "products: nf {nf}, rows {rows}");
+                let mut want = x.clone();
+                for i in nf..want.len() {
+                    want[i] += want[i - nf];
+                }
                 let mut got = x;
-                levels(&mut got, nf);
-                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                assert_eq!(bits(&got), bits(&want), "nf {nf}, rows {rows}");
+                running(&mut got, nf, |x, prev| x + prev);
+                assert_eq!(bits(&got), bits(&want), "sums: nf {nf}, rows {rows}");
             }
         }
     }
