@@ -307,33 +307,34 @@ fn insertion_sort(order: &mut [usize], after: impl Fn(usize, usize) -> bool) {
 /// Runs `op` down rows of `nf` values in place: each value becomes
 /// `op(itself, the value a row before)` (`x[i] = op(x[i], x[i - nf])`, row
 /// 0 as it is, rows in order): `*` turns growth factors into levels, `+`
-/// steps into totals. Four values at a time along the array where a row
-/// has four or more (the four values read are then finished: they lie a
-/// whole row back).
+/// steps into totals. Row by row, four values at a time, then the rest one
+/// by one: each group of four reads the four the row before stored at the
+/// same place (so the CPU forwards them from its store buffer; groups
+/// straddling rows would read across two stores and wait for them).
 #[inline(always)]
 fn running(x: &mut [f64], nf: usize, op: impl Fn(f64, f64) -> f64) {
-    let mut i = nf;
-    if nf >= 4 {
-        let n = x.len();
-        let at = x.as_mut_ptr();
-        while i + 4 <= n {
-            // SAFETY: `nf <= i` and `i + 4 <= n`: both groups of four lie
-            // within `x`, and as `nf >= 4` they do not overlap.
-            let (prev, cur) = unsafe {
-                (
-                    at.add(i - nf).cast::<[f64; 4]>().read(),
-                    &mut *at.add(i).cast::<[f64; 4]>(),
-                )
-            };
-            for (y, p) in cur.iter_mut().zip(prev) {
+    if nf == 0 {
+        return;
+    }
+    let mut rows = x.chunks_exact_mut(nf);
+    let Some(mut prev) = rows.next() else {
+        return;
+    };
+    for cur in rows {
+        let mut j = 0;
+        while j + 4 <= nf {
+            let p: [f64; 4] = prev[j..j + 4].try_into().unwrap();
+            let c: &mut [f64; 4] = (&mut cur[j..j + 4]).try_into().unwrap();
+            for (y, p) in c.iter_mut().zip(p) {
                 *y = op(*y, p);
             }
-            i += 4;
+            j += 4;
         }
-    }
-    while i < x.len() {
-        x[i] = op(x[i], x[i - nf]);
-        i += 1;
+        while j < nf {
+            cur[j] = op(cur[j], prev[j]);
+            j += 1;
+        }
+        prev = cur;
     }
 }
 
@@ -1053,10 +1054,9 @@ mod tests {
         }
     }
 
-    /// The running products and sums, four at a time where rows are four
-    /// or more wide, are bit for bit those of one value at a time in order,
-    /// for every row width and number of rows (with the last group of four
-    /// cut short).
+    /// The running products and sums, four at a time within rows, are bit
+    /// for bit those of one value at a time in order, for every row width
+    /// (groups of four and a rest) and number of rows.
     #[test]
     fn running_four_at_a_time_matches_one_by_one() {
         let mut r = crate::rng::stream(7, 3, 1);
