@@ -93,7 +93,7 @@ pub struct Scratch {
     /// the shocks, independent when drawn, then correlated in place, then
     /// replaced by the period's growth factors, then by the period's levels
     /// (row 0: the starting ones): new demand `D_t` per workload and price
-    /// per provider ([`Scratch::level`], [`Scratch::price`]).
+    /// per provider ([`Scratch::level`]; observers get both in [`PeriodView`]).
     pub shocks: Vec<f64>,
     /// Jump sums per period and workload (`[t * W + w]`; zero without jumps).
     pub jumps: Vec<f64>,
@@ -842,7 +842,7 @@ fn kernel<O: Observer, const NP: usize>(
         }
 
         // Allocation (section 7).
-        let period = Period {
+        let mut period = Period {
             demand,
             allowed,
             pass2,
@@ -858,10 +858,9 @@ fn kernel<O: Observer, const NP: usize>(
         if m.optimal {
             // (Moved: only this copy goes to a function not inlined, so the
             // priority policy's stays in registers.)
-            let mut period = period;
-            optimal::allocate_optimal(&mut period, price, &m.shortfall_price, flow, obs);
+            let mut moved = period;
+            optimal::allocate_optimal(&mut moved, price, &m.shortfall_price, flow, obs);
         } else {
-            let mut period = period;
             let masks = allocate::Masks {
                 min: min_mask,
                 capped,
