@@ -94,9 +94,9 @@ impl ChunkSums {
 
     /// Adds `rows.len() / k` paths stored row-major (`k` values each), in
     /// path order; the same sums as calling [`ChunkSums::add`] per row.
-    /// Row by row, so the inner loop runs over contiguous metrics (it
-    /// vectorises and has no long dependency chain); each metric still sums
-    /// its paths in path order.
+    /// Four rows at a time, so the inner loop runs over
+    /// contiguous metrics (it vectorises and has no long dependency chain);
+    /// each metric still sums its paths in path order.
     pub fn add_rows(&mut self, rows: &[f64], k: usize) {
         #[cfg(target_arch = "x86_64")]
         {
@@ -131,9 +131,7 @@ impl ChunkSums {
         // additions, made in path order (`a + b + c` is `(a + b) + c`).
         let mut quads = rows.chunks_exact(4 * k);
         for q in &mut quads {
-            let (r0, q) = q.split_at(k);
-            let (r1, q) = q.split_at(k);
-            let (r2, r3) = q.split_at(k);
+            let [r0, r1, r2, r3] = four_rows(q, k, k);
             for m in 0..k {
                 let sh = shift[m];
                 let (d0, d1, d2, d3) = (r0[m] - sh, r1[m] - sh, r2[m] - sh, r3[m] - sh);
@@ -245,8 +243,8 @@ impl HotTails {
 
     /// Adds paths stored row-major, `k` values each (at most
     /// [`HotTails::room`]); only the first `sketched` metrics of each row are
-    /// kept. Extremes row by row (the inner loop over contiguous metrics
-    /// vectorises), sketches metric by metric (one sketch stays in cache for
+    /// kept. Extremes four rows at a time (the inner loop over contiguous
+    /// metrics vectorises), sketches metric by metric (one sketch stays in cache for
     /// all the rows). A metric whose rows all hold the same value (capacity
     /// under fixed contracts, period 0's prices: about a fifth of the
     /// baseline's) is added once with the rows' count: the same counts.
@@ -335,8 +333,20 @@ impl HotTails {
     }
 }
 
-/// Extremes of the first `sketched` metrics of rows stored row-major, row by
-/// row (the inner loop over contiguous metrics vectorises).
+/// The first `n` values of each of four rows of `k` values stored one after
+/// the other (`quad.len() == 4 * k`), as slices of exactly `n`: the loops
+/// over them need no bounds checks.
+#[inline(always)]
+fn four_rows(quad: &[f64], k: usize, n: usize) -> [&[f64]; 4] {
+    let (r0, q) = quad.split_at(k);
+    let (r1, q) = q.split_at(k);
+    let (r2, r3) = q.split_at(k);
+    [&r0[..n], &r1[..n], &r2[..n], &r3[..n]]
+}
+
+/// Extremes of the first `sketched` metrics of rows stored row-major, four
+/// rows at a time ([`four_rows`]; the inner loop over contiguous metrics
+/// vectorises).
 #[inline(always)]
 fn add_extremes(lo: &mut [f64], hi: &mut [f64], rows: &[f64], k: usize, sketched: usize) {
     let (lo, hi) = (&mut lo[..sketched], &mut hi[..sketched]);
@@ -344,15 +354,7 @@ fn add_extremes(lo: &mut [f64], hi: &mut [f64], rows: &[f64], k: usize, sketched
     // comparisons), the same comparisons in row order.
     let mut quads = rows.chunks_exact(4 * k);
     for q in &mut quads {
-        let (r0, q) = q.split_at(k);
-        let (r1, q) = q.split_at(k);
-        let (r2, r3) = q.split_at(k);
-        let (r0, r1, r2, r3) = (
-            &r0[..sketched],
-            &r1[..sketched],
-            &r2[..sketched],
-            &r3[..sketched],
-        );
+        let [r0, r1, r2, r3] = four_rows(q, k, sketched);
         for m in 0..sketched {
             let (mut l, mut h) = (lo[m], hi[m]);
             for v in [r0[m], r1[m], r2[m], r3[m]] {
