@@ -10,6 +10,11 @@ use crate::scenario::{Bound, ContractKind, ProviderKind, RuleKind, Scenario};
 /// A period index meaning "never" for the AGI declaration.
 pub const NEVER: i64 = i64::MAX;
 
+/// The most workloads and providers a scenario may have: the kernel keeps
+/// sets of them as bits of a `u64`.
+pub const MAX_WORKLOADS: usize = 64;
+pub const MAX_PROVIDERS: usize = 64;
+
 #[derive(Debug, Clone)]
 pub struct WorkloadM {
     pub demand0: f64,
@@ -19,9 +24,6 @@ pub struct WorkloadM {
     pub vol: f64,
     /// Poisson(lambda dt) jump count, and the jump size's mean and stdev.
     pub jumps: Option<(Counts, f64, f64)>,
-    /// Shortfall cost of one unmet GPU over a period: `shortfall_price * H`.
-    pub shortfall_per_gpu: f64,
-    pub deferrable: bool,
     /// Stream bases ([`crate::rng::stream_base`]: the seed and the factor name
     /// mixed once here, not per path) of the demand and jump streams.
     pub demand_stream: u64,
@@ -306,6 +308,14 @@ pub struct Model {
     pub optimal: bool,
     /// Shortfall price per workload (per GPU-hour), for `optimal`.
     pub shortfall_price: Vec<f64>,
+    /// Shortfall cost of one unmet GPU over a period per workload:
+    /// `shortfall_price * H`. (Flat per-workload arrays, as the period loop
+    /// reads them.)
+    pub shortfall_per_gpu: Vec<f64>,
+    /// Whether each workload's unmet demand carries over (`deferrable`), as
+    /// a mask of a 64-bit float's bits: all ones (keep the value) or zero
+    /// (+0.0), so the period loop selects without a branch.
+    pub deferrable: Vec<u64>,
     pub workload_names: Vec<String>,
     pub provider_names: Vec<String>,
     pub commitment_names: Vec<String>,
@@ -337,8 +347,6 @@ impl Model {
                 vol: w.volatility * dt.sqrt(),
                 jumps: (w.jump_rate > 0.0)
                     .then(|| (Counts::new(w.jump_rate * dt), w.jump_mean, w.jump_stdev)),
-                shortfall_per_gpu: w.shortfall_price * hours,
-                deferrable: w.deferrable,
                 demand_stream: stream_base(seed, factor_key(&format!("demand/{}", w.name))),
                 jump_stream: stream_base(seed, factor_key(&format!("jumps/{}", w.name))),
             })
@@ -570,6 +578,16 @@ impl Model {
             layout: Layout::new(s),
             optimal: s.simulation.policy == crate::scenario::Policy::Optimal,
             shortfall_price: s.workloads.iter().map(|w| w.shortfall_price).collect(),
+            shortfall_per_gpu: s
+                .workloads
+                .iter()
+                .map(|w| w.shortfall_price * hours)
+                .collect(),
+            deferrable: s
+                .workloads
+                .iter()
+                .map(|w| if w.deferrable { u64::MAX } else { 0 })
+                .collect(),
             workload_names: s.workloads.iter().map(|w| w.name.clone()).collect(),
             provider_names: s.providers.iter().map(|p| p.name.clone()).collect(),
             commitment_names,

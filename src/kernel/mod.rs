@@ -2,8 +2,9 @@
 //! 3-8). Per path: AGI date, tranches, then every period's shocks at once
 //! (each factor's normals from its stream, correlation, growth factors).
 //! Per period: demand and prices -> rules -> capacity -> allocate -> cash.
-//! No allocation, string or hash lookup happens here: everything lives in a
-//! reused [`Scratch`].
+//! No allocation, string or hash lookup happens here: the path's arrays live
+//! in a reused [`Scratch`], the period loop's per-provider arrays on the
+//! stack.
 
 pub mod allocate;
 pub mod exp;
@@ -11,7 +12,7 @@ pub mod normals;
 pub mod optimal;
 mod ziggurat_tables;
 
-use crate::model::{pm, qm, CholRows, Model, RuleKindM, NEVER};
+use crate::model::{pm, qm, CholRows, Model, RuleKindM, MAX_PROVIDERS, NEVER};
 use crate::rng;
 use allocate::{allocate_with, Period, TakeObserver};
 use normals::Words;
@@ -28,7 +29,7 @@ pub trait Observer: TakeObserver {
 }
 
 /// A period's state as observers see it, at the end of the period
-/// (borrowed from the kernel's [`Scratch`]; provider arrays in file order).
+/// (borrowed from the kernel's arrays; provider arrays in file order).
 pub struct PeriodView<'a> {
     /// New demand `D_t` per workload.
     pub level: &'a [f64],
@@ -70,7 +71,8 @@ impl Observer for NoObserver {}
 
 /// Per-thread working memory, sized once for a model. Fields are public so
 /// observers can read the path's draws ([`Observer::path_start`]) and
-/// callers the path's last state.
+/// callers the path's last levels ([`Scratch::level`]). (The period loop's
+/// per-provider arrays are the kernel's own, on the stack.)
 pub struct Scratch {
     // Path-level draws.
     /// Online month of each tranche (`f64::INFINITY` if it failed).
@@ -82,8 +84,6 @@ pub struct Scratch {
     pub capex_t: Vec<f64>,
     /// Capex cash per provider and period, `[p * T + t]`.
     pub capex_tp: Vec<f64>,
-    /// True-ups charged to each provider this period.
-    pub true_up_p: Vec<f64>,
     /// Period of the AGI declaration (-1 before start, `NEVER` if none).
     pub agi_period: i64,
     pub agi_declared: bool,
@@ -107,31 +107,20 @@ pub struct Scratch {
     rule_sig: u64,
     pub allowed: Vec<u64>,
     pub pass2: Vec<u64>,
-    pub target_share: Vec<f64>,
-    pub cap_share: Vec<f64>,
-    pub target: Vec<f64>,
-    pub cap: Vec<f64>,
     // Allocation.
     pub order_w: Vec<usize>,
     /// The allowed sets `order_w` was sorted for.
     pub order_w_for: Vec<u64>,
-    pub order_p: Vec<usize>,
-    pub reserved_cap: Vec<f64>,
-    pub market_cap: Vec<f64>,
-    pub reserved_left: Vec<f64>,
-    pub market_left: Vec<f64>,
-    pub served_p: Vec<f64>,
     pub unmet: Vec<f64>,
     /// Policy `optimal`'s flow network.
     pub flow: optimal::Flow,
     // Cash.
-    pub market_cash: Vec<f64>,
-    pub reserved_cash: Vec<f64>,
     pub commit_paid: Vec<f64>,
     pub true_up_c: Vec<f64>,
-    pub cash_p: Vec<f64>,
     pub capex_p: Vec<f64>,
     pub depreciation: f64,
+    /// Number of providers.
+    np: usize,
 }
 
 impl Scratch {
@@ -142,7 +131,6 @@ impl Scratch {
             tranche_gpus: vec![0.0; np * nt],
             capex_t: vec![0.0; nt],
             capex_tp: vec![0.0; np * nt],
-            true_up_p: vec![0.0; np],
             agi_period: NEVER,
             agi_declared: false,
             rule_rng: vec![Words([1, 0, 0, 0]); m.rules.len()],
@@ -155,34 +143,22 @@ impl Scratch {
             rule_sig: 0,
             allowed: vec![m.all_providers(); nw],
             pass2: vec![0; nw],
-            target_share: vec![-1.0; np],
-            cap_share: vec![f64::INFINITY; np],
-            target: vec![-1.0; np],
-            cap: vec![f64::INFINITY; np],
             order_w: (0..nw).collect(),
             order_w_for: vec![m.all_providers(); nw],
-            order_p: (0..np).collect(),
-            reserved_cap: vec![0.0; np],
-            market_cap: vec![0.0; np],
-            reserved_left: vec![0.0; np],
-            market_left: vec![0.0; np],
-            served_p: vec![0.0; np],
             unmet: vec![0.0; nw],
             flow: optimal::Flow::new(),
-            market_cash: vec![0.0; np],
-            reserved_cash: vec![0.0; np],
             commit_paid: vec![0.0; m.commitments.len()],
             true_up_c: vec![0.0; m.commitments.len()],
-            cash_p: vec![0.0; np],
             capex_p: vec![0.0; np],
             depreciation: 0.0,
+            np,
         }
     }
 
     /// New demand `D_t` per workload in period `t` (of the path simulated
     /// last, or being simulated).
     pub fn level(&self, t: usize) -> &[f64] {
-        let (nw, nf) = (self.demand.len(), self.demand.len() + self.served_p.len());
+        let (nw, nf) = (self.demand.len(), self.demand.len() + self.np);
         &self.shocks[t * nf..][..nw]
     }
 }
@@ -486,9 +462,30 @@ pub fn simulate<O: Observer, const NP: usize>(
     kernel::<O, NP>(m, path, s, out, per, obs)
 }
 
-/// The kernel itself, inlined into [`simulate`] and `simulate_v3`.
+/// The kernel itself, inlined into [`simulate`] and `simulate_v3`: the
+/// copy for `NP` providers with arrays of `NP` (`NP` = 0: of
+/// [`MAX_PROVIDERS`], for any number).
 #[inline(always)]
 fn kernel<O: Observer, const NP: usize>(
+    m: &Model,
+    path: u64,
+    s: &mut Scratch,
+    out: &mut [f64],
+    per: &mut [f64],
+    obs: &mut O,
+) {
+    if NP == 0 {
+        path_kernel::<O, 0, MAX_PROVIDERS>(m, path, s, out, per, obs)
+    } else {
+        path_kernel::<O, NP, NP>(m, path, s, out, per, obs)
+    }
+}
+
+/// One path (the module's introduction): `NP` providers (0: any number),
+/// the period loop's per-provider arrays `CP` long (`NP`, or
+/// [`MAX_PROVIDERS`] for any number).
+#[inline(always)]
+fn path_kernel<O: Observer, const NP: usize, const CP: usize>(
     m: &Model,
     path: u64,
     s: &mut Scratch,
@@ -616,7 +613,6 @@ fn kernel<O: Observer, const NP: usize>(
 
     // Process state.
     s.backlog.iter_mut().for_each(|x| *x = 0.0);
-    s.cash_p.iter_mut().for_each(|x| *x = 0.0);
     for (r, rm) in m.rules.iter().enumerate() {
         if rm.kind == RuleKindM::FirstRefusal {
             s.rule_rng[r] = Words::at(rm.stream, path);
@@ -638,6 +634,7 @@ fn kernel<O: Observer, const NP: usize>(
     }
 
     let hours = m.hours;
+    let (per_gpu, deferrable) = (&m.shortfall_per_gpu[..nw], &m.deferrable[..nw]);
     let gpu_hours = &mut out[gpu_hours_base..gpu_hours_base + np];
     // The period loop borrows the scratch arrays once, as slices of their
     // exact lengths: no vector headers reloaded and few bounds checks in
@@ -652,26 +649,12 @@ fn kernel<O: Observer, const NP: usize>(
         rule_sig,
         allowed,
         pass2,
-        target_share,
-        cap_share,
-        target,
-        cap,
         order_w,
         order_w_for,
-        order_p,
-        reserved_cap,
-        market_cap,
-        reserved_left,
-        market_left,
-        served_p,
         unmet: unmet_w,
         flow,
-        market_cash,
-        reserved_cash,
         commit_paid,
         true_up_c,
-        cash_p,
-        true_up_p,
         tranche_gpus,
         capex_t,
         capex_tp,
@@ -693,11 +676,23 @@ fn kernel<O: Observer, const NP: usize>(
     );
     let (backlog, demand, unmet_w) = (&mut backlog[..nw], &mut demand[..nw], &mut unmet_w[..nw]);
     let (allowed, pass2) = (&mut allowed[..nw], &mut pass2[..nw]);
-    let (order_w, order_w_for, order_p) = (
-        &mut order_w[..nw],
-        &mut order_w_for[..nw],
-        &mut order_p[..np],
-    );
+    let (order_w, order_w_for) = (&mut order_w[..nw], &mut order_w_for[..nw]);
+    // The period loop's per-provider arrays live on the stack, `CP` long:
+    // `NP` in the copies for a fixed number of providers (so every index
+    // is known in bounds, and every array's address is an offset from the
+    // stack pointer: nothing to reload), 64 (the most providers a model
+    // has) in the general copy, which uses the first `np`. Share targets
+    // and caps start neutral; the market pools' price order starts in
+    // provider order (the order the sort gives does not depend on where it
+    // starts).
+    let mut order_p: [usize; CP] = std::array::from_fn(|p| p);
+    let (mut target_share, mut cap_share) = ([-1.0f64; CP], [f64::INFINITY; CP]);
+    let (mut target, mut cap) = ([-1.0f64; CP], [f64::INFINITY; CP]);
+    let (mut reserved_cap, mut market_cap) = ([0.0; CP], [0.0; CP]);
+    let (mut reserved_left, mut market_left) = ([0.0; CP], [0.0; CP]);
+    let (mut served_p, mut market_cash, mut reserved_cash) = ([0.0; CP], [0.0; CP], [0.0; CP]);
+    let (mut cash_p, mut true_up_p) = ([0.0; CP], [0.0; CP]);
+    let order_p = &mut order_p[..np];
     let (target_share, cap_share, target, cap) = (
         &mut target_share[..np],
         &mut cap_share[..np],
@@ -905,15 +900,11 @@ fn kernel<O: Observer, const NP: usize>(
         cash += true_up;
         let mut unmet = 0.0;
         let mut shortfall = 0.0;
-        for ((wm, &u), b) in m
-            .workloads
-            .iter()
-            .zip(unmet_w.iter())
-            .zip(backlog.iter_mut())
-        {
+        for w in 0..nw {
+            let u = unmet_w[w];
             unmet += u;
-            shortfall += u * wm.shortfall_per_gpu;
-            *b = if wm.deferrable { u } else { 0.0 };
+            shortfall += u * per_gpu[w];
+            backlog[w] = f64::from_bits(u.to_bits() & deferrable[w]);
         }
 
         let row = &mut per[t * nq..][..nq];
@@ -972,7 +963,7 @@ fn kernel<O: Observer, const NP: usize>(
     out[pm::DEPRECIATION] = s.depreciation;
     out[pm::TRUE_UP] = tot_true_up;
     for p in 0..np {
-        out[lay.cash_p(p)] = s.cash_p[p] + s.capex_p[p];
+        out[lay.cash_p(p)] = cash_p[p] + s.capex_p[p];
         out[lay.share_p(p)] = if tot_served > 0.0 {
             out[gpu_hours_base + p] / tot_served
         } else {

@@ -5,6 +5,7 @@ use super::date::YearMonth;
 use super::locate::{key, Seg};
 use super::raw::*;
 use super::types::*;
+use crate::model::{MAX_PROVIDERS, MAX_WORKLOADS};
 use std::collections::HashMap;
 
 /// A validation failure at a field path.
@@ -284,11 +285,11 @@ pub fn validate(raw: &RawScenario) -> R<Scenario> {
     };
 
     // Workloads.
-    if raw.workload.len() > 64 {
+    if raw.workload.len() > MAX_WORKLOADS {
         return err(
             at(&root, "workload"),
             format!(
-                "found {} workloads, expected at most 64",
+                "found {} workloads, expected at most {MAX_WORKLOADS}",
                 raw.workload.len()
             ),
         );
@@ -320,11 +321,11 @@ pub fn validate(raw: &RawScenario) -> R<Scenario> {
     let wnames: Vec<String> = wnames.into_iter().map(|(n, _)| n).collect();
 
     // Providers and tranches.
-    if raw.provider.len() > 64 {
+    if raw.provider.len() > MAX_PROVIDERS {
         return err(
             at(&root, "provider"),
             format!(
-                "found {} providers, expected at most 64",
+                "found {} providers, expected at most {MAX_PROVIDERS}",
                 raw.provider.len()
             ),
         );
