@@ -12,7 +12,7 @@ pub mod normals;
 pub mod optimal;
 mod ziggurat_tables;
 
-use crate::model::{pm, qm, CholRows, Model, RuleKindM, MAX_PROVIDERS, NEVER};
+use crate::model::{pm, qm, CholRows, Model, RuleKindM, MAX_PROVIDERS, MAX_WORKLOADS, NEVER};
 use crate::rng;
 use allocate::{allocate_with, Period, TakeObserver};
 use normals::Words;
@@ -97,21 +97,9 @@ pub struct Scratch {
     pub shocks: Vec<f64>,
     /// Jump sums per period and workload (`[t * W + w]`; zero without jumps).
     pub jumps: Vec<f64>,
-    pub backlog: Vec<f64>,
-    /// Demand to serve `d_t`.
-    pub demand: Vec<f64>,
     // Rules this period.
     pub rule_active: Vec<bool>,
     pub rule_taken: Vec<bool>,
-    /// The rule bits (`rule_bit`) `allowed` and `pass2` were built for.
-    rule_sig: u64,
-    pub allowed: Vec<u64>,
-    pub pass2: Vec<u64>,
-    // Allocation.
-    pub order_w: Vec<usize>,
-    /// The allowed sets `order_w` was sorted for.
-    pub order_w_for: Vec<u64>,
-    pub unmet: Vec<f64>,
     /// Policy `optimal`'s flow network.
     pub flow: optimal::Flow,
     // Cash.
@@ -119,7 +107,8 @@ pub struct Scratch {
     pub true_up_c: Vec<f64>,
     pub capex_p: Vec<f64>,
     pub depreciation: f64,
-    /// Number of providers.
+    /// Numbers of workloads and providers.
+    nw: usize,
     np: usize,
 }
 
@@ -136,21 +125,14 @@ impl Scratch {
             rule_rng: vec![Words([1, 0, 0, 0]); m.rules.len()],
             shocks: vec![0.0; nt * (nw + np)],
             jumps: vec![0.0; nt * nw],
-            backlog: vec![0.0; nw],
-            demand: vec![0.0; nw],
             rule_active: vec![false; m.rules.len()],
             rule_taken: vec![false; m.rules.len()],
-            rule_sig: 0,
-            allowed: vec![m.all_providers(); nw],
-            pass2: vec![0; nw],
-            order_w: (0..nw).collect(),
-            order_w_for: vec![m.all_providers(); nw],
-            unmet: vec![0.0; nw],
             flow: optimal::Flow::new(),
             commit_paid: vec![0.0; m.commitments.len()],
             true_up_c: vec![0.0; m.commitments.len()],
             capex_p: vec![0.0; np],
             depreciation: 0.0,
+            nw,
             np,
         }
     }
@@ -158,7 +140,7 @@ impl Scratch {
     /// New demand `D_t` per workload in period `t` (of the path simulated
     /// last, or being simulated).
     pub fn level(&self, t: usize) -> &[f64] {
-        let (nw, nf) = (self.demand.len(), self.demand.len() + self.np);
+        let (nw, nf) = (self.nw, self.nw + self.np);
         &self.shocks[t * nf..][..nw]
     }
 }
@@ -612,7 +594,6 @@ fn path_kernel<O: Observer, const NP: usize, const CP: usize>(
     }
 
     // Process state.
-    s.backlog.iter_mut().for_each(|x| *x = 0.0);
     for (r, rm) in m.rules.iter().enumerate() {
         if rm.kind == RuleKindM::FirstRefusal {
             s.rule_rng[r] = Words::at(rm.stream, path);
@@ -642,16 +623,8 @@ fn path_kernel<O: Observer, const NP: usize, const CP: usize>(
     let Scratch {
         rule_rng,
         shocks,
-        backlog,
-        demand,
         rule_active,
         rule_taken,
-        rule_sig,
-        allowed,
-        pass2,
-        order_w,
-        order_w_for,
-        unmet: unmet_w,
         flow,
         commit_paid,
         true_up_c,
@@ -674,6 +647,18 @@ fn path_kernel<O: Observer, const NP: usize, const CP: usize>(
         &mut commit_paid[..m.commitments.len()],
         &mut true_up_c[..m.commitments.len()],
     );
+    // Per workload likewise, `MAX_WORKLOADS` long: every workload may use
+    // every provider until the rules say otherwise, served in file order.
+    let (mut backlog, mut demand, mut unmet_w) = (
+        [0.0; MAX_WORKLOADS],
+        [0.0; MAX_WORKLOADS],
+        [0.0; MAX_WORKLOADS],
+    );
+    let (mut allowed, mut pass2) = ([all_providers; MAX_WORKLOADS], [0u64; MAX_WORKLOADS]);
+    let mut order_w: [usize; MAX_WORKLOADS] = std::array::from_fn(|w| w);
+    let mut order_w_for = [all_providers; MAX_WORKLOADS];
+    // The rule bits (`rule_bit`) `allowed` and `pass2` were built for.
+    let mut rule_sig = 0u64;
     let (backlog, demand, unmet_w) = (&mut backlog[..nw], &mut demand[..nw], &mut unmet_w[..nw]);
     let (allowed, pass2) = (&mut allowed[..nw], &mut pass2[..nw]);
     let (order_w, order_w_for) = (&mut order_w[..nw], &mut order_w_for[..nw]);
@@ -762,9 +747,9 @@ fn path_kernel<O: Observer, const NP: usize, const CP: usize>(
                 }
             }
         }
-        let rebuild = m.rule_kinds.allocation && (t == 0 || sig != *rule_sig || m.rules.len() > 64);
+        let rebuild = m.rule_kinds.allocation && (t == 0 || sig != rule_sig || m.rules.len() > 64);
         if rebuild {
-            *rule_sig = sig;
+            rule_sig = sig;
             for (a, b) in allowed.iter_mut().zip(pass2.iter_mut()) {
                 *a = all_providers;
                 *b = 0;
