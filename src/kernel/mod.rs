@@ -95,8 +95,6 @@ pub struct Scratch {
     /// (row 0: the starting ones): new demand `D_t` per workload and price
     /// per provider ([`Scratch::level`]; observers get both in [`PeriodView`]).
     pub shocks: Vec<f64>,
-    /// Jump sums per period and workload (`[t * W + w]`; zero without jumps).
-    pub jumps: Vec<f64>,
     // Rules this period.
     pub rule_active: Vec<bool>,
     pub rule_taken: Vec<bool>,
@@ -124,7 +122,6 @@ impl Scratch {
             agi_declared: false,
             rule_rng: vec![Words([1, 0, 0, 0]); m.rules.len()],
             shocks: vec![0.0; nt * (nw + np)],
-            jumps: vec![0.0; nt * nw],
             rule_active: vec![false; m.rules.len()],
             rule_taken: vec![false; m.rules.len()],
             flow: optimal::Flow::new(),
@@ -556,34 +553,28 @@ fn path_kernel<O: Observer, const NP: usize, const CP: usize>(
     if nt > 1 && nf > 0 {
         let rows = &mut s.shocks[nf..nt * nf];
         normals::fill_columns(&m.factor_streams, path, rows);
-        for (w, wm) in m.workloads.iter().enumerate() {
-            if let Some((counts, mean, sd)) = &wm.jumps {
-                let mut r = Words::at(wm.jump_stream, path);
-                for t in 1..nt {
-                    let k = counts.sample(&mut r);
-                    let mut jump = 0.0;
-                    for _ in 0..k {
-                        jump += mean + sd * r.normal();
-                    }
-                    s.jumps[t * nw + w] = jump;
-                }
-            }
-        }
         // Correlate in place (section 9; `correlate`).
         if let Some(c) = &m.chol {
             correlate(c, rows, nf);
         }
         // Growth factors: `exp(drift + vol z + jumps)` for demand,
         // `exp(drift + vol z)` for prices.
-        // One elementwise pass for every period, then the jumps.
+        // One elementwise pass for every period, then the jumps, drawn
+        // from each workload's own stream in period order and added where
+        // they belong.
         for ((x, d), v) in rows.iter_mut().zip(&m.step_drift).zip(&m.step_vol) {
             *x = d + v * *x;
         }
         if m.has_jumps {
             for (w, wm) in m.workloads.iter().enumerate() {
-                if wm.jumps.is_some() {
-                    let jumps = s.jumps[nw..].iter().skip(w).step_by(nw);
-                    for (z, &jump) in rows.chunks_exact_mut(nf).zip(jumps) {
+                if let Some((counts, mean, sd)) = &wm.jumps {
+                    let mut r = Words::at(wm.jump_stream, path);
+                    for z in rows.chunks_exact_mut(nf) {
+                        let k = counts.sample(&mut r);
+                        let mut jump = 0.0;
+                        for _ in 0..k {
+                            jump += mean + sd * r.normal();
+                        }
                         z[w] += jump;
                     }
                 }
