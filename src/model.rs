@@ -62,8 +62,9 @@ pub struct TrancheM {
 pub struct CommitmentM {
     pub provider: usize,
     pub amount: f64,
-    /// Per period: does its first month lie in `[from, to]`?
-    pub window: Vec<bool>,
+    /// The periods whose first month lies in `[from, to]` (consecutive
+    /// periods; empty if none).
+    pub window: std::ops::Range<usize>,
     /// The period containing `to`, if inside the horizon.
     pub settle: Option<usize>,
     /// `to` is past the horizon: report `unsettled`.
@@ -398,12 +399,15 @@ impl Model {
                     }
                 }
                 ContractKind::Commitment { amount } => {
-                    let window = (0..t_count)
-                        .map(|t| {
-                            let first = t as i64 * m;
-                            c.from.is_none_or(|f| first >= f) && c.to.is_none_or(|u| first <= u)
-                        })
-                        .collect();
+                    let inside = |t: usize| {
+                        let first = t as i64 * m;
+                        c.from.is_none_or(|f| first >= f) && c.to.is_none_or(|u| first <= u)
+                    };
+                    // First months rise with t, so the periods inside are
+                    // consecutive.
+                    let start = (0..t_count).find(|&t| inside(t)).unwrap_or(t_count);
+                    let end = (start..t_count).find(|&t| !inside(t)).unwrap_or(t_count);
+                    let window = start..end;
                     let horizon = t_count as i64 * m;
                     let (settle, open_at_end) = match c.to {
                         None => (None, true),

@@ -861,7 +861,7 @@ fn path_kernel<O: Observer, const NP: usize, const CP: usize>(
         let mut true_up = 0.0;
         if !m.commitments.is_empty() {
             for (c, cm) in m.commitments.iter().enumerate() {
-                if cm.window[t] {
+                if cm.window.contains(&t) {
                     commit_paid[c] += market_cash[cm.provider] + reserved_cash[cm.provider];
                 }
                 if cm.settle == Some(t) {
