@@ -3,8 +3,8 @@
 //! (each factor's normals from its stream, correlation, growth factors).
 //! Per period: demand and prices -> rules -> capacity -> allocate -> cash.
 //! No allocation, string or hash lookup happens here: the path's arrays live
-//! in a reused [`Scratch`], the period loop's per-provider arrays on the
-//! stack.
+//! in a reused [`Scratch`], the period loop's per-workload and per-provider
+//! arrays on the stack.
 
 pub mod allocate;
 pub mod exp;
@@ -72,7 +72,8 @@ impl Observer for NoObserver {}
 /// Per-thread working memory, sized once for a model. Fields are public so
 /// observers can read the path's draws ([`Observer::path_start`]) and
 /// callers the path's last levels ([`Scratch::level`]). (The period loop's
-/// per-provider arrays are the kernel's own, on the stack.)
+/// per-workload and per-provider arrays are the kernel's own, on the
+/// stack.)
 pub struct Scratch {
     // Path-level draws.
     /// Online month of each tranche (`f64::INFINITY` if it failed).
@@ -608,9 +609,10 @@ fn path_kernel<O: Observer, const NP: usize, const CP: usize>(
     let hours = m.hours;
     let (per_gpu, deferrable) = (&m.shortfall_per_gpu[..nw], &m.deferrable[..nw]);
     let gpu_hours = &mut out[gpu_hours_base..gpu_hours_base + np];
-    // The period loop borrows the scratch arrays once, as slices of their
-    // exact lengths: no vector headers reloaded and few bounds checks in
-    // the loop. Observers see the period through a `PeriodView` of them.
+    // The period loop borrows the scratch arrays it uses once, as slices of
+    // their exact lengths: no vector headers reloaded and few bounds checks
+    // in the loop; its own arrays follow. Observers see the period through
+    // a `PeriodView` of both.
     let Scratch {
         rule_rng,
         shocks,
