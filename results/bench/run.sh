@@ -23,8 +23,9 @@
 # `--instructions`: only the callgrind counts, then the tables; `--tables`:
 # only rewrites tables.md from the CSVs; `--ab OTHER [LABEL]`: ab.csv, this
 # build against another capsim binary OTHER (e.g. one built from an older
-# commit, named LABEL), 10^6 baseline paths on 1 and 2 threads, three
-# rounds, the two binaries alternating, then the tables.)
+# commit, named LABEL), 10^6 baseline paths on 1 and 2 threads, four
+# rounds, the two binaries alternating (which runs first swaps every
+# round), then the tables.)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dir=results/bench
@@ -101,14 +102,24 @@ fi
 
 # This build against another binary, alternating (`--ab` only): the
 # machine's drifts hit both alike, so the ratios mean more than the times.
+# Four rounds per thread count, the order swapped every round (other
+# first in rounds 1 and 4, this build first in rounds 2 and 3), so that a
+# drift over the run favours neither binary.
 if [ "$mode" = --ab ]; then
-  echo "paths,threads,round,other,other_seconds,this_seconds,this_over_other" > "$dir/ab.csv"
+  echo "paths,threads,round,first,other,other_seconds,this_seconds,this_over_other" > "$dir/ab.csv"
   stamp ab.csv
   for threads in 1 2; do
-    for round in 1 2 3; do
-      o=$(run_bin=$other timed "$tmp" --paths 1000000 --threads "$threads"); o=${o% *}
-      t=$(timed "$tmp" --paths 1000000 --threads "$threads"); t=${t% *}
-      echo "1000000,$threads,$round,$other_label,$o,$t,$(awk "BEGIN{printf \"%.3f\", $t / $o}")" | tee -a "$dir/ab.csv"
+    for round in 1 2 3 4; do
+      if [ "$round" = 1 ] || [ "$round" = 4 ]; then
+        first=other
+        o=$(run_bin=$other timed "$tmp" --paths 1000000 --threads "$threads"); o=${o% *}
+        t=$(timed "$tmp" --paths 1000000 --threads "$threads"); t=${t% *}
+      else
+        first=this
+        t=$(timed "$tmp" --paths 1000000 --threads "$threads"); t=${t% *}
+        o=$(run_bin=$other timed "$tmp" --paths 1000000 --threads "$threads"); o=${o% *}
+      fi
+      echo "1000000,$threads,$round,$first,$other_label,$o,$t,$(awk "BEGIN{printf \"%.3f\", $t / $o}")" | tee -a "$dir/ab.csv"
     done
   done
 fi
@@ -272,9 +283,9 @@ mhz=$(grep -m1 'cpu MHz' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
     echo
     echo "## This build against another (\`run.sh --ab\`): 10^6 baseline paths, alternating"
     echo
-    echo "| threads | round | other | other s | this s | this / other |"
-    echo "|---:|---:|---|---:|---:|---:|"
-    tail -n +2 "$dir/ab.csv" | awk -F, '{printf "| %d | %d | %s | %.3f | %.3f | %.2f |\n", $2, $3, $4, $5, $6, $7}'
+    echo "| threads | round | first | other | other s | this s | this / other |"
+    echo "|---:|---:|---|---|---:|---:|---:|"
+    tail -n +2 "$dir/ab.csv" | awk -F, '{printf "| %d | %d | %s | %s | %.3f | %.3f | %.2f |\n", $2, $3, $4, $5, $6, $7, $8}'
   fi
   if [ -f "$dir/instructions.csv" ]; then
     echo
