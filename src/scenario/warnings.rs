@@ -8,6 +8,12 @@ pub fn warnings(s: &Scenario) -> Vec<String> {
     let mut out = Vec::new();
     let horizon = s.periods as i64 * s.period.months();
     let end = s.month_label(horizon - 1);
+    if s.workloads.is_empty() {
+        out.push("no [[workload]]: there is no demand, only contracted spend".to_string());
+    }
+    if s.providers.is_empty() {
+        out.push("no [[provider]]: all demand goes unmet".to_string());
+    }
     for p in &s.providers {
         if p.kind == ProviderKind::Cloud && p.capex_per_gpu > 0.0 {
             out.push(format!(
@@ -104,6 +110,12 @@ until = "agi"
         assert!(w.iter().any(|x| x.contains("capex_per_gpu")), "{w:?}");
         assert!(w.iter().any(|x| x.contains("after the horizon")), "{w:?}");
         assert!(w.iter().any(|x| x.contains("no [agi] table")), "{w:?}");
+        assert!(!w.iter().any(|x| x.starts_with("no [[")), "{w:?}");
+        let empty = "name = \"e\"\nstart = \"2026-01\"\nperiods = 4\n";
+        let l = crate::scenario::load_str(Path::new("e.toml"), empty, &[]).unwrap();
+        let w = warnings(&l.scenario);
+        assert!(w.iter().any(|x| x.starts_with("no [[workload]]")), "{w:?}");
+        assert!(w.iter().any(|x| x.starts_with("no [[provider]]")), "{w:?}");
         let base = crate::scenario::load_file(
             &Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml"),
             &[],
