@@ -640,8 +640,10 @@ fn path_kernel<O: Observer, const NP: usize, const CP: usize>(
         &mut commit_paid[..m.commitments.len()],
         &mut true_up_c[..m.commitments.len()],
     );
-    // Per workload likewise, `MAX_WORKLOADS` long: every workload may use
-    // every provider until the rules say otherwise, served in file order.
+    // The period loop's own arrays live on the stack, so their addresses
+    // are offsets from the stack pointer (nothing to reload). Per workload
+    // they are `MAX_WORKLOADS` long: every workload may use every provider
+    // until the rules say otherwise, served in file order.
     let (mut backlog, mut demand, mut unmet_w) = (
         [0.0; MAX_WORKLOADS],
         [0.0; MAX_WORKLOADS],
@@ -655,14 +657,12 @@ fn path_kernel<O: Observer, const NP: usize, const CP: usize>(
     let (backlog, demand, unmet_w) = (&mut backlog[..nw], &mut demand[..nw], &mut unmet_w[..nw]);
     let (allowed, pass2) = (&mut allowed[..nw], &mut pass2[..nw]);
     let (order_w, order_w_for) = (&mut order_w[..nw], &mut order_w_for[..nw]);
-    // The period loop's per-provider arrays live on the stack, `CP` long:
-    // `NP` in the copies for a fixed number of providers (so every index
-    // is known in bounds, and every array's address is an offset from the
-    // stack pointer: nothing to reload), 64 (the most providers a model
-    // has) in the general copy, which uses the first `np`. Share targets
-    // and caps start neutral; the market pools' price order starts in
-    // provider order (the order the sort gives does not depend on where it
-    // starts).
+    // Per provider they are `CP` long: `NP` in the copies for a fixed
+    // number of providers (so every index is known in bounds), 64 (the
+    // most providers a model has) in the general copy, which uses the
+    // first `np`. Share targets and caps start neutral; the market pools'
+    // price order starts in provider order (the order the sort gives does
+    // not depend on where it starts).
     let mut order_p: [usize; CP] = std::array::from_fn(|p| p);
     let (mut target_share, mut cap_share) = ([-1.0f64; CP], [f64::INFINITY; CP]);
     let (mut target, mut cap) = ([-1.0f64; CP], [f64::INFINITY; CP]);
@@ -702,7 +702,7 @@ fn path_kernel<O: Observer, const NP: usize, const CP: usize>(
         }
 
         // Rules (sections 6, 7). Without rules of a kind, its arrays keep
-        // the neutral values `Scratch::new` gave them.
+        // the neutral values they start the path with (above).
         // (Paired loops rather than `fill`: a call to memset costs more
         // than these few stores.)
         if m.rule_kinds.shares {
