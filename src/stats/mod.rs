@@ -94,9 +94,9 @@ impl ChunkSums {
 
     /// Adds `rows.len() / k` paths stored row-major (`k` values each), in
     /// path order; the same sums as calling [`ChunkSums::add`] per row.
-    /// Four rows at a time, so the inner loop runs over
-    /// contiguous metrics (it vectorises and has no long dependency chain);
-    /// each metric still sums its paths in path order.
+    /// Four rows at a time, so the inner loop runs over contiguous metrics
+    /// (it vectorises and has no long dependency chain); each metric still
+    /// sums its paths in path order.
     pub fn add_rows(&mut self, rows: &[f64], k: usize) {
         #[cfg(target_arch = "x86_64")]
         {
@@ -244,8 +244,8 @@ impl HotTails {
     /// Adds paths stored row-major, `k` values each (at most
     /// [`HotTails::room`]); only the first `sketched` metrics of each row are
     /// kept. Extremes four rows at a time (the inner loop over contiguous
-    /// metrics vectorises), sketches metric by metric (one sketch stays in cache for
-    /// all the rows). A metric whose rows all hold the same value (capacity
+    /// metrics vectorises), sketches metric by metric (one sketch stays in
+    /// cache for all the rows). A metric whose rows all hold the same value (capacity
     /// under fixed contracts, period 0's prices: about a fifth of the
     /// baseline's) is added once with the rows' count: the same counts.
     pub fn add_rows(&mut self, rows: &[f64], k: usize, sketched: usize) {
