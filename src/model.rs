@@ -266,6 +266,8 @@ pub struct Model {
     pub workloads: Vec<WorkloadM>,
     pub providers: Vec<ProviderM>,
     pub tranches: Vec<TrancheM>,
+    /// Each tranche's `stream`, as one slice for the kernel's draws.
+    pub tranche_streams: Vec<u64>,
     /// Reserved pool GPUs, period-major (`[t * P + p]`: a period's row is
     /// contiguous for the kernel).
     pub reserved_gpus: Vec<f64>,
@@ -527,6 +529,7 @@ impl Model {
             period_labels: (0..t_count).map(|t| s.period_label(t)).collect(),
             workloads,
             providers,
+            tranche_streams: tranches.iter().map(|t| t.stream).collect(),
             tranches,
             availability,
             reserved_open: (0..t_count)

@@ -12,11 +12,17 @@ use rand_distr::{Distribution, Exp1, Poisson, StandardNormal};
 use rand_xoshiro::rand_core::SeedableRng;
 pub use rand_xoshiro::Xoshiro256PlusPlus as Stream;
 
+/// SplitMix64's multipliers (in [`mix64`]) and its increment, the golden
+/// ratio's fraction (in [`state_words_at`]); the kernel's seeding in
+/// vector lanes uses them too.
+pub(crate) const MIX_MUL: [u64; 2] = [0xbf58_476d_1ce4_e5b9, 0x94d0_49bb_1331_11eb];
+pub(crate) const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
+
 /// SplitMix64's output function (a strong 64-bit mixer).
 #[inline]
 pub fn mix64(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z = (z ^ (z >> 30)).wrapping_mul(MIX_MUL[0]);
+    z = (z ^ (z >> 27)).wrapping_mul(MIX_MUL[1]);
     z ^ (z >> 31)
 }
 
@@ -60,10 +66,10 @@ pub fn stream_at(base: u64, path: u64) -> Stream {
 /// zero: they are four outputs of a bijective mixer at distinct inputs).
 #[inline]
 pub fn state_words_at(base: u64, path: u64) -> [u64; 4] {
-    let mut x = mix64(base ^ path.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    let mut x = mix64(base ^ path.wrapping_mul(GOLDEN));
     let mut s = [0u64; 4];
     for w in &mut s {
-        x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        x = x.wrapping_add(GOLDEN);
         *w = mix64(x);
     }
     s

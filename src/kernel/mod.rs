@@ -78,6 +78,10 @@ pub struct Scratch {
     // Path-level draws.
     /// Online month of each tranche (`f64::INFINITY` if it failed).
     pub tau: Vec<f64>,
+    /// Each tranche's uniform draw, and its normal draw (made its delay's
+    /// factor `exp(sigma z)` in place).
+    tranche_u: Vec<f64>,
+    tranche_z: Vec<f64>,
     /// Sum of pro-rata tranche GPUs, `[t * P + p]` (before availability).
     /// Built as per-period steps, then summed up over periods.
     pub tranche_gpus: Vec<f64>,
@@ -116,6 +120,8 @@ impl Scratch {
         let (nw, np, nt) = (m.workloads.len(), m.providers.len(), m.periods);
         Scratch {
             tau: vec![0.0; m.tranches.len()],
+            tranche_u: vec![0.0; m.tranches.len()],
+            tranche_z: vec![0.0; m.tranches.len()],
             tranche_gpus: vec![0.0; np * nt],
             capex_t: vec![0.0; nt],
             capex_tp: vec![0.0; np * nt],
@@ -504,16 +510,22 @@ fn path_kernel<O: Observer, const NP: usize, const CP: usize>(
     s.capex_tp.iter_mut().for_each(|x| *x = 0.0);
     s.capex_p.iter_mut().for_each(|x| *x = 0.0);
     s.depreciation = 0.0;
+    // Each tranche's stream: a uniform (failure), then a normal (delay);
+    // the delays' factors `exp(sigma z)` in one pass.
+    let nr = m.tranches.len();
+    let (tr_u, tr_z) = (&mut s.tranche_u[..nr], &mut s.tranche_z[..nr]);
+    normals::uniform_normal(&m.tranche_streams, path, tr_u, tr_z);
+    for (z, tr) in tr_z.iter_mut().zip(&m.tranches) {
+        *z *= tr.delay.map_or(0.0, |(_, sigma)| sigma);
+    }
+    exp::exp_in_place(tr_z);
     for (i, tr) in m.tranches.iter().enumerate() {
-        let mut r = Words::at(tr.stream, path);
-        let u = rng::uniform(&mut r);
-        let zd = r.normal();
-        if u < tr.failure {
+        if s.tranche_u[i] < tr.failure {
             s.tau[i] = f64::INFINITY;
             continue;
         }
         let tau = match tr.delay {
-            Some((median, sigma)) => tr.online + median * exp::exp(sigma * zd),
+            Some((median, _)) => tr.online + median * s.tranche_z[i],
             None => tr.online,
         };
         s.tau[i] = tau;

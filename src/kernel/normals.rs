@@ -8,11 +8,15 @@
 //! - [`fill_columns_scalar`]: one factor after the other, through
 //!   rand_distr itself;
 //! - on x86-64 CPUs with AVX2 (checked at run time), four factors' streams
-//!   at once in vector lanes: xoshiro256++ and the Ziggurat's fast path
-//!   (one table lookup and one comparison, taken by about 98.5% of draws) for
-//!   all four, and the rare rest (the wedges and the tail) per lane, in
-//!   scalar code that repeats rand_distr's steps with its tables
+//!   at once in vector lanes: their seeding (SplitMix64, the 64-bit
+//!   multiplies made of 32-bit ones), xoshiro256++ and the Ziggurat's fast
+//!   path (one table lookup and one comparison, taken by about 98.5% of
+//!   draws) for all four, and the rare rest (the wedges and the tail) per
+//!   lane, in scalar code that repeats rand_distr's steps with its tables
 //!   (`kernel/ziggurat_tables.rs`).
+//!
+//! The tranches' draws (a uniform, then a normal, from each tranche's
+//! stream: [`uniform_normal`]) go the same two ways.
 //!
 //! The tests check both against rand_distr draw for draw, over enough
 //! draws to go through every branch of the slow path many times.
@@ -50,13 +54,41 @@ pub fn fill_columns_scalar(bases: &[u64], path: u64, rows: &mut [f64]) {
     }
 }
 
+/// For each stream `bases[i]` on path `path`: `u[i]`, a uniform
+/// ([`rng::uniform`]) from the stream's first output, and `z[i]`, a normal
+/// ([`Words::normal`]) from the next ones; what the tranches draw (MODEL.md
+/// section 4), four streams at once where the CPU has AVX2.
+#[inline]
+pub fn uniform_normal(bases: &[u64], path: u64, u: &mut [f64], z: &mut [f64]) {
+    let (u, z) = (&mut u[..bases.len()], &mut z[..bases.len()]);
+    #[cfg(target_arch = "x86_64")]
+    {
+        if crate::simd::avx2() {
+            // SAFETY: the CPU has AVX2 (`simd::avx2` checks).
+            unsafe { avx2::uniform_normal(bases, path, u, z) };
+            return;
+        }
+    }
+    uniform_normal_scalar(bases, path, u, z)
+}
+
+/// [`uniform_normal`] one stream at a time.
+pub fn uniform_normal_scalar(bases: &[u64], path: u64, u: &mut [f64], z: &mut [f64]) {
+    for (i, &base) in bases.iter().enumerate() {
+        let mut w = Words::at(base, path);
+        u[i] = rng::uniform(&mut w);
+        z[i] = w.normal();
+    }
+}
+
 /// xoshiro256++ on plain state words (the same generator as
 /// [`rng::Stream`], whose state is private), so that a lane's state can go
 /// to scalar code and back; with the parts of rand_distr's normal sampler
 /// that the vector lanes leave to scalar code. An [`Rng`](rand::Rng), so
-/// its uniforms are rand's own. The kernel's other streams (tranches, jumps,
-/// first refusal, AGI) are `Words` too: the same draws as [`rng::Stream`]
-/// without its seeding from bytes or rand_distr's generic sampler.
+/// its uniforms are rand's own. The kernel's other streams (jumps, first
+/// refusal, AGI; the tranches' without AVX2) are `Words` too: the same
+/// draws as [`rng::Stream`] without its seeding from bytes or rand_distr's
+/// generic sampler.
 #[derive(Clone)]
 pub(crate) struct Words(pub(crate) [u64; 4]);
 
@@ -164,6 +196,121 @@ mod avx2 {
         _mm256_or_si256(_mm256_slli_epi64::<K>(x), _mm256_srli_epi64::<L>(x))
     }
 
+    /// `a * c` (wrapping) in each lane: AVX2 multiplies 32-bit halves only,
+    /// so the low halves' full product plus the cross products shifted up.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn mul_const(a: __m256i, c: u64) -> __m256i {
+        let lo = _mm256_set1_epi64x((c & 0xffff_ffff) as i64);
+        let hi = _mm256_set1_epi64x((c >> 32) as i64);
+        let cross = _mm256_add_epi64(
+            _mm256_mul_epu32(_mm256_srli_epi64::<32>(a), lo),
+            _mm256_mul_epu32(a, hi),
+        );
+        _mm256_add_epi64(_mm256_mul_epu32(a, lo), _mm256_slli_epi64::<32>(cross))
+    }
+
+    /// [`rng::mix64`] in each lane.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn mix64(z: __m256i) -> __m256i {
+        let z = _mm256_xor_si256(z, _mm256_srli_epi64::<30>(z));
+        let z = mul_const(z, rng::MIX_MUL[0]);
+        let z = _mm256_xor_si256(z, _mm256_srli_epi64::<27>(z));
+        let z = mul_const(z, rng::MIX_MUL[1]);
+        _mm256_xor_si256(z, _mm256_srli_epi64::<31>(z))
+    }
+
+    /// [`rng::state_words_at`] of four bases (lane `l` the stream of
+    /// `bases[l]`), computed in lanes: `s[w]` holds word `w` of each lane.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn seed(bases: &[u64; 4], path: u64) -> [__m256i; 4] {
+        use rng::GOLDEN;
+        let b = _mm256_loadu_si256(bases.as_ptr() as *const __m256i);
+        let x = mix64(_mm256_xor_si256(
+            b,
+            _mm256_set1_epi64x(path.wrapping_mul(GOLDEN) as i64),
+        ));
+        let mut s = [_mm256_setzero_si256(); 4];
+        for (w, v) in s.iter_mut().enumerate() {
+            let step = GOLDEN.wrapping_mul(w as u64 + 1);
+            *v = mix64(_mm256_add_epi64(x, _mm256_set1_epi64x(step as i64)));
+        }
+        s
+    }
+
+    /// The bases of lane group `g` (`bases[g..]`, at most four; the lanes
+    /// past the end repeat the last, and their draws are dropped) and how
+    /// many lanes are used.
+    #[inline]
+    fn group(bases: &[u64], g: usize) -> ([u64; 4], usize) {
+        let lanes = (bases.len() - g).min(4);
+        (std::array::from_fn(|l| bases[g + l.min(lanes - 1)]), lanes)
+    }
+
+    /// xoshiro256++'s next output in each lane, stepping the states.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn next(s: &mut [__m256i; 4]) -> __m256i {
+        let [s0, s1, s2, s3] = s;
+        let bits = _mm256_add_epi64(rotl::<23, 41>(_mm256_add_epi64(*s0, *s3)), *s0);
+        let t = _mm256_slli_epi64::<17>(*s1);
+        *s2 = _mm256_xor_si256(*s2, *s0);
+        *s3 = _mm256_xor_si256(*s3, *s1);
+        *s1 = _mm256_xor_si256(*s1, *s2);
+        *s0 = _mm256_xor_si256(*s0, *s3);
+        *s2 = _mm256_xor_si256(*s2, t);
+        *s3 = rotl::<45, 19>(*s3);
+        bits
+    }
+
+    /// The Ziggurat's fast path on one output per lane: layer i, u in
+    /// [-1, 1), `x = u X[i]`, and the lanes where it is accepted (`|x| <
+    /// X[i + 1]`) as a movemask.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn fast_normal(bits: __m256i) -> (__m256d, u32) {
+        let i = _mm256_and_si256(bits, _mm256_set1_epi64x(0xff));
+        let u = _mm256_sub_pd(
+            _mm256_castsi256_pd(_mm256_or_si256(
+                _mm256_srli_epi64::<12>(bits),
+                _mm256_set1_epi64x(0x4000_0000_0000_0000),
+            )),
+            _mm256_set1_pd(3.0),
+        );
+        let x = _mm256_mul_pd(u, _mm256_i64gather_pd::<8>(X.as_ptr(), i));
+        let edge = _mm256_i64gather_pd::<8>(X.as_ptr().add(1), i);
+        let magnitude = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fff_ffff_ffff_ffff));
+        let inside = _mm256_cmp_pd::<_CMP_LT_OQ>(_mm256_and_pd(x, magnitude), edge);
+        (x, _mm256_movemask_pd(inside) as u32)
+    }
+
+    /// Finishes the normals of the lanes in `miss` whose fast path
+    /// missed on output `bits`, in scalar code from and back into their
+    /// states; each lane's normal goes to `put(lane, value)`.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn finish(
+        s: &mut [__m256i; 4],
+        bits: __m256i,
+        mut miss: u32,
+        mut put: impl FnMut(usize, f64),
+    ) {
+        let mut lane_bits = [0u64; 4];
+        _mm256_storeu_si256(lane_bits.as_mut_ptr() as *mut __m256i, bits);
+        let mut words = store(s);
+        while miss != 0 {
+            let l = miss.trailing_zeros() as usize;
+            miss &= miss - 1;
+            let (li, lu, lx) = Words::layer(lane_bits[l]);
+            let mut w = Words(words[l]);
+            put(l, w.finish_normal(li, lu, lx));
+            words[l] = w.0;
+        }
+        *s = load(&words);
+    }
+
     /// Four lanes of state words: `s[w]` holds word `w` of each lane.
     #[inline]
     #[target_feature(enable = "avx2")]
@@ -195,70 +342,65 @@ mod avx2 {
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn fill_columns(bases: &[u64], path: u64, rows: &mut [f64]) {
         let nf = bases.len();
-        if nf == 0 {
-            return;
-        }
-        let byte = _mm256_set1_epi64x(0xff);
-        let exponent = _mm256_set1_epi64x(0x4000_0000_0000_0000);
-        let three = _mm256_set1_pd(3.0);
-        let magnitude = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fff_ffff_ffff_ffff));
         for g in (0..nf).step_by(4) {
-            let lanes = (nf - g).min(4);
-            // Unused lanes run a copy of the last stream; their draws are
-            // dropped.
-            let mut words = [[0u64; 4]; 4];
-            for l in 0..4 {
-                words[l] = if l < lanes {
-                    rng::state_words_at(bases[g + l], path)
-                } else {
-                    words[lanes - 1]
-                };
-            }
-            let [mut s0, mut s1, mut s2, mut s3] = load(&words);
+            let (b, lanes) = group(bases, g);
+            let mut s = seed(&b, path);
             let used = (1u32 << lanes) - 1;
             // Stores write the used lanes only.
             let store_mask = _mm256_setr_epi64x(0, 1, 2, 3);
             let store_mask = _mm256_cmpgt_epi64(_mm256_set1_epi64x(lanes as i64), store_mask);
             for row in rows.chunks_exact_mut(nf) {
-                // xoshiro256++, four streams.
-                let bits = _mm256_add_epi64(rotl::<23, 41>(_mm256_add_epi64(s0, s3)), s0);
-                let t = _mm256_slli_epi64::<17>(s1);
-                s2 = _mm256_xor_si256(s2, s0);
-                s3 = _mm256_xor_si256(s3, s1);
-                s1 = _mm256_xor_si256(s1, s2);
-                s0 = _mm256_xor_si256(s0, s3);
-                s2 = _mm256_xor_si256(s2, t);
-                s3 = rotl::<45, 19>(s3);
-                // The Ziggurat's fast path: layer i, u in [-1, 1),
-                // x = u X[i], accepted if |x| < X[i + 1].
-                let i = _mm256_and_si256(bits, byte);
-                let u = _mm256_sub_pd(
-                    _mm256_castsi256_pd(_mm256_or_si256(_mm256_srli_epi64::<12>(bits), exponent)),
-                    three,
-                );
-                let x = _mm256_mul_pd(u, _mm256_i64gather_pd::<8>(X.as_ptr(), i));
-                let edge = _mm256_i64gather_pd::<8>(X.as_ptr().add(1), i);
-                let inside = _mm256_cmp_pd::<_CMP_LT_OQ>(_mm256_and_pd(x, magnitude), edge);
-                let out = row.as_mut_ptr().add(g);
-                _mm256_maskstore_pd(out, store_mask, x);
-                let mut miss = !(_mm256_movemask_pd(inside) as u32) & used;
+                let bits = next(&mut s);
+                let (x, inside) = fast_normal(bits);
+                _mm256_maskstore_pd(row.as_mut_ptr().add(g), store_mask, x);
+                let miss = !inside & used;
                 if miss != 0 {
-                    // Finish those lanes' draws in scalar code, from and
-                    // back into their states.
-                    let mut lane_bits = [0u64; 4];
-                    _mm256_storeu_si256(lane_bits.as_mut_ptr() as *mut __m256i, bits);
-                    let mut words = store(&[s0, s1, s2, s3]);
-                    while miss != 0 {
-                        let l = miss.trailing_zeros() as usize;
-                        miss &= miss - 1;
-                        let (li, lu, lx) = Words::layer(lane_bits[l]);
-                        let mut w = Words(words[l]);
-                        row[g + l] = w.finish_normal(li, lu, lx);
-                        words[l] = w.0;
-                    }
-                    [s0, s1, s2, s3] = load(&words);
+                    finish(&mut s, bits, miss, |l, v| row[g + l] = v);
                 }
             }
+        }
+    }
+
+    /// [`super::uniform_normal`] with four streams per pass. Caller: the
+    /// CPU has AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn uniform_normal(bases: &[u64], path: u64, u: &mut [f64], z: &mut [f64]) {
+        // 2^52 as a float's bits: OR-ed with an integer below 2^52 ... 2^53,
+        // the float is 2^52 + that integer (exact), so subtracting 2^52
+        // converts it (`as f64` of u64, which AVX2 lacks, for these).
+        let two52 = _mm256_set1_epi64x(0x4330_0000_0000_0000);
+        for g in (0..bases.len()).step_by(4) {
+            let (b, lanes) = group(bases, g);
+            let mut s = seed(&b, path);
+            // rng::uniform: the top 53 bits of one output times 2^-53.
+            // Split as (top 52 bits) * 2 + the next bit, both exact.
+            let bits = _mm256_srli_epi64::<11>(next(&mut s));
+            let half = _mm256_srli_epi64::<1>(bits);
+            let f = _mm256_sub_pd(
+                _mm256_castsi256_pd(_mm256_or_si256(half, two52)),
+                _mm256_castsi256_pd(two52),
+            );
+            let low = _mm256_and_si256(bits, _mm256_set1_epi64x(1));
+            let f = _mm256_add_pd(
+                _mm256_add_pd(f, f),
+                _mm256_sub_pd(
+                    _mm256_castsi256_pd(_mm256_or_si256(low, two52)),
+                    _mm256_castsi256_pd(two52),
+                ),
+            );
+            let f = _mm256_mul_pd(f, _mm256_set1_pd(1.0 / (1u64 << 53) as f64));
+            let mut lane = [0.0; 4];
+            _mm256_storeu_pd(lane.as_mut_ptr(), f);
+            u[g..g + lanes].copy_from_slice(&lane[..lanes]);
+            // Then a normal, as Words::normal.
+            let bits = next(&mut s);
+            let (x, inside) = fast_normal(bits);
+            _mm256_storeu_pd(lane.as_mut_ptr(), x);
+            let miss = !inside & ((1u32 << lanes) - 1);
+            if miss != 0 {
+                finish(&mut s, bits, miss, |l, v| lane[l] = v);
+            }
+            z[g..g + lanes].copy_from_slice(&lane[..lanes]);
         }
     }
 }
@@ -305,6 +447,41 @@ mod tests {
             }
         }
         assert!(slow > 4_000 && tail > 40, "slow {slow}, tail {tail}");
+    }
+
+    /// The tranches' draws, in lanes and one stream at a time, are a
+    /// uniform and then a normal from each stream as [`rng`] and rand_distr
+    /// draw them: 1 to 11 streams (full and partly used lane groups) on
+    /// 20,000 paths, some 3,000 of whose normals leave the fast path.
+    #[test]
+    fn uniform_then_normal_as_rand_distr_draws() {
+        use super::super::ziggurat_tables::ZIG_NORM_X as X;
+        let mut slow = 0;
+        for path in 0..20_000u64 {
+            let n = 1 + (path % 11) as usize;
+            let keys: Vec<u64> = (0..n)
+                .map(|i| rng::factor_key(&format!("tranche/p/{i}")))
+                .collect();
+            let bases: Vec<u64> = keys.iter().map(|&k| rng::stream_base(5, k)).collect();
+            let (mut u, mut z) = (vec![0.0; n], vec![0.0; n]);
+            let (mut u1, mut z1) = (vec![0.0; n], vec![0.0; n]);
+            uniform_normal(&bases, path, &mut u, &mut z);
+            uniform_normal_scalar(&bases, path, &mut u1, &mut z1);
+            for (i, &key) in keys.iter().enumerate() {
+                let mut r = rng::stream(5, path, key);
+                let want_u = rng::uniform(&mut r).to_bits();
+                let want_z = rng::normal(&mut r).to_bits();
+                assert_eq!(u[i].to_bits(), want_u, "path {path}, stream {i}");
+                assert_eq!(u1[i].to_bits(), want_u, "path {path}, stream {i}");
+                assert_eq!(z[i].to_bits(), want_z, "path {path}, stream {i}");
+                assert_eq!(z1[i].to_bits(), want_z, "path {path}, stream {i}");
+                let mut w = Words(rng::state_words_at(bases[i], path));
+                w.next_word();
+                let (l, _, x) = Words::layer(w.next_word());
+                slow += (x.abs() >= X[l + 1]) as usize;
+            }
+        }
+        assert!(slow > 1_000, "slow {slow}");
     }
 
     /// The scalar draws the kernel's one-off streams use ([`Words::normal`],
