@@ -266,8 +266,10 @@ pub struct Model {
     pub workloads: Vec<WorkloadM>,
     pub providers: Vec<ProviderM>,
     pub tranches: Vec<TrancheM>,
-    /// Each tranche's `stream`, as one slice for the kernel's draws.
+    /// Each tranche's `stream`, and its delay's `sigma` (0 without a
+    /// delay), as slices for the kernel's draws.
     pub tranche_streams: Vec<u64>,
+    pub tranche_sigma: Vec<f64>,
     /// Reserved pool GPUs, period-major (`[t * P + p]`: a period's row is
     /// contiguous for the kernel).
     pub reserved_gpus: Vec<f64>,
@@ -530,6 +532,10 @@ impl Model {
             workloads,
             providers,
             tranche_streams: tranches.iter().map(|t| t.stream).collect(),
+            tranche_sigma: tranches
+                .iter()
+                .map(|t| t.delay.map_or(0.0, |(_, sigma)| sigma))
+                .collect(),
             tranches,
             availability,
             reserved_open: (0..t_count)

@@ -78,10 +78,9 @@ pub struct Scratch {
     // Path-level draws.
     /// Online month of each tranche (`f64::INFINITY` if it failed).
     pub tau: Vec<f64>,
-    /// Each tranche's uniform draw, and its normal draw (made its delay's
-    /// factor `exp(sigma z)` in place).
+    /// Each tranche's uniform draw and its delay's factor `exp(sigma z)`.
     tranche_u: Vec<f64>,
-    tranche_z: Vec<f64>,
+    tranche_f: Vec<f64>,
     /// Sum of pro-rata tranche GPUs, `[t * P + p]` (before availability).
     /// Built as per-period steps, then summed up over periods.
     pub tranche_gpus: Vec<f64>,
@@ -121,7 +120,7 @@ impl Scratch {
         Scratch {
             tau: vec![0.0; m.tranches.len()],
             tranche_u: vec![0.0; m.tranches.len()],
-            tranche_z: vec![0.0; m.tranches.len()],
+            tranche_f: vec![0.0; m.tranches.len()],
             tranche_gpus: vec![0.0; np * nt],
             capex_t: vec![0.0; nt],
             capex_tp: vec![0.0; np * nt],
@@ -513,19 +512,15 @@ fn path_kernel<O: Observer, const NP: usize, const CP: usize>(
     // Each tranche's stream: a uniform (failure), then a normal (delay);
     // the delays' factors `exp(sigma z)` in one pass.
     let nr = m.tranches.len();
-    let (tr_u, tr_z) = (&mut s.tranche_u[..nr], &mut s.tranche_z[..nr]);
-    normals::uniform_normal(&m.tranche_streams, path, tr_u, tr_z);
-    for (z, tr) in tr_z.iter_mut().zip(&m.tranches) {
-        *z *= tr.delay.map_or(0.0, |(_, sigma)| sigma);
-    }
-    exp::exp_in_place(tr_z);
+    let (tr_u, tr_f) = (&mut s.tranche_u[..nr], &mut s.tranche_f[..nr]);
+    normals::uniform_lognormal(&m.tranche_streams, &m.tranche_sigma, path, tr_u, tr_f);
     for (i, tr) in m.tranches.iter().enumerate() {
         if s.tranche_u[i] < tr.failure {
             s.tau[i] = f64::INFINITY;
             continue;
         }
         let tau = match tr.delay {
-            Some((median, _)) => tr.online + median * s.tranche_z[i],
+            Some((median, _)) => tr.online + median * s.tranche_f[i],
             None => tr.online,
         };
         s.tau[i] = tau;

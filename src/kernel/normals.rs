@@ -16,11 +16,12 @@
 //!   (`kernel/ziggurat_tables.rs`).
 //!
 //! The tranches' draws (a uniform, then a normal, from each tranche's
-//! stream: [`uniform_normal`]) go the same two ways.
+//! stream: [`uniform_lognormal`]) go the same two ways.
 //!
 //! The tests check both against rand_distr draw for draw, over enough
 //! draws to go through every branch of the slow path many times.
 
+use super::exp;
 use crate::rng;
 use rand::distr::Open01;
 use rand::RngExt;
@@ -55,29 +56,49 @@ pub fn fill_columns_scalar(bases: &[u64], path: u64, rows: &mut [f64]) {
 }
 
 /// For each stream `bases[i]` on path `path`: `u[i]`, a uniform
-/// ([`rng::uniform`]) from the stream's first output, and `z[i]`, a normal
-/// ([`Words::normal`]) from the next ones; what the tranches draw (MODEL.md
-/// section 4), four streams at once where the CPU has AVX2.
-#[inline]
-pub fn uniform_normal(bases: &[u64], path: u64, u: &mut [f64], z: &mut [f64]) {
-    let (u, z) = (&mut u[..bases.len()], &mut z[..bases.len()]);
+/// ([`rng::uniform`]) from the stream's first output, and `f[i] =
+/// exp(sigma[i] z)` of the normal `z` ([`Words::normal`]) drawn next: the
+/// tranches' failure draw and delay factor (MODEL.md section 4). Four
+/// streams at once where the CPU has AVX2 (`exp` of all of them after the
+/// draws, [`exp::exp_in_place`]); otherwise one stream at a time.
+#[inline(always)]
+pub fn uniform_lognormal(bases: &[u64], sigma: &[f64], path: u64, u: &mut [f64], f: &mut [f64]) {
+    let n = bases.len();
+    let (sigma, u, f) = (&sigma[..n], &mut u[..n], &mut f[..n]);
     #[cfg(target_arch = "x86_64")]
     {
         if crate::simd::avx2() {
             // SAFETY: the CPU has AVX2 (`simd::avx2` checks).
-            unsafe { avx2::uniform_normal(bases, path, u, z) };
+            unsafe { avx2::uniform_normal(bases, path, u, f) };
+            for (x, s) in f.iter_mut().zip(sigma) {
+                *x *= s;
+            }
+            exp::exp_in_place(f);
             return;
         }
     }
-    uniform_normal_scalar(bases, path, u, z)
+    uniform_lognormal_scalar(bases, sigma, path, u, f)
 }
 
-/// [`uniform_normal`] one stream at a time.
-pub fn uniform_normal_scalar(bases: &[u64], path: u64, u: &mut [f64], z: &mut [f64]) {
-    for (i, &base) in bases.iter().enumerate() {
+/// [`uniform_lognormal`] one stream at a time.
+#[inline]
+pub fn uniform_lognormal_scalar(
+    bases: &[u64],
+    sigma: &[f64],
+    path: u64,
+    u: &mut [f64],
+    f: &mut [f64],
+) {
+    for (((&base, &sigma), u), f) in bases.iter().zip(sigma).zip(u).zip(f) {
         let mut w = Words::at(base, path);
-        u[i] = rng::uniform(&mut w);
-        z[i] = w.normal();
+        *u = rng::uniform(&mut w);
+        let z = w.normal();
+        // exp(0 z) is exactly 1: a tranche without a delay skips `exp`.
+        *f = if sigma != 0.0 {
+            exp::exp(sigma * z)
+        } else {
+            1.0
+        };
     }
 }
 
@@ -361,8 +382,8 @@ mod avx2 {
         }
     }
 
-    /// [`super::uniform_normal`] with four streams per pass. Caller: the
-    /// CPU has AVX2.
+    /// [`super::uniform_lognormal`]'s draws with four streams per pass:
+    /// `u[i]` and the normal `z[i]`. Caller: the CPU has AVX2.
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn uniform_normal(bases: &[u64], path: u64, u: &mut [f64], z: &mut [f64]) {
         // 2^52 as a float's bits: OR-ed with an integer below 2^52 ... 2^53,
@@ -451,8 +472,9 @@ mod tests {
 
     /// The tranches' draws, in lanes and one stream at a time, are a
     /// uniform and then a normal from each stream as [`rng`] and rand_distr
-    /// draw them: 1 to 11 streams (full and partly used lane groups) on
-    /// 20,000 paths, some 3,000 of whose normals leave the fast path.
+    /// draw them (the normal as `exp(sigma z)`, `exp` the kernel's): 1 to
+    /// 11 streams (full and partly used lane groups) on 20,000 paths, some
+    /// 3,000 of whose normals leave the fast path.
     #[test]
     fn uniform_then_normal_as_rand_distr_draws() {
         use super::super::ziggurat_tables::ZIG_NORM_X as X;
@@ -463,18 +485,19 @@ mod tests {
                 .map(|i| rng::factor_key(&format!("tranche/p/{i}")))
                 .collect();
             let bases: Vec<u64> = keys.iter().map(|&k| rng::stream_base(5, k)).collect();
-            let (mut u, mut z) = (vec![0.0; n], vec![0.0; n]);
-            let (mut u1, mut z1) = (vec![0.0; n], vec![0.0; n]);
-            uniform_normal(&bases, path, &mut u, &mut z);
-            uniform_normal_scalar(&bases, path, &mut u1, &mut z1);
+            let sigma: Vec<f64> = (0..n).map(|i| 0.1 * i as f64).collect();
+            let (mut u, mut f) = (vec![0.0; n], vec![0.0; n]);
+            let (mut u1, mut f1) = (vec![0.0; n], vec![0.0; n]);
+            uniform_lognormal(&bases, &sigma, path, &mut u, &mut f);
+            uniform_lognormal_scalar(&bases, &sigma, path, &mut u1, &mut f1);
             for (i, &key) in keys.iter().enumerate() {
                 let mut r = rng::stream(5, path, key);
                 let want_u = rng::uniform(&mut r).to_bits();
-                let want_z = rng::normal(&mut r).to_bits();
+                let want_f = exp::exp(sigma[i] * rng::normal(&mut r)).to_bits();
                 assert_eq!(u[i].to_bits(), want_u, "path {path}, stream {i}");
                 assert_eq!(u1[i].to_bits(), want_u, "path {path}, stream {i}");
-                assert_eq!(z[i].to_bits(), want_z, "path {path}, stream {i}");
-                assert_eq!(z1[i].to_bits(), want_z, "path {path}, stream {i}");
+                assert_eq!(f[i].to_bits(), want_f, "path {path}, stream {i}");
+                assert_eq!(f1[i].to_bits(), want_f, "path {path}, stream {i}");
                 let mut w = Words(rng::state_words_at(bases[i], path));
                 w.next_word();
                 let (l, _, x) = Words::layer(w.next_word());
