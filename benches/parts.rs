@@ -27,12 +27,14 @@ pub fn kernel(m: &Model, paths: u64, s: &mut Scratch, out: &mut [f64], per: &mut
 /// The kernel's draws for paths `0..paths` and nothing else, drawn the way
 /// the kernel draws them: each diffusion factor's normals for every period
 /// after the first from its own stream (vector lanes where the CPU has
-/// them, `normals::fill_columns`), a uniform and a normal per tranche, an
+/// them, `normals::fill_columns`), a uniform and a normal per tranche (four
+/// tranches at a time likewise, `normals::uniform_normal`), an
 /// exponential for AGI and a uniform per first-refusal rule per period,
 /// each from its own stream (jumps excluded: their count is random and
 /// they are rare). With `exp`, also the kernel's `exp` of each normal
 /// (geometric demand and prices, lognormal delays; MODEL.md sections 3-4),
-/// the factors' in one pass as the kernel does it.
+/// as the kernel computes them (the factors' in one pass, the tranches' in
+/// `normals::uniform_lognormal`).
 pub fn rng_floor(m: &Model, paths: u64, exp: bool) -> f64 {
     let rofr = m
         .rules
@@ -44,6 +46,11 @@ pub fn rng_floor(m: &Model, paths: u64, exp: bool) -> f64 {
     let tranche_bases: Vec<u64> = (0..m.tranches.len() as u64)
         .map(|k| base(1_000 + k))
         .collect();
+    let tranche_sigma = vec![0.2; tranche_bases.len()];
+    let (mut tu, mut tz) = (
+        vec![0.0; tranche_bases.len()],
+        vec![0.0; tranche_bases.len()],
+    );
     let agi_base = base(2_000);
     let rofr_bases: Vec<u64> = (0..rofr).map(|k| base(3_000 + k)).collect();
     let mut acc = 0.0;
@@ -59,15 +66,13 @@ pub fn rng_floor(m: &Model, paths: u64, exp: bool) -> f64 {
         for &z in &zs {
             acc += z;
         }
-        for &b in &tranche_bases {
-            let mut r = rng::stream_at(b, path);
-            acc += rng::uniform(&mut r);
-            let z = rng::normal(&mut r);
-            acc += if exp {
-                capsim::kernel::exp::exp(0.2 * z)
-            } else {
-                z
-            };
+        if exp {
+            normals::uniform_lognormal(&tranche_bases, &tranche_sigma, path, &mut tu, &mut tz);
+        } else {
+            normals::uniform_normal(&tranche_bases, path, &mut tu, &mut tz);
+        }
+        for (&u, &z) in tu.iter().zip(&tz) {
+            acc += u + z;
         }
         acc += rng::exp1(&mut rng::stream_at(agi_base, path));
         for &b in &rofr_bases {

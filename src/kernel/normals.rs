@@ -56,6 +56,29 @@ pub fn fill_columns_scalar(bases: &[u64], path: u64, rows: &mut [f64]) {
 }
 
 /// For each stream `bases[i]` on path `path`: `u[i]`, a uniform
+/// ([`rng::uniform`]) from the stream's first output, and `z[i]`, the
+/// normal ([`Words::normal`]) drawn next. Four streams at once where the
+/// CPU has AVX2; otherwise one stream at a time. (The draws of
+/// [`uniform_lognormal`], without its `exp`: the benches' RNG floor.)
+pub fn uniform_normal(bases: &[u64], path: u64, u: &mut [f64], z: &mut [f64]) {
+    let n = bases.len();
+    let (u, z) = (&mut u[..n], &mut z[..n]);
+    #[cfg(target_arch = "x86_64")]
+    {
+        if crate::simd::avx2() {
+            // SAFETY: the CPU has AVX2 (`simd::avx2` checks).
+            unsafe { avx2::uniform_normal(bases, path, u, z) };
+            return;
+        }
+    }
+    for ((&base, u), z) in bases.iter().zip(u).zip(z) {
+        let mut w = Words::at(base, path);
+        *u = rng::uniform(&mut w);
+        *z = w.normal();
+    }
+}
+
+/// For each stream `bases[i]` on path `path`: `u[i]`, a uniform
 /// ([`rng::uniform`]) from the stream's first output, and `f[i] =
 /// exp(sigma[i] z)` of the normal `z` ([`Words::normal`]) drawn next: the
 /// tranches' failure draw and delay factor (MODEL.md section 4). Four
@@ -382,8 +405,8 @@ mod avx2 {
         }
     }
 
-    /// [`super::uniform_lognormal`]'s draws with four streams per pass:
-    /// `u[i]` and the normal `z[i]`. Caller: the CPU has AVX2.
+    /// [`super::uniform_normal`] with four streams per pass. Caller: the
+    /// CPU has AVX2.
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn uniform_normal(bases: &[u64], path: u64, u: &mut [f64], z: &mut [f64]) {
         // 2^52 as a float's bits: OR-ed with an integer below 2^52 ... 2^53,
@@ -472,7 +495,7 @@ mod tests {
 
     /// The tranches' draws, in lanes and one stream at a time, are a
     /// uniform and then a normal from each stream as [`rng`] and rand_distr
-    /// draw them (the normal as `exp(sigma z)`, `exp` the kernel's): 1 to
+    /// draw them (and as `exp(sigma z)`, `exp` the kernel's): 1 to
     /// 11 streams (full and partly used lane groups) on 20,000 paths, some
     /// 3,000 of whose normals leave the fast path.
     #[test]
@@ -490,10 +513,15 @@ mod tests {
             let (mut u1, mut f1) = (vec![0.0; n], vec![0.0; n]);
             uniform_lognormal(&bases, &sigma, path, &mut u, &mut f);
             uniform_lognormal_scalar(&bases, &sigma, path, &mut u1, &mut f1);
+            let (mut u2, mut z2) = (vec![0.0; n], vec![0.0; n]);
+            uniform_normal(&bases, path, &mut u2, &mut z2);
             for (i, &key) in keys.iter().enumerate() {
                 let mut r = rng::stream(5, path, key);
                 let want_u = rng::uniform(&mut r).to_bits();
-                let want_f = exp::exp(sigma[i] * rng::normal(&mut r)).to_bits();
+                let want_z = rng::normal(&mut r);
+                let want_f = exp::exp(sigma[i] * want_z).to_bits();
+                assert_eq!(u2[i].to_bits(), want_u, "path {path}, stream {i}");
+                assert_eq!(z2[i].to_bits(), want_z.to_bits(), "path {path}, stream {i}");
                 assert_eq!(u[i].to_bits(), want_u, "path {path}, stream {i}");
                 assert_eq!(u1[i].to_bits(), want_u, "path {path}, stream {i}");
                 assert_eq!(f[i].to_bits(), want_f, "path {path}, stream {i}");
