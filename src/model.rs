@@ -54,8 +54,6 @@ pub struct TrancheM {
     /// `capex / (12 * life_years)`
     pub depreciation_per_month: f64,
     pub life_months: f64,
-    /// Stream base ([`crate::rng::stream_base`]) of `tranche/<p>/<i>`.
-    pub stream: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -266,8 +264,9 @@ pub struct Model {
     pub workloads: Vec<WorkloadM>,
     pub providers: Vec<ProviderM>,
     pub tranches: Vec<TrancheM>,
-    /// Each tranche's `stream`, and its delay's `sigma` (0 without a
-    /// delay), as slices for the kernel's draws.
+    /// Each tranche's stream base ([`crate::rng::stream_base`] of
+    /// `tranche/<p>/<i>`) and its delay's `sigma` (0 without a delay), as
+    /// slices for the kernel's draws.
     pub tranche_streams: Vec<u64>,
     pub tranche_sigma: Vec<f64>,
     /// Reserved pool GPUs, period-major (`[t * P + p]`: a period's row is
@@ -367,6 +366,7 @@ impl Model {
             })
             .collect();
         let mut tranches = Vec::new();
+        let mut tranche_streams = Vec::new();
         for (pi, p) in s.providers.iter().enumerate() {
             for (i, t) in p.tranches.iter().enumerate() {
                 let capex = if p.kind == ProviderKind::Owned {
@@ -384,8 +384,11 @@ impl Model {
                     capex,
                     depreciation_per_month: capex / life_months,
                     life_months,
-                    stream: stream_base(seed, factor_key(&format!("tranche/{}/{}", p.name, i))),
                 });
+                tranche_streams.push(stream_base(
+                    seed,
+                    factor_key(&format!("tranche/{}/{}", p.name, i)),
+                ));
             }
         }
         let availability: Vec<f64> = s.providers.iter().map(|p| p.availability).collect();
@@ -531,7 +534,7 @@ impl Model {
             period_labels: (0..t_count).map(|t| s.period_label(t)).collect(),
             workloads,
             providers,
-            tranche_streams: tranches.iter().map(|t| t.stream).collect(),
+            tranche_streams,
             tranche_sigma: tranches
                 .iter()
                 .map(|t| t.delay.map_or(0.0, |(_, sigma)| sigma))

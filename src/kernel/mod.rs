@@ -509,8 +509,9 @@ fn path_kernel<O: Observer, const NP: usize, const CP: usize>(
     s.capex_tp.iter_mut().for_each(|x| *x = 0.0);
     s.capex_p.iter_mut().for_each(|x| *x = 0.0);
     s.depreciation = 0.0;
-    // Each tranche's stream: a uniform (failure), then a normal (delay);
-    // the delays' factors `exp(sigma z)` in one pass.
+    // Each tranche's stream gives a uniform (failure), then a normal z
+    // (delay): drawn for all tranches at once, as the uniform and the
+    // delay's factor `exp(sigma z)`.
     let nr = m.tranches.len();
     let (tr_u, tr_f) = (&mut s.tranche_u[..nr], &mut s.tranche_f[..nr]);
     normals::uniform_lognormal(&m.tranche_streams, &m.tranche_sigma, path, tr_u, tr_f);

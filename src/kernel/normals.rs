@@ -57,7 +57,7 @@ pub fn fill_columns_scalar(bases: &[u64], path: u64, rows: &mut [f64]) {
 
 /// For each stream `bases[i]` on path `path`: `u[i]`, a uniform
 /// ([`rng::uniform`]) from the stream's first output, and `z[i]`, the
-/// normal ([`Words::normal`]) drawn next. Four streams at once where the
+/// normal ([`rng::normal`]) drawn next. Four streams at once where the
 /// CPU has AVX2; otherwise one stream at a time. (The draws of
 /// [`uniform_lognormal`], without its `exp`: the benches' RNG floor.)
 pub fn uniform_normal(bases: &[u64], path: u64, u: &mut [f64], z: &mut [f64]) {
@@ -80,7 +80,7 @@ pub fn uniform_normal(bases: &[u64], path: u64, u: &mut [f64], z: &mut [f64]) {
 
 /// For each stream `bases[i]` on path `path`: `u[i]`, a uniform
 /// ([`rng::uniform`]) from the stream's first output, and `f[i] =
-/// exp(sigma[i] z)` of the normal `z` ([`Words::normal`]) drawn next: the
+/// exp(sigma[i] z)` of the normal `z` ([`rng::normal`]) drawn next: the
 /// tranches' failure draw and delay factor (MODEL.md section 4). Four
 /// streams at once where the CPU has AVX2 (`exp` of all of them after the
 /// draws, [`exp::exp_in_place`]); otherwise one stream at a time.
