@@ -409,9 +409,10 @@ mod avx2 {
     /// CPU has AVX2.
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn uniform_normal(bases: &[u64], path: u64, u: &mut [f64], z: &mut [f64]) {
-        // 2^52 as a float's bits: OR-ed with an integer below 2^52 ... 2^53,
-        // the float is 2^52 + that integer (exact), so subtracting 2^52
-        // converts it (`as f64` of u64, which AVX2 lacks, for these).
+        // 2^52 as a float's bits: OR-ed with an integer below 2^52, they
+        // are the float 2^52 + that integer (exactly), and subtracting 2^52
+        // leaves the integer as a float (AVX2 cannot convert 64-bit
+        // integers to floats).
         let two52 = _mm256_set1_epi64x(0x4330_0000_0000_0000);
         for g in (0..bases.len()).step_by(4) {
             let (b, lanes) = group(bases, g);
