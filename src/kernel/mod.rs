@@ -516,12 +516,12 @@ fn path_kernel<O: Observer, const NP: usize, const CP: usize>(
     let (tr_u, tr_f) = (&mut s.tranche_u[..nr], &mut s.tranche_f[..nr]);
     normals::uniform_lognormal(&m.tranche_streams, &m.tranche_sigma, path, tr_u, tr_f);
     for (i, tr) in m.tranches.iter().enumerate() {
-        if s.tranche_u[i] < tr.failure {
+        if tr_u[i] < tr.failure {
             s.tau[i] = f64::INFINITY;
             continue;
         }
         let tau = match tr.delay {
-            Some((median, _)) => tr.online + median * s.tranche_f[i],
+            Some((median, _)) => tr.online + median * tr_f[i],
             None => tr.online,
         };
         s.tau[i] = tau;
