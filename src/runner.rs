@@ -90,19 +90,22 @@ pub fn run_scenario(loaded: &Loaded, settings: &Settings) -> Result<Outcome> {
     let mut csv_out = if settings.paths_csv {
         let f = std::fs::File::create(dir.path("paths.csv"))
             .map_err(|e| Error::io("cannot create paths.csv", e))?;
-        let mut w = crate::output::csv_to(std::io::BufWriter::with_capacity(1 << 20, f));
-        w.write_record(output::paths_header(&model))?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+        let mut head = output::writer();
+        head.write_record(output::paths_header(&model))?;
+        w.write_all(&output::finish(head)?)
+            .map_err(|e| Error::io("cannot write paths.csv", e))?;
         Some(w)
     } else {
         None
     };
-    let mut record: Vec<String> = Vec::new();
+    let mut line: Vec<u8> = Vec::new();
     let mut sink = |path: u64, row: &[f64]| -> Result<()> {
         if let Some(w) = csv_out.as_mut() {
-            record.clear();
-            record.push(path.to_string());
-            record.extend(row.iter().map(|x| x.to_string()));
-            w.write_record(&record)?;
+            line.clear();
+            output::paths_row(&mut line, path, row);
+            w.write_all(&line)
+                .map_err(|e| Error::io("cannot write paths.csv", e))?;
         }
         Ok(())
     };

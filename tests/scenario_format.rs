@@ -268,6 +268,23 @@ fn run_writes_the_documented_files_and_columns() {
     assert!(first("paths.csv").starts_with("path,cash,npv,economic,"));
     let paths = NumericCsv::read(&d.join("paths.csv"));
     assert_eq!(paths.rows.len(), 2000);
+    // Every number as Rust's `{}` writes it (the shortest digits that read
+    // back as the same f64, no exponent), every line ended by CRLF.
+    for f in ["summary.csv", "periods.csv", "providers.csv", "paths.csv"] {
+        let text = std::fs::read_to_string(d.join(f)).unwrap();
+        assert!(text.ends_with("\r\n"), "{f}");
+        let mut numbers = 0;
+        for line in text.split_terminator("\r\n").skip(1) {
+            assert!(!line.contains('\n'), "{f}: {line}");
+            for field in line.split(',') {
+                if let Ok(x) = field.parse::<f64>() {
+                    assert_eq!(format!("{x}"), field, "{f}: {line}");
+                    numbers += 1;
+                }
+            }
+        }
+        assert!(numbers > 20, "{f}: {numbers} numbers");
+    }
     let man: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(man["paths"], 2000);

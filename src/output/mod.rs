@@ -12,6 +12,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 pub mod focus;
+pub mod number;
 
 pub const SUMMARY_HEADER: [&str; 17] = [
     "metric", "mean", "std", "stderr", "min", "p1", "p5", "p10", "p25", "p50", "p75", "p90", "p95",
@@ -23,7 +24,57 @@ pub const PERIODS_HEADER: [&str; 9] = [
 pub const PROVIDERS_HEADER: [&str; 6] = ["provider", "metric", "mean", "p5", "p50", "p95"];
 
 fn num(x: f64) -> String {
-    format!("{x}")
+    number::to_string(x)
+}
+
+/// One CSV record's fields, numbers formatted into one reused buffer
+/// instead of a string each.
+#[derive(Debug, Default)]
+pub struct Record {
+    buf: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Record {
+    /// Empties the record for the next row.
+    pub fn clear(&mut self) -> &mut Self {
+        self.buf.clear();
+        self.ends.clear();
+        self
+    }
+
+    pub fn text(&mut self, s: impl AsRef<[u8]>) -> &mut Self {
+        self.buf.extend_from_slice(s.as_ref());
+        self.ends.push(self.buf.len());
+        self
+    }
+
+    /// `x` as `{}` writes it ([`number::push`]).
+    pub fn num(&mut self, x: f64) -> &mut Self {
+        number::push(&mut self.buf, x);
+        self.ends.push(self.buf.len());
+        self
+    }
+
+    pub fn int(&mut self, i: u64) -> &mut Self {
+        self.text(itoa::Buffer::new().format(i))
+    }
+
+    pub fn fields(&self) -> impl Iterator<Item = &[u8]> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(&self.ends).map(|(a, &b)| &self.buf[a..b])
+    }
+}
+
+/// Appends one row of `paths.csv` (the path's number, then its metrics),
+/// as the CSV writer would write it: numbers never need quoting.
+pub fn paths_row(line: &mut Vec<u8>, path: u64, row: &[f64]) {
+    line.extend_from_slice(itoa::Buffer::new().format(path).as_bytes());
+    for &x in row {
+        line.push(b',');
+        number::push(line, x);
+    }
+    line.extend_from_slice(b"\r\n");
 }
 
 /// A CSV writer with the project's conventions (RFC 4180, CRLF line ends).
@@ -47,17 +98,15 @@ pub fn finish(w: csv::Writer<Vec<u8>>) -> Result<Vec<u8>> {
 pub fn summary_csv(m: &Model, s: &RunStats) -> Result<Vec<u8>> {
     let mut w = writer();
     w.write_record(SUMMARY_HEADER)?;
+    let mut r = Record::default();
     for (name, x) in m.layout.path_names.iter().zip(&s.path) {
-        let mut row = vec![
-            name.clone(),
-            num(x.mean),
-            num(x.std),
-            num(x.stderr),
-            num(x.min),
-        ];
-        row.extend(x.quantiles.iter().map(|q| num(*q)));
-        row.extend([num(x.max), num(x.cvar95), num(x.cvar99)]);
-        w.write_record(&row)?;
+        r.clear().text(name).num(x.mean).num(x.std).num(x.stderr);
+        r.num(x.min);
+        for &q in &x.quantiles {
+            r.num(q);
+        }
+        r.num(x.max).num(x.cvar95).num(x.cvar99);
+        w.write_record(r.fields())?;
     }
     finish(w)
 }
@@ -67,20 +116,16 @@ pub fn periods_csv(m: &Model, s: &RunStats) -> Result<Vec<u8>> {
     let mut w = writer();
     w.write_record(PERIODS_HEADER)?;
     let nq = m.layout.n_period();
+    let mut r = Record::default();
     for t in 0..m.periods {
         for (k, name) in m.layout.period_names.iter().enumerate() {
             let x = &s.period[t * nq + k];
-            w.write_record([
-                t.to_string(),
-                m.period_labels[t].clone(),
-                name.clone(),
-                num(x.mean),
-                num(x.q(0.05)),
-                num(x.q(0.25)),
-                num(x.q(0.50)),
-                num(x.q(0.75)),
-                num(x.q(0.95)),
-            ])?;
+            r.clear().int(t as u64).text(&m.period_labels[t]).text(name);
+            r.num(x.mean);
+            for q in [0.05, 0.25, 0.50, 0.75, 0.95] {
+                r.num(x.q(q));
+            }
+            w.write_record(r.fields())?;
         }
     }
     finish(w)
@@ -90,6 +135,7 @@ pub fn periods_csv(m: &Model, s: &RunStats) -> Result<Vec<u8>> {
 pub fn providers_csv(m: &Model, s: &RunStats) -> Result<Vec<u8>> {
     let mut w = writer();
     w.write_record(PROVIDERS_HEADER)?;
+    let mut r = Record::default();
     for (p, name) in m.provider_names.iter().enumerate() {
         for (metric, idx) in [
             ("cash", m.layout.cash_p(p)),
@@ -97,14 +143,11 @@ pub fn providers_csv(m: &Model, s: &RunStats) -> Result<Vec<u8>> {
             ("share", m.layout.share_p(p)),
         ] {
             let x = &s.path[idx];
-            w.write_record([
-                name.clone(),
-                metric.to_string(),
-                num(x.mean),
-                num(x.q(0.05)),
-                num(x.q(0.50)),
-                num(x.q(0.95)),
-            ])?;
+            r.clear().text(name).text(metric).num(x.mean);
+            for q in [0.05, 0.50, 0.95] {
+                r.num(x.q(q));
+            }
+            w.write_record(r.fields())?;
         }
     }
     finish(w)
