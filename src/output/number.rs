@@ -1,10 +1,11 @@
 //! Numbers as the output files write them: exactly what Rust's `{}` gives
 //! for an `f64` (the shortest digits that read back as the same number,
-//! never an exponent: `414000000000`, `0.0000001`, `-0`, `NaN`, `inf`),
-//! in about half the instructions (~480 against ~1,060 for `write!` of
-//! `{}`, ~1,500 for `format!`'s string on the output files' values). The shortest digits come from Ryū (the
-//! `ryu` crate, which `csv` already depends on); only their layout is done
-//! here. `paths.csv` writes one of these for every metric of every path.
+//! never an exponent: `414000000000`, `0.0000001`, `-0`, `NaN`, `inf`), in
+//! a third of the instructions (~350 against ~1,060 for `write!` of `{}`
+//! and ~1,500 for `format!`'s string, on the output files' values). The
+//! shortest digits come from the `zmij` crate (Schubfach; `serde_json`
+//! already depends on it); only their layout is done here. `paths.csv`
+//! writes one of these for every metric of every path.
 
 /// Appends `x` to `out` as `format!("{x}")` would write it.
 pub fn push(out: &mut Vec<u8>, x: f64) {
@@ -17,23 +18,23 @@ pub fn push(out: &mut Vec<u8>, x: f64) {
         return;
     }
     if may_differ(x) {
-        // Ryū breaks a tie between two equally short and equally close
+        // zmij breaks a tie between two equally short and equally close
         // decimals towards an even last digit, `{}` upwards; rare enough
         // to hand to `{}` itself.
         out.extend_from_slice(format!("{x}").as_bytes());
         return;
     }
-    let mut buf = ryu::Buffer::new();
+    let mut buf = zmij::Buffer::new();
     let s = buf.format_finite(x).as_bytes();
-    // An exponent, if any, is among the last five bytes (`e-324` to `e16`).
+    // An exponent, if any, is among the last five bytes (`e-324` to `e+16`).
     let tail = s.len().saturating_sub(5);
     let Some(e) = s[tail..].iter().position(|&c| c == b'e') else {
-        // Ryū's plain forms: `12.34`, `0.001234`, or a whole number with
+        // zmij's plain forms: `12.34`, `0.001234`, or a whole number with
         // `.0` (which `{}` leaves off).
         out.extend_from_slice(s.strip_suffix(b".0").unwrap_or(s));
         return;
     };
-    // `[-]d[.ddd]e[-]x`: the digits, then the decimal exponent of the first.
+    // `[-]d[.ddd]e(+|-)x`: the digits, then the decimal exponent of the first.
     let (mantissa, exp) = (&s[..tail + e], &s[tail + e + 1..]);
     let (negative, mantissa) = match mantissa.split_first() {
         Some((b'-', rest)) => (true, rest),
@@ -41,6 +42,7 @@ pub fn push(out: &mut Vec<u8>, x: f64) {
     };
     let (exp_negative, exp) = match exp.split_first() {
         Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
         _ => (false, exp),
     };
     let magnitude = exp
@@ -57,7 +59,7 @@ pub fn push(out: &mut Vec<u8>, x: f64) {
         out.extend(digits);
     } else {
         // 1.5e20 -> 150000000000000000000: the digits, then zeros up to
-        // `magnitude + 1` digits in all. Ryū writes an exponent only from
+        // `magnitude + 1` digits in all. zmij writes an exponent only from
         // 10^16 up, where an f64 has no fraction left.
         let n = mantissa.len() - usize::from(mantissa.len() > 1);
         out.extend(digits);
@@ -65,8 +67,8 @@ pub fn push(out: &mut Vec<u8>, x: f64) {
     }
 }
 
-/// Digits in Ryū's output from the first nonzero one to the last nonzero
-/// one (`1234` for `12340000000.0`, `0.001234` and `1.234e33`).
+/// Digits in zmij's output from the first nonzero one to the last nonzero
+/// one (`1234` for `12340000000.0`, `0.001234` and `1.234e+33`).
 fn significant_digits(s: &[u8]) -> u32 {
     let mantissa = s.split(|&c| c == b'e').next().unwrap_or(s);
     let (mut first, mut last) = (None, 0);
@@ -80,12 +82,12 @@ fn significant_digits(s: &[u8]) -> u32 {
 }
 
 /// Whether the finite `x` may be a tie for its shortest digits: its exact
-/// decimal value ends in a 5 one digit beyond the digits Ryū gives. Also
+/// decimal value ends in a 5 one digit beyond the digits zmij gives. Also
 /// true (so `{}` writes it) for integers of 2^64 and more, which this does
 /// not examine. `x = m 2^e` exactly with `m` odd; for `e < 0` its exact
 /// digits are those of `m 5^-e`, for `e >= 0` those of `m 2^e` without its
 /// trailing zeros. Most values have more than 18 exact digits and are
-/// ruled out before Ryū runs.
+/// ruled out before zmij runs.
 fn may_differ(x: f64) -> bool {
     let bits = x.to_bits();
     let (frac, exp) = (bits & ((1 << 52) - 1), ((bits >> 52) & 0x7ff) as i32);
@@ -98,7 +100,7 @@ fn may_differ(x: f64) -> bool {
         return false;
     }
     let (m, e) = (m >> m.trailing_zeros(), e + m.trailing_zeros() as i32);
-    // A tie has at most 18 exact digits (Ryū's at most 17, plus the 5).
+    // A tie has at most 18 exact digits (zmij's at most 17, plus the 5).
     const MAX: u64 = 1_000_000_000_000_000_000;
     let exact = if e < 0 {
         // m 5^-e: no trailing zeros (m is odd); beyond 5^25, 19 digits or more.
@@ -134,7 +136,7 @@ fn may_differ(x: f64) -> bool {
     if exact >= MAX || exact % 10 != 5 {
         return false;
     }
-    let shortest = significant_digits(ryu::Buffer::new().format_finite(x).as_bytes());
+    let shortest = significant_digits(zmij::Buffer::new().format_finite(x).as_bytes());
     exact.ilog10() == shortest
 }
 
