@@ -7,6 +7,13 @@
 #   two_processes.csv  control: two independent 1-thread processes side by
 #                      side, each with half of 10^6 paths (what the machine
 #                      itself gives two cores)
+#   paths_csv.csv      the same run writing paths.csv too (every metric of
+#                      every path, formatted on the calling thread while the
+#                      workers simulate): 10^5 and 10^6 paths, 1 and 2
+#                      threads, best of 5 and 3 rounds, with and without
+#                      paths.csv interleaved; and the instructions per
+#                      paths.csv row (paths_csv_instructions.csv;
+#                      callgrind, 20,000 minus 10,000 paths)
 #   numpy.csv          capsim and benches/numpy_reference.py (if numpy is
 #                      installed), one thread, 100,000 paths, CPU seconds
 #   memory.csv         peak RSS at 20,000 and 800,000 paths (3 runs each)
@@ -17,7 +24,8 @@
 #   tables.md          all of the above as markdown tables, with the machine
 # Run from anywhere: bash results/bench/run.sh
 # (`--whole`: only the whole-process timings and the two-process control,
-# then the tables; `--criterion`: only the criterion benches, then the tables; `--memory`:
+# then the tables; `--paths-csv`: only paths_csv.csv, then the tables;
+# `--criterion`: only the criterion benches, then the tables; `--memory`:
 # only the peak memory runs, then the tables; `--numpy`: only the NumPy
 # comparison, then the tables;
 # `--instructions`: only the callgrind counts, then the tables; `--tables`:
@@ -32,7 +40,7 @@ dir=results/bench
 periods=$(grep -E '^periods *=' scenarios/baseline.toml | grep -oE '[0-9]+' | head -1)
 mode=${1:-all}
 case "$mode" in
-  all | --whole | --criterion | --memory | --numpy | --instructions | --tables) ;;
+  all | --whole | --paths-csv | --criterion | --memory | --numpy | --instructions | --tables) ;;
   --ab)
     other=${2:-}
     other_label=${3:-$other}
@@ -40,7 +48,7 @@ case "$mode" in
       echo "usage: run.sh --ab OTHER_CAPSIM_BINARY [LABEL] (not an executable: '$other')" >&2
       exit 2
     fi ;;
-  *) echo "usage: run.sh [--whole|--criterion|--memory|--numpy|--instructions|--tables|--ab OTHER [LABEL]]" >&2; exit 2 ;;
+  *) echo "usage: run.sh [--whole|--paths-csv|--criterion|--memory|--numpy|--instructions|--tables|--ab OTHER [LABEL]]" >&2; exit 2 ;;
 esac
 # Whether this run makes the part named by a mode flag.
 want() { [ "$mode" = all ] || [ "$mode" = "$1" ]; }
@@ -101,6 +109,41 @@ for run in 1 2 3; do
   a=$(cut -d' ' -f1 "$tmp/a"); b=$(cut -d' ' -f1 "$tmp/b")
   echo "$run,$alone,$a,$b" | tee -a "$dir/two_processes.csv"
 done
+fi
+
+# Writing paths.csv: what it adds to a run's wall time, and its cost in
+# instructions per row (one row: the path's number and 30 metrics on the
+# baseline).
+if want --paths-csv; then
+  echo "paths,threads,wall_seconds_without,wall_seconds_with,with_over_without" > "$dir/paths_csv.csv"
+  stamp paths_csv.csv
+  for paths in 100000 1000000; do
+    case $paths in 100000) rounds=5 ;; *) rounds=3 ;; esac
+    for threads in 1 2; do
+      without=""; with=""
+      for _ in $(seq "$rounds"); do
+        w=$(timed "$tmp" --paths "$paths" --threads "$threads"); w=${w% *}
+        p=$(timed "$tmp" --paths "$paths" --threads "$threads" --paths-csv); p=${p% *}
+        rm -rf "${tmp:?}"/*
+        if [ -z "$without" ] || awk "BEGIN{exit !($w < $without)}"; then without=$w; fi
+        if [ -z "$with" ] || awk "BEGIN{exit !($p < $with)}"; then with=$p; fi
+      done
+      echo "$paths,$threads,$without,$with,$(awk "BEGIN{printf \"%.2f\", $with / $without}")" | tee -a "$dir/paths_csv.csv"
+    done
+  done
+  if command -v valgrind > /dev/null; then
+    vcount() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 | grep -oE 'Collected : [0-9]+' | grep -oE '[0-9]+'; }
+    per_row=()
+    for extra in "" --paths-csv; do
+      a=$(vcount "$bin" run scenarios/baseline.toml --paths 10000 --threads 1 --out "$tmp" --quiet $extra)
+      b=$(vcount "$bin" run scenarios/baseline.toml --paths 20000 --threads 1 --out "$tmp" --quiet $extra)
+      per_row+=($(( (b - a) / 10000 )))
+    done
+    echo "paths_csv,instructions_per_path" > "$dir/paths_csv_instructions.csv"
+    stamp paths_csv_instructions.csv
+    echo "without,${per_row[0]}" >> "$dir/paths_csv_instructions.csv"
+    echo "with,${per_row[1]}" >> "$dir/paths_csv_instructions.csv"
+  fi
 fi
 
 # This build against another binary, alternating (`--ab` only): the
@@ -246,6 +289,17 @@ mhz=$(grep -m1 'cpu MHz' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   awk -F, 'NR>1 && $2==1{one[$1]=$3; order[++n]=$1} NR>1 && $2==2{two[$1]=$3}
     END{for (i=1;i<=n;i++) printf "%s%d paths %.2fx", (i>1?", ":""), order[i], one[order[i]]/two[order[i]]; print ""}' "$dir/whole_process.csv"
   echo
+  if [ -f "$dir/paths_csv.csv" ]; then
+    echo "## Writing paths.csv too (\`--paths-csv\`), best of 5 (10^5 paths) and 3 (10^6) rounds"
+    echo
+    echo "| paths | threads | wall s without | wall s with | with / without |"
+    echo "|---:|---:|---:|---:|---:|"
+    tail -n +2 "$dir/paths_csv.csv" | awk -F, '{printf "| %d | %d | %s | %s | %.2fx |\n", $1, $2, $3, $4, $5}'
+    if [ -f "$dir/paths_csv_instructions.csv" ]; then
+      awk -F, '$1=="without"{a=$2} $1=="with"{b=$2} END{printf "\nInstructions per path (callgrind, one thread, 20,000 minus 10,000 paths): %d without, %d with paths.csv (%d per row).\n", a, b, b-a}' "$dir/paths_csv_instructions.csv"
+    fi
+    echo
+  fi
   echo "## Control: two independent 1-thread processes of 500,000 paths"
   echo
   echo "| run | alone s | side by side s | slow-down |"
