@@ -40,7 +40,9 @@ fn representative(idx: usize) -> f64 {
 /// more values than a run has paths, which validation caps at 4e9), `u16`
 /// in the workers' hot sketches ([`crate::stats::HotTails`]), which are
 /// emptied into the former before any count could overflow.
-pub trait Count: Copy + Default + PartialEq + std::ops::AddAssign + Into<u64> {
+pub trait Count:
+    Copy + Default + PartialEq + std::ops::AddAssign + std::ops::BitOr<Output = Self> + Into<u64>
+{
     const ONE: Self;
     /// `n` as a count; callers guarantee it fits.
     fn of(n: u64) -> Self;
@@ -60,6 +62,28 @@ impl Count for u32 {
         debug_assert!(n <= u32::MAX as u64);
         n as u32
     }
+}
+
+/// Counts are scanned this many at a time: a group without any (most of a
+/// store's range in a short run) is passed over with one vector OR.
+const GROUP: usize = 16;
+
+fn none<C: Count>(group: &[C]) -> bool {
+    group.iter().fold(C::default(), |a, &c| a | c) == C::default()
+}
+
+/// The index of the first nonzero count.
+fn first_nonzero<C: Count>(counts: &[C]) -> Option<usize> {
+    let zero = C::default();
+    let (j, g) = counts.chunks(GROUP).enumerate().find(|(_, g)| !none(g))?;
+    g.iter().position(|&c| c != zero).map(|i| j * GROUP + i)
+}
+
+/// The index of the last nonzero count.
+fn last_nonzero<C: Count>(counts: &[C]) -> Option<usize> {
+    let zero = C::default();
+    let (j, g) = counts.chunks(GROUP).enumerate().rfind(|(_, g)| !none(g))?;
+    g.iter().rposition(|&c| c != zero).map(|i| j * GROUP + i)
 }
 
 /// Dense counts over a growing range of bucket indices.
@@ -99,15 +123,10 @@ impl<C: Count> Store<C> {
     fn merge<D: Count>(&mut self, other: &Store<D>) {
         // The other store's occupied range, added slice to slice once this
         // store covers both its ends.
-        let zero = D::default();
-        let Some(first) = other.counts.iter().position(|&c| c != zero) else {
+        let Some(first) = first_nonzero(&other.counts) else {
             return;
         };
-        let last = other
-            .counts
-            .iter()
-            .rposition(|&c| c != zero)
-            .unwrap_or(first);
+        let last = last_nonzero(&other.counts).unwrap_or(first);
         let (lo, hi) = (other.offset + first, other.offset + last);
         if self.counts.is_empty() {
             self.offset = other.offset;
@@ -130,6 +149,7 @@ impl<C: Count> Store<C> {
     }
 
     /// (bucket index, count) from the lowest bucket up.
+    #[cfg(test)]
     fn ascending(&self) -> impl DoubleEndedIterator<Item = (usize, u64)> + '_ {
         let zero = C::default();
         self.counts
@@ -137,6 +157,39 @@ impl<C: Count> Store<C> {
             .enumerate()
             .filter(move |(_, c)| **c != zero)
             .map(move |(i, c)| (self.offset + i, (*c).into()))
+    }
+
+    /// Calls `f(bucket index, count)` for each nonzero count, from the
+    /// lowest bucket up or, with `descending`, from the highest down;
+    /// groups of [`GROUP`] counts without any are passed over whole.
+    #[inline]
+    fn each_nonzero(&self, descending: bool, mut f: impl FnMut(usize, u64)) {
+        let zero = C::default();
+        let groups = self.counts.chunks(GROUP).enumerate();
+        let mut visit = |(j, g): (usize, &[C])| {
+            if none(g) {
+                return;
+            }
+            let start = self.offset + j * GROUP;
+            if descending {
+                for (i, &c) in g.iter().enumerate().rev() {
+                    if c != zero {
+                        f(start + i, c.into());
+                    }
+                }
+            } else {
+                for (i, &c) in g.iter().enumerate() {
+                    if c != zero {
+                        f(start + i, c.into());
+                    }
+                }
+            }
+        };
+        if descending {
+            groups.rev().for_each(&mut visit);
+        } else {
+            groups.for_each(&mut visit);
+        }
     }
 }
 
@@ -307,6 +360,7 @@ impl<C: Count> Sketch<C> {
     }
 
     /// (value, count) in ascending order of value.
+    #[cfg(test)]
     fn ascending(&self) -> impl Iterator<Item = (f64, u64)> + '_ {
         self.neg
             .ascending()
@@ -320,10 +374,18 @@ impl<C: Count> Sketch<C> {
     fn cumulative(&self) -> Vec<(f64, u64)> {
         let mut seen = 0;
         let mut cum = Vec::with_capacity(self.neg.counts.len() + 1 + self.pos.counts.len());
-        cum.extend(self.ascending().map(|(v, c)| {
+        self.neg.each_nonzero(true, |i, c| {
             seen += c;
-            (v, seen)
-        }));
+            cum.push((-representative(i), seen));
+        });
+        if self.zeros > 0 {
+            seen += self.zeros;
+            cum.push((0.0, seen));
+        }
+        self.pos.each_nonzero(false, |i, c| {
+            seen += c;
+            cum.push((representative(i), seen));
+        });
         cum
     }
 
