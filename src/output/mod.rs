@@ -30,37 +30,37 @@ fn num(x: f64) -> String {
 /// One CSV record's fields, numbers formatted into one reused buffer
 /// instead of a string each.
 #[derive(Debug, Default)]
-pub struct Record {
+pub(crate) struct Record {
     buf: Vec<u8>,
     ends: Vec<usize>,
 }
 
 impl Record {
     /// Empties the record for the next row.
-    pub fn clear(&mut self) -> &mut Self {
+    fn clear(&mut self) -> &mut Self {
         self.buf.clear();
         self.ends.clear();
         self
     }
 
-    pub fn text(&mut self, s: impl AsRef<[u8]>) -> &mut Self {
+    fn text(&mut self, s: impl AsRef<[u8]>) -> &mut Self {
         self.buf.extend_from_slice(s.as_ref());
         self.ends.push(self.buf.len());
         self
     }
 
     /// `x` as `{}` writes it ([`number::push`]).
-    pub fn num(&mut self, x: f64) -> &mut Self {
+    fn num(&mut self, x: f64) -> &mut Self {
         number::push(&mut self.buf, x);
         self.ends.push(self.buf.len());
         self
     }
 
-    pub fn int(&mut self, i: u64) -> &mut Self {
+    fn int(&mut self, i: u64) -> &mut Self {
         self.text(itoa::Buffer::new().format(i))
     }
 
-    pub fn fields(&self) -> impl Iterator<Item = &[u8]> {
+    fn fields(&self) -> impl Iterator<Item = &[u8]> {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
         starts.zip(&self.ends).map(|(a, &b)| &self.buf[a..b])
     }
@@ -68,7 +68,7 @@ impl Record {
 
 /// Appends one row of `paths.csv` (the path's number, then its metrics),
 /// as the CSV writer would write it: numbers never need quoting.
-pub fn paths_row(line: &mut Vec<u8>, path: u64, row: &[f64]) {
+pub(crate) fn paths_row(line: &mut Vec<u8>, path: u64, row: &[f64]) {
     line.extend_from_slice(itoa::Buffer::new().format(path).as_bytes());
     for &x in row {
         line.push(b',');
