@@ -23,10 +23,6 @@ pub const PERIODS_HEADER: [&str; 9] = [
 ];
 pub const PROVIDERS_HEADER: [&str; 6] = ["provider", "metric", "mean", "p5", "p50", "p95"];
 
-fn num(x: f64) -> String {
-    number::to_string(x)
-}
-
 /// One CSV record's fields, numbers formatted into one reused buffer
 /// instead of a string each.
 #[derive(Debug, Default)]
@@ -356,17 +352,12 @@ pub fn comparison_csv(c: &crate::compare::Comparison) -> Result<Vec<u8>> {
         "diff_ci_high",
         "p_alt_lower",
     ])?;
+    let mut r = Record::default();
     for m in &c.metrics {
-        w.write_record([
-            m.metric.clone(),
-            num(m.base_mean),
-            num(m.alt_mean),
-            num(m.diff_mean),
-            num(m.diff_stderr),
-            num(m.diff_ci_low),
-            num(m.diff_ci_high),
-            num(m.p_alt_lower),
-        ])?;
+        r.clear().text(&m.metric).num(m.base_mean).num(m.alt_mean);
+        r.num(m.diff_mean).num(m.diff_stderr);
+        r.num(m.diff_ci_low).num(m.diff_ci_high).num(m.p_alt_lower);
+        w.write_record(r.fields())?;
     }
     finish(w)
 }
@@ -383,16 +374,14 @@ pub fn comparison_periods_csv(c: &crate::compare::Comparison) -> Result<Vec<u8>>
         "diff_mean",
         "diff_stderr",
     ])?;
+    let mut r = Record::default();
     for p in &c.periods {
-        w.write_record([
-            p.period.to_string(),
-            p.date.clone(),
-            p.metric.clone(),
-            num(p.base_mean),
-            num(p.alt_mean),
-            num(p.diff_mean),
-            num(p.diff_stderr),
-        ])?;
+        r.clear().int(p.period as u64).text(&p.date).text(&p.metric);
+        r.num(p.base_mean)
+            .num(p.alt_mean)
+            .num(p.diff_mean)
+            .num(p.diff_stderr);
+        w.write_record(r.fields())?;
     }
     finish(w)
 }

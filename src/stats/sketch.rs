@@ -68,21 +68,27 @@ impl Count for u32 {
 /// store's range in a short run) is passed over with one vector OR.
 const GROUP: usize = 16;
 
-fn none<C: Count>(group: &[C]) -> bool {
+fn all_zero<C: Count>(group: &[C]) -> bool {
     group.iter().fold(C::default(), |a, &c| a | c) == C::default()
 }
 
 /// The index of the first nonzero count.
 fn first_nonzero<C: Count>(counts: &[C]) -> Option<usize> {
     let zero = C::default();
-    let (j, g) = counts.chunks(GROUP).enumerate().find(|(_, g)| !none(g))?;
+    let (j, g) = counts
+        .chunks(GROUP)
+        .enumerate()
+        .find(|(_, g)| !all_zero(g))?;
     g.iter().position(|&c| c != zero).map(|i| j * GROUP + i)
 }
 
 /// The index of the last nonzero count.
 fn last_nonzero<C: Count>(counts: &[C]) -> Option<usize> {
     let zero = C::default();
-    let (j, g) = counts.chunks(GROUP).enumerate().rfind(|(_, g)| !none(g))?;
+    let (j, g) = counts
+        .chunks(GROUP)
+        .enumerate()
+        .rfind(|(_, g)| !all_zero(g))?;
     g.iter().rposition(|&c| c != zero).map(|i| j * GROUP + i)
 }
 
@@ -167,7 +173,7 @@ impl<C: Count> Store<C> {
         let zero = C::default();
         let groups = self.counts.chunks(GROUP).enumerate();
         let mut visit = |(j, g): (usize, &[C])| {
-            if none(g) {
+            if all_zero(g) {
                 return;
             }
             let start = self.offset + j * GROUP;
