@@ -262,7 +262,9 @@ impl<C: Count> Sketch<C> {
     }
 
     /// [`Sketch::add_column`] four rows at a time in AVX2 lanes: the four
-    /// values gathered, their buckets computed and checked against the
+    /// values loaded one by one into a vector (a gather instruction was
+    /// slower: its result arrives late and the rest of the group waits for
+    /// it), their buckets computed and checked against the
     /// positive store's range together; a group with a negative value or a
     /// value outside the store goes through [`Sketch::add`] one by one, as
     /// do the last rows. The same counts (counting does not depend on the
@@ -276,8 +278,6 @@ impl<C: Count> Sketch<C> {
         use std::arch::x86_64::*;
         assert!(m < k, "column {m} of rows of {k}");
         let n = rows.len() / k;
-        let stride = k as i64;
-        let lanes = _mm256_setr_epi64x(0, stride, 2 * stride, 3 * stride);
         let zero = _mm256_setzero_pd();
         let minus_one = _mm256_set1_epi64x(-1);
         let groups = n / 4;
@@ -293,8 +293,10 @@ impl<C: Count> Sketch<C> {
             while g < groups {
                 // SAFETY: rows 4g..4g+4 exist (g < n / 4), so the four
                 // elements `(4g + l) * k + m` (m < k) lie within `rows`.
-                let x =
-                    unsafe { _mm256_i64gather_pd::<8>(rows.as_ptr().add(4 * g * k + m), lanes) };
+                let x = unsafe {
+                    let p = rows.as_ptr().add(4 * g * k + m);
+                    _mm256_setr_pd(*p, *p.add(k), *p.add(2 * k), *p.add(3 * k))
+                };
                 let bucket = _mm256_srli_epi64::<{ SHIFT as i32 }>(_mm256_castpd_si256(x));
                 let idx = _mm256_sub_epi64(bucket, off);
                 let inside = _mm256_and_si256(
