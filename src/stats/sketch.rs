@@ -263,12 +263,11 @@ impl<C: Count> Sketch<C> {
 
     /// [`Sketch::add_column`] four rows at a time in AVX2 lanes: the four
     /// values loaded one by one into a vector (a gather instruction was
-    /// slower: its result arrives late and the rest of the group waits for
-    /// it), their buckets computed and checked against the
-    /// positive store's range together; a group with a negative value or a
-    /// value outside the store goes through [`Sketch::add`] one by one, as
-    /// do the last rows. The same counts (counting does not depend on the
-    /// order).
+    /// slower: the group waited for its result), their buckets computed
+    /// and checked against the positive store's range together; a group
+    /// with a negative value or a value outside the store goes through
+    /// [`Sketch::add`] one by one, as do the last rows. The same counts
+    /// (counting does not depend on the order).
     ///
     /// # Safety
     /// The CPU has AVX2 (`simd::avx2`).
