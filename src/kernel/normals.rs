@@ -115,13 +115,7 @@ pub fn uniform_lognormal_scalar(
     for (((&base, &sigma), u), f) in bases.iter().zip(sigma).zip(u).zip(f) {
         let mut w = Words::at(base, path);
         *u = rng::uniform(&mut w);
-        let z = w.normal();
-        // exp(0 z) is exactly 1: a tranche without a delay skips `exp`.
-        *f = if sigma != 0.0 {
-            exp::exp(sigma * z)
-        } else {
-            1.0
-        };
+        *f = exp::exp(sigma * w.normal());
     }
 }
 
