@@ -327,6 +327,19 @@ pub fn run_model_with(
     let ks = job.standard();
     let k = out.acc.moments.len();
     let mut path = summaries(&out.acc, 0..k, out.threads);
+    // The moments were checked (`run_job`); a statistic computed from the
+    // sketches can still overflow where the values are near `f64::MAX`.
+    let sketched = out.acc.tails.sketches.len();
+    if let Some(i) = path
+        .iter()
+        .enumerate()
+        .position(|(i, s)| !s.is_finite(i < sketched))
+    {
+        return Err(Error::NotFinite {
+            what: job.name(i),
+            scenario: None,
+        });
+    }
     let charges = path.split_off(ks);
     let period = path.split_off(np);
     Ok(RunStats {

@@ -69,12 +69,13 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// A metric came out infinite or NaN: the scenario's numbers overflow
-    /// `f64` over its horizon. Bad input, but of no single field.
+    /// A metric, or a statistic of one, came out infinite or NaN: the
+    /// scenario's numbers overflow `f64` over its horizon. Bad input, but of no single field.
     #[error(
         "{}the simulation overflowed: {what} is infinite or not a number on \
-         some path; growth, volatility, jump sizes, prices or demand are too \
-         large for the horizon (no result written)",
+         some path or in its statistics; growth, volatility, jump sizes, \
+         prices, demand or GPUs are too large for the horizon (no result \
+         written)",
         .scenario.as_deref().map(|s| format!("{s}: ")).unwrap_or_default()
     )]
     NotFinite {

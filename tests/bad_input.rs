@@ -173,6 +173,52 @@ fn overflowing_growth() {
     );
 }
 
+/// Values that stay finite on every path but near `f64::MAX` (a tranche
+/// of 1e308 GPUs): the means are finite, a statistic of the capacity is
+/// not (its CVaR sums four such values). An error naming the metric, exit
+/// 2, no result; this wrote NaN quantiles before, in a result that looked
+/// complete.
+#[test]
+fn values_near_the_largest_number() {
+    let text = GOOD.replace("gpus = 500", "gpus = 1e308");
+    bad(
+        &text,
+        &[],
+        &[
+            "the simulation overflowed: metric `capacity.azure` of period 0",
+            "or in its statistics",
+        ],
+    );
+    // Large but summarisable: a result, every number in it finite.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("scenario.toml");
+    std::fs::write(&file, GOOD.replace("gpus = 500", "gpus = 1e200")).unwrap();
+    let out = dir.path().join("out");
+    let o = Command::new(bin())
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .args(["--paths", "100", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for f in ["summary.csv", "periods.csv", "providers.csv"] {
+        let text = std::fs::read_to_string(out.join("bad").join(f)).unwrap();
+        for field in text.lines().skip(1).flat_map(|l| l.split(',')) {
+            assert!(
+                !["NaN", "inf", "-inf"].contains(&field),
+                "{f}: {field} in\n{text}"
+            );
+        }
+    }
+}
+
 /// The same overflow under `compare`: exit 2, no result, and the message
 /// names the metric and the side it overflowed on.
 #[test]

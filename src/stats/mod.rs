@@ -449,6 +449,18 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Whether every statistic it holds is a finite number: the mean, the
+    /// standard deviation and its standard error (from two values on) and,
+    /// for a `sketched` metric, the extremes, quantiles and CVaRs. Values
+    /// near `f64::MAX` can leave the mean finite and still overflow a CVaR's
+    /// sum.
+    pub fn is_finite(&self, sketched: bool) -> bool {
+        let spread = self.n < 2 || (self.std.is_finite() && self.stderr.is_finite());
+        let tails = [self.min, self.max, self.cvar95, self.cvar99];
+        let tails = !sketched || tails.iter().chain(&self.quantiles).all(|x| x.is_finite());
+        self.mean.is_finite() && spread && tails
+    }
+
     /// The quantile at level `q` (one of [`QUANTILES`]).
     pub fn q(&self, q: f64) -> f64 {
         let i = QUANTILES
