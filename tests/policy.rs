@@ -37,6 +37,12 @@ impl TakeObserver for Takes {
 }
 
 fn solve(inst: &Instance, optimal: bool) -> Outcome {
+    solve_with(inst, optimal, &mut Flow::new())
+}
+
+/// [`solve`] with a given flow network (the kernel reuses one per thread
+/// from period to period).
+fn solve_with(inst: &Instance, optimal: bool, flow: &mut Flow) -> Outcome {
     let (nw, np) = (inst.demand.len(), inst.price.len());
     let mut order_w: Vec<usize> = (0..nw).collect();
     order_w.sort_by_key(|&w| (inst.allowed[w].count_ones(), w));
@@ -60,9 +66,9 @@ fn solve(inst: &Instance, optimal: bool) -> Outcome {
         unmet: &mut unmet,
     };
     let mut takes = Takes::default();
-    let mut flow = Flow::new();
+    let fallbacks = flow.fallbacks();
     if optimal {
-        allocate_optimal(&mut p, &inst.price, &inst.shortfall, &mut flow, &mut takes);
+        allocate_optimal(&mut p, &inst.price, &inst.shortfall, flow, &mut takes);
     } else {
         allocate(&mut p, &mut takes);
     }
@@ -75,7 +81,7 @@ fn solve(inst: &Instance, optimal: bool) -> Outcome {
         served,
         unmet,
         takes: takes.0,
-        fallbacks: flow.fallbacks(),
+        fallbacks: flow.fallbacks() - fallbacks,
     }
 }
 
@@ -308,6 +314,79 @@ proptest! {
         let o = solve(&inst, true);
         let scale = p.cost.abs().max(1.0);
         prop_assert!(o.cost <= p.cost + 1e-7 * scale, "optimal {} > priority {}", o.cost, p.cost);
+    }
+}
+
+/// The next period of a run that starts at `inst`: change `kind` applied
+/// at index `i`, so that the network keeps its shape (0: every price,
+/// shortfall price, positive demand and pool times `k`) or changes one
+/// thing (1, 2: one market or reserved pool emptied or refilled; 3: one
+/// workload's demand to 0 or back; 4: one allowed provider added or
+/// removed; 5: one provider's `min_share` target on or off; 6: its
+/// `max_share` cap on or off).
+fn next_period(inst: &Instance, kind: usize, i: usize, k: f64) -> Instance {
+    let mut n = inst.clone();
+    let (nw, np) = (n.demand.len(), n.price.len());
+    let (w, q) = (i % nw, i % np);
+    let toggle = |x: &mut f64, on: f64| *x = if *x > 0.0 { 0.0 } else { on };
+    match kind {
+        0 => {
+            for v in [&mut n.demand, &mut n.reserved, &mut n.market] {
+                v.iter_mut().filter(|x| **x > 0.0).for_each(|x| *x *= k);
+            }
+            n.price.iter_mut().for_each(|x| *x *= k);
+            n.shortfall.iter_mut().for_each(|x| *x *= k);
+        }
+        1 => toggle(&mut n.market[q], 50.0 * k),
+        2 => toggle(&mut n.reserved[q], 50.0 * k),
+        3 => toggle(&mut n.demand[w], 80.0 * k),
+        4 => n.allowed[w] ^= 1 << q,
+        5 => n.target[q] = if n.target[q] > 0.0 { -1.0 } else { 30.0 * k },
+        _ => {
+            n.cap[q] = if n.cap[q].is_finite() {
+                f64::INFINITY
+            } else {
+                60.0 * k
+            }
+        }
+    }
+    n
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// One network reused over runs of periods, each period either with
+    /// the shape of the one before (its index kept) or with one thing
+    /// changed, allocates every period exactly as a network built for that
+    /// period alone.
+    #[test]
+    fn a_reused_network_allocates_as_a_fresh_one(
+        runs in prop::collection::vec(
+            (any_instance(), prop::collection::vec((0usize..7, 0usize..16, 0.5f64..2.0), 0..6)),
+            1..4,
+        )
+    ) {
+        let mut flow = Flow::new();
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let takes = |o: &Outcome| {
+            o.takes.iter().map(|&(w, q, r, g)| (w, q, r, g.to_bits())).collect::<Vec<_>>()
+        };
+        for (first, changes) in runs {
+            let mut period = first;
+            for step in 0..=changes.len() {
+                if step > 0 {
+                    let (kind, i, k) = changes[step - 1];
+                    period = next_period(&period, kind, i, k);
+                }
+                let reused = solve_with(&period, true, &mut flow);
+                let fresh = solve(&period, true);
+                prop_assert_eq!(bits(&reused.served), bits(&fresh.served));
+                prop_assert_eq!(bits(&reused.unmet), bits(&fresh.unmet));
+                prop_assert_eq!(takes(&reused), takes(&fresh));
+                prop_assert_eq!(reused.fallbacks, fresh.fallbacks);
+            }
+        }
     }
 }
 

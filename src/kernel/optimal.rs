@@ -33,7 +33,8 @@
 //! unmet (a reserved pool, paid anyway, with a shortfall price of 0; a
 //! market price equal to the shortfall price), the capacity is used
 //! (tested); a general LP solver may leave it idle. No allocation per period: the graph lives in a reused
-//! [`Flow`]. If a search does not settle within its bounds (round-off gone
+//! [`Flow`], whose index of arcs by node is rebuilt only when the
+//! network's shape changes (about one period in five on the baseline). If a search does not settle within its bounds (round-off gone
 //! wrong; not seen), the period falls back to the `priority` allocation.
 //! This replaced a general LP solver (microlp), which the tests still check
 //! it against: same optimum, about 15x fewer instructions.
@@ -77,6 +78,12 @@ pub struct Flow {
     /// Workload -> pool arcs: `(w, provider, reserved, arc)`.
     takes: Vec<(usize, usize, bool, usize)>,
     served_w: Vec<f64>,
+    /// What decides the network's shape ([`Flow::record_shape`]), now and
+    /// when `first` and `out` were last built: the same shape gives the
+    /// same arcs in the same order (only capacities and costs differ), so
+    /// the index is kept.
+    shape: Vec<u64>,
+    indexed: Vec<u64>,
     /// Periods that fell back to `priority`.
     fallbacks: u64,
 }
@@ -103,6 +110,39 @@ impl Flow {
         self.prev.resize(nodes, usize::MAX);
         self.queued.clear();
         self.queued.resize(nodes, false);
+    }
+
+    /// Records in `shape` what decides which arcs [`allocate_optimal`]
+    /// adds and in which order: the numbers of workloads and providers,
+    /// the workloads with demand and their allowed sets, the pools with
+    /// capacity, and the providers' share rules (with a share rule, with a
+    /// target, with a cap above the target).
+    fn record_shape(&mut self, p: &Period<'_>) {
+        let (nw, np) = (p.demand.len(), p.served_p.len());
+        let shape = &mut self.shape;
+        shape.clear();
+        let mut with_demand = 0u64;
+        for w in 0..nw {
+            let some = p.demand[w] > 0.0;
+            with_demand |= (some as u64) << w;
+            shape.push(if some { p.allowed[w] } else { 0 });
+        }
+        let mut masks = [0u64; 5];
+        for q in 0..np {
+            let (target, cap) = (p.target[q], p.cap[q]);
+            let bits = [
+                p.reserved_left[q] > 0.0,
+                p.market_left[q] > 0.0,
+                target > 0.0 || cap != f64::INFINITY,
+                target > 0.0,
+                cap > target.min(cap),
+            ];
+            for (m, b) in masks.iter_mut().zip(bits) {
+                *m |= (b as u64) << q;
+            }
+        }
+        shape.extend([nw as u64, np as u64, with_demand]);
+        shape.extend(masks);
     }
 
     /// Adds arc `u -> v` (and its reverse) and returns its index.
@@ -336,7 +376,11 @@ pub fn allocate_optimal<O: TakeObserver>(
     // Improvements below this are round-off (path costs are sums of a few
     // coefficients of at most `big`).
     let tol = big * 1e-12;
-    flow.index();
+    flow.record_shape(p);
+    if flow.shape != flow.indexed {
+        flow.index();
+        std::mem::swap(&mut flow.shape, &mut flow.indexed);
+    }
     for &w in p.order_w {
         if p.demand[w] > 0.0 && !flow.route(work(w), p.demand[w], tol) {
             flow.fallbacks += 1;
