@@ -91,7 +91,9 @@ struct OnePeriod {
 }
 
 /// Times one period's allocation by `policy` (false: priority, true:
-/// optimal), pools refilled before each.
+/// optimal), pools refilled before each. (The same period every time:
+/// `optimal` builds its network's index of arcs once, where a baseline run
+/// rebuilds it in about one period in five.)
 fn bench_period(
     g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
     name: &str,
