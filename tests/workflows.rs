@@ -212,6 +212,80 @@ fn batch_indexes_against_the_benchmark_and_reports_bad_files() {
     assert!(!out.join("overflow").exists());
 }
 
+/// Two scenarios of one name would write one result folder (and, in a
+/// batch, index rows that cannot be told apart): `batch` skips the later
+/// file and says where its name is; `compare` refuses two alternatives of
+/// one name before running anything. Both exit 2.
+#[test]
+fn batch_and_compare_refuse_two_scenarios_of_one_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    std::fs::create_dir(&lib).unwrap();
+    let named = |name: &str| GOLDEN.replace("name = \"golden\"", &format!("name = \"{name}\""));
+    let a = write(&lib, "a.toml", &named("baseline"));
+    let b = write(
+        &lib,
+        "b.toml",
+        &named("cheap").replace("price = 2.4", "price = 1.5"),
+    );
+    let e = write(
+        &lib,
+        "e.toml",
+        &named("cheap").replace("price = 2.4", "price = 1.0"),
+    );
+    let name_line = GOLDEN
+        .lines()
+        .position(|l| l.starts_with("name = "))
+        .unwrap()
+        + 1;
+    let out = dir.path().join("out");
+    let o = capsim(&[
+        "batch",
+        lib.to_str().unwrap(),
+        "--paths",
+        "300",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    let want = format!(
+        "skipped: {}:{name_line}:1: field `name`: found \"cheap\", the name of {} too",
+        e.display(),
+        b.display()
+    );
+    assert!(err.contains(&want), "{err}");
+    let rows = csv_rows(&out.join("index.csv"));
+    let cheap_npv: Vec<_> = rows
+        .iter()
+        .filter(|r| r[0] == "cheap" && r[1] == "npv")
+        .collect();
+    assert_eq!(cheap_npv.len(), 1, "{rows:?}");
+    let man: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("index_manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(man["scenarios"].as_array().unwrap().len(), 2);
+    assert_eq!(man["details"]["skipped"][0], e.display().to_string());
+
+    let out = dir.path().join("cmp");
+    let o = capsim(&[
+        "compare",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        e.to_str().unwrap(),
+        "--paths",
+        "300",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains(&want["skipped: ".len()..]), "{err}");
+    assert!(!out.exists(), "compare wrote before refusing");
+}
+
 #[test]
 fn sweep_grid_with_common_random_numbers() {
     let dir = tempfile::tempdir().unwrap();

@@ -70,6 +70,20 @@ pub fn batch(a: BatchArgs) -> Result<()> {
             }
         }
     }
+    // Results go to a folder per scenario name, and the index names rows
+    // by it: of two files with one name, the later (in file order) is
+    // skipped.
+    let mut distinct: Vec<Loaded> = Vec::new();
+    for l in loaded {
+        match distinct.iter().find(|d| d.scenario.name == l.scenario.name) {
+            Some(first) => {
+                eprintln!("skipped: {}", scenario::same_name(&l, first));
+                failed.push(l.file.display().to_string());
+            }
+            None => distinct.push(l),
+        }
+    }
+    let loaded = distinct;
     let Some(bi) = loaded.iter().position(|l| l.scenario.name == a.benchmark) else {
         return Err(Error::flag(
             "--benchmark",

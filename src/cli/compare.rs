@@ -72,6 +72,16 @@ pub fn compare(a: CompareArgs) -> Result<()> {
         .iter()
         .map(|p| load_paired(p, &a.set.sets, &base))
         .collect::<Result<_>>()?;
+    // Each comparison goes to `BASE-vs-ALT`: two alternatives with one
+    // name would write over each other.
+    for (i, l) in alts.iter().enumerate() {
+        if let Some(first) = alts[..i]
+            .iter()
+            .find(|f| f.scenario.name == l.scenario.name)
+        {
+            return Err(scenario::same_name(l, first).into());
+        }
+    }
     let base_model = Model::compile(&base.scenario);
     let mut stdout = std::io::stdout().lock();
     for alt in &alts {

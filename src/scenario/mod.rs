@@ -139,6 +139,45 @@ pub fn load_str(file: &Path, text: &str, sets: &[String]) -> Result<Loaded, Inpu
     })
 }
 
+/// The error for scenario `l`, whose name `first` (loaded before it in the
+/// same command) has too: results go to folders named after scenarios, so
+/// one would write over the other. Points at the `--set` that gave the
+/// name, else at the `name` key in `l`'s file.
+pub fn same_name(l: &Loaded, first: &Loaded) -> InputError {
+    let set = l
+        .overrides
+        .iter()
+        .rev()
+        .find(|a| a.split('=').next().map(str::trim) == Some("name"));
+    let origin = match set {
+        Some(arg) => Origin::Override { arg: arg.clone() },
+        None => {
+            let text = std::fs::read_to_string(&l.file).unwrap_or_default();
+            let offset = toml_edit::Document::parse(text.clone())
+                .ok()
+                .and_then(|d| locate::span_of(d.as_table(), &[locate::key("name")]))
+                .map_or(0, |s| s.start);
+            let (line, column) = locate::line_col(&text, offset);
+            Origin::File {
+                file: l.file.clone(),
+                line,
+                column,
+            }
+        }
+    };
+    InputError {
+        origin,
+        field: "name".to_string(),
+        message: format!(
+            "found \"{}\", the name of {} too, expected a name of its own (results \
+             are written to a folder named after the scenario)",
+            l.scenario.name,
+            first.file.display()
+        ),
+        hint: None,
+    }
+}
+
 fn override_origin(applied: &[overrides::Override], path: &[Seg]) -> Origin {
     // The override whose path shares the longest prefix with the error's.
     let best = applied
