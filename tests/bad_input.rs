@@ -173,6 +173,42 @@ fn overflowing_growth() {
     );
 }
 
+/// A file saved in another encoding (here Windows-1252, as a spreadsheet
+/// may save it): exit 2, the line and column of the first byte that is
+/// not UTF-8, and what to do.
+#[test]
+fn not_utf8() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("scenario.toml");
+    let text = GOOD.replace("name = \"api\"", "name = \"api\" # caf\u{e9}");
+    let line = text.lines().position(|l| l.contains("caf")).unwrap() + 1;
+    let bytes = text.replace('\u{e9}', "\u{1}").into_bytes();
+    let bytes: Vec<u8> = bytes
+        .iter()
+        .map(|&b| if b == 1 { 0xe9 } else { b })
+        .collect();
+    std::fs::write(&file, bytes).unwrap();
+    let out = dir.path().join("out");
+    let o = Command::new(bin())
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    let column = "name = \"api\" # caf".len() + 1;
+    assert!(
+        err.contains(&format!(
+            "scenario.toml:{line}:{column}: found byte 0xe9, which is not UTF-8"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("expected a file saved as UTF-8"), "{err}");
+    assert!(!out.exists());
+}
+
 /// Values that stay finite on every path but near `f64::MAX` (a tranche
 /// of 1e308 GPUs): the means are finite, a statistic of the capacity is
 /// not (its CVaR sums four such values). An error naming the metric, exit

@@ -38,13 +38,34 @@ pub struct Loaded {
 
 /// Reads and loads a scenario file, applying `--set` overrides.
 pub fn load_file(path: &Path, sets: &[String]) -> Result<Loaded, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let bytes = std::fs::read(path).map_err(|e| {
         Error::from(InputError {
             origin: Origin::FileOnly {
                 file: path.to_path_buf(),
             },
             field: String::new(),
             message: format!("cannot read scenario file: {e}"),
+            hint: None,
+        })
+    })?;
+    // A file saved in another encoding (Windows-1252 from a spreadsheet,
+    // say): point at its first byte that is not UTF-8.
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let good = e.utf8_error().valid_up_to();
+        let before = String::from_utf8_lossy(&bytes[..good]);
+        let (line, column) = locate::line_col(&before, before.len());
+        Error::from(InputError {
+            origin: Origin::File {
+                file: path.to_path_buf(),
+                line,
+                column,
+            },
+            field: String::new(),
+            message: format!(
+                "found byte 0x{:02x}, which is not UTF-8 text, expected a file saved as UTF-8",
+                bytes[good]
+            ),
             hint: None,
         })
     })?;
