@@ -70,7 +70,8 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A metric, or a statistic of one, came out infinite or NaN: the
-    /// scenario's numbers overflow `f64` over its horizon. Bad input, but of no single field.
+    /// scenario's numbers overflow `f64` over its horizon. Bad input, but
+    /// of no single field.
     #[error(
         "{}the simulation overflowed: {what} is infinite or not a number on \
          some path or in its statistics; growth, volatility, jump sizes, \

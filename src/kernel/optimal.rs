@@ -32,10 +32,12 @@
 //! keeps it (tested). And where serving costs the same as leaving demand
 //! unmet (a reserved pool, paid anyway, with a shortfall price of 0; a
 //! market price equal to the shortfall price), the capacity is used
-//! (tested); a general LP solver may leave it idle. No allocation per period: the graph lives in a reused
-//! [`Flow`], whose index of arcs by node is rebuilt only when the
-//! network's shape changes (about one period in five on the baseline). If a search does not settle within its bounds (round-off gone
-//! wrong; not seen), the period falls back to the `priority` allocation.
+//! (tested); a general LP solver may leave it idle. No allocation per
+//! period: the graph lives in a reused [`Flow`], whose index of arcs by
+//! node is rebuilt only when the network's shape changes (about one period
+//! in five on the baseline). If a search does not settle within its bounds
+//! (round-off gone wrong; not seen), the period falls back to the
+//! `priority` allocation.
 //! This replaced a general LP solver (microlp), which the tests still check
 //! it against: same optimum, about 15x fewer instructions.
 

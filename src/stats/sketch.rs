@@ -11,7 +11,8 @@
 //! Error bound: a bucket is represented by `2 lo hi / (lo + hi)` (computed
 //! so that it neither overflows nor underflows at the ends of the range),
 //! which is within `(hi - lo) / (hi + lo) <= 1 / 257 = 0.389%` of every
-//! value in the bucket, for every normal number up to `f64::MAX`. So the value this sketch returns for rank `r` is within 0.39% of
+//! value in the bucket, for every normal number up to `f64::MAX`. So the
+//! value this sketch returns for rank `r` is within 0.39% of
 //! the true `r`-th order statistic (zero is exact; negative values are
 //! handled symmetrically). Type-7 quantiles interpolate two such ranks and
 //! inherit the bound; CVaR averages such values and inherits it too. Results
