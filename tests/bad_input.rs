@@ -29,12 +29,22 @@ struct Outcome {
     code: i32,
     stderr: String,
     wrote: bool,
+    /// The output folder given to `run`, in a temporary folder that lives
+    /// as long as the outcome.
+    out: std::path::PathBuf,
+    _dir: tempfile::TempDir,
 }
 
 fn run_with(text: &str, extra: &[&str]) -> Outcome {
+    run_bytes(text.as_bytes(), extra)
+}
+
+/// `capsim run` on a scenario file holding `bytes` (`scenario.toml`),
+/// 100 paths, into a fresh output folder.
+fn run_bytes(bytes: &[u8], extra: &[&str]) -> Outcome {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("scenario.toml");
-    std::fs::write(&file, text).unwrap();
+    std::fs::write(&file, bytes).unwrap();
     let out = dir.path().join("out");
     let o = Command::new(bin())
         .arg("run")
@@ -50,6 +60,8 @@ fn run_with(text: &str, extra: &[&str]) -> Outcome {
         code: o.status.code().unwrap_or(-1),
         stderr: String::from_utf8_lossy(&o.stderr).to_string(),
         wrote: out.join("bad").exists(),
+        out,
+        _dir: dir,
     }
 }
 
@@ -178,26 +190,15 @@ fn overflowing_growth() {
 /// not UTF-8, and what to do.
 #[test]
 fn not_utf8() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("scenario.toml");
-    let text = GOOD.replace("name = \"api\"", "name = \"api\" # caf\u{e9}");
-    let line = text.lines().position(|l| l.contains("caf")).unwrap() + 1;
-    let bytes = text.replace('\u{e9}', "\u{1}").into_bytes();
-    let bytes: Vec<u8> = bytes
-        .iter()
-        .map(|&b| if b == 1 { 0xe9 } else { b })
-        .collect();
-    std::fs::write(&file, bytes).unwrap();
-    let out = dir.path().join("out");
-    let o = Command::new(bin())
-        .arg("run")
-        .arg(&file)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
+    // "café" with the é as Windows-1252 writes it: one byte, 0xe9.
+    let text = GOOD.replace("name = \"api\"", "name = \"api\" # caf");
+    let at = text.find("# caf").unwrap() + "# caf".len();
+    let line = text[..at].lines().count();
+    let mut bytes = text.into_bytes();
+    bytes.insert(at, 0xe9);
+    let o = run_bytes(&bytes, &[]);
+    let err = &o.stderr;
+    assert_eq!(o.code, 2, "{err}");
     let column = "name = \"api\" # caf".len() + 1;
     assert!(
         err.contains(&format!(
@@ -206,7 +207,7 @@ fn not_utf8() {
         "{err}"
     );
     assert!(err.contains("expected a file saved as UTF-8"), "{err}");
-    assert!(!out.exists());
+    assert!(!o.out.exists());
 }
 
 /// Values that stay finite on every path but near `f64::MAX` (a tranche
@@ -226,26 +227,10 @@ fn values_near_the_largest_number() {
         ],
     );
     // Large but summarisable: a result, every number in it finite.
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("scenario.toml");
-    std::fs::write(&file, GOOD.replace("gpus = 500", "gpus = 1e200")).unwrap();
-    let out = dir.path().join("out");
-    let o = Command::new(bin())
-        .arg("run")
-        .arg(&file)
-        .arg("--out")
-        .arg(&out)
-        .args(["--paths", "100", "--quiet"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let o = run_with(&GOOD.replace("gpus = 500", "gpus = 1e200"), &["--quiet"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
     for f in ["summary.csv", "periods.csv", "providers.csv"] {
-        let text = std::fs::read_to_string(out.join("bad").join(f)).unwrap();
+        let text = std::fs::read_to_string(o.out.join("bad").join(f)).unwrap();
         for field in text.lines().skip(1).flat_map(|l| l.split(',')) {
             assert!(
                 !["NaN", "inf", "-inf"].contains(&field),
