@@ -509,3 +509,50 @@ fn check_reports_the_same_errors() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("s.toml:13:3:"));
 }
+
+/// `--out` naming a file, or a folder inside one: exit 2 before anything
+/// is simulated, naming the flag and the file, and the file untouched (it
+/// was exit 1, "cannot create output folder ... File exists", and `sweep`,
+/// `compare` and `sensitivity` said so only after their runs).
+#[test]
+fn out_is_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("scenario.toml");
+    std::fs::write(&scenario, GOOD).unwrap();
+    let file = dir.path().join("results");
+    std::fs::write(&file, "not a folder").unwrap();
+    let s = scenario.to_str().unwrap();
+    let sweep = ["sweep", s, "--set", "workload.api.demand=100:200:2"];
+    for (args, out, says) in [
+        (&["run", s][..], file.clone(), "which is a file"),
+        (&["run", s][..], file.join("sub"), "inside "),
+        (&sweep[..], file.clone(), "which is a file"),
+        (&["sensitivity", s][..], file.clone(), "which is a file"),
+        (&["compare", s, s][..], file.clone(), "which is a file"),
+    ] {
+        let o = Command::new(bin())
+            .args(args)
+            .arg("--out")
+            .arg(&out)
+            .args(["--paths", "100", "-q"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?} {out:?}: {err}");
+        assert!(
+            err.contains(&format!("--out: found {}, ", out.display())),
+            "{err}"
+        );
+        assert!(
+            err.contains(says) && err.contains("expected a folder"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "not a folder");
+        let mut names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["results", "scenario.toml"], "{args:?}");
+    }
+}

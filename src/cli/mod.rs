@@ -99,6 +99,15 @@ pub enum Command {
 }
 
 pub fn main(cli: Cli) -> Result<()> {
+    // A bad `--out` fails before the simulation, not after it.
+    if let Command::Run(run::RunArgs { sim, .. })
+    | Command::Compare(compare::CompareArgs { sim, .. })
+    | Command::Batch(batch::BatchArgs { sim, .. })
+    | Command::Sweep(sweep::SweepArgs { sim, .. })
+    | Command::Sensitivity(sensitivity::SensitivityArgs { sim, .. }) = &cli.command
+    {
+        crate::output::check_out(&sim.out)?;
+    }
     match cli.command {
         Command::Run(a) => run::run(a),
         Command::Check(a) => check::check(a),

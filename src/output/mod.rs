@@ -211,6 +211,27 @@ pub fn utc_timestamp(t: std::time::SystemTime) -> String {
     )
 }
 
+/// Checks that `--out` can be a folder: the nearest part of it that exists
+/// is one (a file there is bad input, not a failure to write).
+pub fn check_out(out: &Path) -> Result<()> {
+    let existing = out.ancestors().find(|a| a.exists());
+    match existing {
+        Some(a) if !a.as_os_str().is_empty() && !a.is_dir() => Err(Error::flag(
+            "--out",
+            format!(
+                "found {}, {}, expected a folder (created if missing)",
+                out.display(),
+                if a == out {
+                    "which is a file".to_string()
+                } else {
+                    format!("inside {}, which is a file", a.display())
+                }
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// A result folder being built under a temporary name next to its final place.
 pub struct ResultDir {
     tmp: tempfile::TempDir,
@@ -219,6 +240,7 @@ pub struct ResultDir {
 
 impl ResultDir {
     pub fn create(out: &Path, name: &str) -> Result<ResultDir> {
+        check_out(out)?;
         fs::create_dir_all(out)
             .map_err(|e| Error::io(format!("cannot create output folder {}", out.display()), e))?;
         let tmp = tempfile::Builder::new()
