@@ -463,6 +463,9 @@ pub fn run_job<J: Job>(job: &J, paths: u64, opts: Options<'_>) -> Result<JobStat
                     }
                 }
                 want += 1;
+                if failed.is_ok() {
+                    failed = crate::interrupt::check();
+                }
                 if failed.is_err() {
                     // Stop handing out blocks; wake any worker waiting.
                     next.store(n_blocks, Ordering::Relaxed);

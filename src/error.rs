@@ -84,6 +84,12 @@ pub enum Error {
         /// The scenario file (and `--set`s), when the caller knows it.
         scenario: Option<String>,
     },
+    /// Ctrl-C or SIGTERM stopped the command ([`crate::interrupt`]).
+    #[error(
+        "interrupted: the run in progress was stopped and its partial result \
+         removed"
+    )]
+    Interrupted,
     #[error("{0}")]
     Other(String),
 }
@@ -93,6 +99,9 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Input(_) | Error::NotFinite { .. } => 2,
+            // What a shell reports for a process ended by SIGINT (the
+            // binary ends by the signal itself: `interrupt::die`).
+            Error::Interrupted => 130,
             _ => 1,
         }
     }

@@ -14,6 +14,7 @@ pub use error::{Error, InputError, Result};
 pub mod cli;
 pub mod compare;
 pub mod engine;
+pub mod interrupt;
 pub mod kernel;
 pub mod output;
 pub mod rng;

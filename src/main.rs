@@ -1,12 +1,21 @@
 //! The `capsim` binary: parse arguments, call the library, map errors to
-//! exit codes (0 ok, 2 bad input, 1 anything else).
+//! exit codes (0 ok, 2 bad input, 1 anything else); after Ctrl-C or
+//! SIGTERM, end by that signal once the partial result is removed
+//! ([`capsim::interrupt`]).
 
 use clap::Parser;
 
 fn main() {
     let cli = capsim::cli::Cli::parse();
+    if let Err(e) = capsim::interrupt::install() {
+        eprintln!("warning: cannot handle Ctrl-C ({e}); an interrupted run leaves its partial result folder");
+    }
     match capsim::cli::main(cli) {
         Ok(()) => {}
+        Err(e @ capsim::Error::Interrupted) => {
+            eprintln!("error: {e}");
+            capsim::interrupt::die()
+        }
         Err(capsim::Error::Io { source, .. })
             if source.kind() == std::io::ErrorKind::BrokenPipe =>
         {

@@ -500,3 +500,87 @@ fn focus_export_sums_to_period_cash() {
         }
     }
 }
+
+/// Ctrl-C (SIGINT) or SIGTERM during a run: the run stops, the folder it
+/// was writing (`.NAME.partial-XXXX`, here with a `paths.csv` growing in
+/// it) is removed, a message says so, and the process ends by the signal,
+/// as it did before it cleaned up (a shell loop around capsim stops too).
+/// Before, the hidden partial folder stayed behind.
+#[cfg(unix)]
+#[test]
+fn a_signal_stops_a_run_and_removes_its_partial_result() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::time::{Duration, Instant};
+    for (name, number) in [("INT", 2), ("TERM", 15)] {
+        let dir = tempfile::tempdir().unwrap();
+        let f = write(dir.path(), "s.toml", GOLDEN);
+        let out = dir.path().join("out");
+        // Paths enough for hours: it must be the signal that stops it.
+        let mut child = Command::new(bin())
+            .args([
+                "run",
+                f.to_str().unwrap(),
+                "--paths",
+                "4000000000",
+                "--paths-csv",
+                "-q",
+            ])
+            .arg("--out")
+            .arg(&out)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The partial folder appears once the run has started (after the
+        // handler is installed).
+        let started = Instant::now();
+        let partial = loop {
+            let found = std::fs::read_dir(&out).ok().and_then(|d| {
+                d.map(|e| e.unwrap().path())
+                    .find(|p| p.join("paths.csv").exists())
+            });
+            if let Some(p) = found {
+                break p;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "no partial folder"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert!(partial
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with(".golden.partial-"));
+        let kill = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let stopping = Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            if stopping.elapsed() > Duration::from_secs(60) {
+                child.kill().unwrap();
+                panic!("SIG{name} did not stop the run");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        assert_eq!(
+            status.signal(),
+            Some(number),
+            "SIG{name}: {status:?}; {err}"
+        );
+        assert!(
+            err.contains("interrupted: the run in progress was stopped"),
+            "{err}"
+        );
+        let left: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
+        assert!(left.is_empty(), "SIG{name} left {left:?}");
+    }
+}
