@@ -18,11 +18,17 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 static REQUESTED: AtomicBool = AtomicBool::new(false);
 static SIGNAL: AtomicUsize = AtomicUsize::new(0);
 
-/// Installs the handlers (the binary does, at start).
+/// Installs the handlers (the binary does, at start). A signal the process
+/// was started ignoring stays ignored: a shell script runs `capsim ... &`
+/// with SIGINT ignored so that Ctrl-C stops the script, not its background
+/// jobs, and `nohup` relies on the same.
 pub fn install() -> std::io::Result<()> {
     use signal_hook::consts::signal::{SIGINT, SIGTERM};
     use signal_hook::flag;
     for sig in [SIGINT, SIGTERM] {
+        if ignored(sig) {
+            continue;
+        }
         // Registered first, so it runs before the flag is set: on the
         // second signal it finds the flag up and ends the process.
         flag::register_conditional_default(sig, &REQUESTED)?;
@@ -30,6 +36,22 @@ pub fn install() -> std::io::Result<()> {
         flag::register(sig, &REQUESTED)?;
     }
     Ok(())
+}
+
+/// Whether the process ignores `sig` (was started so).
+#[cfg(unix)]
+fn ignored(sig: i32) -> bool {
+    // SAFETY: with a null new action, `sigaction` only writes the current
+    // one into `old`, a plain C struct for which zeroes are a valid value.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(sig, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN
+    }
+}
+
+#[cfg(not(unix))]
+fn ignored(_sig: i32) -> bool {
+    false
 }
 
 /// Whether a signal asked the process to stop.

@@ -501,6 +501,72 @@ fn focus_export_sums_to_period_cash() {
     }
 }
 
+/// A long `capsim run` (paths enough for hours, with `paths.csv`) into
+/// `dir/out`, through `sh -c PREFIX exec capsim ...`, and the partial
+/// folder it writes once it has started (after its handlers are installed).
+#[cfg(unix)]
+fn long_run(dir: &Path, prefix: &str) -> (std::process::Child, std::path::PathBuf) {
+    use std::time::{Duration, Instant};
+    let f = write(dir, "s.toml", GOLDEN);
+    let out = dir.join("out");
+    let child = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "{prefix} exec \"$0\" run \"$1\" --paths 4000000000 --paths-csv -q --out \"$2\""
+        ))
+        .args([bin(), f.to_str().unwrap(), out.to_str().unwrap()])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        let found = std::fs::read_dir(&out).ok().and_then(|d| {
+            d.map(|e| e.unwrap().path())
+                .find(|p| p.join("paths.csv").exists())
+        });
+        if let Some(p) = found {
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            assert!(name.starts_with(".golden.partial-"), "{name}");
+            return (child, out);
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no partial folder"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[cfg(unix)]
+fn send(child: &std::process::Child, signal: &str) {
+    let kill = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(kill.success());
+}
+
+/// Waits (at most a minute) for `child` to end; its status and stderr.
+#[cfg(unix)]
+fn ended(mut child: std::process::Child) -> (std::process::ExitStatus, String) {
+    use std::time::{Duration, Instant};
+    let stopping = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if stopping.elapsed() > Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("the signal did not stop the run");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    (status, err)
+}
+
 /// Ctrl-C (SIGINT) or SIGTERM during a run: the run stops, the folder it
 /// was writing (`.NAME.partial-XXXX`, here with a `paths.csv` growing in
 /// it) is removed, a message says so, and the process ends by the signal,
@@ -510,67 +576,11 @@ fn focus_export_sums_to_period_cash() {
 #[test]
 fn a_signal_stops_a_run_and_removes_its_partial_result() {
     use std::os::unix::process::ExitStatusExt;
-    use std::time::{Duration, Instant};
     for (name, number) in [("INT", 2), ("TERM", 15)] {
         let dir = tempfile::tempdir().unwrap();
-        let f = write(dir.path(), "s.toml", GOLDEN);
-        let out = dir.path().join("out");
-        // Paths enough for hours: it must be the signal that stops it.
-        let mut child = Command::new(bin())
-            .args([
-                "run",
-                f.to_str().unwrap(),
-                "--paths",
-                "4000000000",
-                "--paths-csv",
-                "-q",
-            ])
-            .arg("--out")
-            .arg(&out)
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        // The partial folder appears once the run has started (after the
-        // handler is installed).
-        let started = Instant::now();
-        let partial = loop {
-            let found = std::fs::read_dir(&out).ok().and_then(|d| {
-                d.map(|e| e.unwrap().path())
-                    .find(|p| p.join("paths.csv").exists())
-            });
-            if let Some(p) = found {
-                break p;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "no partial folder"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        assert!(partial
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .starts_with(".golden.partial-"));
-        let kill = Command::new("kill")
-            .arg(format!("-{name}"))
-            .arg(child.id().to_string())
-            .status()
-            .unwrap();
-        assert!(kill.success());
-        let stopping = Instant::now();
-        let status = loop {
-            if let Some(s) = child.try_wait().unwrap() {
-                break s;
-            }
-            if stopping.elapsed() > Duration::from_secs(60) {
-                child.kill().unwrap();
-                panic!("SIG{name} did not stop the run");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        let mut err = String::new();
-        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        let (child, out) = long_run(dir.path(), "");
+        send(&child, name);
+        let (status, err) = ended(child);
         assert_eq!(
             status.signal(),
             Some(number),
@@ -583,4 +593,26 @@ fn a_signal_stops_a_run_and_removes_its_partial_result() {
         let left: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
         assert!(left.is_empty(), "SIG{name} left {left:?}");
     }
+}
+
+/// Started with SIGINT ignored (as a shell script starts `capsim ... &`,
+/// so that Ctrl-C stops the script and not its background jobs), capsim
+/// keeps it ignored; SIGTERM still stops it cleanly.
+#[cfg(unix)]
+#[test]
+fn a_signal_ignored_at_start_stays_ignored() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, out) = long_run(dir.path(), "trap '' INT;");
+    send(&child, "INT");
+    // Handled, SIGINT stops a run within a block (milliseconds).
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "SIGINT stopped the run"
+    );
+    send(&child, "TERM");
+    let (status, err) = ended(child);
+    assert_eq!(status.signal(), Some(15), "{status:?}; {err}");
+    assert!(std::fs::read_dir(&out).unwrap().next().is_none());
 }
