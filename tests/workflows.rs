@@ -501,23 +501,74 @@ fn focus_export_sums_to_period_cash() {
     }
 }
 
-/// A long `capsim run` (paths enough for hours, with `paths.csv`) into
-/// `dir/out`, through `sh -c PREFIX exec capsim ...`, and the partial
-/// folder it writes once it has started (after its handlers are installed).
+/// A child process killed (and waited for) when dropped, so that a failed
+/// assertion does not leave a run of billions of paths behind.
 #[cfg(unix)]
-fn long_run(dir: &Path, prefix: &str) -> (std::process::Child, std::path::PathBuf) {
+struct Running(Option<std::process::Child>);
+
+#[cfg(unix)]
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+#[cfg(unix)]
+impl Running {
+    fn send(&self, signal: &str) {
+        let pid = self.0.as_ref().unwrap().id();
+        let kill = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(pid.to_string())
+            .status()
+            .unwrap();
+        assert!(kill.success());
+    }
+
+    fn running(&mut self) -> bool {
+        self.0.as_mut().unwrap().try_wait().unwrap().is_none()
+    }
+
+    /// Waits (at most a minute) for the process to end; its status and
+    /// stderr.
+    fn ended(mut self) -> (std::process::ExitStatus, String) {
+        use std::time::{Duration, Instant};
+        let stopping = Instant::now();
+        while self.running() {
+            assert!(
+                stopping.elapsed() < Duration::from_secs(60),
+                "the signal did not stop the run"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let mut child = self.0.take().unwrap();
+        let status = child.wait().unwrap();
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        (status, err)
+    }
+}
+
+/// A long `capsim run` (paths enough for hours, with `paths.csv`) into
+/// `dir/out`, through `sh -c PREFIX exec capsim ...`, once it has started
+/// (its partial folder exists: its handlers are installed).
+#[cfg(unix)]
+fn long_run(dir: &Path, prefix: &str) -> (Running, std::path::PathBuf) {
     use std::time::{Duration, Instant};
     let f = write(dir, "s.toml", GOLDEN);
     let out = dir.join("out");
-    let child = Command::new("sh")
+    let mut child = Command::new("sh");
+    child
         .arg("-c")
         .arg(format!(
             "{prefix} exec \"$0\" run \"$1\" --paths 4000000000 --paths-csv -q --out \"$2\""
         ))
         .args([bin(), f.to_str().unwrap(), out.to_str().unwrap()])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+        .stderr(std::process::Stdio::piped());
+    let run = Running(Some(child.spawn().unwrap()));
     let started = Instant::now();
     loop {
         let found = std::fs::read_dir(&out).ok().and_then(|d| {
@@ -527,7 +578,7 @@ fn long_run(dir: &Path, prefix: &str) -> (std::process::Child, std::path::PathBu
         if let Some(p) = found {
             let name = p.file_name().unwrap().to_string_lossy().to_string();
             assert!(name.starts_with(".golden.partial-"), "{name}");
-            return (child, out);
+            return (run, out);
         }
         assert!(
             started.elapsed() < Duration::from_secs(60),
@@ -535,36 +586,6 @@ fn long_run(dir: &Path, prefix: &str) -> (std::process::Child, std::path::PathBu
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-#[cfg(unix)]
-fn send(child: &std::process::Child, signal: &str) {
-    let kill = Command::new("kill")
-        .arg(format!("-{signal}"))
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    assert!(kill.success());
-}
-
-/// Waits (at most a minute) for `child` to end; its status and stderr.
-#[cfg(unix)]
-fn ended(mut child: std::process::Child) -> (std::process::ExitStatus, String) {
-    use std::time::{Duration, Instant};
-    let stopping = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if stopping.elapsed() > Duration::from_secs(60) {
-            child.kill().unwrap();
-            panic!("the signal did not stop the run");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut err = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
-    (status, err)
 }
 
 /// Ctrl-C (SIGINT) or SIGTERM during a run: the run stops, the folder it
@@ -578,9 +599,9 @@ fn a_signal_stops_a_run_and_removes_its_partial_result() {
     use std::os::unix::process::ExitStatusExt;
     for (name, number) in [("INT", 2), ("TERM", 15)] {
         let dir = tempfile::tempdir().unwrap();
-        let (child, out) = long_run(dir.path(), "");
-        send(&child, name);
-        let (status, err) = ended(child);
+        let (run, out) = long_run(dir.path(), "");
+        run.send(name);
+        let (status, err) = run.ended();
         assert_eq!(
             status.signal(),
             Some(number),
@@ -603,16 +624,13 @@ fn a_signal_stops_a_run_and_removes_its_partial_result() {
 fn a_signal_ignored_at_start_stays_ignored() {
     use std::os::unix::process::ExitStatusExt;
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, out) = long_run(dir.path(), "trap '' INT;");
-    send(&child, "INT");
+    let (mut run, out) = long_run(dir.path(), "trap '' INT;");
+    run.send("INT");
     // Handled, SIGINT stops a run within a block (milliseconds).
     std::thread::sleep(std::time::Duration::from_millis(500));
-    assert!(
-        child.try_wait().unwrap().is_none(),
-        "SIGINT stopped the run"
-    );
-    send(&child, "TERM");
-    let (status, err) = ended(child);
+    assert!(run.running(), "SIGINT stopped the run");
+    run.send("TERM");
+    let (status, err) = run.ended();
     assert_eq!(status.signal(), Some(15), "{status:?}; {err}");
     assert!(std::fs::read_dir(&out).unwrap().next().is_none());
 }
