@@ -520,9 +520,10 @@ impl Drop for Running {
 impl Running {
     fn send(&self, signal: &str) {
         let pid = self.0.as_ref().unwrap().id();
-        let kill = Command::new("kill")
-            .arg(format!("-{signal}"))
-            .arg(pid.to_string())
+        // The shell's own `kill` (a `kill` program may not be installed).
+        let kill = Command::new("sh")
+            .arg("-c")
+            .arg(format!("kill -{signal} {pid}"))
             .status()
             .unwrap();
         assert!(kill.success());
