@@ -64,6 +64,15 @@ pub fn progress_bar(len: u64, label: &str, show: bool) -> Option<ProgressBar> {
     Some(b)
 }
 
+/// Runs `f` (which prints to the terminal) with the bar, if any, cleared,
+/// then draws the bar again below what it printed.
+pub fn above<R>(bar: &Option<ProgressBar>, f: impl FnOnce() -> R) -> R {
+    match bar {
+        Some(b) => b.suspend(f),
+        None => f(),
+    }
+}
+
 /// Simulates `loaded` and writes `<out>/<name>/`.
 pub fn run_scenario(loaded: &Loaded, settings: &Settings) -> Result<Outcome> {
     let s = &loaded.scenario;

@@ -54,16 +54,43 @@ pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
             .map(|p| parse_param(p))
             .collect::<Result<_>>()?
     };
-    let opts = || Options {
-        threads: a.sim.threads,
-        ..Default::default()
+    // One bar over every run's paths: two per parameter, then the drivers'
+    // run, each counted as the base's paths (a parameter that changes
+    // `simulation.paths` makes the bar approximate, never past a run's end).
+    let runs = 2 * params.len() as u64 + 1;
+    let paths = base.scenario.simulation.paths;
+    let bar = crate::runner::progress_bar(runs * paths, &base.scenario.name, !a.quiet);
+    let shown = bar.as_ref();
+    let at_run = |r: u64, what: &str| {
+        if let Some(b) = shown {
+            b.set_message(format!(
+                "{}, run {} of {runs}: {what}",
+                base.scenario.name,
+                r + 1
+            ));
+            b.set_position(r * paths);
+        }
+        move |done: u64| {
+            if let Some(b) = shown {
+                b.set_position(r * paths + done.min(paths));
+            }
+        }
     };
-    let mean_of = |key: &str, v: f64| -> Result<(f64, f64)> {
+    let mean_of = |r: u64, key: &str, v: f64| -> Result<(f64, f64)> {
         let mut s = sets.clone();
         s.push(format!("{key}={v}"));
         let l = scenario::load_file(&a.scenario, &s)?;
         let m = Model::compile(&l.scenario);
-        let st = engine::run(&m, opts()).map_err(|e| e.in_scenario(&l))?;
+        let progress = at_run(r, key);
+        let st = engine::run(
+            &m,
+            Options {
+                threads: a.sim.threads,
+                progress: Some(&progress),
+                ..Default::default()
+            },
+        )
+        .map_err(|e| e.in_scenario(&l))?;
         Ok((
             st.path_metric(&m, "npv").expect("npv").mean,
             st.path_metric(&m, "economic").expect("economic").mean,
@@ -77,18 +104,12 @@ pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
             scenario::load_file(&a.scenario, &s)?;
         }
     }
-    let bar = crate::runner::progress_bar(2 * params.len() as u64, "tornado runs", !a.quiet);
     let mut rows = Vec::new();
     for (i, p) in params.iter().enumerate() {
-        let (lo_npv, _) = mean_of(&p.key, p.low)?;
-        let (hi_npv, _) = mean_of(&p.key, p.high)?;
+        let r = 2 * i as u64;
+        let (lo_npv, _) = mean_of(r, &p.key, p.low)?;
+        let (hi_npv, _) = mean_of(r + 1, &p.key, p.high)?;
         rows.push((p.clone(), lo_npv, hi_npv, (hi_npv - lo_npv).abs()));
-        if let Some(b) = &bar {
-            b.set_position(2 * i as u64 + 2);
-        }
-    }
-    if let Some(b) = &bar {
-        b.finish_and_clear();
     }
     rows.sort_by(|x, y| y.3.total_cmp(&x.3).then_with(|| x.0.key.cmp(&y.0.key)));
     let mut tw = crate::output::writer();
@@ -126,16 +147,21 @@ pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
         }
         Ok(())
     };
+    let progress = at_run(runs - 1, "drivers");
     engine::run_job(
         &job,
         m.paths,
         Options {
             threads: a.sim.threads,
             sink: Some(&mut sink),
+            progress: Some(&progress),
             ..Default::default()
         },
     )
     .map_err(|e| e.in_scenario(&base))?;
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
     let mut drivers: Vec<(String, f64, f64)> = names
         .iter()
         .enumerate()

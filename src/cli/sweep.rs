@@ -112,17 +112,30 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
     header.extend(["metric", "mean", "stderr", "p5", "p50", "p95"].map(String::from));
     w.write_record(&header)?;
     let mut stdout = std::io::stdout().lock();
-    let bar = crate::runner::progress_bar(points as u64, "grid points", !a.quiet);
+    // One bar over every point's paths (a point may set its own).
+    let total: u64 = grid.iter().map(|(_, l)| l.scenario.simulation.paths).sum();
+    let bar = crate::runner::progress_bar(total, &name, !a.quiet);
+    let mut offset = 0;
     for (i, (coords, l)) in grid.iter().enumerate() {
         let m = Model::compile(&l.scenario);
+        if let Some(b) = &bar {
+            b.set_message(format!("{name}, point {} of {points}", i + 1));
+        }
+        let progress = |done: u64| {
+            if let Some(b) = &bar {
+                b.set_position(offset + done);
+            }
+        };
         let st = engine::run(
             &m,
             Options {
                 threads: a.sim.threads,
+                progress: Some(&progress),
                 ..Default::default()
             },
         )
         .map_err(|e| e.in_scenario(l))?;
+        offset += m.paths;
         for (k, metric) in m.layout.path_names.iter().enumerate() {
             let x = &st.path[k];
             let mut row: Vec<String> = coords.iter().map(|v| v.to_string()).collect();
@@ -132,9 +145,6 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
             }
             w.write_record(&row)?;
         }
-        if let Some(b) = &bar {
-            b.set_position(i as u64 + 1);
-        }
         if !a.quiet {
             let npv = st.path_metric(&m, "npv").expect("npv");
             let pt: Vec<String> = axes
@@ -143,13 +153,16 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
                 .map(|(ax, v)| format!("{}={v}", ax.key))
                 .collect();
             let cur = &l.scenario.currency;
-            let _ = writeln!(
-                stdout,
+            let line = format!(
                 "{:<50} npv {} +- {}",
                 pt.join(" "),
                 crate::output::human(npv.mean, true, cur),
                 crate::output::human(npv.stderr, true, cur)
             );
+            // Above the bar, which is redrawn below it.
+            crate::runner::above(&bar, || {
+                let _ = writeln!(stdout, "{line}");
+            });
         }
     }
     if let Some(b) = &bar {
