@@ -73,6 +73,18 @@ pub fn above<R>(bar: &Option<ProgressBar>, f: impl FnOnce() -> R) -> R {
     }
 }
 
+/// [`engine::run`] on `threads` threads, reporting the paths done.
+pub fn simulate(m: &Model, threads: usize, progress: &(dyn Fn(u64) + Sync)) -> Result<RunStats> {
+    engine::run(
+        m,
+        Options {
+            threads,
+            progress: Some(progress),
+            ..Default::default()
+        },
+    )
+}
+
 /// Simulates `loaded` and writes `<out>/<name>/`.
 pub fn run_scenario(loaded: &Loaded, settings: &Settings) -> Result<Outcome> {
     let s = &loaded.scenario;

@@ -82,15 +82,8 @@ pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
         let l = scenario::load_file(&a.scenario, &s)?;
         let m = Model::compile(&l.scenario);
         let progress = at_run(r, key);
-        let st = engine::run(
-            &m,
-            Options {
-                threads: a.sim.threads,
-                progress: Some(&progress),
-                ..Default::default()
-            },
-        )
-        .map_err(|e| e.in_scenario(&l))?;
+        let st =
+            crate::runner::simulate(&m, a.sim.threads, &progress).map_err(|e| e.in_scenario(&l))?;
         Ok((
             st.path_metric(&m, "npv").expect("npv").mean,
             st.path_metric(&m, "economic").expect("economic").mean,

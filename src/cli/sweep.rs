@@ -1,5 +1,4 @@
 use super::run::sets_with;
-use crate::engine::{self, Options};
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::output::ResultDir;
@@ -126,15 +125,8 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
                 b.set_position(offset + done);
             }
         };
-        let st = engine::run(
-            &m,
-            Options {
-                threads: a.sim.threads,
-                progress: Some(&progress),
-                ..Default::default()
-            },
-        )
-        .map_err(|e| e.in_scenario(l))?;
+        let st =
+            crate::runner::simulate(&m, a.sim.threads, &progress).map_err(|e| e.in_scenario(l))?;
         offset += m.paths;
         for (k, metric) in m.layout.path_names.iter().enumerate() {
             let x = &st.path[k];
