@@ -99,10 +99,15 @@ pub trait Job: Sync {
 /// type, then market GPU-hours used.
 pub const CHARGES: [&str; 5] = ["usage", "reserved", "capex", "true_up", "usage_gpu_hours"];
 
-/// One model's path metrics, its per-period metrics and, with `charges`,
-/// each period's cash per provider and charge ([`CHARGES`]; moments only).
+/// One model's path metrics, its per-period metrics (unless
+/// `per_period` is off) and, with `charges`, each period's cash per
+/// provider and charge ([`CHARGES`]; moments only).
 pub struct ModelJob<'a> {
     pub model: &'a Model,
+    /// Whether the per-period metrics are accumulated; without them a run
+    /// gives the same path metrics, bit for bit, for a fraction of the
+    /// statistics' work (commands that report path metrics only).
+    pub per_period: bool,
     pub charges: bool,
     /// The same scenario under the other policy, for `policy_regret`.
     pub other_policy: Option<&'a Model>,
@@ -111,6 +116,8 @@ pub struct ModelJob<'a> {
 /// Per-thread state of a [`ModelJob`].
 pub struct ModelState {
     scratch: Scratch,
+    /// Where the kernel writes per-period values that are not accumulated.
+    per: Vec<f64>,
     other: Option<(Scratch, Vec<f64>, Vec<f64>)>,
 }
 
@@ -137,8 +144,14 @@ impl crate::kernel::Observer for ChargeRecorder<'_> {
 }
 
 impl ModelJob<'_> {
+    /// The path metrics, then (with `per_period`) the per-period ones.
     fn standard(&self) -> usize {
-        self.model.layout.n_path() + self.model.periods * self.model.layout.n_period()
+        let per = if self.per_period {
+            self.model.periods * self.model.layout.n_period()
+        } else {
+            0
+        };
+        self.model.layout.n_path() + per
     }
 }
 
@@ -171,8 +184,14 @@ impl Job for ModelJob<'_> {
         }
     }
     fn state(&self) -> ModelState {
+        let m = self.model;
         ModelState {
-            scratch: Scratch::new(self.model),
+            scratch: Scratch::new(m),
+            per: if self.per_period {
+                Vec::new()
+            } else {
+                vec![0.0; m.periods * m.layout.n_period()]
+            },
             other: self.other_policy.map(|o| {
                 (
                     Scratch::new(o),
@@ -187,6 +206,7 @@ impl Job for ModelJob<'_> {
         let s = &mut st.scratch;
         let (std, extra) = out.split_at_mut(self.standard());
         let (a, b) = std.split_at_mut(m.layout.n_path());
+        let b = if self.per_period { b } else { &mut st.per[..] };
         if self.charges {
             let mut rec = ChargeRecorder {
                 out: extra,
@@ -317,11 +337,33 @@ pub fn run_model_with(
     other_policy: Option<&Model>,
     opts: Options<'_>,
 ) -> Result<RunStats> {
-    let job = ModelJob {
-        model: m,
-        charges,
-        other_policy,
-    };
+    run_job_of(
+        ModelJob {
+            model: m,
+            per_period: true,
+            charges,
+            other_policy,
+        },
+        opts,
+    )
+}
+
+/// The path metrics of `m.paths` paths, bit for bit as [`run`] gives them,
+/// without the per-period metrics (`period` and `charges` are empty).
+pub fn run_path_metrics(m: &Model, opts: Options<'_>) -> Result<RunStats> {
+    run_job_of(
+        ModelJob {
+            model: m,
+            per_period: false,
+            charges: false,
+            other_policy: None,
+        },
+        opts,
+    )
+}
+
+fn run_job_of(job: ModelJob<'_>, opts: Options<'_>) -> Result<RunStats> {
+    let m = job.model;
     let out = run_job(&job, m.paths, opts)?;
     let np = m.layout.n_path();
     let ks = job.standard();

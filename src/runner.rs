@@ -73,9 +73,11 @@ pub fn above<R>(bar: &Option<ProgressBar>, f: impl FnOnce() -> R) -> R {
     }
 }
 
-/// [`engine::run`] on `threads` threads, reporting the paths done.
+/// The path metrics of a run ([`engine::run_path_metrics`]) on `threads`
+/// threads, reporting the paths done: for commands that report no
+/// per-period values (`sweep`, `sensitivity`).
 pub fn simulate(m: &Model, threads: usize, progress: &(dyn Fn(u64) + Sync)) -> Result<RunStats> {
-    engine::run(
+    engine::run_path_metrics(
         m,
         Options {
             threads,

@@ -424,3 +424,32 @@ fn largest_scenario_conserves_demand_and_is_thread_independent() {
         }
     }
 }
+
+/// `sweep` and `sensitivity` report path metrics only and accumulate
+/// nothing else (`engine::run_path_metrics`): the same path statistics, bit
+/// for bit, as a full run, on one or two threads, under both policies.
+#[test]
+fn path_metrics_alone_match_a_full_run() {
+    use capsim::engine::{self, Options};
+    for policy in ["priority", "optimal"] {
+        let text = SCENARIO.replace("paths = 3000", "paths = 2500");
+        let set = format!("simulation.policy={policy}");
+        let m = capsim::model::Model::compile(&load_with(&text, &[&set]).scenario);
+        let full = run_model(&m, 2, 1024);
+        let np = m.layout.n_path();
+        for threads in [1, 2] {
+            let opts = Options {
+                threads,
+                ..Default::default()
+            };
+            let alone = engine::run_path_metrics(&m, opts).unwrap();
+            assert_eq!(alone.path, full.path, "{policy}, {threads} threads");
+            assert_eq!(
+                output::summary_csv(&m, &alone).unwrap(),
+                output::summary_csv(&m, &full).unwrap()
+            );
+            assert_eq!(alone.accumulated.moments, full.accumulated.moments[..np]);
+            assert!(alone.period.is_empty() && alone.charges.is_empty());
+        }
+    }
+}
