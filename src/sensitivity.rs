@@ -14,7 +14,7 @@
 //! per-path drivers and the per-path NPV and economic cost. Ranks average
 //! over ties (so failed tranches, whose delay is infinite, tie at the top);
 //! drivers that do not vary are left out. This keeps every path's drivers
-//! in memory (a few values per path).
+//! in memory (a few values per path); each column is ranked once.
 
 use crate::engine::Job;
 use crate::kernel::allocate::TakeObserver;
@@ -209,22 +209,53 @@ impl Job for DriverJob<'_> {
 
 /// Ranks 1..=n, ties averaged.
 pub fn ranks(x: &[f64]) -> Vec<f64> {
-    let mut idx: Vec<usize> = (0..x.len()).collect();
-    idx.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
+    // The values in `f64::total_cmp`'s order as integers, with their
+    // indices: sorting the pairs gives the order a stable sort of the
+    // indices by `total_cmp` gives, without reading `x` through the
+    // indices at every comparison.
+    let mut keyed: Vec<(i64, usize)> = x
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let b = v.to_bits() as i64;
+            (b ^ (((b >> 63) as u64) >> 1) as i64, i)
+        })
+        .collect();
+    keyed.sort_unstable();
     let mut r = vec![0.0; x.len()];
     let mut i = 0;
-    while i < idx.len() {
+    while i < keyed.len() {
         let mut j = i;
-        while j + 1 < idx.len() && x[idx[j + 1]] == x[idx[i]] {
+        while j + 1 < keyed.len() && x[keyed[j + 1].1] == x[keyed[i].1] {
             j += 1;
         }
         let avg = (i + j) as f64 / 2.0 + 1.0;
-        for k in i..=j {
-            r[idx[k]] = avg;
+        for &(_, k) in &keyed[i..=j] {
+            r[k] = avg;
         }
         i = j + 1;
     }
     r
+}
+
+/// Spearman's rank correlation of each of `xs` with each of `ys`,
+/// `[x][y]`: the numbers [`spearman`] gives pair by pair, with every
+/// column ranked once, on up to `threads` threads (0: all cores).
+pub fn spearman_table(xs: &[&[f64]], ys: &[&[f64]], threads: usize) -> Vec<Vec<f64>> {
+    use rayon::prelude::*;
+    let table = || {
+        let ry: Vec<Vec<f64>> = ys.par_iter().map(|y| ranks(y)).collect();
+        xs.par_iter()
+            .map(|x| {
+                let rx = ranks(x);
+                ry.iter().map(|r| pearson(&rx, r)).collect()
+            })
+            .collect()
+    };
+    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(pool) => pool.install(table),
+        Err(_) => table(),
+    }
 }
 
 /// Pearson correlation (NaN if either side is constant).
@@ -263,5 +294,74 @@ mod tests {
             vec![2.5, 1.0, 2.5, 4.0]
         );
         assert!(spearman(&x, &[1.0; 4]).is_nan());
+    }
+
+    /// The ranks equal those of a stable sort of the indices by
+    /// `total_cmp` with `==` ties averaged (how they were computed), on
+    /// values with many ties, both zeros, infinities and NaN; and the
+    /// table equals `spearman` pair by pair, bit for bit, on any threads.
+    #[test]
+    fn ranks_and_table_match_the_plain_definition() {
+        fn plain(x: &[f64]) -> Vec<f64> {
+            let mut idx: Vec<usize> = (0..x.len()).collect();
+            idx.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
+            let mut r = vec![0.0; x.len()];
+            let mut i = 0;
+            while i < idx.len() {
+                let mut j = i;
+                while j + 1 < idx.len() && x[idx[j + 1]] == x[idx[i]] {
+                    j += 1;
+                }
+                for k in i..=j {
+                    r[idx[k]] = (i + j) as f64 / 2.0 + 1.0;
+                }
+                i = j + 1;
+            }
+            r
+        }
+        let mut state = 12345u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            state >> 33
+        };
+        let special = [
+            0.0,
+            -0.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            -1.5,
+            2.0,
+        ];
+        let cols: Vec<Vec<f64>> = (0..4)
+            .map(|c| {
+                (0..2000)
+                    .map(|_| {
+                        let u = next();
+                        match (c, u % 10) {
+                            (0, _) => (u % 7) as f64,
+                            (_, 0) => special[(u % 7) as usize],
+                            _ => (u as f64 / 1e3).sin() * 1e3,
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        for c in &cols {
+            let (a, b) = (ranks(c), plain(c));
+            assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()));
+        }
+        let xs: Vec<&[f64]> = cols.iter().map(|c| &c[..]).collect();
+        for threads in [1, 2, 3] {
+            let t = spearman_table(&xs[1..], &xs[..2], threads);
+            for (i, x) in xs[1..].iter().enumerate() {
+                for (j, y) in xs[..2].iter().enumerate() {
+                    let want = pearson(&plain(x), &plain(y));
+                    assert_eq!(t[i][j].to_bits(), want.to_bits());
+                }
+            }
+        }
     }
 }

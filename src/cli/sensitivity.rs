@@ -155,17 +155,12 @@ pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
+    let cols: Vec<&[f64]> = cols.iter().map(|c| &c[..]).collect();
+    let rho = sensitivity::spearman_table(&cols[2..], &cols[..2], a.sim.threads);
     let mut drivers: Vec<(String, f64, f64)> = names
         .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            let x = &cols[2 + i];
-            (
-                n.clone(),
-                sensitivity::spearman(x, &cols[0]),
-                sensitivity::spearman(x, &cols[1]),
-            )
-        })
+        .zip(rho)
+        .map(|(n, r)| (n.clone(), r[0], r[1]))
         .filter(|(_, a, b)| !(a.is_nan() && b.is_nan()))
         .collect();
     drivers.sort_by(|x, y| y.1.abs().total_cmp(&x.1.abs()).then_with(|| x.0.cmp(&y.0)));
