@@ -196,7 +196,22 @@ pub fn t95(n: u64) -> f64 {
 
 /// Runs the paired comparison of `alt` against `base`.
 pub fn compare(base: &Model, alt: &Model, opts: Options<'_>) -> Result<Comparison> {
-    let job = PairJob::new(base, alt)?;
+    compare_with(base, alt, true, opts)
+}
+
+/// As [`compare`]; without `per_period`, the per-period differences are
+/// not accumulated (`periods` is empty) and the path metrics' come out the
+/// same, bit for bit, for less work (`batch` indexes path metrics only).
+pub fn compare_with(
+    base: &Model,
+    alt: &Model,
+    per_period: bool,
+    opts: Options<'_>,
+) -> Result<Comparison> {
+    let mut job = PairJob::new(base, alt)?;
+    if !per_period {
+        job.period_metrics.clear();
+    }
     let out = engine::run_job(&job, base.paths, opts)?;
     let m = &out.acc.moments;
     let t = t95(out.paths);

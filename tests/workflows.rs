@@ -69,6 +69,29 @@ fn paired_differences_match_separate_runs_and_beat_independent_error() {
     }
     // A cheaper Azure lowers NPV on most paths.
     assert!(c.metric("npv").unwrap().p_alt_lower > 0.5);
+    // `batch` compares path metrics only: the same numbers, bit for bit.
+    for threads in [1, 2] {
+        let opts = Options {
+            threads,
+            ..Default::default()
+        };
+        let p = compare::compare_with(&base, &alt, false, opts).unwrap();
+        assert!(p.periods.is_empty() && !c.periods.is_empty());
+        assert_eq!(p.metrics.len(), c.metrics.len());
+        for (x, y) in p.metrics.iter().zip(&c.metrics) {
+            let bits = |d: &compare::MetricDiff| {
+                [
+                    d.base_mean,
+                    d.alt_mean,
+                    d.diff_mean,
+                    d.diff_stderr,
+                    d.p_alt_lower,
+                ]
+                .map(f64::to_bits)
+            };
+            assert_eq!((&x.metric, bits(x)), (&y.metric, bits(y)));
+        }
+    }
 }
 
 #[test]

@@ -155,9 +155,10 @@ pub fn batch(a: BatchArgs) -> Result<()> {
         let diff = if l.scenario.name == a.benchmark {
             None
         } else {
-            Some(compare::compare(
+            Some(compare::compare_with(
                 &bench_model,
                 &o.model,
+                false,
                 Options {
                     threads: a.sim.threads,
                     ..Default::default()
