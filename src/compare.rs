@@ -34,6 +34,14 @@ pub struct PairState {
     alt_per: Vec<f64>,
 }
 
+/// The names `a` and `b` both have: (name, index in `a`, index in `b`).
+pub fn common(a: &[String], b: &[String]) -> Vec<(String, usize, usize)> {
+    a.iter()
+        .enumerate()
+        .filter_map(|(i, n)| b.iter().position(|m| m == n).map(|j| (n.clone(), i, j)))
+        .collect()
+}
+
 impl<'a> PairJob<'a> {
     pub fn new(base: &'a Model, alt: &'a Model) -> Result<PairJob<'a>> {
         if base.seed != alt.seed || base.paths != alt.paths {
@@ -41,12 +49,6 @@ impl<'a> PairJob<'a> {
                 "a paired comparison needs the same seed and number of paths".into(),
             ));
         }
-        let common = |a: &[String], b: &[String]| -> Vec<(String, usize, usize)> {
-            a.iter()
-                .enumerate()
-                .filter_map(|(i, n)| b.iter().position(|m| m == n).map(|j| (n.clone(), i, j)))
-                .collect()
-        };
         let metrics = common(&base.layout.path_names, &alt.layout.path_names);
         let period_metrics = if base.period_labels == alt.period_labels {
             common(&base.layout.period_names, &alt.layout.period_names)
@@ -194,29 +196,17 @@ pub fn t95(n: u64) -> f64 {
         .unwrap_or(1.959_963_984_540_054)
 }
 
-/// Runs the paired comparison of `alt` against `base`.
-pub fn compare(base: &Model, alt: &Model, opts: Options<'_>) -> Result<Comparison> {
-    compare_with(base, alt, true, opts)
-}
-
-/// As [`compare`]; without `per_period`, the per-period differences are
-/// not accumulated (`periods` is empty) and the path metrics' come out the
-/// same, bit for bit, for less work (`batch` indexes path metrics only).
-pub fn compare_with(
-    base: &Model,
-    alt: &Model,
-    per_period: bool,
-    opts: Options<'_>,
-) -> Result<Comparison> {
-    let mut job = PairJob::new(base, alt)?;
-    if !per_period {
-        job.period_metrics.clear();
-    }
-    let out = engine::run_job(&job, base.paths, opts)?;
-    let m = &out.acc.moments;
-    let t = t95(out.paths);
-    let metrics = job
-        .metrics
+/// The path metrics' paired differences from the moments of, per metric
+/// of `metrics`, the base's value, the alternative's, the difference and
+/// whether the alternative's is lower (as [`PairJob`] and
+/// [`engine::run_model_paired`] accumulate them).
+pub fn metric_diffs(
+    metrics: &[(String, usize, usize)],
+    m: &[Moments],
+    paths: u64,
+) -> Vec<MetricDiff> {
+    let t = t95(paths);
+    metrics
         .iter()
         .enumerate()
         .map(|(k, (name, _, _))| {
@@ -234,7 +224,15 @@ pub fn compare_with(
                 independent_stderr: (stderr(&b).powi(2) + stderr(&a).powi(2)).sqrt(),
             }
         })
-        .collect();
+        .collect()
+}
+
+/// Runs the paired comparison of `alt` against `base`.
+pub fn compare(base: &Model, alt: &Model, opts: Options<'_>) -> Result<Comparison> {
+    let job = PairJob::new(base, alt)?;
+    let out = engine::run_job(&job, base.paths, opts)?;
+    let m = &out.acc.moments;
+    let metrics = metric_diffs(&job.metrics, m, out.paths);
     let base_k = 4 * job.metrics.len();
     let np = job.period_metrics.len();
     let mut periods = Vec::new();

@@ -64,6 +64,10 @@ pub struct RunStats {
     /// With charges: per period, provider and charge, `[(t * P + p) * 5 + c]`
     /// (means and standard errors only).
     pub charges: Vec<Summary>,
+    /// Paired with a benchmark ([`run_model_paired`]): per pair of metrics,
+    /// the moments of the benchmark's value, this model's, the difference
+    /// and whether this model's is lower.
+    pub paired: Vec<crate::stats::Moments>,
     pub accumulated: Accumulated,
 }
 
@@ -111,6 +115,12 @@ pub struct ModelJob<'a> {
     pub charges: bool,
     /// The same scenario under the other policy, for `policy_regret`.
     pub other_policy: Option<&'a Model>,
+    /// A benchmark simulated on the same paths, and the path metrics both
+    /// have as `(benchmark's index, this model's index)`: per pair, the
+    /// values [`crate::compare`] accumulates (the benchmark's, this
+    /// model's, the difference, whether this model's is lower; moments
+    /// only), so that `batch` needs no separate comparison run.
+    pub paired: Option<(&'a Model, &'a [(usize, usize)])>,
 }
 
 /// Per-thread state of a [`ModelJob`].
@@ -118,6 +128,8 @@ pub struct ModelState {
     scratch: Scratch,
     /// Where the kernel writes per-period values that are not accumulated.
     per: Vec<f64>,
+    /// The benchmark's scratch and outputs, when paired.
+    bench: Option<(Scratch, Vec<f64>, Vec<f64>)>,
     other: Option<(Scratch, Vec<f64>, Vec<f64>)>,
 }
 
@@ -144,6 +156,18 @@ impl crate::kernel::Observer for ChargeRecorder<'_> {
 }
 
 impl ModelJob<'_> {
+    fn charges_width(&self) -> usize {
+        if self.charges {
+            self.model.periods * self.model.providers.len() * CHARGES.len()
+        } else {
+            0
+        }
+    }
+
+    fn pairs(&self) -> &[(usize, usize)] {
+        self.paired.map(|(_, p)| p).unwrap_or(&[])
+    }
+
     /// The path metrics, then (with `per_period`) the per-period ones.
     fn standard(&self) -> usize {
         let per = if self.per_period {
@@ -158,12 +182,7 @@ impl ModelJob<'_> {
 impl Job for ModelJob<'_> {
     type State = ModelState;
     fn width(&self) -> usize {
-        let extra = if self.charges {
-            self.model.periods * self.model.providers.len() * CHARGES.len()
-        } else {
-            0
-        };
-        self.standard() + extra
+        self.standard() + self.charges_width() + 4 * self.pairs().len()
     }
     fn sketched(&self) -> usize {
         self.standard()
@@ -179,8 +198,15 @@ impl Job for ModelJob<'_> {
         } else if i < self.standard() {
             let (t, k) = ((i - np) / nq, (i - np) % nq);
             format!("metric `{}` of period {t}", lay.period_names[k])
-        } else {
+        } else if i < self.standard() + self.charges_width() {
             "cash by provider and charge".to_string()
+        } else {
+            let j = i - self.standard() - self.charges_width();
+            let side = ["benchmark", "scenario", "difference", "scenario lower"][j % 4];
+            format!(
+                "metric `{}` ({side})",
+                lay.path_names[self.pairs()[j / 4].1]
+            )
         }
     }
     fn state(&self) -> ModelState {
@@ -192,19 +218,15 @@ impl Job for ModelJob<'_> {
             } else {
                 vec![0.0; m.periods * m.layout.n_period()]
             },
-            other: self.other_policy.map(|o| {
-                (
-                    Scratch::new(o),
-                    vec![0.0; o.layout.n_path()],
-                    vec![0.0; o.periods * o.layout.n_period()],
-                )
-            }),
+            other: self.other_policy.map(outputs),
+            bench: self.paired.map(|(b, _)| outputs(b)),
         }
     }
     fn path(&self, st: &mut ModelState, path: u64, out: &mut [f64]) {
         let m = self.model;
         let s = &mut st.scratch;
         let (std, extra) = out.split_at_mut(self.standard());
+        let (extra, pair_out) = extra.split_at_mut(self.charges_width());
         let (a, b) = std.split_at_mut(m.layout.n_path());
         let b = if self.per_period { b } else { &mut st.per[..] };
         if self.charges {
@@ -235,7 +257,23 @@ impl Job for ModelJob<'_> {
                 mine - other
             };
         }
+        if let (Some((bm, pairs)), Some((bs, ba, bb))) = (self.paired, st.bench.as_mut()) {
+            simulate_path(bm, path, bs, ba, bb, &mut NoObserver);
+            for (o, &(i, j)) in pair_out.chunks_exact_mut(4).zip(pairs) {
+                let (b, a) = (ba[i], a[j]);
+                o.copy_from_slice(&[b, a, a - b, if a < b { 1.0 } else { 0.0 }]);
+            }
+        }
     }
+}
+
+/// Scratch and output buffers for simulating `m` beside a job's own model.
+fn outputs(m: &Model) -> (Scratch, Vec<f64>, Vec<f64>) {
+    (
+        Scratch::new(m),
+        vec![0.0; m.layout.n_path()],
+        vec![0.0; m.periods * m.layout.n_period()],
+    )
 }
 
 /// A job's accumulated statistics.
@@ -337,12 +375,26 @@ pub fn run_model_with(
     other_policy: Option<&Model>,
     opts: Options<'_>,
 ) -> Result<RunStats> {
+    run_model_paired(m, charges, other_policy, None, opts)
+}
+
+/// As [`run_model_with`], and with `paired` (a benchmark model and the
+/// path metrics both have, `(benchmark's index, this model's index)`) the
+/// paired comparison's moments on the same paths ([`RunStats::paired`]).
+pub fn run_model_paired(
+    m: &Model,
+    charges: bool,
+    other_policy: Option<&Model>,
+    paired: Option<(&Model, &[(usize, usize)])>,
+    opts: Options<'_>,
+) -> Result<RunStats> {
     run_job_of(
         ModelJob {
             model: m,
             per_period: true,
             charges,
             other_policy,
+            paired,
         },
         opts,
     )
@@ -357,6 +409,7 @@ pub fn run_path_metrics(m: &Model, opts: Options<'_>) -> Result<RunStats> {
             per_period: false,
             charges: false,
             other_policy: None,
+            paired: None,
         },
         opts,
     )
@@ -382,6 +435,8 @@ fn run_job_of(job: ModelJob<'_>, opts: Options<'_>) -> Result<RunStats> {
             scenario: None,
         });
     }
+    path.truncate(ks + job.charges_width());
+    let paired = out.acc.moments[path.len()..].to_vec();
     let charges = path.split_off(ks);
     let period = path.split_off(np);
     Ok(RunStats {
@@ -390,6 +445,7 @@ fn run_job_of(job: ModelJob<'_>, opts: Options<'_>) -> Result<RunStats> {
         path,
         period,
         charges,
+        paired,
         accumulated: out.acc,
     })
 }

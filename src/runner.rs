@@ -1,6 +1,7 @@
 //! Running a loaded scenario end to end: simulate, then write its result
 //! folder atomically. Shared by `run` and `batch`.
 
+use crate::compare::{self, Comparison};
 use crate::engine::{self, Options, RunStats};
 use crate::error::{Error, Result};
 use crate::model::Model;
@@ -89,6 +90,18 @@ pub fn simulate(m: &Model, threads: usize, progress: &(dyn Fn(u64) + Sync)) -> R
 
 /// Simulates `loaded` and writes `<out>/<name>/`.
 pub fn run_scenario(loaded: &Loaded, settings: &Settings) -> Result<Outcome> {
+    run_scenario_paired(loaded, settings, None).map(|(o, _)| o)
+}
+
+/// As [`run_scenario`], and with a `benchmark` (same seed and paths) its
+/// paired comparison against the scenario's path metrics, simulated on the
+/// same paths in the same pass: the numbers [`compare::compare`] gives
+/// for them, bit for bit, without simulating the scenario a second time.
+pub fn run_scenario_paired(
+    loaded: &Loaded,
+    settings: &Settings,
+    benchmark: Option<&Model>,
+) -> Result<(Outcome, Option<Comparison>)> {
     let s = &loaded.scenario;
     let mut model = Model::compile(s);
     let other = settings.regret.then(|| {
@@ -100,6 +113,16 @@ pub fn run_scenario(loaded: &Loaded, settings: &Settings) -> Result<Outcome> {
         model.layout.add_regret();
         Model::compile(&o)
     });
+    let metrics = match benchmark {
+        Some(b) if b.seed != model.seed || b.paths != model.paths => {
+            return Err(Error::Other(
+                "a paired comparison needs the same seed and number of paths".into(),
+            ))
+        }
+        Some(b) => compare::common(&b.layout.path_names, &model.layout.path_names),
+        None => Vec::new(),
+    };
+    let pairs: Vec<(usize, usize)> = metrics.iter().map(|&(_, i, j)| (i, j)).collect();
     let started = SystemTime::now();
     let clock = Instant::now();
     let dir = ResultDir::create(&settings.out, &model.name)?;
@@ -132,10 +155,11 @@ pub fn run_scenario(loaded: &Loaded, settings: &Settings) -> Result<Outcome> {
         }
         Ok(())
     };
-    let stats = engine::run_model_with(
+    let stats = engine::run_model_paired(
         &model,
         settings.focus.is_some(),
         other.as_ref(),
+        benchmark.map(|b| (b, &pairs[..])),
         Options {
             threads: settings.threads,
             block: settings.block,
@@ -193,13 +217,20 @@ pub fn run_scenario(loaded: &Loaded, settings: &Settings) -> Result<Outcome> {
     };
     output::write_run_files(&dir, &model, &stats, &manifest)?;
     let dir = dir.commit()?;
-    Ok(Outcome {
+    let comparison = benchmark.map(|_| Comparison {
+        paths: stats.paths,
+        threads: stats.threads,
+        metrics: compare::metric_diffs(&metrics, &stats.paired, stats.paths),
+        periods: Vec::new(),
+    });
+    let outcome = Outcome {
         model,
         stats,
         dir,
         wall_seconds,
         files,
-    })
+    };
+    Ok((outcome, comparison))
 }
 
 /// The short report `run` prints.

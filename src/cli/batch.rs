@@ -1,7 +1,5 @@
 use super::compare::{load_paired, KEY_METRICS};
 use super::run::sets_with;
-use crate::compare;
-use crate::engine::Options;
 use crate::error::{Error, InputError, Origin, Result};
 use crate::model::Model;
 use crate::runner::{self, Settings};
@@ -142,7 +140,10 @@ pub fn batch(a: BatchArgs) -> Result<()> {
     for l in &runs {
         // A scenario whose numbers overflow is skipped like one that does
         // not load; the benchmark cannot be.
-        let o = match runner::run_scenario(l, &settings) {
+        // The comparison with the benchmark comes from the scenario's own
+        // run, which simulates the benchmark beside it on every path.
+        let benchmark = (l.scenario.name != a.benchmark).then_some(&bench_model);
+        let (o, diff) = match runner::run_scenario_paired(l, &settings, benchmark) {
             Ok(o) => o,
             Err(e @ Error::NotFinite { .. }) if l.scenario.name != a.benchmark => {
                 eprintln!("skipped: {e}");
@@ -152,19 +153,6 @@ pub fn batch(a: BatchArgs) -> Result<()> {
             Err(e) => return Err(e),
         };
         ran.push(l);
-        let diff = if l.scenario.name == a.benchmark {
-            None
-        } else {
-            Some(compare::compare_with(
-                &bench_model,
-                &o.model,
-                false,
-                Options {
-                    threads: a.sim.threads,
-                    ..Default::default()
-                },
-            )?)
-        };
         for name in KEY_METRICS {
             let Some(x) = o.stats.path_metric(&o.model, name) else {
                 continue;
