@@ -131,13 +131,18 @@ impl Job for PairJob<'_> {
             o += 4;
         }
         let (nb, na) = (self.base.layout.n_period(), self.alt.layout.n_period());
-        for t in 0..self.base.periods {
-            for (_, i, j) in &self.period_metrics {
-                let (b, a) = (s.base_per[t * nb + i], s.alt_per[t * na + j]);
-                out[o] = b;
-                out[o + 1] = a;
-                out[o + 2] = a - b;
-                o += 3;
+        let per_period = 3 * self.period_metrics.len();
+        if per_period == 0 {
+            return;
+        }
+        // Period by period: the two models' rows and this period's outputs
+        // as slices, so the inner loop reads and writes without a
+        // multiplication or a check per value.
+        let rows = s.base_per.chunks_exact(nb).zip(s.alt_per.chunks_exact(na));
+        for ((bp, ap), op) in rows.zip(out[o..].chunks_exact_mut(per_period)) {
+            for ((_, i, j), o3) in self.period_metrics.iter().zip(op.chunks_exact_mut(3)) {
+                let (b, a) = (bp[*i], ap[*j]);
+                o3.copy_from_slice(&[b, a, a - b]);
             }
         }
     }
