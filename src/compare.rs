@@ -15,23 +15,36 @@ use crate::stats::Moments;
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-/// The pairing of two compiled models: which metrics they share.
+/// The pairing of a base with one or more alternatives: which metrics
+/// each alternative shares with the base. The base is simulated once per
+/// path for all of them.
 pub struct PairJob<'a> {
     pub base: &'a Model,
-    pub alt: &'a Model,
+    pub alts: Vec<Alt<'a>>,
+}
+
+/// One alternative of a [`PairJob`].
+pub struct Alt<'a> {
+    pub model: &'a Model,
     /// Per-path metrics both have: (name, base index, alt index).
     pub metrics: Vec<(String, usize, usize)>,
     /// Per-period metrics both have (empty when their periods differ).
     pub period_metrics: Vec<(String, usize, usize)>,
+    /// Where its values start in a path's output.
+    offset: usize,
+}
+
+impl Alt<'_> {
+    /// Per path metric: base, alt, diff, `alt < base` (0 or 1); then per
+    /// period and per-period metric: base, alt, diff.
+    fn width(&self) -> usize {
+        4 * self.metrics.len() + 3 * self.model.periods * self.period_metrics.len()
+    }
 }
 
 pub struct PairState {
-    base: Scratch,
-    alt: Scratch,
-    base_out: Vec<f64>,
-    base_per: Vec<f64>,
-    alt_out: Vec<f64>,
-    alt_per: Vec<f64>,
+    base: (Scratch, Vec<f64>, Vec<f64>),
+    alts: Vec<(Scratch, Vec<f64>, Vec<f64>)>,
 }
 
 /// The names `a` and `b` both have: (name, index in `a`, index in `b`).
@@ -42,35 +55,49 @@ pub fn common(a: &[String], b: &[String]) -> Vec<(String, usize, usize)> {
         .collect()
 }
 
+/// Scratch and output buffers for simulating `m`.
+fn buffers(m: &Model) -> (Scratch, Vec<f64>, Vec<f64>) {
+    (
+        Scratch::new(m),
+        vec![0.0; m.layout.n_path()],
+        vec![0.0; m.periods * m.layout.n_period()],
+    )
+}
+
 impl<'a> PairJob<'a> {
-    pub fn new(base: &'a Model, alt: &'a Model) -> Result<PairJob<'a>> {
-        if base.seed != alt.seed || base.paths != alt.paths {
-            return Err(Error::Other(
-                "a paired comparison needs the same seed and number of paths".into(),
-            ));
+    pub fn new(base: &'a Model, alts: &[&'a Model]) -> Result<PairJob<'a>> {
+        let mut offset = 0;
+        let mut parts = Vec::with_capacity(alts.len());
+        for &alt in alts {
+            if base.seed != alt.seed || base.paths != alt.paths {
+                return Err(Error::Other(
+                    "a paired comparison needs the same seed and number of paths".into(),
+                ));
+            }
+            let metrics = common(&base.layout.path_names, &alt.layout.path_names);
+            let period_metrics = if base.period_labels == alt.period_labels {
+                common(&base.layout.period_names, &alt.layout.period_names)
+            } else {
+                Vec::new()
+            };
+            let part = Alt {
+                model: alt,
+                metrics,
+                period_metrics,
+                offset,
+            };
+            offset += part.width();
+            parts.push(part);
         }
-        let metrics = common(&base.layout.path_names, &alt.layout.path_names);
-        let period_metrics = if base.period_labels == alt.period_labels {
-            common(&base.layout.period_names, &alt.layout.period_names)
-        } else {
-            Vec::new()
-        };
-        Ok(PairJob {
-            base,
-            alt,
-            metrics,
-            period_metrics,
-        })
+        Ok(PairJob { base, alts: parts })
     }
 }
 
 impl Job for PairJob<'_> {
     type State = PairState;
 
-    /// Per path metric: base, alt, diff, `alt < base` (0 or 1); then per
-    /// period and per-period metric: base, alt, diff.
     fn width(&self) -> usize {
-        4 * self.metrics.len() + 3 * self.base.periods * self.period_metrics.len()
+        self.alts.iter().map(Alt::width).sum()
     }
     fn sketched(&self) -> usize {
         0
@@ -79,70 +106,55 @@ impl Job for PairJob<'_> {
         0
     }
     fn name(&self, i: usize) -> String {
-        let (base, alt) = (self.base.name.as_str(), self.alt.name.as_str());
-        let k = 4 * self.metrics.len();
+        let Some(alt) = self.alts.iter().rev().find(|a| a.offset <= i) else {
+            return format!("value {i}");
+        };
+        let (base, i) = (self.base.name.as_str(), i - alt.offset);
+        let name = alt.model.name.as_str();
+        let k = 4 * alt.metrics.len();
         if i < k {
-            let side = [base, alt, "difference", "alt lower"][i % 4];
-            format!("metric `{}` ({side})", self.metrics[i / 4].0)
+            let side = [base, name, "difference", "alt lower"][i % 4];
+            format!("metric `{}` ({side})", alt.metrics[i / 4].0)
         } else {
-            let per_period = 3 * self.period_metrics.len();
+            let per_period = 3 * alt.period_metrics.len();
             let (t, j) = ((i - k) / per_period, (i - k) % per_period);
-            let side = [base, alt, "difference"][j % 3];
-            let metric = &self.period_metrics[j / 3].0;
+            let side = [base, name, "difference"][j % 3];
+            let metric = &alt.period_metrics[j / 3].0;
             format!("metric `{metric}` of period {t} ({side})")
         }
     }
     fn state(&self) -> PairState {
-        let b = self.base;
-        let a = self.alt;
         PairState {
-            base: Scratch::new(b),
-            alt: Scratch::new(a),
-            base_out: vec![0.0; b.layout.n_path()],
-            base_per: vec![0.0; b.periods * b.layout.n_period()],
-            alt_out: vec![0.0; a.layout.n_path()],
-            alt_per: vec![0.0; a.periods * a.layout.n_period()],
+            base: buffers(self.base),
+            alts: self.alts.iter().map(|a| buffers(a.model)).collect(),
         }
     }
     fn path(&self, s: &mut PairState, path: u64, out: &mut [f64]) {
-        simulate_path(
-            self.base,
-            path,
-            &mut s.base,
-            &mut s.base_out,
-            &mut s.base_per,
-            &mut NoObserver,
-        );
-        simulate_path(
-            self.alt,
-            path,
-            &mut s.alt,
-            &mut s.alt_out,
-            &mut s.alt_per,
-            &mut NoObserver,
-        );
-        let mut o = 0;
-        for (_, i, j) in &self.metrics {
-            let (b, a) = (s.base_out[*i], s.alt_out[*j]);
-            out[o] = b;
-            out[o + 1] = a;
-            out[o + 2] = a - b;
-            out[o + 3] = if a < b { 1.0 } else { 0.0 };
-            o += 4;
-        }
-        let (nb, na) = (self.base.layout.n_period(), self.alt.layout.n_period());
-        let per_period = 3 * self.period_metrics.len();
-        if per_period == 0 {
-            return;
-        }
-        // Period by period: the two models' rows and this period's outputs
-        // as slices, so the inner loop reads and writes without a
-        // multiplication or a check per value.
-        let rows = s.base_per.chunks_exact(nb).zip(s.alt_per.chunks_exact(na));
-        for ((bp, ap), op) in rows.zip(out[o..].chunks_exact_mut(per_period)) {
-            for ((_, i, j), o3) in self.period_metrics.iter().zip(op.chunks_exact_mut(3)) {
-                let (b, a) = (bp[*i], ap[*j]);
-                o3.copy_from_slice(&[b, a, a - b]);
+        let (bs, base_out, base_per) = &mut s.base;
+        simulate_path(self.base, path, bs, base_out, base_per, &mut NoObserver);
+        let nb = self.base.layout.n_period();
+        for (alt, (st, alt_out, alt_per)) in self.alts.iter().zip(&mut s.alts) {
+            simulate_path(alt.model, path, st, alt_out, alt_per, &mut NoObserver);
+            let out = &mut out[alt.offset..alt.offset + alt.width()];
+            let (path_out, per_out) = out.split_at_mut(4 * alt.metrics.len());
+            for ((_, i, j), o4) in alt.metrics.iter().zip(path_out.chunks_exact_mut(4)) {
+                let (b, a) = (base_out[*i], alt_out[*j]);
+                o4.copy_from_slice(&[b, a, a - b, if a < b { 1.0 } else { 0.0 }]);
+            }
+            let per_period = 3 * alt.period_metrics.len();
+            if per_period == 0 {
+                continue;
+            }
+            // Period by period: the two models' rows and this period's
+            // outputs as slices, so the inner loop reads and writes without
+            // a multiplication or a check per value.
+            let na = alt.model.layout.n_period();
+            let rows = base_per.chunks_exact(nb).zip(alt_per.chunks_exact(na));
+            for ((bp, ap), op) in rows.zip(per_out.chunks_exact_mut(per_period)) {
+                for ((_, i, j), o3) in alt.period_metrics.iter().zip(op.chunks_exact_mut(3)) {
+                    let (b, a) = (bp[*i], ap[*j]);
+                    o3.copy_from_slice(&[b, a, a - b]);
+                }
             }
         }
     }
@@ -234,33 +246,48 @@ pub fn metric_diffs(
 
 /// Runs the paired comparison of `alt` against `base`.
 pub fn compare(base: &Model, alt: &Model, opts: Options<'_>) -> Result<Comparison> {
-    let job = PairJob::new(base, alt)?;
+    let mut all = compare_all(base, &[alt], opts)?;
+    Ok(all.remove(0))
+}
+
+/// Runs the paired comparisons of each of `alts` against `base` in one
+/// pass, the base simulated once per path: the comparisons [`compare`]
+/// gives one by one, bit for bit.
+pub fn compare_all(base: &Model, alts: &[&Model], opts: Options<'_>) -> Result<Vec<Comparison>> {
+    let job = PairJob::new(base, alts)?;
     let out = engine::run_job(&job, base.paths, opts)?;
-    let m = &out.acc.moments;
-    let metrics = metric_diffs(&job.metrics, m, out.paths);
-    let base_k = 4 * job.metrics.len();
-    let np = job.period_metrics.len();
-    let mut periods = Vec::new();
-    for tt in 0..base.periods {
-        for (j, (name, _, _)) in job.period_metrics.iter().enumerate() {
-            let o = base_k + 3 * (tt * np + j);
-            periods.push(PeriodDiff {
-                period: tt,
-                date: base.period_labels[tt].clone(),
-                metric: name.clone(),
-                base_mean: m[o].mean,
-                alt_mean: m[o + 1].mean,
-                diff_mean: m[o + 2].mean,
-                diff_stderr: stderr(&m[o + 2]),
-            });
-        }
-    }
-    Ok(Comparison {
-        paths: out.paths,
-        threads: out.threads,
-        metrics,
-        periods,
-    })
+    let comparisons = job
+        .alts
+        .iter()
+        .map(|alt| {
+            let m = &out.acc.moments[alt.offset..alt.offset + alt.width()];
+            let metrics = metric_diffs(&alt.metrics, m, out.paths);
+            let base_k = 4 * alt.metrics.len();
+            let np = alt.period_metrics.len();
+            let mut periods = Vec::new();
+            for tt in 0..base.periods {
+                for (j, (name, _, _)) in alt.period_metrics.iter().enumerate() {
+                    let o = base_k + 3 * (tt * np + j);
+                    periods.push(PeriodDiff {
+                        period: tt,
+                        date: base.period_labels[tt].clone(),
+                        metric: name.clone(),
+                        base_mean: m[o].mean,
+                        alt_mean: m[o + 1].mean,
+                        diff_mean: m[o + 2].mean,
+                        diff_stderr: stderr(&m[o + 2]),
+                    });
+                }
+            }
+            Comparison {
+                paths: out.paths,
+                threads: out.threads,
+                metrics,
+                periods,
+            }
+        })
+        .collect();
+    Ok(comparisons)
 }
 
 impl Comparison {

@@ -102,6 +102,52 @@ fn paired_differences_match_separate_runs_and_beat_independent_error() {
     }
 }
 
+/// `compare BASE A B` simulates the base once per path for both
+/// (`compare::compare_all`): each comparison bit for bit what `compare`
+/// gives alone, on 1 and 2 threads, one alternative with other periods.
+#[test]
+fn comparisons_in_one_pass_match_one_by_one() {
+    let base = model(GOLDEN);
+    let a = Model::compile(&load_with(GOLDEN, &["provider.azure.price=2.0"]).scenario);
+    let b = Model::compile(&load_with(GOLDEN, &["periods=6"]).scenario);
+    let bits = |c: &compare::Comparison| {
+        let mut v: Vec<u64> = Vec::new();
+        for d in &c.metrics {
+            v.extend(
+                [
+                    d.base_mean,
+                    d.alt_mean,
+                    d.diff_mean,
+                    d.diff_stderr,
+                    d.p_alt_lower,
+                ]
+                .map(f64::to_bits),
+            );
+        }
+        for p in &c.periods {
+            v.extend([p.base_mean, p.alt_mean, p.diff_mean, p.diff_stderr].map(f64::to_bits));
+        }
+        (c.metrics.len(), c.periods.len(), v)
+    };
+    let alone: Vec<_> = [&a, &b]
+        .iter()
+        .map(|m| bits(&compare::compare(&base, m, Options::default()).unwrap()))
+        .collect();
+    assert!(
+        alone[0].1 > 0 && alone[1].1 == 0,
+        "periods compared for a, not b"
+    );
+    for threads in [1, 2] {
+        let opts = Options {
+            threads,
+            ..Default::default()
+        };
+        let all = compare::compare_all(&base, &[&a, &b], opts).unwrap();
+        let all: Vec<_> = all.iter().map(bits).collect();
+        assert_eq!(all, alone, "{threads} threads");
+    }
+}
+
 #[test]
 fn compare_command_writes_its_files() {
     let dir = tempfile::tempdir().unwrap();

@@ -83,27 +83,32 @@ pub fn compare(a: CompareArgs) -> Result<()> {
         }
     }
     let base_model = Model::compile(&base.scenario);
-    let mut stdout = std::io::stdout().lock();
-    for alt in &alts {
-        let alt_model = Model::compile(&alt.scenario);
-        let bar = crate::runner::progress_bar(base_model.paths, &alt_model.name, !a.quiet);
-        let progress = |done: u64| {
-            if let Some(b) = &bar {
-                b.set_position(done);
-            }
-        };
-        let c = compare::compare(
-            &base_model,
-            &alt_model,
-            Options {
-                threads: a.sim.threads,
-                progress: Some(&progress),
-                ..Default::default()
-            },
-        )?;
+    let alt_models: Vec<Model> = alts.iter().map(|l| Model::compile(&l.scenario)).collect();
+    // One pass for every alternative: the base is simulated once per path.
+    let label = match &alt_models[..] {
+        [one] => format!("{} vs {}", one.name, base_model.name),
+        many => format!("{} alternatives vs {}", many.len(), base_model.name),
+    };
+    let bar = crate::runner::progress_bar(base_model.paths, &label, !a.quiet);
+    let progress = |done: u64| {
         if let Some(b) = &bar {
-            b.finish_and_clear();
+            b.set_position(done);
         }
+    };
+    let comparisons = compare::compare_all(
+        &base_model,
+        &alt_models.iter().collect::<Vec<_>>(),
+        Options {
+            threads: a.sim.threads,
+            progress: Some(&progress),
+            ..Default::default()
+        },
+    )?;
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let mut stdout = std::io::stdout().lock();
+    for ((alt, alt_model), c) in alts.iter().zip(&alt_models).zip(&comparisons) {
         if c.periods.is_empty() && !a.quiet {
             eprintln!(
                 "note: {} and {} have different periods; comparison_periods.csv has no rows",
@@ -112,10 +117,10 @@ pub fn compare(a: CompareArgs) -> Result<()> {
         }
         let label = format!("{}-vs-{}", base_model.name, alt_model.name);
         let dir = ResultDir::create(&a.sim.out.join("compare"), &label)?;
-        dir.write("comparison.csv", &output::comparison_csv(&c)?)?;
+        dir.write("comparison.csv", &output::comparison_csv(c)?)?;
         dir.write(
             "comparison_periods.csv",
-            &output::comparison_periods_csv(&c)?,
+            &output::comparison_periods_csv(c)?,
         )?;
         let man = CompareManifest {
             capsim_version: env!("CARGO_PKG_VERSION"),
@@ -148,7 +153,7 @@ pub fn compare(a: CompareArgs) -> Result<()> {
                 &base_model.name,
                 &alt_model.name,
                 &alt.scenario.currency,
-                &c,
+                c,
             )
             .map_err(|e| Error::io("writing to stdout", e))?;
             writeln!(stdout, "wrote {}/", target.display())
