@@ -55,13 +55,12 @@ pub fn common(a: &[String], b: &[String]) -> Vec<(String, usize, usize)> {
         .collect()
 }
 
-/// Scratch and output buffers for simulating `m`.
-fn buffers(m: &Model) -> (Scratch, Vec<f64>, Vec<f64>) {
-    (
-        Scratch::new(m),
-        vec![0.0; m.layout.n_path()],
-        vec![0.0; m.periods * m.layout.n_period()],
-    )
+/// What a paired comparison accumulates per path metric: the base's value,
+/// the alternative's, the difference and whether the alternative's is
+/// lower (0 or 1).
+#[inline]
+pub fn pair_values(base: f64, alt: f64) -> [f64; 4] {
+    [base, alt, alt - base, if alt < base { 1.0 } else { 0.0 }]
 }
 
 impl<'a> PairJob<'a> {
@@ -125,8 +124,8 @@ impl Job for PairJob<'_> {
     }
     fn state(&self) -> PairState {
         PairState {
-            base: buffers(self.base),
-            alts: self.alts.iter().map(|a| buffers(a.model)).collect(),
+            base: engine::buffers(self.base),
+            alts: self.alts.iter().map(|a| engine::buffers(a.model)).collect(),
         }
     }
     fn path(&self, s: &mut PairState, path: u64, out: &mut [f64]) {
@@ -138,8 +137,7 @@ impl Job for PairJob<'_> {
             let out = &mut out[alt.offset..alt.offset + alt.width()];
             let (path_out, per_out) = out.split_at_mut(4 * alt.metrics.len());
             for ((_, i, j), o4) in alt.metrics.iter().zip(path_out.chunks_exact_mut(4)) {
-                let (b, a) = (base_out[*i], alt_out[*j]);
-                o4.copy_from_slice(&[b, a, a - b, if a < b { 1.0 } else { 0.0 }]);
+                o4.copy_from_slice(&pair_values(base_out[*i], alt_out[*j]));
             }
             let per_period = 3 * alt.period_metrics.len();
             if per_period == 0 {

@@ -218,8 +218,8 @@ impl Job for ModelJob<'_> {
             } else {
                 vec![0.0; m.periods * m.layout.n_period()]
             },
-            other: self.other_policy.map(outputs),
-            bench: self.paired.map(|(b, _)| outputs(b)),
+            other: self.other_policy.map(buffers),
+            bench: self.paired.map(|(b, _)| buffers(b)),
         }
     }
     fn path(&self, st: &mut ModelState, path: u64, out: &mut [f64]) {
@@ -260,15 +260,14 @@ impl Job for ModelJob<'_> {
         if let (Some((bm, pairs)), Some((bs, ba, bb))) = (self.paired, st.bench.as_mut()) {
             simulate_path(bm, path, bs, ba, bb, &mut NoObserver);
             for (o, &(i, j)) in pair_out.chunks_exact_mut(4).zip(pairs) {
-                let (b, a) = (ba[i], a[j]);
-                o.copy_from_slice(&[b, a, a - b, if a < b { 1.0 } else { 0.0 }]);
+                o.copy_from_slice(&crate::compare::pair_values(ba[i], a[j]));
             }
         }
     }
 }
 
-/// Scratch and output buffers for simulating `m` beside a job's own model.
-fn outputs(m: &Model) -> (Scratch, Vec<f64>, Vec<f64>) {
+/// Scratch, path-metric and per-period buffers for simulating `m`.
+pub(crate) fn buffers(m: &Model) -> (Scratch, Vec<f64>, Vec<f64>) {
     (
         Scratch::new(m),
         vec![0.0; m.layout.n_path()],
