@@ -214,7 +214,7 @@ pub fn t95(n: u64) -> f64 {
 /// The path metrics' paired differences from the moments of, per metric
 /// of `metrics`, the base's value, the alternative's, the difference and
 /// whether the alternative's is lower (as [`PairJob`] and
-/// [`engine::run_model_paired`] accumulate them).
+/// [`engine::run_batch`] accumulate them).
 pub fn metric_diffs(
     metrics: &[(String, usize, usize)],
     m: &[Moments],

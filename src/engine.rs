@@ -64,9 +64,10 @@ pub struct RunStats {
     /// With charges: per period, provider and charge, `[(t * P + p) * 5 + c]`
     /// (means and standard errors only).
     pub charges: Vec<Summary>,
-    /// Paired with a benchmark ([`run_model_paired`]): per pair of metrics,
-    /// the moments of the benchmark's value, this model's, the difference
-    /// and whether this model's is lower.
+    /// In a [`run_batch`], for a model other than the benchmark: per path
+    /// metric it shares with the benchmark, the moments of the
+    /// benchmark's value, this model's, the difference and whether this
+    /// model's is lower.
     pub paired: Vec<crate::stats::Moments>,
     pub accumulated: Accumulated,
 }
@@ -115,12 +116,6 @@ pub struct ModelJob<'a> {
     pub charges: bool,
     /// The same scenario under the other policy, for `policy_regret`.
     pub other_policy: Option<&'a Model>,
-    /// A benchmark simulated on the same paths, and the path metrics both
-    /// have as `(benchmark's index, this model's index)`: per pair, the
-    /// values [`crate::compare`] accumulates (the benchmark's, this
-    /// model's, the difference, whether this model's is lower; moments
-    /// only), so that `batch` needs no separate comparison run.
-    pub paired: Option<(&'a Model, &'a [(usize, usize)])>,
 }
 
 /// Per-thread state of a [`ModelJob`].
@@ -128,8 +123,6 @@ pub struct ModelState {
     scratch: Scratch,
     /// Where the kernel writes per-period values that are not accumulated.
     per: Vec<f64>,
-    /// The benchmark's scratch and outputs, when paired.
-    bench: Option<(Scratch, Vec<f64>, Vec<f64>)>,
     other: Option<(Scratch, Vec<f64>, Vec<f64>)>,
 }
 
@@ -164,10 +157,6 @@ impl ModelJob<'_> {
         }
     }
 
-    fn pairs(&self) -> &[(usize, usize)] {
-        self.paired.map(|(_, p)| p).unwrap_or(&[])
-    }
-
     /// The path metrics, then (with `per_period`) the per-period ones.
     fn standard(&self) -> usize {
         let per = if self.per_period {
@@ -182,7 +171,7 @@ impl ModelJob<'_> {
 impl Job for ModelJob<'_> {
     type State = ModelState;
     fn width(&self) -> usize {
-        self.standard() + self.charges_width() + 4 * self.pairs().len()
+        self.standard() + self.charges_width()
     }
     fn sketched(&self) -> usize {
         self.standard()
@@ -198,15 +187,8 @@ impl Job for ModelJob<'_> {
         } else if i < self.standard() {
             let (t, k) = ((i - np) / nq, (i - np) % nq);
             format!("metric `{}` of period {t}", lay.period_names[k])
-        } else if i < self.standard() + self.charges_width() {
-            "cash by provider and charge".to_string()
         } else {
-            let j = i - self.standard() - self.charges_width();
-            let side = ["benchmark", "scenario", "difference", "scenario lower"][j % 4];
-            format!(
-                "metric `{}` ({side})",
-                lay.path_names[self.pairs()[j / 4].1]
-            )
+            "cash by provider and charge".to_string()
         }
     }
     fn state(&self) -> ModelState {
@@ -219,14 +201,12 @@ impl Job for ModelJob<'_> {
                 vec![0.0; m.periods * m.layout.n_period()]
             },
             other: self.other_policy.map(buffers),
-            bench: self.paired.map(|(b, _)| buffers(b)),
         }
     }
     fn path(&self, st: &mut ModelState, path: u64, out: &mut [f64]) {
         let m = self.model;
         let s = &mut st.scratch;
         let (std, extra) = out.split_at_mut(self.standard());
-        let (extra, pair_out) = extra.split_at_mut(self.charges_width());
         let (a, b) = std.split_at_mut(m.layout.n_path());
         let b = if self.per_period { b } else { &mut st.per[..] };
         if self.charges {
@@ -256,12 +236,6 @@ impl Job for ModelJob<'_> {
             } else {
                 mine - other
             };
-        }
-        if let (Some((bm, pairs)), Some((bs, ba, bb))) = (self.paired, st.bench.as_mut()) {
-            simulate_path(bm, path, bs, ba, bb, &mut NoObserver);
-            for (o, &(i, j)) in pair_out.chunks_exact_mut(4).zip(pairs) {
-                o.copy_from_slice(&crate::compare::pair_values(ba[i], a[j]));
-            }
         }
     }
 }
@@ -374,26 +348,12 @@ pub fn run_model_with(
     other_policy: Option<&Model>,
     opts: Options<'_>,
 ) -> Result<RunStats> {
-    run_model_paired(m, charges, other_policy, None, opts)
-}
-
-/// As [`run_model_with`], and with `paired` (a benchmark model and the
-/// path metrics both have, `(benchmark's index, this model's index)`) the
-/// paired comparison's moments on the same paths ([`RunStats::paired`]).
-pub fn run_model_paired(
-    m: &Model,
-    charges: bool,
-    other_policy: Option<&Model>,
-    paired: Option<(&Model, &[(usize, usize)])>,
-    opts: Options<'_>,
-) -> Result<RunStats> {
     run_job_of(
         ModelJob {
             model: m,
             per_period: true,
             charges,
             other_policy,
-            paired,
         },
         opts,
     )
@@ -408,7 +368,6 @@ pub fn run_path_metrics(m: &Model, opts: Options<'_>) -> Result<RunStats> {
             per_period: false,
             charges: false,
             other_policy: None,
-            paired: None,
         },
         opts,
     )
@@ -434,8 +393,6 @@ fn run_job_of(job: ModelJob<'_>, opts: Options<'_>) -> Result<RunStats> {
             scenario: None,
         });
     }
-    path.truncate(ks + job.charges_width());
-    let paired = out.acc.moments[path.len()..].to_vec();
     let charges = path.split_off(ks);
     let period = path.split_off(np);
     Ok(RunStats {
@@ -444,9 +401,163 @@ fn run_job_of(job: ModelJob<'_>, opts: Options<'_>) -> Result<RunStats> {
         path,
         period,
         charges,
-        paired,
+        paired: Vec::new(),
         accumulated: out.acc,
     })
+}
+
+/// Several models on the same paths in one pass (`batch`): each model's
+/// path and per-period metrics as a [`ModelJob`] gives them, then, for
+/// every model but the benchmark, the paired values of the path metrics it
+/// shares with the benchmark ([`crate::compare::pair_values`]). Every
+/// model is simulated once per path, the benchmark included.
+struct BatchJob<'a> {
+    jobs: Vec<ModelJob<'a>>,
+    bench: usize,
+    /// Per model, `(benchmark's index, its index)` of the shared path
+    /// metrics (empty for the benchmark).
+    pairs: &'a [Vec<(usize, usize)>],
+    /// Where each model's values start, and its pairs' values.
+    offsets: Vec<usize>,
+    pair_offsets: Vec<usize>,
+    width: usize,
+}
+
+impl Job for BatchJob<'_> {
+    type State = Vec<ModelState>;
+    fn width(&self) -> usize {
+        self.width
+    }
+    fn sketched(&self) -> usize {
+        self.pair_offsets[0]
+    }
+    fn row_width(&self) -> usize {
+        0
+    }
+    fn name(&self, i: usize) -> String {
+        format!("value {i}")
+    }
+    /// Checked model by model once the pass is done ([`run_batch`]), so
+    /// that one model's overflow does not fail the others.
+    fn finite(&self, _i: usize) -> bool {
+        false
+    }
+    fn state(&self) -> Vec<ModelState> {
+        self.jobs.iter().map(|j| j.state()).collect()
+    }
+    fn path(&self, st: &mut Vec<ModelState>, path: u64, out: &mut [f64]) {
+        let (values, pair_out) = out.split_at_mut(self.pair_offsets[0]);
+        for ((job, s), &o) in self.jobs.iter().zip(st.iter_mut()).zip(&self.offsets) {
+            job.path(s, path, &mut values[o..o + job.standard()]);
+        }
+        let bench = &values[self.offsets[self.bench]..];
+        for (k, pairs) in self.pairs.iter().enumerate() {
+            let (own, po) = (
+                &values[self.offsets[k]..],
+                self.pair_offsets[k] - self.pair_offsets[0],
+            );
+            for (o4, &(i, j)) in pair_out[po..].chunks_exact_mut(4).zip(pairs) {
+                o4.copy_from_slice(&crate::compare::pair_values(bench[i], own[j]));
+            }
+        }
+    }
+}
+
+/// Runs `models` on the same paths in one pass, each model's paired values
+/// against `models[bench]` for the path metrics `pairs[k]` names
+/// (`(benchmark's index, its index)`; empty for the benchmark): per
+/// model, the [`RunStats`] [`run`] gives for it, bit for bit, with
+/// [`RunStats::paired`] the moments [`crate::compare::compare`] accumulates
+/// for those metrics, or the model's own overflow error. The models share
+/// seed and paths.
+pub fn run_batch(
+    models: &[&Model],
+    bench: usize,
+    pairs: &[Vec<(usize, usize)>],
+    opts: Options<'_>,
+) -> Result<Vec<Result<RunStats>>> {
+    assert_eq!(pairs.len(), models.len(), "one list of pairs per model");
+    let jobs: Vec<ModelJob> = models
+        .iter()
+        .map(|&model| ModelJob {
+            model,
+            per_period: true,
+            charges: false,
+            other_policy: None,
+        })
+        .collect();
+    let mut offsets = Vec::with_capacity(jobs.len());
+    let mut at = 0;
+    for j in &jobs {
+        offsets.push(at);
+        at += j.standard();
+    }
+    let mut pair_offsets = Vec::with_capacity(jobs.len());
+    for p in pairs {
+        pair_offsets.push(at);
+        at += 4 * p.len();
+    }
+    let job = BatchJob {
+        jobs,
+        bench,
+        pairs,
+        offsets,
+        pair_offsets,
+        width: at,
+    };
+    let out = run_job(&job, models[bench].paths, opts)?;
+    let acc = &out.acc;
+    let results = job
+        .jobs
+        .iter()
+        .enumerate()
+        .map(|(k, mj)| {
+            let (o, n) = (job.offsets[k], mj.standard());
+            let (po, pn) = (job.pair_offsets[k], 4 * job.pairs[k].len());
+            // As `run_job` checks one model's values, then as `run_job_of`
+            // its summaries.
+            let bad = |m: &crate::stats::Moments| !(m.mean.is_finite() && m.m2.is_finite());
+            if let Some(i) = acc.moments[o..o + n].iter().position(bad) {
+                return Err(Error::NotFinite {
+                    what: mj.name(i),
+                    scenario: None,
+                });
+            }
+            if let Some(i) = acc.moments[po..po + pn].iter().position(bad) {
+                let name = &mj.model.layout.path_names[job.pairs[k][i / 4].1];
+                return Err(Error::NotFinite {
+                    what: format!("metric `{name}` (paired with the benchmark)"),
+                    scenario: None,
+                });
+            }
+            let mut path = summaries(acc, o..o + n, out.threads);
+            if let Some(i) = path.iter().position(|s| !s.is_finite(true)) {
+                return Err(Error::NotFinite {
+                    what: mj.name(i),
+                    scenario: None,
+                });
+            }
+            let period = path.split_off(mj.model.layout.n_path());
+            let tails = &acc.tails;
+            Ok(RunStats {
+                paths: out.paths,
+                threads: out.threads,
+                path,
+                period,
+                charges: Vec::new(),
+                paired: acc.moments[po..po + pn].to_vec(),
+                accumulated: Accumulated {
+                    moments: acc.moments[o..o + n].to_vec(),
+                    tails: Tails {
+                        sketches: tails.sketches[o..o + n].to_vec(),
+                        min: tails.min[o..o + n].to_vec(),
+                        max: tails.max[o..o + n].to_vec(),
+                    },
+                },
+            })
+        })
+        .collect();
+    Ok(results)
 }
 
 /// The summaries of metrics `ks`, on up to `threads` threads (each a run of

@@ -1,7 +1,6 @@
 //! Running a loaded scenario end to end: simulate, then write its result
 //! folder atomically. Shared by `run` and `batch`.
 
-use crate::compare::{self, Comparison};
 use crate::engine::{self, Options, RunStats};
 use crate::error::{Error, Result};
 use crate::model::Model;
@@ -65,6 +64,33 @@ pub fn progress_bar(len: u64, label: &str, show: bool) -> Option<ProgressBar> {
     Some(b)
 }
 
+/// Runs `f` with a progress bar over `len` paths (drawn as
+/// [`progress_bar`] says), handing it engine options for `threads` that
+/// report to the bar; the bar is cleared when `f` returns.
+pub fn with_progress<R>(
+    len: u64,
+    label: &str,
+    show: bool,
+    threads: usize,
+    f: impl FnOnce(Options<'_>) -> R,
+) -> R {
+    let bar = progress_bar(len, label, show);
+    let progress = |done: u64| {
+        if let Some(b) = &bar {
+            b.set_position(done);
+        }
+    };
+    let r = f(Options {
+        threads,
+        progress: Some(&progress),
+        ..Default::default()
+    });
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    r
+}
+
 /// Runs `f` (which prints to the terminal) with the bar, if any, cleared,
 /// then draws the bar again below what it printed.
 pub fn above<R>(bar: &Option<ProgressBar>, f: impl FnOnce() -> R) -> R {
@@ -90,18 +116,6 @@ pub fn simulate(m: &Model, threads: usize, progress: &(dyn Fn(u64) + Sync)) -> R
 
 /// Simulates `loaded` and writes `<out>/<name>/`.
 pub fn run_scenario(loaded: &Loaded, settings: &Settings) -> Result<Outcome> {
-    run_scenario_paired(loaded, settings, None).map(|(o, _)| o)
-}
-
-/// As [`run_scenario`], and with a `benchmark` (same seed and paths) its
-/// paired comparison against the scenario's path metrics, simulated on the
-/// same paths in the same pass: the numbers [`compare::compare`] gives
-/// for them, bit for bit, without simulating the scenario a second time.
-pub fn run_scenario_paired(
-    loaded: &Loaded,
-    settings: &Settings,
-    benchmark: Option<&Model>,
-) -> Result<(Outcome, Option<Comparison>)> {
     let s = &loaded.scenario;
     let mut model = Model::compile(s);
     let other = settings.regret.then(|| {
@@ -113,16 +127,6 @@ pub fn run_scenario_paired(
         model.layout.add_regret();
         Model::compile(&o)
     });
-    let metrics = match benchmark {
-        Some(b) if b.seed != model.seed || b.paths != model.paths => {
-            return Err(Error::Other(
-                "a paired comparison needs the same seed and number of paths".into(),
-            ))
-        }
-        Some(b) => compare::common(&b.layout.path_names, &model.layout.path_names),
-        None => Vec::new(),
-    };
-    let pairs: Vec<(usize, usize)> = metrics.iter().map(|&(_, i, j)| (i, j)).collect();
     let started = SystemTime::now();
     let clock = Instant::now();
     let dir = ResultDir::create(&settings.out, &model.name)?;
@@ -155,11 +159,10 @@ pub fn run_scenario_paired(
         }
         Ok(())
     };
-    let stats = engine::run_model_paired(
+    let stats = engine::run_model_with(
         &model,
         settings.focus.is_some(),
         other.as_ref(),
-        benchmark.map(|b| (b, &pairs[..])),
         Options {
             threads: settings.threads,
             block: settings.block,
@@ -181,7 +184,21 @@ pub fn run_scenario_paired(
         b.finish_and_clear();
     }
     let wall_seconds = clock.elapsed().as_secs_f64();
+    write_result(loaded, settings, dir, model, stats, started, wall_seconds)
+}
 
+/// Writes a simulated scenario's folder: its files (and `paths.csv` if
+/// `settings` asked for it and the run wrote it into `dir`) and manifest.
+pub fn write_result(
+    loaded: &Loaded,
+    settings: &Settings,
+    dir: ResultDir,
+    model: Model,
+    stats: RunStats,
+    started: SystemTime,
+    wall_seconds: f64,
+) -> Result<Outcome> {
+    let s = &loaded.scenario;
     let mut files = vec![
         "summary.csv",
         "periods.csv",
@@ -217,20 +234,13 @@ pub fn run_scenario_paired(
     };
     output::write_run_files(&dir, &model, &stats, &manifest)?;
     let dir = dir.commit()?;
-    let comparison = benchmark.map(|_| Comparison {
-        paths: stats.paths,
-        threads: stats.threads,
-        metrics: compare::metric_diffs(&metrics, &stats.paired, stats.paths),
-        periods: Vec::new(),
-    });
-    let outcome = Outcome {
+    Ok(Outcome {
         model,
         stats,
         dir,
         wall_seconds,
         files,
-    };
-    Ok((outcome, comparison))
+    })
 }
 
 /// The short report `run` prints.

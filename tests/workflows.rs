@@ -69,20 +69,25 @@ fn paired_differences_match_separate_runs_and_beat_independent_error() {
     }
     // A cheaper Azure lowers NPV on most paths.
     assert!(c.metric("npv").unwrap().p_alt_lower > 0.5);
-    // `batch` takes the comparison from the scenario's own run, with the
-    // benchmark simulated beside it (`engine::run_model_paired`): the same
-    // numbers, bit for bit, and the scenario's own statistics unchanged.
+    // `batch` runs every scenario in one pass with the benchmark
+    // (`engine::run_batch`): each scenario's statistics those of a plain
+    // run, and its paired values give `compare`'s numbers, bit for bit.
     let metrics = compare::common(&base.layout.path_names, &alt.layout.path_names);
-    let pairs: Vec<(usize, usize)> = metrics.iter().map(|&(_, i, j)| (i, j)).collect();
+    let pairs = vec![
+        Vec::new(),
+        metrics.iter().map(|&(_, i, j)| (i, j)).collect(),
+    ];
     for threads in [1, 2] {
         let opts = Options {
             threads,
             ..Default::default()
         };
-        let st = capsim::engine::run_model_paired(&alt, false, None, Some((&base, &pairs)), opts)
-            .unwrap();
-        assert_eq!((&st.path, &st.period), (&sa.path, &sa.period));
-        let p = compare::metric_diffs(&metrics, &st.paired, st.paths);
+        let mut all = capsim::engine::run_batch(&[&base, &alt], 0, &pairs, opts).unwrap();
+        let (sa2, sb2) = (all.pop().unwrap().unwrap(), all.pop().unwrap().unwrap());
+        assert_eq!((&sb2.path, &sb2.period), (&sb.path, &sb.period));
+        assert_eq!((&sa2.path, &sa2.period), (&sa.path, &sa.period));
+        assert!(sb2.paired.is_empty());
+        let p = compare::metric_diffs(&metrics, &sa2.paired, sa2.paths);
         assert_eq!(p.len(), c.metrics.len());
         for (x, y) in p.iter().zip(&c.metrics) {
             let bits = |d: &compare::MetricDiff| {

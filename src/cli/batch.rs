@@ -1,7 +1,10 @@
 use super::compare::{load_paired, KEY_METRICS};
 use super::run::sets_with;
+use crate::compare::{self, Comparison};
+use crate::engine;
 use crate::error::{Error, InputError, Origin, Result};
 use crate::model::Model;
+use crate::output::ResultDir;
 use crate::runner::{self, Settings};
 use crate::scenario::{self, Loaded};
 use std::io::Write;
@@ -120,7 +123,44 @@ pub fn batch(a: BatchArgs) -> Result<()> {
         progress: !a.quiet,
         ..Default::default()
     };
-    let bench_model = Model::compile(&bench.scenario);
+    // Every scenario in one pass over the paths, each simulated once per
+    // path, with the path metrics it shares with the benchmark paired
+    // (the comparison `compare` would give, bit for bit).
+    let models: Vec<Model> = runs.iter().map(|l| Model::compile(&l.scenario)).collect();
+    let rb = runs
+        .iter()
+        .position(|l| l.scenario.name == a.benchmark)
+        .expect("the benchmark is among the runs");
+    let shared: Vec<Vec<(String, usize, usize)>> = models
+        .iter()
+        .enumerate()
+        .map(|(k, m)| match k == rb {
+            true => Vec::new(),
+            false => compare::common(&models[rb].layout.path_names, &m.layout.path_names),
+        })
+        .collect();
+    let pairs: Vec<Vec<(usize, usize)>> = shared
+        .iter()
+        .map(|v| v.iter().map(|&(_, i, j)| (i, j)).collect())
+        .collect();
+    let sim_started = std::time::SystemTime::now();
+    let clock = std::time::Instant::now();
+    let label = format!("{} scenarios", models.len());
+    let models_ref: Vec<&Model> = models.iter().collect();
+    let mut results = runner::with_progress(
+        models[rb].paths,
+        &label,
+        settings.progress,
+        a.sim.threads,
+        |opts| engine::run_batch(&models_ref, rb, &pairs, opts),
+    )?;
+    let wall_seconds = clock.elapsed().as_secs_f64();
+    // The benchmark cannot be skipped: nothing is written without it.
+    if results[rb].is_err() {
+        if let Err(e) = results.swap_remove(rb) {
+            return Err(e.in_scenario(&runs[rb]));
+        }
+    }
     let mut w = crate::output::writer();
     w.write_record(INDEX_HEADER)?;
     let mut stdout = std::io::stdout().lock();
@@ -137,21 +177,27 @@ pub fn batch(a: BatchArgs) -> Result<()> {
         ),
     );
     let mut ran: Vec<&Loaded> = Vec::new();
-    for l in &runs {
+    for (((l, model), result), shared) in runs.iter().zip(models).zip(results).zip(&shared) {
+        let is_bench = l.scenario.name == a.benchmark;
         // A scenario whose numbers overflow is skipped like one that does
-        // not load; the benchmark cannot be.
-        // The comparison with the benchmark comes from the scenario's own
-        // run, which simulates the benchmark beside it on every path.
-        let benchmark = (l.scenario.name != a.benchmark).then_some(&bench_model);
-        let (o, diff) = match runner::run_scenario_paired(l, &settings, benchmark) {
-            Ok(o) => o,
-            Err(e @ Error::NotFinite { .. }) if l.scenario.name != a.benchmark => {
-                eprintln!("skipped: {e}");
+        // not load.
+        let stats = match result {
+            Ok(s) => s,
+            Err(e @ Error::NotFinite { .. }) if !is_bench => {
+                eprintln!("skipped: {}", e.in_scenario(l));
                 failed.push(l.file.display().to_string());
                 continue;
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.in_scenario(l)),
         };
+        let diff = (!is_bench).then(|| Comparison {
+            paths: stats.paths,
+            threads: stats.threads,
+            metrics: compare::metric_diffs(shared, &stats.paired, stats.paths),
+            periods: Vec::new(),
+        });
+        let dir = ResultDir::create(&settings.out, &model.name)?;
+        let o = runner::write_result(l, &settings, dir, model, stats, sim_started, wall_seconds)?;
         ran.push(l);
         for name in KEY_METRICS {
             let Some(x) = o.stats.path_metric(&o.model, name) else {

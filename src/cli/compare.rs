@@ -1,6 +1,5 @@
 use super::run::sets_with;
 use crate::compare::{self, Comparison};
-use crate::engine::Options;
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::output::{self, ResultDir};
@@ -89,24 +88,11 @@ pub fn compare(a: CompareArgs) -> Result<()> {
         [one] => format!("{} vs {}", one.name, base_model.name),
         many => format!("{} alternatives vs {}", many.len(), base_model.name),
     };
-    let bar = crate::runner::progress_bar(base_model.paths, &label, !a.quiet);
-    let progress = |done: u64| {
-        if let Some(b) = &bar {
-            b.set_position(done);
-        }
-    };
-    let comparisons = compare::compare_all(
-        &base_model,
-        &alt_models.iter().collect::<Vec<_>>(),
-        Options {
-            threads: a.sim.threads,
-            progress: Some(&progress),
-            ..Default::default()
-        },
-    )?;
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
+    let alt_refs: Vec<&Model> = alt_models.iter().collect();
+    let comparisons =
+        crate::runner::with_progress(base_model.paths, &label, !a.quiet, a.sim.threads, |opts| {
+            compare::compare_all(&base_model, &alt_refs, opts)
+        })?;
     let mut stdout = std::io::stdout().lock();
     for ((alt, alt_model), c) in alts.iter().zip(&alt_models).zip(&comparisons) {
         if c.periods.is_empty() && !a.quiet {
