@@ -298,6 +298,76 @@ fn batch_indexes_against_the_benchmark_and_reports_bad_files() {
 /// batch, index rows that cannot be told apart): `batch` skips the later
 /// file and says where its name is; `compare` refuses two alternatives of
 /// one name before running anything. Both exit 2.
+/// A library larger than one pass of `batch` (the benchmark and 11
+/// others): every scenario's row and folder are what `compare` and `run`
+/// give for it alone, in the first pass and in the second.
+#[test]
+fn batch_in_several_passes_matches_compare_and_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    std::fs::create_dir(&lib).unwrap();
+    write(
+        &lib,
+        "a00.toml",
+        &GOLDEN.replace("name = \"golden\"", "name = \"baseline\""),
+    );
+    for k in 1..=13 {
+        let text = GOLDEN
+            .replace("name = \"golden\"", &format!("name = \"s{k:02}\""))
+            .replace("price = 2.4", &format!("price = {}", 1.0 + 0.1 * k as f64));
+        write(&lib, &format!("s{k:02}.toml"), &text);
+    }
+    let out = dir.path().join("out");
+    let paths = ["--paths", "700", "--quiet"];
+    let o = capsim(
+        &[
+            &[
+                "batch",
+                lib.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            &paths[..],
+        ]
+        .concat(),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rows = csv_rows(&out.join("index.csv"));
+    let base = lib.join("a00.toml");
+    // s02 runs in the first pass, s13 in the second.
+    for name in ["s02", "s13"] {
+        let file = lib.join(format!("{name}.toml"));
+        let alone = dir.path().join(format!("alone-{name}"));
+        let (b, f, al) = (
+            base.to_str().unwrap(),
+            file.to_str().unwrap(),
+            alone.to_str().unwrap(),
+        );
+        let c = capsim(&[&["compare", b, f, "--out", al], &paths[..]].concat());
+        assert!(c.status.success(), "{}", String::from_utf8_lossy(&c.stderr));
+        let r = capsim(&[&["run", f, "--out", al], &paths[..]].concat());
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        let cmp = csv_rows(&alone.join(format!("compare/baseline-vs-{name}/comparison.csv")));
+        let npv = cmp.iter().find(|r| r[0] == "npv").unwrap();
+        let row = rows.iter().find(|r| r[0] == name && r[1] == "npv").unwrap();
+        // diff_vs_benchmark, diff_stderr, p_lower against diff_mean,
+        // diff_stderr, p_alt_lower.
+        assert_eq!(
+            (&row[6], &row[7], &row[8]),
+            (&npv[3], &npv[4], &npv[7]),
+            "{name}"
+        );
+        for f in ["summary.csv", "periods.csv", "providers.csv"] {
+            let got = std::fs::read(out.join(name).join(f)).unwrap();
+            assert_eq!(
+                got,
+                std::fs::read(alone.join(name).join(f)).unwrap(),
+                "{name} {f}"
+            );
+        }
+    }
+}
+
 #[test]
 fn batch_and_compare_refuse_two_scenarios_of_one_name() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,7 +1,7 @@
 use super::compare::{load_paired, KEY_METRICS};
 use super::run::sets_with;
 use crate::compare::{self, Comparison};
-use crate::engine;
+use crate::engine::{self, RunStats};
 use crate::error::{Error, InputError, Origin, Result};
 use crate::model::Model;
 use crate::output::ResultDir;
@@ -37,6 +37,9 @@ pub const INDEX_HEADER: [&str; 9] = [
     "diff_stderr",
     "p_lower_than_benchmark",
 ];
+
+/// Scenarios simulated beside the benchmark in one pass of `batch`.
+const PER_PASS: usize = 11;
 
 fn scenario_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let rd = std::fs::read_dir(dir).map_err(|e| {
@@ -145,16 +148,42 @@ pub fn batch(a: BatchArgs) -> Result<()> {
         .collect();
     let sim_started = std::time::SystemTime::now();
     let clock = std::time::Instant::now();
-    let label = format!("{} scenarios", models.len());
-    let models_ref: Vec<&Model> = models.iter().collect();
-    let mut results = runner::with_progress(
-        models[rb].paths,
-        &label,
-        settings.progress,
-        a.sim.threads,
-        |opts| engine::run_batch(&models_ref, rb, &pairs, opts),
-    )?;
+    // A pass keeps every scenario's sketches in every thread (a few MB
+    // each): a large library runs in passes of the benchmark and up to
+    // `PER_PASS` others (the shipped ten in one).
+    let others: Vec<usize> = (0..models.len()).filter(|&k| k != rb).collect();
+    let groups: Vec<&[usize]> = match others.len() {
+        0 => vec![&[]],
+        _ => others.chunks(PER_PASS).collect(),
+    };
+    let mut results: Vec<Option<Result<RunStats>>> = models.iter().map(|_| None).collect();
+    for (g, group) in groups.iter().enumerate() {
+        let idx: Vec<usize> = std::iter::once(rb).chain(group.iter().copied()).collect();
+        let pass_models: Vec<&Model> = idx.iter().map(|&k| &models[k]).collect();
+        let pass_pairs: Vec<Vec<(usize, usize)>> = idx.iter().map(|&k| pairs[k].clone()).collect();
+        let label = match groups.len() {
+            1 => format!("{} scenarios", models.len()),
+            n => format!("{} scenarios, pass {} of {n}", models.len(), g + 1),
+        };
+        let pass = runner::with_progress(
+            models[rb].paths,
+            &label,
+            settings.progress,
+            a.sim.threads,
+            |opts| engine::run_batch(&pass_models, 0, &pass_pairs, opts),
+        )?;
+        for (&k, r) in idx.iter().zip(pass) {
+            // The benchmark's statistics are the same in every pass.
+            if results[k].is_none() {
+                results[k] = Some(r);
+            }
+        }
+    }
     let wall_seconds = clock.elapsed().as_secs_f64();
+    let mut results: Vec<Result<RunStats>> = results
+        .into_iter()
+        .map(|r| r.expect("every scenario ran in a pass"))
+        .collect();
     // The benchmark cannot be skipped: nothing is written without it.
     if results[rb].is_err() {
         if let Err(e) = results.swap_remove(rb) {
