@@ -19,6 +19,20 @@ fn capsim(args: &[&str]) -> std::process::Output {
     Command::new(bin()).args(args).output().unwrap()
 }
 
+/// The golden scenario named `name`.
+fn named(name: &str) -> String {
+    GOLDEN.replace("name = \"golden\"", &format!("name = \"{name}\""))
+}
+
+/// A `lib` folder in `dir` holding `a.toml`, the golden scenario as the
+/// benchmark (`baseline`).
+fn library(dir: &Path) -> std::path::PathBuf {
+    let lib = dir.join("lib");
+    std::fs::create_dir(&lib).unwrap();
+    write(&lib, "a.toml", &named("baseline"));
+    lib
+}
+
 fn csv_rows(p: &Path) -> Vec<Vec<String>> {
     let mut r = csv::Reader::from_path(p).unwrap();
     let mut out = vec![r.headers().unwrap().iter().map(String::from).collect()];
@@ -197,13 +211,7 @@ fn compare_command_writes_its_files() {
 #[test]
 fn batch_indexes_against_the_benchmark_and_reports_bad_files() {
     let dir = tempfile::tempdir().unwrap();
-    let lib = dir.path().join("lib");
-    std::fs::create_dir(&lib).unwrap();
-    write(
-        &lib,
-        "a.toml",
-        &GOLDEN.replace("name = \"golden\"", "name = \"baseline\""),
-    );
+    let lib = library(dir.path());
     write(
         &lib,
         "b.toml",
@@ -294,26 +302,15 @@ fn batch_indexes_against_the_benchmark_and_reports_bad_files() {
     assert!(!out.join("overflow").exists());
 }
 
-/// Two scenarios of one name would write one result folder (and, in a
-/// batch, index rows that cannot be told apart): `batch` skips the later
-/// file and says where its name is; `compare` refuses two alternatives of
-/// one name before running anything. Both exit 2.
 /// A library larger than one pass of `batch` (the benchmark and 11
 /// others): every scenario's row and folder are what `compare` and `run`
 /// give for it alone, in the first pass and in the second.
 #[test]
 fn batch_in_several_passes_matches_compare_and_run() {
     let dir = tempfile::tempdir().unwrap();
-    let lib = dir.path().join("lib");
-    std::fs::create_dir(&lib).unwrap();
-    write(
-        &lib,
-        "a00.toml",
-        &GOLDEN.replace("name = \"golden\"", "name = \"baseline\""),
-    );
+    let lib = library(dir.path());
     for k in 1..=13 {
-        let text = GOLDEN
-            .replace("name = \"golden\"", &format!("name = \"s{k:02}\""))
+        let text = named(&format!("s{k:02}"))
             .replace("price = 2.4", &format!("price = {}", 1.0 + 0.1 * k as f64));
         write(&lib, &format!("s{k:02}.toml"), &text);
     }
@@ -333,7 +330,7 @@ fn batch_in_several_passes_matches_compare_and_run() {
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let rows = csv_rows(&out.join("index.csv"));
-    let base = lib.join("a00.toml");
+    let base = lib.join("a.toml");
     // s02 runs in the first pass, s13 in the second.
     for name in ["s02", "s13"] {
         let file = lib.join(format!("{name}.toml"));
@@ -368,13 +365,15 @@ fn batch_in_several_passes_matches_compare_and_run() {
     }
 }
 
+/// Two scenarios of one name would write one result folder (and, in a
+/// batch, index rows that cannot be told apart): `batch` skips the later
+/// file and says where its name is; `compare` refuses two alternatives of
+/// one name before running anything. Both exit 2.
 #[test]
 fn batch_and_compare_refuse_two_scenarios_of_one_name() {
     let dir = tempfile::tempdir().unwrap();
-    let lib = dir.path().join("lib");
-    std::fs::create_dir(&lib).unwrap();
-    let named = |name: &str| GOLDEN.replace("name = \"golden\"", &format!("name = \"{name}\""));
-    let a = write(&lib, "a.toml", &named("baseline"));
+    let lib = library(dir.path());
+    let a = lib.join("a.toml");
     let b = write(
         &lib,
         "b.toml",
