@@ -9,8 +9,9 @@
 //! signal ([`die`]), so the shell, or a script looping over runs, sees the
 //! run killed as before. A second signal ends the process at once.
 //!
-//! Result folders already moved into place (earlier scenarios of a
-//! `batch`) are complete and stay.
+//! Result folders already moved into place are complete and stay (the
+//! commands that write several, `batch` and `compare`, write them after
+//! their simulation, so an interrupted one writes none).
 
 use crate::error::{Error, Result};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
