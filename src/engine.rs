@@ -378,21 +378,7 @@ fn run_job_of(job: ModelJob<'_>, opts: Options<'_>) -> Result<RunStats> {
     let out = run_job(&job, m.paths, opts)?;
     let np = m.layout.n_path();
     let ks = job.standard();
-    let k = out.acc.moments.len();
-    let mut path = summaries(&out.acc, 0..k, out.threads);
-    // The moments were checked (`run_job`); a statistic computed from the
-    // sketches can still overflow where the values are near `f64::MAX`.
-    let sketched = out.acc.tails.sketches.len();
-    if let Some(i) = path
-        .iter()
-        .enumerate()
-        .position(|(i, s)| !s.is_finite(i < sketched))
-    {
-        return Err(Error::NotFinite {
-            what: job.name(i),
-            scenario: None,
-        });
-    }
+    let mut path = checked_summaries(&job, &out.acc, 0, out.threads)?;
     let charges = path.split_off(ks);
     let period = path.split_off(np);
     Ok(RunStats {
@@ -404,6 +390,41 @@ fn run_job_of(job: ModelJob<'_>, opts: Options<'_>) -> Result<RunStats> {
         paired: Vec::new(),
         accumulated: out.acc,
     })
+}
+
+/// The summaries of `job`'s values, which are `acc`'s from `at` on; an
+/// overflow error naming the first whose moments are not finite (`run_job`
+/// checks them, but not in a [`run_batch`]) or whose statistics are not (a
+/// statistic computed from the sketches can overflow where the values are
+/// near `f64::MAX`).
+fn checked_summaries(
+    job: &ModelJob<'_>,
+    acc: &Accumulated,
+    at: usize,
+    threads: usize,
+) -> Result<Vec<Summary>> {
+    let n = job.width();
+    let overflow = |i: usize| Error::NotFinite {
+        what: job.name(i),
+        scenario: None,
+    };
+    let moments = &acc.moments[at..at + n];
+    if let Some(i) = moments
+        .iter()
+        .position(|m| !(m.mean.is_finite() && m.m2.is_finite()))
+    {
+        return Err(overflow(i));
+    }
+    let path = summaries(acc, at..at + n, threads);
+    let sketched = job.sketched();
+    match path
+        .iter()
+        .enumerate()
+        .position(|(i, s)| !s.is_finite(i < sketched))
+    {
+        Some(i) => Err(overflow(i)),
+        None => Ok(path),
+    }
 }
 
 /// Several models on the same paths in one pass (`batch`): each model's
@@ -514,26 +535,15 @@ pub fn run_batch(
         .map(|(k, mj)| {
             let (o, n) = (job.offsets[k], mj.standard());
             let (po, pn) = (job.pair_offsets[k], 4 * job.pairs[k].len());
-            // As `run_job` checks one model's values, then as `run_job_of`
-            // its summaries.
-            let bad = |m: &crate::stats::Moments| !(m.mean.is_finite() && m.m2.is_finite());
-            if let Some(i) = acc.moments[o..o + n].iter().position(bad) {
-                return Err(Error::NotFinite {
-                    what: mj.name(i),
-                    scenario: None,
-                });
-            }
-            if let Some(i) = acc.moments[po..po + pn].iter().position(bad) {
+            let mut path = checked_summaries(mj, acc, o, out.threads)?;
+            let paired = &acc.moments[po..po + pn];
+            if let Some(i) = paired
+                .iter()
+                .position(|m| !(m.mean.is_finite() && m.m2.is_finite()))
+            {
                 let name = &mj.model.layout.path_names[job.pairs[k][i / 4].1];
                 return Err(Error::NotFinite {
                     what: format!("metric `{name}` (paired with the benchmark)"),
-                    scenario: None,
-                });
-            }
-            let mut path = summaries(acc, o..o + n, out.threads);
-            if let Some(i) = path.iter().position(|s| !s.is_finite(true)) {
-                return Err(Error::NotFinite {
-                    what: mj.name(i),
                     scenario: None,
                 });
             }
@@ -545,7 +555,7 @@ pub fn run_batch(
                 path,
                 period,
                 charges: Vec::new(),
-                paired: acc.moments[po..po + pn].to_vec(),
+                paired: paired.to_vec(),
                 accumulated: Accumulated {
                     moments: acc.moments[o..o + n].to_vec(),
                     tails: Tails {
