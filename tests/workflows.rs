@@ -19,6 +19,17 @@ fn capsim(args: &[&str]) -> std::process::Output {
     Command::new(bin()).args(args).output().unwrap()
 }
 
+/// `capsim ARGS --out OUT --quiet`.
+fn quietly(out: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(bin())
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet")
+        .output()
+        .unwrap()
+}
+
 /// The golden scenario named `name`.
 fn named(name: &str) -> String {
     GOLDEN.replace("name = \"golden\"", &format!("name = \"{name}\""))
@@ -234,15 +245,7 @@ fn batch_indexes_against_the_benchmark_and_reports_bad_files() {
             .replace("growth = 0.5", "growth = 1e300"),
     );
     let out = dir.path().join("out");
-    let o = capsim(&[
-        "batch",
-        lib.to_str().unwrap(),
-        "--paths",
-        "1500",
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
+    let o = quietly(&out, &["batch", lib.to_str().unwrap(), "--paths", "1500"]);
     assert_eq!(
         o.status.code(),
         Some(2),
@@ -315,19 +318,7 @@ fn batch_in_several_passes_matches_compare_and_run() {
         write(&lib, &format!("s{k:02}.toml"), &text);
     }
     let out = dir.path().join("out");
-    let paths = ["--paths", "700", "--quiet"];
-    let o = capsim(
-        &[
-            &[
-                "batch",
-                lib.to_str().unwrap(),
-                "--out",
-                out.to_str().unwrap(),
-            ],
-            &paths[..],
-        ]
-        .concat(),
-    );
+    let o = quietly(&out, &["batch", lib.to_str().unwrap(), "--paths", "700"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let rows = csv_rows(&out.join("index.csv"));
     let base = lib.join("a.toml");
@@ -335,14 +326,10 @@ fn batch_in_several_passes_matches_compare_and_run() {
     for name in ["s02", "s13"] {
         let file = lib.join(format!("{name}.toml"));
         let alone = dir.path().join(format!("alone-{name}"));
-        let (b, f, al) = (
-            base.to_str().unwrap(),
-            file.to_str().unwrap(),
-            alone.to_str().unwrap(),
-        );
-        let c = capsim(&[&["compare", b, f, "--out", al], &paths[..]].concat());
+        let (b, f) = (base.to_str().unwrap(), file.to_str().unwrap());
+        let c = quietly(&alone, &["compare", b, f, "--paths", "700"]);
         assert!(c.status.success(), "{}", String::from_utf8_lossy(&c.stderr));
-        let r = capsim(&[&["run", f, "--out", al], &paths[..]].concat());
+        let r = quietly(&alone, &["run", f, "--paths", "700"]);
         assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
         let cmp = csv_rows(&alone.join(format!("compare/baseline-vs-{name}/comparison.csv")));
         let npv = cmp.iter().find(|r| r[0] == "npv").unwrap();
@@ -390,15 +377,7 @@ fn batch_and_compare_refuse_two_scenarios_of_one_name() {
         .unwrap()
         + 1;
     let out = dir.path().join("out");
-    let o = capsim(&[
-        "batch",
-        lib.to_str().unwrap(),
-        "--paths",
-        "300",
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
+    let o = quietly(&out, &["batch", lib.to_str().unwrap(), "--paths", "300"]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     let want = format!(
@@ -420,17 +399,17 @@ fn batch_and_compare_refuse_two_scenarios_of_one_name() {
     assert_eq!(man["details"]["skipped"][0], e.display().to_string());
 
     let out = dir.path().join("cmp");
-    let o = capsim(&[
-        "compare",
-        a.to_str().unwrap(),
-        b.to_str().unwrap(),
-        e.to_str().unwrap(),
-        "--paths",
-        "300",
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
+    let o = quietly(
+        &out,
+        &[
+            "compare",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            e.to_str().unwrap(),
+            "--paths",
+            "300",
+        ],
+    );
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains(&want["skipped: ".len()..]), "{err}");
@@ -442,19 +421,19 @@ fn sweep_grid_with_common_random_numbers() {
     let dir = tempfile::tempdir().unwrap();
     let f = write(dir.path(), "s.toml", GOLDEN);
     let out = dir.path().join("out");
-    let o = capsim(&[
-        "sweep",
-        f.to_str().unwrap(),
-        "--set",
-        "provider.azure.price_drift=-0.3:0:4",
-        "--set",
-        "agi.hazard=0.1:0.3:2",
-        "--set",
-        "simulation.paths=1500",
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
+    let o = quietly(
+        &out,
+        &[
+            "sweep",
+            f.to_str().unwrap(),
+            "--set",
+            "provider.azure.price_drift=-0.3:0:4",
+            "--set",
+            "agi.hazard=0.1:0.3:2",
+            "--set",
+            "simulation.paths=1500",
+        ],
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let rows = csv_rows(&out.join("sweep/golden/sweep.csv"));
     assert_eq!(
@@ -507,15 +486,10 @@ fn sensitivity_writes_sorted_tornado_and_drivers() {
     let dir = tempfile::tempdir().unwrap();
     let f = write(dir.path(), "s.toml", GOLDEN);
     let out = dir.path().join("out");
-    let o = capsim(&[
-        "sensitivity",
-        f.to_str().unwrap(),
-        "--paths",
-        "1500",
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
+    let o = quietly(
+        &out,
+        &["sensitivity", f.to_str().unwrap(), "--paths", "1500"],
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let t = csv_rows(&out.join("sensitivity/golden/tornado.csv"));
     assert_eq!(
@@ -545,17 +519,17 @@ fn sensitivity_writes_sorted_tornado_and_drivers() {
         .unwrap();
     assert!(api > 0.3, "{api}");
     // User-chosen parameters replace the defaults.
-    let o = capsim(&[
-        "sensitivity",
-        f.to_str().unwrap(),
-        "--paths",
-        "1000",
-        "--param",
-        "workload.api.demand=500:2000",
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
+    let o = quietly(
+        &out,
+        &[
+            "sensitivity",
+            f.to_str().unwrap(),
+            "--paths",
+            "1000",
+            "--param",
+            "workload.api.demand=500:2000",
+        ],
+    );
     assert!(o.status.success());
     let t = csv_rows(&out.join("sensitivity/golden/tornado.csv"));
     assert_eq!(t.len(), 2);
@@ -568,18 +542,18 @@ fn focus_export_sums_to_period_cash() {
     let f = write(dir.path(), "s.toml", GOLDEN);
     for stat in ["mean", "p50", "p95"] {
         let out = dir.path().join(stat);
-        let o = capsim(&[
-            "run",
-            f.to_str().unwrap(),
-            "--paths",
-            "2000",
-            "--focus",
-            "--focus-stat",
-            stat,
-            "--out",
-            out.to_str().unwrap(),
-            "--quiet",
-        ]);
+        let o = quietly(
+            &out,
+            &[
+                "run",
+                f.to_str().unwrap(),
+                "--paths",
+                "2000",
+                "--focus",
+                "--focus-stat",
+                stat,
+            ],
+        );
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let rows = csv_rows(&out.join("golden/focus.csv"));
         let h = &rows[0];
