@@ -14,7 +14,7 @@
 use crate::error::{Error, Result};
 use crate::kernel::{simulate_path, NoObserver, PeriodView, Scratch};
 use crate::model::Model;
-use crate::stats::{Accumulated, ChunkSums, HotTails, Summary, Tails, CHUNK};
+use crate::stats::{Accumulated, ChunkSums, HotTails, Moments, Summary, Tails, CHUNK};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Condvar, Mutex};
@@ -31,6 +31,10 @@ pub const DEFAULT_BLOCK: usize = 1024;
 /// Receives per-path metrics in path order (for `paths.csv`).
 pub type PathSink<'a> = dyn FnMut(u64, &[f64]) -> Result<()> + 'a;
 
+/// Receives each chunk's moments, one per value, in path order (for a
+/// shard: [`crate::shard`]).
+pub type ChunkSink<'a> = dyn FnMut(&[Moments]) -> Result<()> + 'a;
+
 pub struct Options<'a> {
     /// Worker threads (0 = all cores).
     pub threads: usize,
@@ -39,6 +43,11 @@ pub struct Options<'a> {
     pub sink: Option<&'a mut PathSink<'a>>,
     /// Called as blocks are merged, with the number of paths done.
     pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
+    /// Only these paths (a shard of the run): the start a multiple of
+    /// [`CHUNK`], the end one too or the run's last path. Default: all.
+    pub span: Option<std::ops::Range<u64>>,
+    /// Also hands every chunk's moments over as they are merged.
+    pub chunks: Option<&'a mut ChunkSink<'a>>,
 }
 
 impl Default for Options<'_> {
@@ -48,6 +57,8 @@ impl Default for Options<'_> {
             block: DEFAULT_BLOCK,
             sink: None,
             progress: None,
+            span: None,
+            chunks: None,
         }
     }
 }
@@ -374,11 +385,57 @@ pub fn run_path_metrics(m: &Model, opts: Options<'_>) -> Result<RunStats> {
 }
 
 fn run_job_of(job: ModelJob<'_>, opts: Options<'_>) -> Result<RunStats> {
+    let out = run_job(&job, job.model.paths, opts)?;
+    stats_of(&job, out)
+}
+
+/// The width (values per path) and sketched values of the job
+/// [`run_model_with`] runs for these arguments: what a shard's
+/// accumulated statistics must hold.
+pub fn model_job_shape(m: &Model, charges: bool, other_policy: Option<&Model>) -> (usize, usize) {
+    let job = ModelJob {
+        model: m,
+        per_period: true,
+        charges,
+        other_policy,
+    };
+    (job.width(), job.sketched())
+}
+
+/// The [`RunStats`] of statistics accumulated elsewhere (the merged
+/// shards of a run, [`crate::shard`]) for the job [`run_model_with`]
+/// runs with these arguments: bit for bit what that run gives when `acc`
+/// holds the same chunks' moments, merged in path order, and the same
+/// sketches and extremes.
+pub fn stats_from(
+    m: &Model,
+    charges: bool,
+    other_policy: Option<&Model>,
+    acc: Accumulated,
+    threads: usize,
+) -> Result<RunStats> {
+    let job = ModelJob {
+        model: m,
+        per_period: true,
+        charges,
+        other_policy,
+    };
+    let paths = acc.moments.first().map_or(0, |m| m.n);
+    stats_of(
+        &job,
+        JobStats {
+            paths,
+            threads,
+            acc,
+        },
+    )
+}
+
+fn stats_of(job: &ModelJob<'_>, out: JobStats) -> Result<RunStats> {
     let m = job.model;
-    let out = run_job(&job, m.paths, opts)?;
     let np = m.layout.n_path();
     let ks = job.standard();
-    let mut path = checked_summaries(&job, &out.acc, 0, out.threads)?;
+    let mut path = checked_summaries(job, &out.acc, 0, out.threads)?;
     let charges = path.split_off(ks);
     let period = path.split_off(np);
     Ok(RunStats {
@@ -610,6 +667,18 @@ pub fn run_job<J: Job>(job: &J, paths: u64, opts: Options<'_>) -> Result<JobStat
     let k = job.width();
     let ks = job.sketched();
     let block = opts.block;
+    let span = opts.span.clone().unwrap_or(0..paths);
+    let aligned = |p: u64| p % CHUNK as u64 == 0;
+    if span.start >= span.end
+        || span.end > paths
+        || !aligned(span.start)
+        || !(aligned(span.end) || span.end == paths)
+    {
+        return Err(Error::Other(format!(
+            "paths {span:?} are not a span of whole {CHUNK}-path chunks of 0..{paths}"
+        )));
+    }
+    let (start, paths) = (span.start, span.end - span.start);
     let n_blocks = paths.div_ceil(block as u64);
     let keep_rows = opts.sink.is_some();
     let workers: Vec<Mutex<Worker<J::State>>> = (0..threads)
@@ -623,6 +692,8 @@ pub fn run_job<J: Job>(job: &J, paths: u64, opts: Options<'_>) -> Result<JobStat
         .collect();
     let mut acc = Accumulated::new(k, ks);
     let mut sink = opts.sink;
+    let mut chunk_sink = opts.chunks;
+    let mut chunk_moments = vec![Moments::default(); if chunk_sink.is_some() { k } else { 0 }];
     // Each pool thread runs one worker: it takes the next block number from
     // a shared counter (so threads share the work dynamically, with no
     // barrier between groups of blocks) and sends the block's output here.
@@ -653,6 +724,7 @@ pub fn run_job<J: Job>(job: &J, paths: u64, opts: Options<'_>) -> Result<JobStat
                     }
                     let first = b * block as u64;
                     let n = (paths - first).min(block as u64) as usize;
+                    let first = start + first;
                     if tx
                         .send((b, w.run(job, first, n, keep_rows, shared)))
                         .is_err()
@@ -670,6 +742,12 @@ pub fn run_job<J: Job>(job: &J, paths: u64, opts: Options<'_>) -> Result<JobStat
             while let Some(o) = pending.remove(&want) {
                 for c in &o.chunks {
                     acc.merge_chunk(c);
+                    if let (Some(cs), true) = (chunk_sink.as_mut(), failed.is_ok()) {
+                        for (i, m) in chunk_moments.iter_mut().enumerate() {
+                            *m = c.moments(i);
+                        }
+                        failed = cs(&chunk_moments);
+                    }
                 }
                 if let (Some(sink), true) = (sink.as_mut(), failed.is_ok()) {
                     let nr = job.row_width();

@@ -20,6 +20,7 @@ pub mod output;
 pub mod rng;
 pub mod runner;
 pub mod sensitivity;
+pub mod shard;
 pub mod simd;
 pub mod stats;
 pub mod trace;

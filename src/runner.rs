@@ -1,5 +1,5 @@
 //! Running a loaded scenario end to end: simulate, then write its result
-//! folder atomically. Shared by `run` and `batch`.
+//! folder atomically. Shared by `run`, `batch` and `merge`.
 
 use crate::engine::{self, Options, RunStats};
 use crate::error::{Error, Result};
@@ -7,6 +7,8 @@ use crate::model::Model;
 use crate::output::focus::{self, FocusStat};
 use crate::output::{self, Manifest, ResultDir};
 use crate::scenario::Loaded;
+use crate::shard::{self, Shard};
+use crate::stats::Moments;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -116,6 +118,75 @@ pub fn simulate(m: &Model, threads: usize, progress: &(dyn Fn(u64) + Sync)) -> R
 
 /// Simulates `loaded` and writes `<out>/<name>/`.
 pub fn run_scenario(loaded: &Loaded, settings: &Settings) -> Result<Outcome> {
+    let sim = simulate_scenario(loaded, settings, None)?;
+    let timing = Timing {
+        started: sim.started,
+        wall_seconds: sim.wall_seconds,
+        shards: &[],
+    };
+    write_result(loaded, settings, sim.dir, sim.model, sim.stats, &timing)
+}
+
+/// When a result was simulated, how long it took and, for a result merged
+/// from shards, their runs.
+pub struct Timing<'a> {
+    pub started: SystemTime,
+    pub wall_seconds: f64,
+    pub shards: &'a [shard::ShardRecord],
+}
+
+/// Simulates one shard of `loaded` (its share of the paths) and writes
+/// `<out>/<name>.shard-I-of-N/`, for [`shard::merge`].
+pub fn run_shard(loaded: &Loaded, settings: &Settings, part: Shard) -> Result<ShardOutcome> {
+    let sim = simulate_scenario(loaded, settings, Some(part))?;
+    let span = part.span(sim.model.paths)?;
+    let timing = Timing {
+        started: sim.started,
+        wall_seconds: sim.wall_seconds,
+        shards: &[],
+    };
+    shard::write_header(
+        &sim.dir,
+        loaded,
+        settings,
+        part,
+        span.clone(),
+        &sim.stats,
+        &timing,
+    )?;
+    let dir = sim.dir.commit()?;
+    Ok(ShardOutcome {
+        dir,
+        span,
+        threads: sim.stats.threads,
+        wall_seconds: sim.wall_seconds,
+    })
+}
+
+/// What [`run_shard`] did.
+pub struct ShardOutcome {
+    pub dir: PathBuf,
+    pub span: std::ops::Range<u64>,
+    pub threads: usize,
+    pub wall_seconds: f64,
+}
+
+/// A simulated scenario (or shard) whose folder is not yet committed.
+struct Simulated {
+    model: Model,
+    stats: RunStats,
+    dir: ResultDir,
+    started: SystemTime,
+    wall_seconds: f64,
+}
+
+/// Simulates `loaded` (all its paths, or `part`'s) into a new result
+/// folder: `paths.csv` if asked for, and a shard's chunk moments.
+fn simulate_scenario(
+    loaded: &Loaded,
+    settings: &Settings,
+    part: Option<Shard>,
+) -> Result<Simulated> {
     let s = &loaded.scenario;
     let mut model = Model::compile(s);
     let other = settings.regret.then(|| {
@@ -127,10 +198,16 @@ pub fn run_scenario(loaded: &Loaded, settings: &Settings) -> Result<Outcome> {
         model.layout.add_regret();
         Model::compile(&o)
     });
+    let span = part.map(|p| p.span(model.paths)).transpose()?;
     let started = SystemTime::now();
     let clock = Instant::now();
-    let dir = ResultDir::create(&settings.out, &model.name)?;
-    let bar = progress_bar(model.paths, &model.name, settings.progress);
+    let (folder, label) = match part {
+        Some(p) => (p.folder(&model.name), format!("{} {p}", model.name)),
+        None => (model.name.clone(), model.name.clone()),
+    };
+    let dir = ResultDir::create(&settings.out, &folder)?;
+    let len = span.as_ref().map_or(model.paths, |r| r.end - r.start);
+    let bar = progress_bar(len, &label, settings.progress);
     let progress = |done: u64| {
         if let Some(b) = &bar {
             b.set_position(done);
@@ -159,6 +236,16 @@ pub fn run_scenario(loaded: &Loaded, settings: &Settings) -> Result<Outcome> {
         }
         Ok(())
     };
+    let mut moments_out = match part {
+        Some(_) => Some(shard::MomentsWriter::create(&dir.path(shard::MOMENTS))?),
+        None => None,
+    };
+    let mut chunk_sink = |ms: &[Moments]| -> Result<()> {
+        match moments_out.as_mut() {
+            Some(w) => w.chunk(ms),
+            None => Ok(()),
+        }
+    };
     let stats = engine::run_model_with(
         &model,
         settings.focus.is_some(),
@@ -172,6 +259,12 @@ pub fn run_scenario(loaded: &Loaded, settings: &Settings) -> Result<Outcome> {
                 None
             },
             progress: Some(&progress),
+            span,
+            chunks: if part.is_some() {
+                Some(&mut chunk_sink)
+            } else {
+                None
+            },
         },
     )
     .map_err(|e| e.in_scenario(loaded))?;
@@ -180,11 +273,19 @@ pub fn run_scenario(loaded: &Loaded, settings: &Settings) -> Result<Outcome> {
             .map_err(|e| Error::io("cannot write paths.csv", e))?;
     }
     drop(csv_out);
+    if let Some(w) = moments_out {
+        w.finish()?;
+    }
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let wall_seconds = clock.elapsed().as_secs_f64();
-    write_result(loaded, settings, dir, model, stats, started, wall_seconds)
+    Ok(Simulated {
+        model,
+        stats,
+        dir,
+        started,
+        wall_seconds: clock.elapsed().as_secs_f64(),
+    })
 }
 
 /// Writes a simulated scenario's folder: its files (and `paths.csv` if
@@ -195,8 +296,7 @@ pub fn write_result(
     dir: ResultDir,
     model: Model,
     stats: RunStats,
-    started: SystemTime,
-    wall_seconds: f64,
+    timing: &Timing<'_>,
 ) -> Result<Outcome> {
     let s = &loaded.scenario;
     let mut files = vec![
@@ -227,9 +327,10 @@ pub fn write_result(
         threads: stats.threads,
         block_paths: settings.block,
         quantile_method: output::QUANTILE_METHOD,
-        started_utc: output::utc_timestamp(started),
-        wall_seconds,
+        started_utc: output::utc_timestamp(timing.started),
+        wall_seconds: timing.wall_seconds,
         files: files.clone(),
+        shards: timing.shards,
         resolved_scenario: &loaded.resolved_toml,
     };
     output::write_run_files(&dir, &model, &stats, &manifest)?;
@@ -238,7 +339,7 @@ pub fn write_result(
         model,
         stats,
         dir,
-        wall_seconds,
+        wall_seconds: timing.wall_seconds,
         files,
     })
 }

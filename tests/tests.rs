@@ -9,5 +9,6 @@ mod golden;
 mod hand_cases;
 mod policy;
 mod scenario_format;
+mod shards;
 mod trace;
 mod workflows;

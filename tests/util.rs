@@ -109,6 +109,17 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_capsim")
 }
 
+/// `capsim ARGS --out OUT --quiet`.
+pub fn quietly(out: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(bin())
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet")
+        .output()
+        .unwrap()
+}
+
 /// A numeric CSV such as `paths.csv`: its header and its rows.
 pub struct NumericCsv {
     pub header: Vec<String>,

@@ -19,17 +19,6 @@ fn capsim(args: &[&str]) -> std::process::Output {
     Command::new(bin()).args(args).output().unwrap()
 }
 
-/// `capsim ARGS --out OUT --quiet`.
-fn quietly(out: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(bin())
-        .args(args)
-        .arg("--out")
-        .arg(out)
-        .arg("--quiet")
-        .output()
-        .unwrap()
-}
-
 /// The golden scenario named `name`.
 fn named(name: &str) -> String {
     GOLDEN.replace("name = \"golden\"", &format!("name = \"{name}\""))

@@ -226,7 +226,18 @@ pub fn batch(a: BatchArgs) -> Result<()> {
             periods: Vec::new(),
         });
         let dir = ResultDir::create(&settings.out, &model.name)?;
-        let o = runner::write_result(l, &settings, dir, model, stats, sim_started, wall_seconds)?;
+        let o = runner::write_result(
+            l,
+            &settings,
+            dir,
+            model,
+            stats,
+            &runner::Timing {
+                started: sim_started,
+                wall_seconds,
+                shards: &[],
+            },
+        )?;
         ran.push(l);
         for name in KEY_METRICS {
             let Some(x) = o.stats.path_metric(&o.model, name) else {

@@ -4,6 +4,7 @@
 mod batch;
 mod check;
 mod compare;
+mod merge;
 mod run;
 mod sensitivity;
 mod sweep;
@@ -96,6 +97,8 @@ pub enum Command {
     Sensitivity(sensitivity::SensitivityArgs),
     /// Tell the full story of one path, period by period
     Trace(trace::TraceArgs),
+    /// Join the shards of one run (`run --shard I/N`) into its result
+    Merge(merge::MergeArgs),
 }
 
 pub fn main(cli: Cli) -> Result<()> {
@@ -108,6 +111,9 @@ pub fn main(cli: Cli) -> Result<()> {
     {
         crate::output::check_out(&sim.out)?;
     }
+    if let Command::Merge(merge::MergeArgs { out, .. }) = &cli.command {
+        crate::output::check_out(out)?;
+    }
     match cli.command {
         Command::Run(a) => run::run(a),
         Command::Check(a) => check::check(a),
@@ -116,5 +122,6 @@ pub fn main(cli: Cli) -> Result<()> {
         Command::Sweep(a) => sweep::sweep(a),
         Command::Sensitivity(a) => sensitivity::sensitivity(a),
         Command::Trace(a) => trace::trace(a),
+        Command::Merge(a) => merge::merge(a),
     }
 }

@@ -27,6 +27,11 @@ pub struct RunArgs {
     /// No progress bar and no summary table
     #[arg(long, short)]
     pub quiet: bool,
+    /// Simulate only part I of N of the paths (e.g. 3/8, one per job of a
+    /// batch scheduler) into <out>/<name>.shard-I-of-N/; `capsim merge`
+    /// joins the N parts into the result one run would write
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<crate::shard::Shard>,
     /// Paths per block (a multiple of 1024); results do not depend on it
     #[arg(long, default_value_t = engine::DEFAULT_BLOCK, hide = true)]
     pub block: usize,
@@ -72,6 +77,30 @@ pub fn run(a: RunArgs) -> Result<()> {
         regret: a.regret,
         progress: !a.quiet,
     };
+    if let Some(part) = a.shard {
+        let o = runner::run_shard(&loaded, &settings, part)?;
+        if !a.quiet {
+            let s = &loaded.scenario;
+            println!(
+                "{}: {part}: paths {}..{} ({} of {}) x {} periods, seed {}, {} threads, {:.2} s",
+                s.name,
+                o.span.start,
+                o.span.end,
+                o.span.end - o.span.start,
+                s.simulation.paths,
+                s.periods,
+                s.simulation.seed,
+                o.threads,
+                o.wall_seconds
+            );
+            println!(
+                "wrote {}/; once all {} shards are done: capsim merge <their folders> [--out DIR]",
+                o.dir.display(),
+                part.count
+            );
+        }
+        return Ok(());
+    }
     let outcome = runner::run_scenario(&loaded, &settings)?;
     if !a.quiet {
         runner::print_report(&mut std::io::stdout().lock(), &loaded, &outcome)

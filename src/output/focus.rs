@@ -61,7 +61,10 @@ pub const COLUMNS: [&str; 34] = [
 ];
 
 /// Which statistic of spend to export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum FocusStat {
     Mean,
     P50,

@@ -400,6 +400,14 @@ impl Accumulated {
         }
     }
 
+    /// Merges a chunk given by its moments ([`ChunkSums::moments`] of each
+    /// value): the same sums as [`Accumulated::merge_chunk`] of the chunk.
+    pub fn merge_moments(&mut self, c: &[Moments]) {
+        for (m, c) in self.moments.iter_mut().zip(c) {
+            m.merge(c);
+        }
+    }
+
     pub fn summary(&self, k: usize) -> Summary {
         let m = self.moments[k];
         let n = m.n as f64;

@@ -1,0 +1,638 @@
+//! Shards: one run's paths split between processes or machines (a batch
+//! scheduler's array job), then merged into the result one process would
+//! have written, bit for bit.
+//!
+//! `capsim run SCENARIO --shard I/N` simulates the I-th of N consecutive
+//! parts of the paths, cut at [`CHUNK`] boundaries, and writes
+//! `<out>/<name>.shard-I-of-N/`: `shard.json` (the resolved scenario, its
+//! hashes, the run's options, the sketches and extremes) and
+//! [`MOMENTS`] (every chunk's moments). A run's means and variances are
+//! its chunks' moments merged one after another in path order
+//! ([`crate::stats`]); that sequence cannot be cut into totals per shard
+//! without changing its rounding, so each shard hands over its chunks'
+//! moments (16 bytes per value per 1,024 paths: about 10 MB per 10^6
+//! baseline paths) and `capsim merge` folds them in path order, exactly as
+//! the engine does. Sketch counts and extremes are order-independent and
+//! simply added. `paths.csv` parts are joined in path order.
+
+use crate::engine;
+use crate::error::{Error, InputError, Origin, Result};
+use crate::model::Model;
+use crate::output::focus::FocusStat;
+use crate::output::{self, ResultDir};
+use crate::runner::{self, Outcome, Settings};
+use crate::scenario::{self, Loaded};
+use crate::stats::{Accumulated, Moments, Tails, CHUNK};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime};
+
+/// The shard's description and statistics.
+pub const HEADER: &str = "shard.json";
+/// Every chunk's moments, in path order: per chunk its path count (u64),
+/// then per value its mean and sum of squared deviations (f64), all
+/// little-endian.
+pub const MOMENTS: &str = "moments.bin";
+/// Version of the two files' layout.
+const FORMAT: u32 = 1;
+
+/// Part `index` (1-based) of `count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "shard {} of {}", self.index, self.count)
+    }
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+    /// `I/N` with 1 <= I <= N.
+    fn from_str(s: &str) -> std::result::Result<Shard, String> {
+        let bad = || format!("found `{s}`, expected I/N with 1 <= I <= N, e.g. 2/8");
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let (index, count): (u64, u64) = (
+            i.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if index == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl Shard {
+    /// Its paths: the `index`-th of `count` near-equal runs of whole
+    /// [`CHUNK`]s (the last chunk may be short), so that merging shards
+    /// repeats the engine's chunks exactly. Every shard gets at least one
+    /// chunk, so `count` may not exceed the chunks.
+    pub fn span(self, paths: u64) -> Result<Range<u64>> {
+        let chunks = paths.div_ceil(CHUNK as u64);
+        if self.count > chunks {
+            return Err(Error::flag(
+                "--shard",
+                format!(
+                    "found {}/{}, but {paths} paths are {chunks} chunks of {CHUNK}: \
+                     expected at most {chunks} shards",
+                    self.index, self.count
+                ),
+            ));
+        }
+        let cut = |i: u64| (i as u128 * chunks as u128 / self.count as u128) as u64;
+        let (a, b) = (cut(self.index - 1), cut(self.index));
+        Ok(a * CHUNK as u64..(b * CHUNK as u64).min(paths))
+    }
+
+    /// Its result folder's name.
+    pub fn folder(self, name: &str) -> String {
+        format!("{name}.shard-{}-of-{}", self.index, self.count)
+    }
+}
+
+/// One shard's run, as a merged result's manifest lists it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ShardRecord {
+    pub shard: u64,
+    pub first_path: u64,
+    pub paths: u64,
+    pub threads: usize,
+    pub block_paths: usize,
+    pub started_utc: String,
+    pub wall_seconds: f64,
+}
+
+/// `shard.json`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Header {
+    format: u32,
+    capsim_version: String,
+    scenario: String,
+    scenario_file: String,
+    scenario_sha256: String,
+    resolved_sha256: String,
+    overrides: Vec<String>,
+    shard: u64,
+    of: u64,
+    /// The whole run's paths.
+    paths: u64,
+    record: ShardRecord,
+    /// Chunks in [`MOMENTS`], values per path and how many are sketched.
+    chunks: u64,
+    width: usize,
+    sketched: usize,
+    paths_csv: bool,
+    focus: Option<FocusStat>,
+    regret: bool,
+    resolved_scenario: String,
+    tails: Tails,
+}
+
+/// Writes [`MOMENTS`] chunk by chunk as the engine merges them.
+pub struct MomentsWriter {
+    out: BufWriter<std::fs::File>,
+    path: PathBuf,
+    bytes: Vec<u8>,
+}
+
+impl MomentsWriter {
+    pub fn create(path: &Path) -> Result<MomentsWriter> {
+        let f = std::fs::File::create(path)
+            .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?;
+        Ok(MomentsWriter {
+            out: BufWriter::with_capacity(1 << 20, f),
+            path: path.to_path_buf(),
+            bytes: Vec::new(),
+        })
+    }
+
+    /// One chunk: the moments of each value.
+    pub fn chunk(&mut self, ms: &[Moments]) -> Result<()> {
+        self.bytes.clear();
+        self.bytes
+            .extend_from_slice(&ms.first().map_or(0, |m| m.n).to_le_bytes());
+        for m in ms {
+            self.bytes.extend_from_slice(&m.mean.to_le_bytes());
+            self.bytes.extend_from_slice(&m.m2.to_le_bytes());
+        }
+        self.out
+            .write_all(&self.bytes)
+            .map_err(|e| Error::io(format!("cannot write {}", self.path.display()), e))
+    }
+
+    pub fn finish(mut self) -> Result<()> {
+        self.out
+            .flush()
+            .map_err(|e| Error::io(format!("cannot write {}", self.path.display()), e))
+    }
+}
+
+/// Writes `shard.json` of a simulated shard into its (uncommitted) folder.
+pub(crate) fn write_header(
+    dir: &ResultDir,
+    loaded: &Loaded,
+    settings: &Settings,
+    part: Shard,
+    span: Range<u64>,
+    stats: &engine::RunStats,
+    timing: &runner::Timing<'_>,
+) -> Result<()> {
+    let acc = &stats.accumulated;
+    let h = Header {
+        format: FORMAT,
+        capsim_version: env!("CARGO_PKG_VERSION").to_string(),
+        scenario: loaded.scenario.name.clone(),
+        scenario_file: loaded.file.display().to_string(),
+        scenario_sha256: loaded.file_sha256.clone(),
+        resolved_sha256: loaded.resolved_sha256.clone(),
+        overrides: loaded.overrides.clone(),
+        shard: part.index,
+        of: part.count,
+        paths: loaded.scenario.simulation.paths,
+        record: ShardRecord {
+            shard: part.index,
+            first_path: span.start,
+            paths: span.end - span.start,
+            threads: stats.threads,
+            block_paths: settings.block,
+            started_utc: output::utc_timestamp(timing.started),
+            wall_seconds: timing.wall_seconds,
+        },
+        chunks: (span.end - span.start).div_ceil(CHUNK as u64),
+        width: acc.moments.len(),
+        sketched: acc.tails.sketches.len(),
+        paths_csv: settings.paths_csv,
+        focus: settings.focus,
+        regret: settings.regret,
+        resolved_scenario: loaded.resolved_toml.clone(),
+        tails: acc.tails.clone(),
+    };
+    let mut v = serde_json::to_vec(&h).map_err(|e| Error::Other(e.to_string()))?;
+    v.push(b'\n');
+    dir.write(HEADER, &v)
+}
+
+/// A problem with a shard folder given to `merge` (exit code 2).
+fn bad(file: &Path, message: impl Into<String>) -> Error {
+    Error::from(InputError {
+        origin: Origin::FileOnly {
+            file: file.to_path_buf(),
+        },
+        field: String::new(),
+        message: message.into(),
+        hint: None,
+    })
+}
+
+/// A shard folder's header.
+fn read_header(dir: &Path) -> Result<Header> {
+    let file = dir.join(HEADER);
+    if !dir.is_dir() {
+        return Err(bad(
+            dir,
+            "expected a shard folder written by `capsim run SCENARIO --shard I/N`",
+        ));
+    }
+    let bytes = std::fs::read(&file).map_err(|e| {
+        bad(
+            &file,
+            format!(
+                "cannot read it ({e}); expected a shard folder written by `capsim run --shard I/N`"
+            ),
+        )
+    })?;
+    let h: Header = serde_json::from_slice(&bytes).map_err(|e| {
+        Error::from(InputError {
+            origin: Origin::File {
+                file: file.clone(),
+                line: e.line(),
+                column: e.column(),
+            },
+            field: String::new(),
+            message: format!("not a capsim shard description: {e}"),
+            hint: None,
+        })
+    })?;
+    if h.format != FORMAT {
+        return Err(bad(
+            &file,
+            format!(
+                "shard format {}, expected {FORMAT} (written by capsim {})",
+                h.format, h.capsim_version
+            ),
+        ));
+    }
+    Ok(h)
+}
+
+/// Where resolved scenario `b` first differs from `a`, for a message.
+fn first_difference(a: &str, b: &str) -> String {
+    let (mut la, mut lb) = (a.lines(), b.lines());
+    for line in 1.. {
+        match (la.next(), lb.next()) {
+            (Some(x), Some(y)) if x == y => continue,
+            (None, None) => break,
+            (x, y) => {
+                return format!(
+                    "line {line}: `{}` where the first has `{}`",
+                    y.unwrap_or("(end)").trim(),
+                    x.unwrap_or("(end)").trim()
+                )
+            }
+        }
+    }
+    "equal text, different hashes".to_string()
+}
+
+/// Merges the shards in `dirs` (all of one run, in any order) into the
+/// result folder `<out>/<name>/` one `capsim run` of the whole run writes:
+/// the same CSV files, byte for byte; the manifest lists the shards.
+/// Summaries are computed on `threads` threads (0: all cores).
+pub fn merge(dirs: &[PathBuf], out: &Path, threads: usize) -> Result<(Loaded, Outcome)> {
+    let started = SystemTime::now();
+    let clock = Instant::now();
+    let mut shards: Vec<(PathBuf, Header)> = Vec::with_capacity(dirs.len());
+    for d in dirs {
+        shards.push((d.clone(), read_header(d)?));
+    }
+    if shards.is_empty() {
+        return Err(Error::flag("merge", "expected at least one shard folder"));
+    }
+    let (d0, h0) = &shards[0];
+    let this = env!("CARGO_PKG_VERSION");
+    if h0.capsim_version != this {
+        return Err(bad(
+            d0,
+            format!(
+                "written by capsim {}, this is capsim {this}: merge shards with the \
+                 version that simulated them (its random draws may differ)",
+                h0.capsim_version
+            ),
+        ));
+    }
+    for (d, h) in &shards[1..] {
+        let differs = |what: &str, a: &dyn fmt::Debug, b: &dyn fmt::Debug| {
+            bad(
+                d,
+                format!(
+                    "not a shard of the same run as {}: its {what} is {b:?}, expected {a:?}",
+                    d0.display()
+                ),
+            )
+        };
+        if h.capsim_version != h0.capsim_version {
+            return Err(differs(
+                "capsim version",
+                &h0.capsim_version,
+                &h.capsim_version,
+            ));
+        }
+        if h.resolved_sha256 != h0.resolved_sha256 {
+            return Err(bad(
+                d,
+                format!(
+                    "not a shard of the same run as {}: its resolved scenario differs \
+                     ({}); scenario, --set, --paths and --seed must be the same for \
+                     every shard",
+                    d0.display(),
+                    first_difference(&h0.resolved_scenario, &h.resolved_scenario),
+                ),
+            ));
+        }
+        if h.of != h0.of {
+            return Err(differs("shard count (N of --shard I/N)", &h0.of, &h.of));
+        }
+        if (h.paths_csv, h.focus, h.regret) != (h0.paths_csv, h0.focus, h0.regret) {
+            return Err(differs(
+                "options (--paths-csv, --focus, --regret)",
+                &(h0.paths_csv, h0.focus, h0.regret),
+                &(h.paths_csv, h.focus, h.regret),
+            ));
+        }
+    }
+    let of = h0.of;
+    shards.sort_by_key(|(_, h)| h.shard);
+    for w in shards.windows(2) {
+        if w[0].1.shard == w[1].1.shard {
+            return Err(bad(
+                &w[1].0,
+                format!(
+                    "shard {} of {} given twice (also {})",
+                    w[1].1.shard,
+                    of,
+                    w[0].0.display()
+                ),
+            ));
+        }
+    }
+    let given: Vec<u64> = shards.iter().map(|(_, h)| h.shard).collect();
+    let missing: Vec<String> = (1..=of)
+        .filter(|i| given.binary_search(i).is_err())
+        .map(|i| i.to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::flag(
+            "merge",
+            format!(
+                "{} of {} shards given; missing shard {} (expected every I of --shard I/{} once)",
+                given.len(),
+                of,
+                missing.join(", "),
+                of
+            ),
+        ));
+    }
+
+    let (_, h0) = &shards[0];
+    let header_file = shards[0].0.join(HEADER);
+    let mut loaded = scenario::load_str(Path::new(&h0.scenario_file), &h0.resolved_scenario, &[])
+        .map_err(|e| {
+        bad(
+            &header_file,
+            format!("its resolved scenario does not load: {e}"),
+        )
+    })?;
+    if loaded.resolved_sha256 != h0.resolved_sha256 {
+        return Err(bad(
+            &header_file,
+            "its resolved scenario does not match its sha256 (the file was edited)",
+        ));
+    }
+    loaded.file_sha256 = h0.scenario_sha256.clone();
+    loaded.overrides = h0.overrides.clone();
+    let s = &loaded.scenario;
+    let mut model = Model::compile(s);
+    let other = h0.regret.then(|| {
+        let mut o = s.clone();
+        o.simulation.policy = match s.simulation.policy {
+            scenario::Policy::Priority => scenario::Policy::Optimal,
+            scenario::Policy::Optimal => scenario::Policy::Priority,
+        };
+        model.layout.add_regret();
+        Model::compile(&o)
+    });
+    let charges = h0.focus.is_some();
+    let (width, sketched) = engine::model_job_shape(&model, charges, other.as_ref());
+
+    let mut acc = Accumulated::new(width, sketched);
+    let mut records = Vec::with_capacity(shards.len());
+    let mut chunk = vec![Moments::default(); width];
+    for (d, h) in &shards {
+        let file = d.join(HEADER);
+        let part = Shard {
+            index: h.shard,
+            count: h.of,
+        };
+        let span = part.span(model.paths).map_err(|_| {
+            bad(
+                &file,
+                format!("{part} does not fit the run's {} paths", model.paths),
+            )
+        })?;
+        let r = &h.record;
+        if (r.first_path, r.paths) != (span.start, span.end - span.start)
+            || h.chunks != r.paths.div_ceil(CHUNK as u64)
+            || (h.width, h.sketched) != (width, sketched)
+            || h.tails.sketches.len() != sketched
+            || h.tails.min.len() != sketched
+            || h.tails.max.len() != sketched
+            || h.tails.sketches.iter().any(|k| k.count() != r.paths)
+        {
+            return Err(bad(
+                &file,
+                format!(
+                    "its paths, chunks or statistics do not match {part} of the run \
+                     (paths {}..{}, {width} values); the file was edited or damaged",
+                    span.start, span.end
+                ),
+            ));
+        }
+        let mfile = d.join(MOMENTS);
+        let expect = h.chunks * (8 + 16 * width as u64);
+        let len = std::fs::metadata(&mfile)
+            .map_err(|e| bad(&mfile, format!("cannot read it: {e}")))?
+            .len();
+        if len != expect {
+            return Err(bad(
+                &mfile,
+                format!(
+                    "found {len} bytes, expected {expect} ({} chunks of {width} values): \
+                     the file is truncated or damaged",
+                    h.chunks
+                ),
+            ));
+        }
+        let mut rd = BufReader::with_capacity(
+            1 << 20,
+            std::fs::File::open(&mfile).map_err(|e| bad(&mfile, format!("cannot read it: {e}")))?,
+        );
+        let mut bytes = vec![0u8; 8 + 16 * width];
+        let mut n_paths = 0u64;
+        for c in 0..h.chunks {
+            rd.read_exact(&mut bytes)
+                .map_err(|e| Error::io(format!("cannot read {}", mfile.display()), e))?;
+            let word = |i: usize| <[u8; 8]>::try_from(&bytes[8 * i..8 * i + 8]).expect("8 bytes");
+            let n = u64::from_le_bytes(word(0));
+            let whole = (c + 1) * CHUNK as u64 <= r.paths;
+            if n == 0 || n > CHUNK as u64 || (whole && n != CHUNK as u64) {
+                return Err(bad(
+                    &mfile,
+                    format!("chunk {c} holds {n} paths: the file is damaged"),
+                ));
+            }
+            n_paths += n;
+            for (k, m) in chunk.iter_mut().enumerate() {
+                *m = Moments {
+                    n,
+                    mean: f64::from_le_bytes(word(1 + 2 * k)),
+                    m2: f64::from_le_bytes(word(2 + 2 * k)),
+                };
+            }
+            acc.merge_moments(&chunk);
+        }
+        if n_paths != r.paths {
+            return Err(bad(
+                &mfile,
+                format!(
+                    "holds {n_paths} paths, expected {}: the file is damaged",
+                    r.paths
+                ),
+            ));
+        }
+        acc.tails.merge(&h.tails);
+        records.push(r.clone());
+    }
+    let mut stats = engine::stats_from(&model, charges, other.as_ref(), acc, threads)
+        .map_err(|e| e.in_scenario(&loaded))?;
+    stats.threads = records.iter().map(|r| r.threads).max().unwrap_or(1);
+
+    let dir = ResultDir::create(out, &model.name)?;
+    if h0.paths_csv {
+        join_paths_csv(&shards, &dir)?;
+    }
+    let settings = Settings {
+        out: out.to_path_buf(),
+        threads,
+        block: records.iter().map(|r| r.block_paths).max().unwrap_or(CHUNK),
+        paths_csv: h0.paths_csv,
+        focus: h0.focus,
+        regret: h0.regret,
+        progress: false,
+    };
+    let timing = runner::Timing {
+        started,
+        wall_seconds: clock.elapsed().as_secs_f64(),
+        shards: &records,
+    };
+    let o = runner::write_result(&loaded, &settings, dir, model, stats, &timing)?;
+    Ok((loaded, o))
+}
+
+/// Joins the shards' `paths.csv` (in path order, one header) into `dir`.
+fn join_paths_csv(shards: &[(PathBuf, Header)], dir: &ResultDir) -> Result<()> {
+    let target = dir.path("paths.csv");
+    let f = std::fs::File::create(&target)
+        .map_err(|e| Error::io(format!("cannot create {}", target.display()), e))?;
+    let mut w = BufWriter::with_capacity(1 << 20, f);
+    let mut head0: Option<String> = None;
+    for (d, h) in shards {
+        let p = d.join("paths.csv");
+        let f = std::fs::File::open(&p).map_err(|e| {
+            bad(
+                &p,
+                format!("cannot read it ({e}); the shard was run with --paths-csv"),
+            )
+        })?;
+        let mut rd = BufReader::with_capacity(1 << 20, f);
+        let mut head = String::new();
+        rd.read_line(&mut head)
+            .map_err(|e| Error::io(format!("cannot read {}", p.display()), e))?;
+        match &head0 {
+            None => {
+                w.write_all(head.as_bytes())
+                    .map_err(|e| Error::io(format!("cannot write {}", target.display()), e))?;
+                head0 = Some(head);
+            }
+            Some(h0) if *h0 != head => {
+                return Err(bad(&p, "its header differs from the first shard's"));
+            }
+            Some(_) => {}
+        }
+        // Copied as it is, its rows counted: a shard's file cut short
+        // would leave paths out of a result that looks complete.
+        let mut rows = 0u64;
+        loop {
+            let buf = rd
+                .fill_buf()
+                .map_err(|e| Error::io(format!("cannot read {}", p.display()), e))?;
+            if buf.is_empty() {
+                break;
+            }
+            rows += buf.iter().filter(|&&b| b == b'\n').count() as u64;
+            w.write_all(buf)
+                .map_err(|e| Error::io(format!("cannot write {}", target.display()), e))?;
+            let n = buf.len();
+            rd.consume(n);
+        }
+        if rows != h.record.paths {
+            return Err(bad(
+                &p,
+                format!(
+                    "found {rows} rows, expected {}: the file is truncated or damaged",
+                    h.record.paths
+                ),
+            ));
+        }
+    }
+    w.flush()
+        .map_err(|e| Error::io(format!("cannot write {}", target.display()), e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_cut_the_paths_into_whole_chunks_once_each() {
+        let c = CHUNK as u64;
+        for paths in [1, c - 1, c, c + 1, 5 * c + 380, 1_000_007, 4_000_000_000] {
+            let chunks = paths.div_ceil(c);
+            for count in (1..=chunks.min(9)).chain([chunks]) {
+                let mut next = 0;
+                for index in 1..=count {
+                    let r = Shard { index, count }.span(paths).unwrap();
+                    assert_eq!(r.start, next, "{paths} paths, {index}/{count}");
+                    assert!(r.end > r.start && r.start % c == 0);
+                    assert!(r.end % c == 0 || r.end == paths);
+                    // Near-equal: whole chunks differ by at most one.
+                    let n = (r.end - r.start).div_ceil(c);
+                    assert!(n == chunks / count || n == chunks / count + 1);
+                    next = r.end;
+                }
+                assert_eq!(next, paths, "{paths} paths in {count} shards");
+            }
+            let over = Shard {
+                index: 1,
+                count: chunks + 1,
+            };
+            assert!(over.span(paths).is_err());
+        }
+    }
+
+    #[test]
+    fn shard_flags_parse() {
+        assert_eq!("2/8".parse(), Ok(Shard { index: 2, count: 8 }));
+        assert_eq!(" 1 / 1 ".parse(), Ok(Shard { index: 1, count: 1 }));
+        for bad in ["0/8", "9/8", "8", "/8", "2/", "a/b", "-1/8", "2/8/9", ""] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad}");
+        }
+    }
+}

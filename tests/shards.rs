@@ -1,0 +1,282 @@
+//! Shards: `run --shard I/N` on separate processes, then `merge`, give the
+//! files one run gives, byte for byte; `merge` refuses anything that is not
+//! every shard of one run.
+
+use crate::util::*;
+use std::path::{Path, PathBuf};
+
+const GOLDEN: &str = include_str!("data/golden.toml");
+
+/// 5,500 paths: five whole chunks of 1,024 and one of 380.
+const PATHS: &str = "5500";
+
+fn scenario(dir: &Path) -> PathBuf {
+    let p = dir.join("golden.toml");
+    std::fs::write(&p, GOLDEN).unwrap();
+    p
+}
+
+fn ok(o: &std::process::Output) {
+    assert!(
+        o.status.success(),
+        "exit {:?}: {}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// Runs shard `i` of `n` of the golden scenario at [`PATHS`] into `out`
+/// with `extra` flags, on `threads` threads.
+fn shard(file: &Path, out: &Path, i: u64, n: u64, threads: usize, extra: &[&str]) -> PathBuf {
+    let part = format!("{i}/{n}");
+    let threads = threads.to_string();
+    let mut args = vec![
+        "run",
+        file.to_str().unwrap(),
+        "--paths",
+        PATHS,
+        "--shard",
+        &part,
+        "--threads",
+        &threads,
+    ];
+    args.extend_from_slice(extra);
+    ok(&quietly(out, &args));
+    out.join(format!("golden.shard-{i}-of-{n}"))
+}
+
+fn merge(out: &Path, shards: &[PathBuf]) -> std::process::Output {
+    let mut args = vec!["merge".to_string()];
+    args.extend(shards.iter().map(|p| p.display().to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    quietly(out, &args)
+}
+
+fn json(p: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+}
+
+#[test]
+fn merged_shards_write_what_one_run_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path());
+    let flags = ["--paths-csv", "--focus", "--regret"];
+    let full = dir.path().join("full");
+    let mut args = vec!["run", file.to_str().unwrap(), "--paths", PATHS];
+    args.extend_from_slice(&flags);
+    ok(&quietly(&full, &args));
+    let full = full.join("golden");
+    let whole = json(&full.join("manifest.json"));
+    // One shard, three of uneven sizes, and one shard per chunk; each
+    // shard on 1 to 3 threads, handed to merge last first.
+    for n in [1u64, 3, 6] {
+        let parts = dir.path().join(format!("parts{n}"));
+        let mut shards: Vec<PathBuf> = (1..=n)
+            .map(|i| shard(&file, &parts, i, n, 1 + i as usize % 3, &flags))
+            .collect();
+        shards.reverse();
+        let out = dir.path().join(format!("merged{n}"));
+        ok(&merge(&out, &shards));
+        let merged = out.join("golden");
+        for f in [
+            "summary.csv",
+            "periods.csv",
+            "providers.csv",
+            "paths.csv",
+            "focus.csv",
+        ] {
+            let (a, b) = (
+                std::fs::read(full.join(f)).unwrap(),
+                std::fs::read(merged.join(f)).unwrap(),
+            );
+            assert!(a == b, "{n} shards: {f} differs from one run's");
+        }
+        let m = json(&merged.join("manifest.json"));
+        for key in [
+            "capsim_version",
+            "scenario",
+            "scenario_file",
+            "scenario_sha256",
+            "resolved_sha256",
+            "overrides",
+            "seed",
+            "paths",
+            "policy",
+            "files",
+            "resolved_scenario",
+        ] {
+            assert_eq!(m[key], whole[key], "{n} shards: manifest `{key}`");
+        }
+        let listed = m["shards"].as_array().unwrap();
+        assert_eq!(listed.len(), n as usize);
+        let mut next = 0;
+        for (i, s) in listed.iter().enumerate() {
+            assert_eq!(s["shard"], i as u64 + 1);
+            assert_eq!(s["first_path"], next);
+            assert_eq!(s["threads"], 1 + (i + 1) % 3);
+            assert!(s["paths"].as_u64().unwrap() > 0);
+            next += s["paths"].as_u64().unwrap();
+        }
+        assert_eq!(next, 5500, "{n} shards cover every path once");
+    }
+    assert!(whole.get("shards").is_none(), "a plain run lists no shards");
+}
+
+/// A failed merge: exit 2, the message, and no result folder.
+fn refused(out: &Path, shards: &[PathBuf], says: &str) {
+    let o = merge(out, shards);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{says}: {err}");
+    assert!(err.contains(says), "expected `{says}` in: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!out.join("golden").exists(), "{says}: a result was written");
+}
+
+/// A copy of shard folder `src` as `dst`.
+fn copy(src: &Path, dst: &Path) -> PathBuf {
+    std::fs::create_dir_all(dst).unwrap();
+    for e in std::fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), dst.join(e.file_name())).unwrap();
+    }
+    dst.to_path_buf()
+}
+
+#[test]
+fn merge_refuses_what_is_not_every_shard_of_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path());
+    let parts = dir.path().join("parts");
+    let csv = ["--paths-csv"];
+    let s: Vec<PathBuf> = (1..=3)
+        .map(|i| shard(&file, &parts, i, 3, 2, &csv))
+        .collect();
+    let out = dir.path().join("merged");
+    let with = |i: usize, p: PathBuf| {
+        let mut v = s.clone();
+        v[i] = p;
+        v
+    };
+
+    refused(&out, &s[..2], "missing shard 3");
+    refused(
+        &out,
+        &[s[0].clone(), s[0].clone(), s[1].clone(), s[2].clone()],
+        "given twice",
+    );
+    let other = dir.path().join("other");
+    let seed = shard(&file, &other, 2, 3, 2, &["--paths-csv", "--seed", "7"]);
+    refused(
+        &out,
+        &with(1, seed),
+        "`seed = 7` where the first has `seed = 42`",
+    );
+    let four = shard(&file, &other, 2, 4, 2, &csv);
+    refused(&out, &with(1, four), "shard count");
+    let focus = dir.path().join("focus");
+    let focus = shard(&file, &focus, 2, 3, 2, &["--paths-csv", "--focus"]);
+    refused(
+        &out,
+        &with(1, focus),
+        "options (--paths-csv, --focus, --regret)",
+    );
+    refused(
+        &out,
+        &with(1, dir.path().join("nowhere")),
+        "expected a shard folder",
+    );
+    refused(&out, &with(1, parts.clone()), "shard.json: cannot read it");
+
+    // Damaged files, each in a copy of shard 2.
+    let damaged = |name: &str, edit: &dyn Fn(&Path)| {
+        let d = copy(&s[1], &dir.path().join(name).join("golden.shard-2-of-3"));
+        edit(&d);
+        with(1, d)
+    };
+    let cut = |file: &'static str, keep: usize| {
+        move |d: &Path| {
+            let p = d.join(file);
+            let b = std::fs::read(&p).unwrap();
+            std::fs::write(&p, &b[..keep]).unwrap();
+        }
+    };
+    refused(
+        &out,
+        &damaged("short_moments", &cut("moments.bin", 1000)),
+        "moments.bin: found 1000 bytes",
+    );
+    refused(
+        &out,
+        &damaged("short_header", &cut("shard.json", 1000)),
+        "shard.json:1:1000: not a capsim shard description",
+    );
+    refused(
+        &out,
+        &damaged("short_paths", &|d: &Path| {
+            // The header and 100 rows, line ends as they were.
+            let p = d.join("paths.csv");
+            let b = std::fs::read(&p).unwrap();
+            let end = b.iter().enumerate().filter(|(_, &c)| c == b'\n').nth(100);
+            std::fs::write(&p, &b[..=end.unwrap().0]).unwrap();
+        }),
+        "paths.csv: found 100 rows, expected 2048",
+    );
+    let edit_json = |from: &'static str, to: &'static str| {
+        move |d: &Path| {
+            let p = d.join("shard.json");
+            let t = std::fs::read_to_string(&p).unwrap();
+            assert!(t.contains(from), "{from}");
+            std::fs::write(&p, t.replacen(from, to, 1)).unwrap();
+        }
+    };
+    let version = format!("\"capsim_version\":\"{}\"", env!("CARGO_PKG_VERSION"));
+    let version: &'static str = Box::leak(version.into_boxed_str());
+    let old = damaged("old", &edit_json(version, "\"capsim_version\":\"0.0.1\""));
+    refused(&out, &old, "its capsim version is \"0.0.1\", expected");
+    let first = [old[1].clone(), old[0].clone(), old[2].clone()];
+    refused(&out, &first, "written by capsim 0.0.1, this is capsim");
+    refused(
+        &out,
+        &damaged(
+            "moved",
+            &edit_json("\"first_path\":2048", "\"first_path\":1024"),
+        ),
+        "do not match shard 2 of 3",
+    );
+    // The merge still works with all three as they were.
+    ok(&merge(&out, &s));
+}
+
+#[test]
+fn bad_shard_flags_are_refused_before_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path());
+    let out = dir.path().join("out");
+    for (part, says) in [
+        ("0/3", "expected I/N with 1 <= I <= N"),
+        ("4/3", "expected I/N with 1 <= I <= N"),
+        ("3", "expected I/N with 1 <= I <= N"),
+        ("a/b", "expected I/N with 1 <= I <= N"),
+        (
+            "7/7",
+            "5500 paths are 6 chunks of 1024: expected at most 6 shards",
+        ),
+    ] {
+        let o = quietly(
+            &out,
+            &[
+                "run",
+                file.to_str().unwrap(),
+                "--paths",
+                PATHS,
+                "--shard",
+                part,
+            ],
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{part}: {err}");
+        assert!(err.contains(says), "{part}: {err}");
+        let left = std::fs::read_dir(&out).map_or(0, |d| d.count());
+        assert_eq!(left, 0, "{part}: something was written");
+    }
+}
