@@ -4,6 +4,7 @@
 use crate::engine::{self, Options, RunStats};
 use crate::error::{Error, Result};
 use crate::model::Model;
+use crate::output::charts;
 use crate::output::focus::{self, FocusStat};
 use crate::output::{self, Manifest, ResultDir};
 use crate::scenario::Loaded;
@@ -25,6 +26,8 @@ pub struct Settings {
     pub regret: bool,
     /// Show a progress bar (only drawn when stderr is a terminal).
     pub progress: bool,
+    /// Also draw `charts/` ([`crate::output::charts`]).
+    pub charts: bool,
 }
 
 impl Default for Settings {
@@ -37,6 +40,7 @@ impl Default for Settings {
             focus: None,
             regret: false,
             progress: false,
+            charts: false,
         }
     }
 }
@@ -312,6 +316,9 @@ pub fn write_result(
         dir.write("focus.csv", &focus::focus_csv(s, &model, &stats, stat)?)?;
         files.push("focus.csv");
     }
+    if settings.charts {
+        files.extend(charts::FILES);
+    }
     let manifest = Manifest {
         capsim_version: env!("CARGO_PKG_VERSION"),
         scenario: &s.name,
@@ -334,6 +341,9 @@ pub fn write_result(
         resolved_scenario: &loaded.resolved_toml,
     };
     output::write_run_files(&dir, &model, &stats, &manifest)?;
+    if settings.charts {
+        charts::write_charts(dir.root(), &s.name, &s.currency)?;
+    }
     let dir = dir.commit()?;
     Ok(Outcome {
         model,

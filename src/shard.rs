@@ -295,8 +295,14 @@ fn first_difference(a: &str, b: &str) -> String {
 /// Merges the shards in `dirs` (all of one run, in any order) into the
 /// result folder `<out>/<name>/` one `capsim run` of the whole run writes:
 /// the same CSV files, byte for byte; the manifest lists the shards.
-/// Summaries are computed on `threads` threads (0: all cores).
-pub fn merge(dirs: &[PathBuf], out: &Path, threads: usize) -> Result<(Loaded, Outcome)> {
+/// Summaries are computed on `threads` threads (0: all cores); with
+/// `charts`, `charts/` is drawn too.
+pub fn merge(
+    dirs: &[PathBuf],
+    out: &Path,
+    threads: usize,
+    charts: bool,
+) -> Result<(Loaded, Outcome)> {
     let started = SystemTime::now();
     let clock = Instant::now();
     let mut shards: Vec<(PathBuf, Header)> = Vec::with_capacity(dirs.len());
@@ -526,6 +532,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, threads: usize) -> Result<(Loaded, Ou
         focus: h0.focus,
         regret: h0.regret,
         progress: false,
+        charts,
     };
     let timing = runner::Timing {
         started,

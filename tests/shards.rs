@@ -45,8 +45,9 @@ fn shard(file: &Path, out: &Path, i: u64, n: u64, threads: usize, extra: &[&str]
     out.join(format!("golden.shard-{i}-of-{n}"))
 }
 
+/// `capsim merge --charts SHARDS --out OUT --quiet`.
 fn merge(out: &Path, shards: &[PathBuf]) -> std::process::Output {
-    let mut args = vec!["merge".to_string()];
+    let mut args = vec!["merge".to_string(), "--charts".to_string()];
     args.extend(shards.iter().map(|p| p.display().to_string()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     quietly(out, &args)
@@ -62,7 +63,7 @@ fn merged_shards_write_what_one_run_writes() {
     let file = scenario(dir.path());
     let flags = ["--paths-csv", "--focus", "--regret"];
     let full = dir.path().join("full");
-    let mut args = vec!["run", file.to_str().unwrap(), "--paths", PATHS];
+    let mut args = vec!["run", file.to_str().unwrap(), "--paths", PATHS, "--charts"];
     args.extend_from_slice(&flags);
     ok(&quietly(&full, &args));
     let full = full.join("golden");
@@ -84,6 +85,8 @@ fn merged_shards_write_what_one_run_writes() {
             "providers.csv",
             "paths.csv",
             "focus.csv",
+            "charts/spend.svg",
+            "charts/totals.svg",
         ] {
             let (a, b) = (
                 std::fs::read(full.join(f)).unwrap(),

@@ -3,6 +3,7 @@
 mod util;
 
 mod bad_input;
+mod charts;
 mod closed_form;
 mod determinism;
 mod golden;

@@ -21,6 +21,10 @@ pub struct BatchArgs {
     pub sim: super::SimArgs,
     #[command(flatten)]
     pub set: super::SetArgs,
+    /// Also draw charts/ in every scenario's folder (SVG: spend and demand
+    /// per period, providers, totals)
+    #[arg(long)]
+    pub charts: bool,
     /// No table on the terminal
     #[arg(long, short)]
     pub quiet: bool,
@@ -124,6 +128,7 @@ pub fn batch(a: BatchArgs) -> Result<()> {
         out: a.sim.out.clone(),
         threads: a.sim.threads,
         progress: !a.quiet,
+        charts: a.charts,
         ..Default::default()
     };
     // Every scenario in one pass over the paths, each simulated once per

@@ -13,13 +13,16 @@ pub struct MergeArgs {
     /// Threads for the summaries (default: all cores)
     #[arg(long, default_value_t = 0, value_parser = super::threads_arg)]
     pub threads: usize,
+    /// Also draw charts/ (SVG: spend and demand per period, providers, totals)
+    #[arg(long)]
+    pub charts: bool,
     /// No summary table
     #[arg(long, short)]
     pub quiet: bool,
 }
 
 pub fn merge(a: MergeArgs) -> Result<()> {
-    let (loaded, outcome) = shard::merge(&a.shards, &a.out, a.threads)?;
+    let (loaded, outcome) = shard::merge(&a.shards, &a.out, a.threads, a.charts)?;
     if !a.quiet {
         let mut out = std::io::stdout().lock();
         runner::print_report(&mut out, &loaded, &outcome)

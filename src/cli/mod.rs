@@ -2,6 +2,7 @@
 //! [`main`] and maps its error to an exit code.
 
 mod batch;
+mod chart;
 mod check;
 mod compare;
 mod merge;
@@ -99,6 +100,8 @@ pub enum Command {
     Trace(trace::TraceArgs),
     /// Join the shards of one run (`run --shard I/N`) into its result
     Merge(merge::MergeArgs),
+    /// Draw charts/ (SVG) in result folders from their CSV files
+    Chart(chart::ChartArgs),
 }
 
 pub fn main(cli: Cli) -> Result<()> {
@@ -123,5 +126,6 @@ pub fn main(cli: Cli) -> Result<()> {
         Command::Sensitivity(a) => sensitivity::sensitivity(a),
         Command::Trace(a) => trace::trace(a),
         Command::Merge(a) => merge::merge(a),
+        Command::Chart(a) => chart::chart(a),
     }
 }

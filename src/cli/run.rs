@@ -24,6 +24,9 @@ pub struct RunArgs {
     /// policy_regret = priority's economic cost minus optimal's
     #[arg(long)]
     pub regret: bool,
+    /// Also draw charts/ (SVG: spend and demand per period, providers, totals)
+    #[arg(long)]
+    pub charts: bool,
     /// No progress bar and no summary table
     #[arg(long, short)]
     pub quiet: bool,
@@ -76,6 +79,7 @@ pub fn run(a: RunArgs) -> Result<()> {
         focus: a.focus.then_some(a.focus_stat),
         regret: a.regret,
         progress: !a.quiet,
+        charts: a.charts,
     };
     if let Some(part) = a.shard {
         let o = runner::run_shard(&loaded, &settings, part)?;

@@ -11,6 +11,7 @@ use serde::Serialize;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+pub mod charts;
 pub mod focus;
 pub mod number;
 
@@ -256,6 +257,11 @@ impl ResultDir {
             tmp,
             target: out.join(name),
         })
+    }
+
+    /// The folder being built.
+    pub fn root(&self) -> &Path {
+        self.tmp.path()
     }
 
     pub fn path(&self, file: &str) -> PathBuf {

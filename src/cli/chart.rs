@@ -1,0 +1,47 @@
+use crate::error::{Error, InputError, Origin, Result};
+use crate::output::charts;
+use crate::scenario;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, clap::Args)]
+pub struct ChartArgs {
+    /// Result folders (written by run, merge or batch)
+    #[arg(required = true, value_name = "RESULT")]
+    pub results: Vec<PathBuf>,
+}
+
+/// Draws `charts/` in each result folder from its CSV files; the scenario's
+/// name and currency come from its manifest.
+pub fn chart(a: ChartArgs) -> Result<()> {
+    for dir in &a.results {
+        let (name, currency) = scenario_of(dir)?;
+        let out = charts::write_charts(dir, &name, &currency)?;
+        println!("wrote {}/ ({})", out.display(), charts::CHARTS.join(", "));
+    }
+    Ok(())
+}
+
+fn scenario_of(dir: &Path) -> Result<(String, String)> {
+    let file = dir.join("manifest.json");
+    let bad = |message: String| {
+        Error::from(InputError {
+            origin: Origin::FileOnly { file: file.clone() },
+            field: String::new(),
+            message,
+            hint: None,
+        })
+    };
+    let bytes = std::fs::read(&file).map_err(|e| {
+        bad(format!(
+            "cannot read it ({e}); expected a result folder written by capsim run, merge or batch"
+        ))
+    })?;
+    let m: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| bad(format!("not a capsim manifest: {e}")))?;
+    let resolved = m["resolved_scenario"]
+        .as_str()
+        .ok_or_else(|| bad("no `resolved_scenario`: not a capsim run's manifest".to_string()))?;
+    let loaded = scenario::load_str(&file, resolved, &[])
+        .map_err(|e| bad(format!("its resolved scenario does not load: {e}")))?;
+    Ok((loaded.scenario.name, loaded.scenario.currency))
+}

@@ -1,0 +1,517 @@
+//! Charts of a result folder (SVG, drawn with plotters from the folder's
+//! own CSV files, so a chart shows exactly the numbers beside it):
+//!
+//! - `spend.svg`: cash per period, median with its 25-75% and 5-95% bands
+//!   and the mean;
+//! - `demand.svg`: demand and served GPUs per period, medians and 5-95%
+//!   bands (the gap is the shortfall);
+//! - `providers.svg`: each provider's cash over the horizon, mean with its
+//!   5-95% range;
+//! - `totals.svg`: the horizon totals (cash, NPV, economic cost, true-ups,
+//!   shortfall cost) as boxes: 5, 25, 50, 75 and 95% and the mean.
+
+use crate::error::{Error, InputError, Origin, Result};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The files written into `<result>/charts/`.
+pub const CHARTS: [&str; 4] = ["spend.svg", "demand.svg", "providers.svg", "totals.svg"];
+/// The same, as a manifest lists them.
+pub const FILES: [&str; 4] = [
+    "charts/spend.svg",
+    "charts/demand.svg",
+    "charts/providers.svg",
+    "charts/totals.svg",
+];
+
+const SIZE: (u32, u32) = (900, 520);
+const BLUE: RGBColor = RGBColor(31, 119, 180);
+const ORANGE: RGBColor = RGBColor(230, 120, 20);
+const GREY: RGBColor = RGBColor(90, 90, 90);
+
+/// The horizon totals `totals.svg` shows, in this order, when present.
+const TOTALS: [(&str, &str); 5] = [
+    ("cash", "cash"),
+    ("npv", "NPV"),
+    ("economic", "economic cost"),
+    ("true_up", "true-ups"),
+    ("shortfall_cost", "shortfall cost"),
+];
+
+/// One row of `periods.csv`.
+#[derive(Debug, Clone)]
+struct PeriodRow {
+    date: String,
+    mean: f64,
+    /// p5, p25, p50, p75, p95.
+    q: [f64; 5],
+}
+
+/// Bad content in one of the folder's files (exit code 2).
+fn bad(file: &Path, line: Option<u64>, message: impl Into<String>) -> Error {
+    Error::from(InputError {
+        origin: match line {
+            Some(line) => Origin::File {
+                file: file.to_path_buf(),
+                line: line as usize,
+                column: 1,
+            },
+            None => Origin::FileOnly {
+                file: file.to_path_buf(),
+            },
+        },
+        field: String::new(),
+        message: message.into(),
+        hint: None,
+    })
+}
+
+/// The rows of `file`, each as its header's columns `want` in order, with
+/// the first `text` columns kept as text, the rest
+/// parsed as numbers.
+fn read(file: &Path, want: &[&str], text: usize) -> Result<Vec<(Vec<String>, Vec<f64>)>> {
+    let bytes = std::fs::read(file).map_err(|e| {
+        bad(
+            file,
+            None,
+            format!("cannot read it ({e}); expected a result folder written by capsim run"),
+        )
+    })?;
+    // The line a record starts on. On CRLF files (capsim writes them) csv
+    // places a record at the `\n` ending the line before, and counts its
+    // lines one short: skip line ends, then count them.
+    let line_at = |byte: u64| {
+        let mut at = (byte as usize).min(bytes.len());
+        while at < bytes.len() && matches!(bytes[at], b'\r' | b'\n') {
+            at += 1;
+        }
+        1 + bytes[..at].iter().filter(|&&b| b == b'\n').count() as u64
+    };
+    let mut r = csv::Reader::from_reader(&bytes[..]);
+    let head = r
+        .headers()
+        .map_err(|e| bad(file, Some(1), format!("not a CSV header: {e}")))?
+        .clone();
+    let cols: Vec<usize> = want
+        .iter()
+        .map(|w| {
+            head.iter().position(|h| h == *w).ok_or_else(|| {
+                bad(
+                    file,
+                    Some(1),
+                    format!("no column `{w}`; expected the columns capsim writes"),
+                )
+            })
+        })
+        .collect::<Result<_>>()?;
+    let mut out = Vec::new();
+    for rec in r.records() {
+        let rec = rec.map_err(|e| {
+            let line = e.position().map(|p| line_at(p.byte()));
+            bad(file, line, format!("not a CSV row: {e}"))
+        })?;
+        let line = || rec.position().map_or(0, |p| line_at(p.byte()));
+        let field = |i: usize| rec.get(cols[i]).unwrap_or("");
+        let words = (0..text).map(|i| field(i).to_string()).collect();
+        let numbers = (text..cols.len())
+            .map(|i| {
+                field(i).parse::<f64>().map_err(|_| {
+                    bad(
+                        file,
+                        Some(line()),
+                        format!(
+                            "column `{}`: found `{}`, expected a number",
+                            want[i],
+                            field(i)
+                        ),
+                    )
+                })
+            })
+            .collect::<Result<_>>()?;
+        out.push((words, numbers));
+    }
+    Ok(out)
+}
+
+/// Writes [`CHARTS`] into `<dir>/charts/` from `dir`'s `periods.csv`,
+/// `providers.csv` and `summary.csv`; `name` titles them and `currency`
+/// labels money. Returns the charts' folder.
+pub fn write_charts(dir: &Path, name: &str, currency: &str) -> Result<PathBuf> {
+    let periods_file = dir.join("periods.csv");
+    let mut periods: BTreeMap<String, Vec<PeriodRow>> = BTreeMap::new();
+    for (w, x) in read(
+        &periods_file,
+        &["metric", "date", "mean", "p5", "p25", "p50", "p75", "p95"],
+        2,
+    )? {
+        let rows = periods.entry(w[0].clone()).or_default();
+        rows.push(PeriodRow {
+            date: w[1].clone(),
+            mean: x[0],
+            q: [x[1], x[2], x[3], x[4], x[5]],
+        });
+    }
+    let providers = read(
+        &dir.join("providers.csv"),
+        &["provider", "metric", "mean", "p5", "p95"],
+        2,
+    )?;
+    let summary = read(
+        &dir.join("summary.csv"),
+        &["metric", "mean", "p5", "p25", "p50", "p75", "p95"],
+        1,
+    )?;
+    let series = |m: &str| {
+        periods
+            .get(m)
+            .filter(|r| !r.is_empty())
+            .ok_or_else(|| bad(&periods_file, None, format!("no rows of metric `{m}`")))
+    };
+    let (cash, demand, served) = (series("cash")?, series("demand")?, series("served")?);
+    if demand.len() != cash.len() || served.len() != cash.len() {
+        return Err(bad(
+            &periods_file,
+            None,
+            "metrics `cash`, `demand` and `served` have different numbers of periods",
+        ));
+    }
+
+    let out = dir.join("charts");
+    std::fs::create_dir_all(&out)
+        .map_err(|e| Error::io(format!("cannot create {}", out.display()), e))?;
+    let money = Unit::money(currency);
+    let gpus = Unit::Count("GPUs");
+    svg(&out.join(CHARTS[0]), |root| {
+        fan(
+            root,
+            &format!("{name}: cash per period ({currency})"),
+            &money,
+            &[(cash, "cash", BLUE, true)],
+        )
+    })?;
+    svg(&out.join(CHARTS[1]), |root| {
+        fan(
+            root,
+            &format!("{name}: demand and served GPUs per period"),
+            &gpus,
+            &[
+                (demand, "demand", ORANGE, false),
+                (served, "served", BLUE, false),
+            ],
+        )
+    })?;
+    let bars: Vec<(String, f64, f64, f64)> = providers
+        .iter()
+        .filter(|(w, _)| w[1] == "cash")
+        .map(|(w, x)| (w[0].clone(), x[0], x[1], x[2]))
+        .collect();
+    svg(&out.join(CHARTS[2]), |root| {
+        provider_bars(
+            root,
+            &format!("{name}: cash by provider over the horizon ({currency})"),
+            &money,
+            &bars,
+        )
+    })?;
+    let boxes: Vec<(&str, &[f64])> = TOTALS
+        .iter()
+        .filter_map(|(m, label)| {
+            summary
+                .iter()
+                .find(|(w, _)| w[0] == *m)
+                .map(|(_, x)| (*label, &x[..]))
+        })
+        .collect();
+    svg(&out.join(CHARTS[3]), |root| {
+        totals(
+            root,
+            &format!("{name}: totals over the horizon ({currency})"),
+            &money,
+            &boxes,
+        )
+    })?;
+    Ok(out)
+}
+
+type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+type Drawn = std::result::Result<(), Box<dyn std::error::Error + 'static>>;
+
+fn svg(file: &Path, draw: impl FnOnce(&Area<'_>) -> Drawn) -> Result<()> {
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, SIZE).into_drawing_area();
+        let drawn = root
+            .fill(&WHITE)
+            .map_err(|e| e.into())
+            .and_then(|()| draw(&root))
+            .and_then(|()| root.present().map_err(|e| e.into()));
+        drawn.map_err(|e| Error::Other(format!("cannot draw {}: {e}", file.display())))?;
+    }
+    std::fs::write(file, text).map_err(|e| Error::io(format!("cannot write {}", file.display()), e))
+}
+
+/// How an axis labels its values.
+enum Unit {
+    Money(&'static str, String),
+    Count(&'static str),
+}
+
+impl Unit {
+    fn money(currency: &str) -> Unit {
+        Unit::Money(
+            if currency == "USD" { "$" } else { "" },
+            currency.to_string(),
+        )
+    }
+
+    fn tick(&self, v: f64) -> String {
+        let (scale, suffix) = match v.abs() {
+            a if a >= 1e12 => (1e12, "T"),
+            a if a >= 1e9 => (1e9, "B"),
+            a if a >= 1e6 => (1e6, "M"),
+            a if a >= 1e3 => (1e3, "k"),
+            _ => (1.0, ""),
+        };
+        let x = v / scale;
+        let digits = if x.abs() >= 100.0 || x == x.round() {
+            0
+        } else if x.abs() >= 10.0 {
+            1
+        } else {
+            2
+        };
+        let sign = if v < 0.0 { "-" } else { "" };
+        let prefix = match self {
+            Unit::Money(p, _) => *p,
+            Unit::Count(_) => "",
+        };
+        format!("{sign}{prefix}{:.digits$}{suffix}", x.abs())
+    }
+
+    fn name(&self) -> &str {
+        match self {
+            Unit::Money(_, c) => c,
+            Unit::Count(c) => c,
+        }
+    }
+}
+
+/// Range of `values` with a margin, and zero included.
+fn span(values: impl Iterator<Item = f64>) -> std::ops::Range<f64> {
+    let (lo, hi) = values.fold((0.0f64, 0.0f64), |(l, h), v| (l.min(v), h.max(v)));
+    let pad = if hi > lo { 0.05 * (hi - lo) } else { 1.0 };
+    (if lo < 0.0 { lo - pad } else { 0.0 })..hi + pad
+}
+
+/// Per-period fans: for each series, its 5-95% band (and with `inner`, its
+/// 25-75% band and its mean), and its median.
+fn fan(
+    root: &Area<'_>,
+    title: &str,
+    unit: &Unit,
+    series: &[(&Vec<PeriodRow>, &str, RGBColor, bool)],
+) -> Drawn {
+    let rows = series[0].0;
+    let n = rows.len();
+    let y = span(
+        series
+            .iter()
+            .flat_map(|(r, ..)| r.iter().flat_map(|p| p.q.into_iter().chain([p.mean]))),
+    );
+    let x_max = (n.max(2) - 1) as f64;
+    let dates: Vec<String> = rows.iter().map(|r| r.date.clone()).collect();
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 20))
+        .margin(15)
+        .x_label_area_size(40)
+        .y_label_area_size(80)
+        .build_cartesian_2d(0f64..x_max, y)?;
+    chart
+        .configure_mesh()
+        .x_labels(n.min(12))
+        .x_label_formatter(&|x| {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 {
+                dates.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .y_label_formatter(&|v| unit.tick(*v))
+        .x_desc("period")
+        .y_desc(unit.name())
+        .light_line_style(WHITE)
+        .draw()?;
+    let band = |lo: usize, hi: usize, rows: &Vec<PeriodRow>| -> Vec<(f64, f64)> {
+        let up = rows.iter().enumerate().map(|(t, r)| (t as f64, r.q[hi]));
+        let down = rows
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(t, r)| (t as f64, r.q[lo]));
+        up.chain(down).collect()
+    };
+    for &(rows, label, color, inner) in series {
+        chart
+            .draw_series(std::iter::once(Polygon::new(
+                band(0, 4, rows),
+                color.mix(0.15).filled(),
+            )))?
+            .label(format!("{label}: 5-95%"))
+            .legend(move |(x, y)| {
+                Rectangle::new([(x, y - 5), (x + 20, y + 5)], color.mix(0.15).filled())
+            });
+        if inner {
+            chart
+                .draw_series(std::iter::once(Polygon::new(
+                    band(1, 3, rows),
+                    color.mix(0.3).filled(),
+                )))?
+                .label(format!("{label}: 25-75%"))
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 20, y + 5)], color.mix(0.3).filled())
+                });
+        }
+        chart
+            .draw_series(LineSeries::new(
+                rows.iter().enumerate().map(|(t, r)| (t as f64, r.q[2])),
+                color.stroke_width(2),
+            ))?
+            .label(format!("{label}: median"))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
+        if inner {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    rows.iter().enumerate().map(|(t, r)| (t as f64, r.mean)),
+                    6,
+                    4,
+                    GREY.stroke_width(1),
+                ))?
+                .label(format!("{label}: mean"))
+                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], GREY));
+        }
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.8))
+        .border_style(GREY)
+        .draw()?;
+    Ok(())
+}
+
+/// Horizontal bars of each provider's mean, with its 5-95% range.
+fn provider_bars(
+    root: &Area<'_>,
+    title: &str,
+    unit: &Unit,
+    bars: &[(String, f64, f64, f64)],
+) -> Drawn {
+    let n = bars.len().max(1);
+    let x = span(bars.iter().flat_map(|b| [b.1, b.2, b.3]));
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 20))
+        .margin(15)
+        .x_label_area_size(40)
+        .y_label_area_size(110)
+        .build_cartesian_2d(x, 0f64..n as f64)?;
+    chart
+        .configure_mesh()
+        .y_labels(n * 2 + 1)
+        .y_label_formatter(&|y| {
+            // Provider i's bar is centred at n - i - 0.5 (the first at the top).
+            let k = n as f64 - y - 0.5;
+            let i = k.round();
+            if (k - i).abs() < 1e-6 && i >= 0.0 {
+                bars.get(i as usize)
+                    .map(|b| b.0.clone())
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .x_label_formatter(&|v| unit.tick(*v))
+        .x_desc(format!("{}: mean, whiskers 5-95%", unit.name()))
+        .disable_y_mesh()
+        .light_line_style(WHITE)
+        .draw()?;
+    for (i, (_, mean, p5, p95)) in bars.iter().enumerate() {
+        let c = n as f64 - i as f64 - 0.5;
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [(0.0, c - 0.3), (*mean, c + 0.3)],
+            BLUE.mix(0.6).filled(),
+        )))?;
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(*p5, c), (*p95, c)],
+            GREY.stroke_width(2),
+        )))?;
+        for v in [*p5, *p95] {
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(v, c - 0.12), (v, c + 0.12)],
+                GREY.stroke_width(2),
+            )))?;
+        }
+    }
+    Ok(())
+}
+
+/// Boxes of horizon totals: `x` is mean, p5, p25, p50, p75, p95.
+fn totals(root: &Area<'_>, title: &str, unit: &Unit, boxes: &[(&str, &[f64])]) -> Drawn {
+    let n = boxes.len().max(1);
+    let y = span(boxes.iter().flat_map(|(_, x)| x.iter().copied()));
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 20))
+        .margin(15)
+        .x_label_area_size(40)
+        .y_label_area_size(80)
+        .build_cartesian_2d(0f64..n as f64, y)?;
+    chart
+        .configure_mesh()
+        .x_labels(n * 2 + 1)
+        .x_label_formatter(&|x| {
+            let k = x - 0.5;
+            let i = k.round();
+            if (k - i).abs() < 1e-6 && i >= 0.0 {
+                boxes
+                    .get(i as usize)
+                    .map(|b| b.0.to_string())
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .y_label_formatter(&|v| unit.tick(*v))
+        .y_desc(format!(
+            "{}: box 25-75%, whiskers 5-95%, line median, dot mean",
+            unit.name()
+        ))
+        .disable_x_mesh()
+        .light_line_style(WHITE)
+        .draw()?;
+    for (i, (_, x)) in boxes.iter().enumerate() {
+        let c = i as f64 + 0.5;
+        let (mean, p5, p25, p50, p75, p95) = (x[0], x[1], x[2], x[3], x[4], x[5]);
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [(c - 0.25, p25), (c + 0.25, p75)],
+            BLUE.mix(0.3).filled(),
+        )))?;
+        for (a, b) in [(p5, p25), (p75, p95)] {
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(c, a), (c, b)],
+                GREY.stroke_width(2),
+            )))?;
+        }
+        for (v, w) in [(p5, 0.1), (p95, 0.1), (p50, 0.25)] {
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(c - w, v), (c + w, v)],
+                BLUE.stroke_width(2),
+            )))?;
+        }
+        chart.draw_series(std::iter::once(Circle::new((c, mean), 4, GREY.filled())))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,170 @@
+//! Charts: `run --charts` and `capsim chart` draw the folder's own numbers.
+
+use crate::util::*;
+use std::path::Path;
+
+const GOLDEN: &str = include_str!("data/golden.toml");
+const CHARTS: [&str; 4] = ["spend.svg", "demand.svg", "providers.svg", "totals.svg"];
+
+fn ok(o: &std::process::Output) -> String {
+    assert!(
+        o.status.success(),
+        "exit {:?}: {}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The points of the first polyline drawn in `color` with width 2 (a
+/// median line).
+fn median_line(svg: &str, color: &str) -> Vec<(f64, f64)> {
+    let key = format!("stroke=\"{color}\" stroke-width=\"2\" points=\"");
+    let at = svg.find(&key).expect("a median polyline") + key.len();
+    let end = at + svg[at..].find('"').unwrap();
+    svg[at..end]
+        .split_whitespace()
+        .map(|p| {
+            let (x, y) = p.split_once(',').unwrap();
+            (x.parse().unwrap(), y.parse().unwrap())
+        })
+        .collect()
+}
+
+/// `periods.csv`'s p50 of `metric`, period by period.
+fn p50s(dir: &Path, metric: &str) -> Vec<f64> {
+    let mut r = csv::Reader::from_path(dir.join("periods.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let (m, q) = (
+        h.iter().position(|c| c == "metric").unwrap(),
+        h.iter().position(|c| c == "p50").unwrap(),
+    );
+    r.records()
+        .map(|x| x.unwrap())
+        .filter(|x| &x[m] == metric)
+        .map(|x| x[q].parse().unwrap())
+        .collect()
+}
+
+/// The line's points are the values on a linear scale (SVG's y grows
+/// downwards), to the pixel, one per period from left to right.
+fn draws(line: &[(f64, f64)], values: &[f64]) {
+    assert_eq!(line.len(), values.len(), "one point per period");
+    assert!(line.windows(2).all(|w| w[1].0 > w[0].0), "left to right");
+    let (lo, hi) = (0..values.len()).fold((0, 0), |(l, h), i| {
+        (
+            if values[i] < values[l] { i } else { l },
+            if values[i] > values[h] { i } else { h },
+        )
+    });
+    assert!(values[hi] > values[lo], "the test needs values that vary");
+    let per = (line[lo].1 - line[hi].1) / (values[hi] - values[lo]);
+    assert!(per > 0.0, "higher values are drawn higher");
+    for (i, (&(_, y), v)) in line.iter().zip(values).enumerate() {
+        let want = line[lo].1 - (v - values[lo]) * per;
+        assert!(
+            (y - want).abs() <= 1.5,
+            "period {i}: y {y}, expected {want}"
+        );
+    }
+}
+
+#[test]
+fn charts_draw_the_result_folders_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("golden.toml");
+    std::fs::write(&file, GOLDEN).unwrap();
+    let out = dir.path().join("out");
+    let f = file.to_str().unwrap();
+    ok(&quietly(&out, &["run", f, "--charts"]));
+    let res = out.join("golden");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(res.join("manifest.json")).unwrap()).unwrap();
+    let listed: Vec<&str> = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    for c in CHARTS {
+        let svg = std::fs::read_to_string(res.join("charts").join(c)).unwrap();
+        assert!(
+            svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
+            "{c}"
+        );
+        assert!(svg.contains("golden: "), "{c}: titled with the scenario");
+        assert!(
+            listed.contains(&format!("charts/{c}").as_str()),
+            "{c} in manifest"
+        );
+    }
+    let spend = std::fs::read_to_string(res.join("charts/spend.svg")).unwrap();
+    assert!(spend.contains("2026-01"), "periods labelled by date");
+    draws(&median_line(&spend, "#1F77B4"), &p50s(&res, "cash"));
+    let demand = std::fs::read_to_string(res.join("charts/demand.svg")).unwrap();
+    draws(&median_line(&demand, "#E67814"), &p50s(&res, "demand"));
+    draws(&median_line(&demand, "#1F77B4"), &p50s(&res, "served"));
+    let providers = std::fs::read_to_string(res.join("charts/providers.svg")).unwrap();
+    for p in ["azure", "oracle", "own"] {
+        assert!(GOLDEN.contains(&format!("name = \"{p}\"")), "{p}");
+        assert!(providers.contains(&format!("\n{p}\n")), "{p} labelled");
+    }
+
+    // `capsim chart` on a folder without charts draws the same files.
+    let plain = dir.path().join("plain");
+    ok(&quietly(&plain, &["run", f]));
+    let plain = plain.join("golden");
+    assert!(!plain.join("charts").exists());
+    let said = ok(&std::process::Command::new(bin())
+        .arg("chart")
+        .arg(&plain)
+        .output()
+        .unwrap());
+    assert!(said.contains("charts/ (spend.svg"), "{said}");
+    for c in CHARTS {
+        let (a, b) = (
+            std::fs::read(res.join("charts").join(c)).unwrap(),
+            std::fs::read(plain.join("charts").join(c)).unwrap(),
+        );
+        assert!(a == b, "{c}: chart and run --charts differ");
+    }
+}
+
+#[test]
+fn chart_refuses_what_is_not_a_result_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("golden.toml");
+    std::fs::write(&file, GOLDEN).unwrap();
+    let out = dir.path().join("out");
+    ok(&quietly(&out, &["run", file.to_str().unwrap()]));
+    let res = out.join("golden");
+    let chart = |d: &Path| {
+        std::process::Command::new(bin())
+            .arg("chart")
+            .arg(d)
+            .output()
+            .unwrap()
+    };
+    let refused = |d: &Path, says: &str| {
+        let o = chart(d);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{says}: {err}");
+        assert!(err.contains(says), "expected `{says}` in: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    };
+    refused(&dir.path().join("nowhere"), "manifest.json: cannot read it");
+    // A number a spreadsheet mangled, on line 4 of periods.csv.
+    let p = res.join("periods.csv");
+    let text = std::fs::read_to_string(&p).unwrap();
+    let mut lines: Vec<String> = text.split("\r\n").map(String::from).collect();
+    let mut cells: Vec<String> = lines[3].split(',').map(String::from).collect();
+    cells[3] = "1,5e9".replace(',', ";");
+    lines[3] = cells.join(",");
+    std::fs::write(&p, lines.join("\r\n")).unwrap();
+    refused(
+        &res,
+        "periods.csv:4:1: column `mean`: found `1;5e9`, expected a number",
+    );
+    std::fs::write(&p, "period,date\r\n").unwrap();
+    refused(&res, "periods.csv:1:1: no column `metric`");
+}
