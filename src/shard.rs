@@ -132,6 +132,8 @@ struct Header {
     paths_csv: bool,
     focus: Option<FocusStat>,
     regret: bool,
+    /// `--charts`: the merge draws them.
+    charts: bool,
     resolved_scenario: String,
     tails: Tails,
 }
@@ -212,6 +214,7 @@ pub(crate) fn write_header(
         paths_csv: settings.paths_csv,
         focus: settings.focus,
         regret: settings.regret,
+        charts: settings.charts,
         resolved_scenario: loaded.resolved_toml.clone(),
         tails: acc.tails.clone(),
     };
@@ -296,7 +299,7 @@ fn first_difference(a: &str, b: &str) -> String {
 /// result folder `<out>/<name>/` one `capsim run` of the whole run writes:
 /// the same CSV files, byte for byte; the manifest lists the shards.
 /// Summaries are computed on `threads` threads (0: all cores); with
-/// `charts`, `charts/` is drawn too.
+/// `charts`, or if a shard was run with `--charts`, `charts/` is drawn too.
 pub fn merge(
     dirs: &[PathBuf],
     out: &Path,
@@ -532,7 +535,7 @@ pub fn merge(
         focus: h0.focus,
         regret: h0.regret,
         progress: false,
-        charts,
+        charts: charts || shards.iter().any(|(_, h)| h.charts),
     };
     let timing = runner::Timing {
         started,

@@ -45,9 +45,14 @@ fn shard(file: &Path, out: &Path, i: u64, n: u64, threads: usize, extra: &[&str]
     out.join(format!("golden.shard-{i}-of-{n}"))
 }
 
-/// `capsim merge --charts SHARDS --out OUT --quiet`.
+/// `capsim merge SHARDS --out OUT --quiet`.
 fn merge(out: &Path, shards: &[PathBuf]) -> std::process::Output {
-    let mut args = vec!["merge".to_string(), "--charts".to_string()];
+    merge_with(out, shards, &[])
+}
+
+fn merge_with(out: &Path, shards: &[PathBuf], extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["merge".to_string()];
+    args.extend(extra.iter().map(|s| s.to_string()));
     args.extend(shards.iter().map(|p| p.display().to_string()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     quietly(out, &args)
@@ -69,15 +74,23 @@ fn merged_shards_write_what_one_run_writes() {
     let full = full.join("golden");
     let whole = json(&full.join("manifest.json"));
     // One shard, three of uneven sizes, and one shard per chunk; each
-    // shard on 1 to 3 threads, handed to merge last first.
+    // shard on 1 to 3 threads, handed to merge last first. Charts asked
+    // for by the shards (1, 3) or by the merge (6).
     for n in [1u64, 3, 6] {
         let parts = dir.path().join(format!("parts{n}"));
+        let (mut on_shards, on_merge) = (flags.to_vec(), vec![]);
+        let on_merge = if n == 6 {
+            vec!["--charts"]
+        } else {
+            on_shards.push("--charts");
+            on_merge
+        };
         let mut shards: Vec<PathBuf> = (1..=n)
-            .map(|i| shard(&file, &parts, i, n, 1 + i as usize % 3, &flags))
+            .map(|i| shard(&file, &parts, i, n, 1 + i as usize % 3, &on_shards))
             .collect();
         shards.reverse();
         let out = dir.path().join(format!("merged{n}"));
-        ok(&merge(&out, &shards));
+        ok(&merge_with(&out, &shards, &on_merge));
         let merged = out.join("golden");
         for f in [
             "summary.csv",

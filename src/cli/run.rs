@@ -24,7 +24,8 @@ pub struct RunArgs {
     /// policy_regret = priority's economic cost minus optimal's
     #[arg(long)]
     pub regret: bool,
-    /// Also draw charts/ (SVG: spend and demand per period, providers, totals)
+    /// Also draw charts/ (SVG: spend and demand per period, providers,
+    /// totals; with --shard, into the merged result)
     #[arg(long)]
     pub charts: bool,
     /// No progress bar and no summary table
