@@ -295,26 +295,9 @@ fn first_difference(a: &str, b: &str) -> String {
     "equal text, different hashes".to_string()
 }
 
-/// Merges the shards in `dirs` (all of one run, in any order) into the
-/// result folder `<out>/<name>/` one `capsim run` of the whole run writes:
-/// the same CSV files, byte for byte; the manifest lists the shards.
-/// Summaries are computed on `threads` threads (0: all cores); with
-/// `charts`, or if a shard was run with `--charts`, `charts/` is drawn too.
-pub fn merge(
-    dirs: &[PathBuf],
-    out: &Path,
-    threads: usize,
-    charts: bool,
-) -> Result<(Loaded, Outcome)> {
-    let started = SystemTime::now();
-    let clock = Instant::now();
-    let mut shards: Vec<(PathBuf, Header)> = Vec::with_capacity(dirs.len());
-    for d in dirs {
-        shards.push((d.clone(), read_header(d)?));
-    }
-    if shards.is_empty() {
-        return Err(Error::flag("merge", "expected at least one shard folder"));
-    }
+/// Checks that `shards` are every shard of one run made by this capsim,
+/// each once, and sorts them by shard number.
+fn check_one_run(shards: &mut [(PathBuf, Header)]) -> Result<()> {
     let (d0, h0) = &shards[0];
     let this = env!("CARGO_PKG_VERSION");
     if h0.capsim_version != this {
@@ -388,18 +371,55 @@ pub fn merge(
         .map(|i| i.to_string())
         .collect();
     if !missing.is_empty() {
+        let shown = if missing.len() > 10 {
+            format!(
+                "{}, ... ({} in all)",
+                missing[..10].join(", "),
+                missing.len()
+            )
+        } else {
+            missing.join(", ")
+        };
         return Err(Error::flag(
             "merge",
             format!(
                 "{} of {} shards given; missing shard {} (expected every I of --shard I/{} once)",
                 given.len(),
                 of,
-                missing.join(", "),
+                shown,
                 of
             ),
         ));
     }
 
+    Ok(())
+}
+
+/// Merges the shards in `dirs` (all of one run, in any order) into the
+/// result folder `<out>/<name>/` one `capsim run` of the whole run writes:
+/// the same CSV files, byte for byte; the manifest lists the shards.
+/// Summaries are computed on `threads` threads (0: all cores); with
+/// `charts`, or if a shard was run with `--charts`, `charts/` is drawn too.
+pub fn merge(
+    dirs: &[PathBuf],
+    out: &Path,
+    threads: usize,
+    charts: bool,
+) -> Result<(Loaded, Outcome)> {
+    let started = SystemTime::now();
+    let clock = Instant::now();
+    let threads = match threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        t => t,
+    };
+    let mut shards: Vec<(PathBuf, Header)> = Vec::with_capacity(dirs.len());
+    for d in dirs {
+        shards.push((d.clone(), read_header(d)?));
+    }
+    if shards.is_empty() {
+        return Err(Error::flag("merge", "expected at least one shard folder"));
+    }
+    check_one_run(&mut shards)?;
     let (_, h0) = &shards[0];
     let header_file = shards[0].0.join(HEADER);
     let mut loaded = scenario::load_str(Path::new(&h0.scenario_file), &h0.resolved_scenario, &[])
@@ -433,7 +453,6 @@ pub fn merge(
 
     let mut acc = Accumulated::new(width, sketched);
     let mut records = Vec::with_capacity(shards.len());
-    let mut chunk = vec![Moments::default(); width];
     for (d, h) in &shards {
         let file = d.join(HEADER);
         let part = Shard {
@@ -464,58 +483,7 @@ pub fn merge(
                 ),
             ));
         }
-        let mfile = d.join(MOMENTS);
-        let expect = h.chunks * (8 + 16 * width as u64);
-        let len = std::fs::metadata(&mfile)
-            .map_err(|e| bad(&mfile, format!("cannot read it: {e}")))?
-            .len();
-        if len != expect {
-            return Err(bad(
-                &mfile,
-                format!(
-                    "found {len} bytes, expected {expect} ({} chunks of {width} values): \
-                     the file is truncated or damaged",
-                    h.chunks
-                ),
-            ));
-        }
-        let mut rd = BufReader::with_capacity(
-            1 << 20,
-            std::fs::File::open(&mfile).map_err(|e| bad(&mfile, format!("cannot read it: {e}")))?,
-        );
-        let mut bytes = vec![0u8; 8 + 16 * width];
-        let mut n_paths = 0u64;
-        for c in 0..h.chunks {
-            rd.read_exact(&mut bytes)
-                .map_err(|e| Error::io(format!("cannot read {}", mfile.display()), e))?;
-            let word = |i: usize| <[u8; 8]>::try_from(&bytes[8 * i..8 * i + 8]).expect("8 bytes");
-            let n = u64::from_le_bytes(word(0));
-            let whole = (c + 1) * CHUNK as u64 <= r.paths;
-            if n == 0 || n > CHUNK as u64 || (whole && n != CHUNK as u64) {
-                return Err(bad(
-                    &mfile,
-                    format!("chunk {c} holds {n} paths: the file is damaged"),
-                ));
-            }
-            n_paths += n;
-            for (k, m) in chunk.iter_mut().enumerate() {
-                *m = Moments {
-                    n,
-                    mean: f64::from_le_bytes(word(1 + 2 * k)),
-                    m2: f64::from_le_bytes(word(2 + 2 * k)),
-                };
-            }
-            acc.merge_moments(&chunk);
-        }
-        if n_paths != r.paths {
-            return Err(bad(
-                &mfile,
-                format!(
-                    "holds {n_paths} paths, expected {}: the file is damaged",
-                    r.paths
-                ),
-            ));
-        }
+        fold_moments(&d.join(MOMENTS), h, &mut acc)?;
         acc.tails.merge(&h.tails);
         records.push(r.clone());
     }
@@ -544,6 +512,65 @@ pub fn merge(
     };
     let o = runner::write_result(&loaded, &settings, dir, model, stats, &timing)?;
     Ok((loaded, o))
+}
+
+/// Merges the chunk moments in `mfile` (shard `h`'s) into `acc`, in path
+/// order, as the engine merges them.
+fn fold_moments(mfile: &Path, h: &Header, acc: &mut Accumulated) -> Result<()> {
+    let (width, r) = (h.width, &h.record);
+    let mut chunk = vec![Moments::default(); width];
+    let expect = h.chunks * (8 + 16 * width as u64);
+    let len = std::fs::metadata(mfile)
+        .map_err(|e| bad(mfile, format!("cannot read it: {e}")))?
+        .len();
+    if len != expect {
+        return Err(bad(
+            mfile,
+            format!(
+                "found {len} bytes, expected {expect} ({} chunks of {width} values): \
+             the file is truncated or damaged",
+                h.chunks
+            ),
+        ));
+    }
+    let mut rd = BufReader::with_capacity(
+        1 << 20,
+        std::fs::File::open(mfile).map_err(|e| bad(mfile, format!("cannot read it: {e}")))?,
+    );
+    let mut bytes = vec![0u8; 8 + 16 * width];
+    let mut n_paths = 0u64;
+    for c in 0..h.chunks {
+        rd.read_exact(&mut bytes)
+            .map_err(|e| Error::io(format!("cannot read {}", mfile.display()), e))?;
+        let word = |i: usize| <[u8; 8]>::try_from(&bytes[8 * i..8 * i + 8]).expect("8 bytes");
+        let n = u64::from_le_bytes(word(0));
+        let whole = (c + 1) * CHUNK as u64 <= r.paths;
+        if n == 0 || n > CHUNK as u64 || (whole && n != CHUNK as u64) {
+            return Err(bad(
+                mfile,
+                format!("chunk {c} holds {n} paths: the file is damaged"),
+            ));
+        }
+        n_paths += n;
+        for (k, m) in chunk.iter_mut().enumerate() {
+            *m = Moments {
+                n,
+                mean: f64::from_le_bytes(word(1 + 2 * k)),
+                m2: f64::from_le_bytes(word(2 + 2 * k)),
+            };
+        }
+        acc.merge_moments(&chunk);
+    }
+    if n_paths != r.paths {
+        return Err(bad(
+            mfile,
+            format!(
+                "holds {n_paths} paths, expected {}: the file is damaged",
+                r.paths
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Joins the shards' `paths.csv` (in path order, one header) into `dir`.
