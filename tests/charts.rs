@@ -168,3 +168,21 @@ fn chart_refuses_what_is_not_a_result_folder() {
     std::fs::write(&p, "period,date\r\n").unwrap();
     refused(&res, "periods.csv:1:1: no column `metric`");
 }
+
+#[test]
+fn a_single_period_is_drawn_as_a_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("golden.toml");
+    std::fs::write(&file, GOLDEN).unwrap();
+    let out = dir.path().join("out");
+    let f = file.to_str().unwrap();
+    ok(&quietly(
+        &out,
+        &["run", f, "--set", "periods=1", "--charts"],
+    ));
+    let spend = std::fs::read_to_string(out.join("golden/charts/spend.svg")).unwrap();
+    let line = median_line(&spend, "#1F77B4");
+    assert_eq!(line.len(), 2, "{line:?}");
+    assert!(line[0].0 < line[1].0 && line[0].1 == line[1].1, "{line:?}");
+    assert!(spend.contains("2026-01"));
+}

@@ -320,14 +320,31 @@ fn fan(
             .iter()
             .flat_map(|(r, ..)| r.iter().flat_map(|p| p.q.into_iter().chain([p.mean]))),
     );
-    let x_max = (n.max(2) - 1) as f64;
+    // Each period at its index; a single period as a short level segment.
+    let at: Vec<f64> = if n == 1 {
+        vec![-0.3, 0.3]
+    } else {
+        (0..n).map(|t| t as f64).collect()
+    };
+    let x = if n == 1 {
+        -0.5..0.5
+    } else {
+        0.0..(n - 1) as f64
+    };
+    let points = |rows: &'_ Vec<PeriodRow>| -> Vec<(f64, PeriodRow)> {
+        let one = n == 1;
+        at.iter()
+            .enumerate()
+            .map(|(i, &x)| (x, rows[if one { 0 } else { i }].clone()))
+            .collect()
+    };
     let dates: Vec<String> = rows.iter().map(|r| r.date.clone()).collect();
     let mut chart = ChartBuilder::on(root)
         .caption(title, ("sans-serif", 20))
         .margin(15)
         .x_label_area_size(40)
         .y_label_area_size(80)
-        .build_cartesian_2d(0f64..x_max, y)?;
+        .build_cartesian_2d(x, y)?;
     chart
         .configure_mesh()
         .x_labels(n.min(12))
@@ -344,19 +361,16 @@ fn fan(
         .y_desc(unit.name())
         .light_line_style(WHITE)
         .draw()?;
-    let band = |lo: usize, hi: usize, rows: &Vec<PeriodRow>| -> Vec<(f64, f64)> {
-        let up = rows.iter().enumerate().map(|(t, r)| (t as f64, r.q[hi]));
-        let down = rows
-            .iter()
-            .enumerate()
-            .rev()
-            .map(|(t, r)| (t as f64, r.q[lo]));
+    let band = |lo: usize, hi: usize, pts: &[(f64, PeriodRow)]| -> Vec<(f64, f64)> {
+        let up = pts.iter().map(|(x, r)| (*x, r.q[hi]));
+        let down = pts.iter().rev().map(|(x, r)| (*x, r.q[lo]));
         up.chain(down).collect()
     };
     for &(rows, label, color, inner) in series {
+        let pts = points(rows);
         chart
             .draw_series(std::iter::once(Polygon::new(
-                band(0, 4, rows),
+                band(0, 4, &pts),
                 color.mix(0.15).filled(),
             )))?
             .label(format!("{label}: 5-95%"))
@@ -366,7 +380,7 @@ fn fan(
         if inner {
             chart
                 .draw_series(std::iter::once(Polygon::new(
-                    band(1, 3, rows),
+                    band(1, 3, &pts),
                     color.mix(0.3).filled(),
                 )))?
                 .label(format!("{label}: 25-75%"))
@@ -376,7 +390,7 @@ fn fan(
         }
         chart
             .draw_series(LineSeries::new(
-                rows.iter().enumerate().map(|(t, r)| (t as f64, r.q[2])),
+                pts.iter().map(|(x, r)| (*x, r.q[2])),
                 color.stroke_width(2),
             ))?
             .label(format!("{label}: median"))
@@ -386,7 +400,7 @@ fn fan(
         if inner {
             chart
                 .draw_series(DashedLineSeries::new(
-                    rows.iter().enumerate().map(|(t, r)| (t as f64, r.mean)),
+                    pts.iter().map(|(x, r)| (*x, r.mean)),
                     6,
                     4,
                     GREY.stroke_width(1),
