@@ -175,6 +175,22 @@ pub struct ShardOutcome {
     pub wall_seconds: f64,
 }
 
+/// The scenario's model and, with `regret`, the same scenario under the
+/// other policy (the model's layout then has `policy_regret`).
+pub fn compile(s: &crate::scenario::Scenario, regret: bool) -> (Model, Option<Model>) {
+    let mut model = Model::compile(s);
+    let other = regret.then(|| {
+        let mut o = s.clone();
+        o.simulation.policy = match s.simulation.policy {
+            crate::scenario::Policy::Priority => crate::scenario::Policy::Optimal,
+            crate::scenario::Policy::Optimal => crate::scenario::Policy::Priority,
+        };
+        model.layout.add_regret();
+        Model::compile(&o)
+    });
+    (model, other)
+}
+
 /// A simulated scenario (or shard) whose folder is not yet committed.
 struct Simulated {
     model: Model,
@@ -191,17 +207,7 @@ fn simulate_scenario(
     settings: &Settings,
     part: Option<Shard>,
 ) -> Result<Simulated> {
-    let s = &loaded.scenario;
-    let mut model = Model::compile(s);
-    let other = settings.regret.then(|| {
-        let mut o = s.clone();
-        o.simulation.policy = match s.simulation.policy {
-            crate::scenario::Policy::Priority => crate::scenario::Policy::Optimal,
-            crate::scenario::Policy::Optimal => crate::scenario::Policy::Priority,
-        };
-        model.layout.add_regret();
-        Model::compile(&o)
-    });
+    let (model, other) = compile(&loaded.scenario, settings.regret);
     let span = part.map(|p| p.span(model.paths)).transpose()?;
     let started = SystemTime::now();
     let clock = Instant::now();

@@ -17,7 +17,6 @@
 
 use crate::engine;
 use crate::error::{Error, InputError, Origin, Result};
-use crate::model::Model;
 use crate::output::focus::FocusStat;
 use crate::output::{self, ResultDir};
 use crate::runner::{self, Outcome, Settings};
@@ -437,17 +436,7 @@ pub fn merge(
     }
     loaded.file_sha256 = h0.scenario_sha256.clone();
     loaded.overrides = h0.overrides.clone();
-    let s = &loaded.scenario;
-    let mut model = Model::compile(s);
-    let other = h0.regret.then(|| {
-        let mut o = s.clone();
-        o.simulation.policy = match s.simulation.policy {
-            scenario::Policy::Priority => scenario::Policy::Optimal,
-            scenario::Policy::Optimal => scenario::Policy::Priority,
-        };
-        model.layout.add_regret();
-        Model::compile(&o)
-    });
+    let (model, other) = runner::compile(&loaded.scenario, h0.regret);
     let charges = h0.focus.is_some();
     let (width, sketched) = engine::model_job_shape(&model, charges, other.as_ref());
 

@@ -16,6 +16,19 @@ fn ok(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// Runs the golden scenario with `extra` flags into `dir/out` (the file
+/// in `dir`); its result folder.
+fn golden(dir: &Path, extra: &[&str]) -> std::path::PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let file = dir.join("golden.toml");
+    std::fs::write(&file, GOLDEN).unwrap();
+    let out = dir.join("out");
+    let mut args = vec!["run", file.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    ok(&quietly(&out, &args));
+    out.join("golden")
+}
+
 /// The points of the first polyline drawn in `color` with width 2 (a
 /// median line).
 fn median_line(svg: &str, color: &str) -> Vec<(f64, f64)> {
@@ -72,12 +85,7 @@ fn draws(line: &[(f64, f64)], values: &[f64]) {
 #[test]
 fn charts_draw_the_result_folders_numbers() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("golden.toml");
-    std::fs::write(&file, GOLDEN).unwrap();
-    let out = dir.path().join("out");
-    let f = file.to_str().unwrap();
-    ok(&quietly(&out, &["run", f, "--charts"]));
-    let res = out.join("golden");
+    let res = golden(dir.path(), &["--charts"]);
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(res.join("manifest.json")).unwrap()).unwrap();
     let listed: Vec<&str> = manifest["files"]
@@ -111,9 +119,7 @@ fn charts_draw_the_result_folders_numbers() {
     }
 
     // `capsim chart` on a folder without charts draws the same files.
-    let plain = dir.path().join("plain");
-    ok(&quietly(&plain, &["run", f]));
-    let plain = plain.join("golden");
+    let plain = golden(&dir.path().join("plain"), &[]);
     assert!(!plain.join("charts").exists());
     let said = ok(&std::process::Command::new(bin())
         .arg("chart")
@@ -133,11 +139,7 @@ fn charts_draw_the_result_folders_numbers() {
 #[test]
 fn chart_refuses_what_is_not_a_result_folder() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("golden.toml");
-    std::fs::write(&file, GOLDEN).unwrap();
-    let out = dir.path().join("out");
-    ok(&quietly(&out, &["run", file.to_str().unwrap()]));
-    let res = out.join("golden");
+    let res = golden(dir.path(), &[]);
     let chart = |d: &Path| {
         std::process::Command::new(bin())
             .arg("chart")
@@ -172,15 +174,8 @@ fn chart_refuses_what_is_not_a_result_folder() {
 #[test]
 fn a_single_period_is_drawn_as_a_level() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("golden.toml");
-    std::fs::write(&file, GOLDEN).unwrap();
-    let out = dir.path().join("out");
-    let f = file.to_str().unwrap();
-    ok(&quietly(
-        &out,
-        &["run", f, "--set", "periods=1", "--charts"],
-    ));
-    let spend = std::fs::read_to_string(out.join("golden/charts/spend.svg")).unwrap();
+    let res = golden(dir.path(), &["--set", "periods=1", "--charts"]);
+    let spend = std::fs::read_to_string(res.join("charts/spend.svg")).unwrap();
     let line = median_line(&spend, "#1F77B4");
     assert_eq!(line.len(), 2, "{line:?}");
     assert!(line[0].0 < line[1].0 && line[0].1 == line[1].1, "{line:?}");

@@ -267,13 +267,7 @@ impl Unit {
     }
 
     fn tick(&self, v: f64) -> String {
-        let (scale, suffix) = match v.abs() {
-            a if a >= 1e12 => (1e12, "T"),
-            a if a >= 1e9 => (1e9, "B"),
-            a if a >= 1e6 => (1e6, "M"),
-            a if a >= 1e3 => (1e3, "k"),
-            _ => (1.0, ""),
-        };
+        let (scale, suffix) = super::scale(v);
         let x = v / scale;
         let digits = if x.abs() >= 100.0 || x == x.round() {
             0

@@ -355,15 +355,20 @@ pub fn headline_table(m: &Model, s: &RunStats, currency: &str) -> String {
 }
 
 pub fn human(v: f64, money: bool, currency: &str) -> String {
-    let (scale, suffix) = match v.abs() {
+    let (scale, suffix) = scale(v);
+    let cur = if money && currency == "USD" { "$" } else { "" };
+    format!("{cur}{:.2}{suffix}", v / scale)
+}
+
+/// The scale `v` is shown in (thousands to trillions) and its suffix.
+pub fn scale(v: f64) -> (f64, &'static str) {
+    match v.abs() {
         a if a >= 1e12 => (1e12, "T"),
         a if a >= 1e9 => (1e9, "B"),
         a if a >= 1e6 => (1e6, "M"),
         a if a >= 1e3 => (1e3, "k"),
         _ => (1.0, ""),
-    };
-    let cur = if money && currency == "USD" { "$" } else { "" };
-    format!("{cur}{:.2}{suffix}", v / scale)
+    }
 }
 
 /// `+$1.23B` / `-$4.50M`: a signed amount for differences.
