@@ -359,15 +359,17 @@ pub fn run_model_with(
     other_policy: Option<&Model>,
     opts: Options<'_>,
 ) -> Result<RunStats> {
-    run_job_of(
-        ModelJob {
-            model: m,
-            per_period: true,
-            charges,
-            other_policy,
-        },
-        opts,
-    )
+    run_job_of(full_job(m, charges, other_policy), opts)
+}
+
+/// The job [`run_model_with`] runs.
+fn full_job<'a>(m: &'a Model, charges: bool, other_policy: Option<&'a Model>) -> ModelJob<'a> {
+    ModelJob {
+        model: m,
+        per_period: true,
+        charges,
+        other_policy,
+    }
 }
 
 /// The path metrics of `m.paths` paths, bit for bit as [`run`] gives them,
@@ -393,12 +395,7 @@ fn run_job_of(job: ModelJob<'_>, opts: Options<'_>) -> Result<RunStats> {
 /// [`run_model_with`] runs for these arguments: what a shard's
 /// accumulated statistics must hold.
 pub fn model_job_shape(m: &Model, charges: bool, other_policy: Option<&Model>) -> (usize, usize) {
-    let job = ModelJob {
-        model: m,
-        per_period: true,
-        charges,
-        other_policy,
-    };
+    let job = full_job(m, charges, other_policy);
     (job.width(), job.sketched())
 }
 
@@ -414,12 +411,7 @@ pub fn stats_from(
     acc: Accumulated,
     threads: usize,
 ) -> Result<RunStats> {
-    let job = ModelJob {
-        model: m,
-        per_period: true,
-        charges,
-        other_policy,
-    };
+    let job = full_job(m, charges, other_policy);
     let paths = acc.moments.first().map_or(0, |m| m.n);
     stats_of(
         &job,
