@@ -98,10 +98,16 @@ pub fn run(a: RunArgs) -> Result<()> {
                 o.threads,
                 o.wall_seconds
             );
+            // Where the shards are if every job used this --out.
+            let all = o
+                .dir
+                .with_file_name(format!("{}.shard-*-of-{}", s.name, part.count));
             println!(
-                "wrote {}/; once all {} shards are done: capsim merge <their folders> [--out DIR]",
+                "wrote {}/; once all {} shards are done (moved into one folder if \
+                 they ran on several machines): capsim merge {} [--out DIR]",
                 o.dir.display(),
-                part.count
+                part.count,
+                all.display()
             );
         }
         return Ok(());
