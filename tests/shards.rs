@@ -296,3 +296,34 @@ fn bad_shard_flags_are_refused_before_running() {
         assert_eq!(left, 0, "{part}: something was written");
     }
 }
+
+#[test]
+fn a_shard_says_how_to_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path());
+    let out = dir.path().join("parts");
+    let o = std::process::Command::new(bin())
+        .args([
+            "run",
+            file.to_str().unwrap(),
+            "--paths",
+            PATHS,
+            "--shard",
+            "2/3",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    ok(&o);
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        said.contains("shard 2 of 3: paths 2048..4096 (2048 of 5500)"),
+        "{said}"
+    );
+    let glob = out.join("golden.shard-*-of-3");
+    assert!(
+        said.contains(&format!("capsim merge {}", glob.display())),
+        "{said}"
+    );
+}
