@@ -181,3 +181,68 @@ fn a_single_period_is_drawn_as_a_level() {
     assert!(line[0].0 < line[1].0 && line[0].1 == line[1].1, "{line:?}");
     assert!(spend.contains("2026-01"));
 }
+
+#[test]
+fn batch_index_chart_draws_the_differences() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    std::fs::create_dir(&lib).unwrap();
+    let named = |name: &str| GOLDEN.replace("name = \"golden\"", &format!("name = \"{name}\""));
+    std::fs::write(lib.join("0.toml"), named("baseline")).unwrap();
+    std::fs::write(
+        lib.join("1.toml"),
+        named("dear").replace("price = 3.0", "price = 4.5"),
+    )
+    .unwrap();
+    std::fs::write(
+        lib.join("2.toml"),
+        named("cheap").replace("price = 3.0", "price = 2.0"),
+    )
+    .unwrap();
+    std::fs::write(
+        lib.join("3.toml"),
+        named("boom").replace("growth = 0.5", "growth = 0.9"),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    ok(&quietly(
+        &out,
+        &["batch", lib.to_str().unwrap(), "--charts"],
+    ));
+    let svg = std::fs::read_to_string(out.join("index.svg")).unwrap();
+    // index.csv's economic-cost differences, in its order.
+    let mut r = csv::Reader::from_path(out.join("index.csv")).unwrap();
+    let diffs: Vec<(String, f64)> = r
+        .records()
+        .map(|x| x.unwrap())
+        .filter(|x| &x[1] == "economic" && &x[0] != "baseline")
+        .map(|x| (x[0].to_string(), x[6].parse().unwrap()))
+        .collect();
+    assert_eq!(diffs.len(), 3);
+    assert!(diffs.iter().any(|d| d.1 > 0.0) && diffs.iter().any(|d| d.1 < 0.0));
+    // The first panel's bars (opacity 0.7), one per scenario from the top.
+    let bars: Vec<(f64, String)> = svg
+        .split("<rect ")
+        .skip(1)
+        .filter(|r| r.contains("opacity=\"0.7\""))
+        .take(3)
+        .map(|r| {
+            let attr = |a: &str| {
+                let at = r.find(&format!(" {a}=\"")).unwrap() + a.len() + 3;
+                r[at..at + r[at..].find('"').unwrap()].to_string()
+            };
+            (attr("width").parse().unwrap(), attr("fill"))
+        })
+        .collect();
+    let widest = diffs.iter().map(|d| d.1.abs()).fold(0.0, f64::max);
+    let px = bars.iter().map(|b| b.0).fold(0.0, f64::max) / widest;
+    for ((name, d), (w, fill)) in diffs.iter().zip(&bars) {
+        assert!(svg.contains(&format!("\n{name}\n")), "{name} labelled");
+        assert!(
+            (w - d.abs() * px).abs() <= 2.0,
+            "{name}: width {w}, diff {d}"
+        );
+        let want = if *d > 0.0 { "#E67814" } else { "#1F77B4" };
+        assert_eq!(fill, want, "{name}: higher orange, lower blue");
+    }
+}

@@ -304,6 +304,14 @@ pub fn batch(a: BatchArgs) -> Result<()> {
     std::fs::rename(&tmp, &index)
         .map_err(|e| Error::io(format!("cannot write {}", index.display()), e))?;
     say(&mut stdout, format!("wrote {}", index.display()));
+    if a.charts {
+        let chart = crate::output::charts::write_index_chart(
+            &index,
+            &a.benchmark,
+            &bench.scenario.currency,
+        )?;
+        say(&mut stdout, format!("wrote {}", chart.display()));
+    }
     if !failed.is_empty() {
         return Err(Error::from(InputError {
             origin: Origin::FileOnly {

@@ -523,3 +523,128 @@ fn totals(root: &Area<'_>, title: &str, unit: &Unit, boxes: &[(&str, &[f64])]) -
     }
     Ok(())
 }
+
+/// The index chart `batch --charts` writes beside `index.csv`.
+pub const INDEX_CHART: &str = "index.svg";
+
+/// Draws `batch`'s `index.csv` as [`INDEX_CHART`] in the same folder:
+/// per scenario other than `benchmark`, its paired difference from the
+/// benchmark in economic cost, NPV and cash (one panel each), with 95%
+/// whiskers (1.96 standard errors of the difference).
+pub fn write_index_chart(index: &Path, benchmark: &str, currency: &str) -> Result<PathBuf> {
+    let rows = read(
+        index,
+        &["scenario", "metric", "diff_vs_benchmark", "diff_stderr"],
+        2,
+    )?;
+    let mut names: Vec<&str> = Vec::new();
+    for (w, _) in &rows {
+        if w[0] != benchmark && !names.contains(&w[0].as_str()) {
+            names.push(&w[0]);
+        }
+    }
+    let panels: Vec<(&str, Vec<(f64, f64)>)> = [
+        ("economic", "economic cost"),
+        ("npv", "NPV"),
+        ("cash", "cash"),
+    ]
+    .iter()
+    .map(|&(metric, label)| {
+        let diffs = names
+            .iter()
+            .map(|n| {
+                rows.iter()
+                    .find(|(w, _)| w[0] == *n && w[1] == metric)
+                    .map_or((0.0, 0.0), |(_, x)| (x[0], x[1]))
+            })
+            .collect();
+        (label, diffs)
+    })
+    .collect();
+    let file = index.with_file_name(INDEX_CHART);
+    let height = 140 + 45 * names.len().max(1) as u32;
+    let unit = Unit::money(currency);
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, (1200, height)).into_drawing_area();
+        let drawn: Drawn = (|| {
+            root.fill(&WHITE)?;
+            let root = root.titled(
+                &format!(
+                    "difference from {benchmark} ({currency}), paired paths: bar the mean (orange higher, blue lower), whiskers 95%"
+                ),
+                ("sans-serif", 20),
+            )?;
+            for (area, (label, diffs)) in root.split_evenly((1, panels.len())).iter().zip(&panels) {
+                difference_bars(area, label, &unit, &names, diffs)?;
+            }
+            root.present()?;
+            Ok(())
+        })();
+        drawn.map_err(|e| Error::Other(format!("cannot draw {}: {e}", file.display())))?;
+    }
+    std::fs::write(&file, text)
+        .map_err(|e| Error::io(format!("cannot write {}", file.display()), e))?;
+    Ok(file)
+}
+
+/// One panel of the index chart: a bar per scenario from 0 to its mean
+/// difference, whiskers at +-1.96 standard errors.
+fn difference_bars(
+    root: &Area<'_>,
+    title: &str,
+    unit: &Unit,
+    names: &[&str],
+    diffs: &[(f64, f64)],
+) -> Drawn {
+    let n = names.len().max(1);
+    let x = span(
+        diffs
+            .iter()
+            .flat_map(|&(d, se)| [d - 1.96 * se, d + 1.96 * se]),
+    );
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 16))
+        .margin(10)
+        .x_label_area_size(35)
+        .y_label_area_size(130)
+        .build_cartesian_2d(x, 0f64..n as f64)?;
+    chart
+        .configure_mesh()
+        .y_labels(n * 2 + 1)
+        .y_label_formatter(&|y| {
+            let k = n as f64 - y - 0.5;
+            let i = k.round();
+            if (k - i).abs() < 1e-6 && i >= 0.0 {
+                names
+                    .get(i as usize)
+                    .map(|s| s.to_string())
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .x_labels(5)
+        .x_label_formatter(&|v| unit.tick(*v))
+        .disable_y_mesh()
+        .light_line_style(WHITE)
+        .draw()?;
+    for (i, &(d, se)) in diffs.iter().enumerate() {
+        let c = n as f64 - i as f64 - 0.5;
+        let color = if d > 0.0 { ORANGE } else { BLUE };
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [(0.0, c - 0.3), (d, c + 0.3)],
+            color.mix(0.7).filled(),
+        )))?;
+        let (lo, hi) = (d - 1.96 * se, d + 1.96 * se);
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(lo, c), (hi, c)],
+            GREY.stroke_width(2),
+        )))?;
+    }
+    chart.draw_series(std::iter::once(PathElement::new(
+        vec![(0.0, 0.0), (0.0, n as f64)],
+        GREY.stroke_width(1),
+    )))?;
+    Ok(())
+}
