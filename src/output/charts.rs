@@ -343,12 +343,10 @@ fn fan(
         .configure_mesh()
         .x_labels(n.min(12))
         .x_label_formatter(&|x| {
-            let i = x.round();
-            if (x - i).abs() < 1e-6 && i >= 0.0 {
-                dates.get(i as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
+            whole(*x)
+                .and_then(|i| dates.get(i))
+                .cloned()
+                .unwrap_or_default()
         })
         .y_label_formatter(&|v| unit.tick(*v))
         .x_desc("period")
@@ -412,6 +410,19 @@ fn fan(
     Ok(())
 }
 
+/// `k` as an index, if it is a whole number (a tick at a category's
+/// centre); `None` for ticks between categories.
+fn whole(k: f64) -> Option<usize> {
+    let i = k.round();
+    ((k - i).abs() < 1e-6 && i >= 0.0).then_some(i as usize)
+}
+
+/// The category whose horizontal bar is centred at `y` when `n` bars are
+/// stacked from the top (bar `i` at `n - i - 0.5`).
+fn from_top(n: usize, y: f64) -> Option<usize> {
+    whole(n as f64 - y - 0.5)
+}
+
 /// Horizontal bars of each provider's mean, with its 5-95% range.
 fn provider_bars(
     root: &Area<'_>,
@@ -431,16 +442,10 @@ fn provider_bars(
         .configure_mesh()
         .y_labels(n * 2 + 1)
         .y_label_formatter(&|y| {
-            // Provider i's bar is centred at n - i - 0.5 (the first at the top).
-            let k = n as f64 - y - 0.5;
-            let i = k.round();
-            if (k - i).abs() < 1e-6 && i >= 0.0 {
-                bars.get(i as usize)
-                    .map(|b| b.0.clone())
-                    .unwrap_or_default()
-            } else {
-                String::new()
-            }
+            from_top(n, *y)
+                .and_then(|i| bars.get(i))
+                .map(|b| b.0.clone())
+                .unwrap_or_default()
         })
         .x_label_formatter(&|v| unit.tick(*v))
         .x_desc(format!("{}: mean, whiskers 5-95%", unit.name()))
@@ -481,16 +486,10 @@ fn totals(root: &Area<'_>, title: &str, unit: &Unit, boxes: &[(&str, &[f64])]) -
         .configure_mesh()
         .x_labels(n * 2 + 1)
         .x_label_formatter(&|x| {
-            let k = x - 0.5;
-            let i = k.round();
-            if (k - i).abs() < 1e-6 && i >= 0.0 {
-                boxes
-                    .get(i as usize)
-                    .map(|b| b.0.to_string())
-                    .unwrap_or_default()
-            } else {
-                String::new()
-            }
+            whole(x - 0.5)
+                .and_then(|i| boxes.get(i))
+                .map(|b| b.0.to_string())
+                .unwrap_or_default()
         })
         .y_label_formatter(&|v| unit.tick(*v))
         .y_desc(format!(
@@ -613,16 +612,10 @@ fn difference_bars(
         .configure_mesh()
         .y_labels(n * 2 + 1)
         .y_label_formatter(&|y| {
-            let k = n as f64 - y - 0.5;
-            let i = k.round();
-            if (k - i).abs() < 1e-6 && i >= 0.0 {
-                names
-                    .get(i as usize)
-                    .map(|s| s.to_string())
-                    .unwrap_or_default()
-            } else {
-                String::new()
-            }
+            from_top(n, *y)
+                .and_then(|i| names.get(i))
+                .map(|s| s.to_string())
+                .unwrap_or_default()
         })
         .x_labels(5)
         .x_label_formatter(&|v| unit.tick(*v))
