@@ -430,44 +430,108 @@ fn provider_bars(
     unit: &Unit,
     bars: &[(String, f64, f64, f64)],
 ) -> Drawn {
-    let n = bars.len().max(1);
-    let x = span(bars.iter().flat_map(|b| [b.1, b.2, b.3]));
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 20))
-        .margin(15)
-        .x_label_area_size(40)
-        .y_label_area_size(110)
-        .build_cartesian_2d(x, 0f64..n as f64)?;
-    chart
-        .configure_mesh()
-        .y_labels(n * 2 + 1)
-        .y_label_formatter(&|y| {
-            from_top(n, *y)
-                .and_then(|i| bars.get(i))
-                .map(|b| b.0.clone())
-                .unwrap_or_default()
+    let style = BarStyle {
+        title,
+        font: 20,
+        margin: 15,
+        x_label_area: 40,
+        label_area: 110,
+        x_labels: None,
+        x_desc: Some(format!("{}: mean, whiskers 5-95%", unit.name())),
+        caps: true,
+        zero_line: false,
+    };
+    let bars: Vec<HBar> = bars
+        .iter()
+        .map(|(name, mean, p5, p95)| HBar {
+            name: name.clone(),
+            value: *mean,
+            lo: *p5,
+            hi: *p95,
+            fill: BLUE.mix(0.6).filled(),
         })
-        .x_label_formatter(&|v| unit.tick(*v))
-        .x_desc(format!("{}: mean, whiskers 5-95%", unit.name()))
-        .disable_y_mesh()
-        .light_line_style(WHITE)
-        .draw()?;
-    for (i, (_, mean, p5, p95)) in bars.iter().enumerate() {
+        .collect();
+    horizontal_bars(root, &style, unit, &bars)
+}
+
+/// One bar of [`horizontal_bars`]: from 0 to `value`, a whisker from `lo`
+/// to `hi`.
+struct HBar {
+    name: String,
+    value: f64,
+    lo: f64,
+    hi: f64,
+    fill: ShapeStyle,
+}
+
+/// How [`horizontal_bars`] lays a chart out.
+struct BarStyle<'a> {
+    title: &'a str,
+    font: u32,
+    margin: u32,
+    x_label_area: u32,
+    label_area: u32,
+    /// Ticks on the value axis (`None`: plotters' default).
+    x_labels: Option<usize>,
+    x_desc: Option<String>,
+    /// End caps on the whiskers.
+    caps: bool,
+    /// A vertical line at 0 (for bars of both signs).
+    zero_line: bool,
+}
+
+/// Horizontal bars, the first at the top, each labelled with its name.
+fn horizontal_bars(root: &Area<'_>, style: &BarStyle<'_>, unit: &Unit, bars: &[HBar]) -> Drawn {
+    let n = bars.len().max(1);
+    let x = span(bars.iter().flat_map(|b| [b.value, b.lo, b.hi]));
+    let mut chart = ChartBuilder::on(root)
+        .caption(style.title, ("sans-serif", style.font))
+        .margin(style.margin)
+        .x_label_area_size(style.x_label_area)
+        .y_label_area_size(style.label_area)
+        .build_cartesian_2d(x, 0f64..n as f64)?;
+    let label = |y: &f64| {
+        from_top(n, *y)
+            .and_then(|i| bars.get(i))
+            .map(|b| b.name.clone())
+            .unwrap_or_default()
+    };
+    let tick = |v: &f64| unit.tick(*v);
+    let mut mesh = chart.configure_mesh();
+    mesh.y_labels(n * 2 + 1)
+        .y_label_formatter(&label)
+        .x_label_formatter(&tick);
+    if let Some(k) = style.x_labels {
+        mesh.x_labels(k);
+    }
+    if let Some(d) = &style.x_desc {
+        mesh.x_desc(d.as_str());
+    }
+    mesh.disable_y_mesh().light_line_style(WHITE).draw()?;
+    for (i, b) in bars.iter().enumerate() {
         let c = n as f64 - i as f64 - 0.5;
         chart.draw_series(std::iter::once(Rectangle::new(
-            [(0.0, c - 0.3), (*mean, c + 0.3)],
-            BLUE.mix(0.6).filled(),
+            [(0.0, c - 0.3), (b.value, c + 0.3)],
+            b.fill,
         )))?;
         chart.draw_series(std::iter::once(PathElement::new(
-            vec![(*p5, c), (*p95, c)],
+            vec![(b.lo, c), (b.hi, c)],
             GREY.stroke_width(2),
         )))?;
-        for v in [*p5, *p95] {
-            chart.draw_series(std::iter::once(PathElement::new(
-                vec![(v, c - 0.12), (v, c + 0.12)],
-                GREY.stroke_width(2),
-            )))?;
+        if style.caps {
+            for v in [b.lo, b.hi] {
+                chart.draw_series(std::iter::once(PathElement::new(
+                    vec![(v, c - 0.12), (v, c + 0.12)],
+                    GREY.stroke_width(2),
+                )))?;
+            }
         }
+    }
+    if style.zero_line {
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(0.0, 0.0), (0.0, n as f64)],
+            GREY.stroke_width(1),
+        )))?;
     }
     Ok(())
 }
@@ -596,48 +660,27 @@ fn difference_bars(
     names: &[&str],
     diffs: &[(f64, f64)],
 ) -> Drawn {
-    let n = names.len().max(1);
-    let x = span(
-        diffs
-            .iter()
-            .flat_map(|&(d, se)| [d - 1.96 * se, d + 1.96 * se]),
-    );
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 16))
-        .margin(10)
-        .x_label_area_size(35)
-        .y_label_area_size(130)
-        .build_cartesian_2d(x, 0f64..n as f64)?;
-    chart
-        .configure_mesh()
-        .y_labels(n * 2 + 1)
-        .y_label_formatter(&|y| {
-            from_top(n, *y)
-                .and_then(|i| names.get(i))
-                .map(|s| s.to_string())
-                .unwrap_or_default()
+    let style = BarStyle {
+        title,
+        font: 16,
+        margin: 10,
+        x_label_area: 35,
+        label_area: 130,
+        x_labels: Some(5),
+        x_desc: None,
+        caps: false,
+        zero_line: true,
+    };
+    let bars: Vec<HBar> = names
+        .iter()
+        .zip(diffs)
+        .map(|(name, &(d, se))| HBar {
+            name: name.to_string(),
+            value: d,
+            lo: d - 1.96 * se,
+            hi: d + 1.96 * se,
+            fill: (if d > 0.0 { ORANGE } else { BLUE }).mix(0.7).filled(),
         })
-        .x_labels(5)
-        .x_label_formatter(&|v| unit.tick(*v))
-        .disable_y_mesh()
-        .light_line_style(WHITE)
-        .draw()?;
-    for (i, &(d, se)) in diffs.iter().enumerate() {
-        let c = n as f64 - i as f64 - 0.5;
-        let color = if d > 0.0 { ORANGE } else { BLUE };
-        chart.draw_series(std::iter::once(Rectangle::new(
-            [(0.0, c - 0.3), (d, c + 0.3)],
-            color.mix(0.7).filled(),
-        )))?;
-        let (lo, hi) = (d - 1.96 * se, d + 1.96 * se);
-        chart.draw_series(std::iter::once(PathElement::new(
-            vec![(lo, c), (hi, c)],
-            GREY.stroke_width(2),
-        )))?;
-    }
-    chart.draw_series(std::iter::once(PathElement::new(
-        vec![(0.0, 0.0), (0.0, n as f64)],
-        GREY.stroke_width(1),
-    )))?;
-    Ok(())
+        .collect();
+    horizontal_bars(root, &style, unit, &bars)
 }
