@@ -706,6 +706,10 @@ pub fn run_job<J: Job>(job: &J, paths: u64, opts: Options<'_>) -> Result<JobStat
                 loop {
                     let b = next.fetch_add(1, Ordering::Relaxed);
                     if b >= n_blocks {
+                        // This worker's sketches into the shared ones now,
+                        // while the others may still be simulating.
+                        w.tails
+                            .flush_into(&mut shared.lock().unwrap_or_else(|e| e.into_inner()));
                         return;
                     }
                     {
@@ -772,6 +776,8 @@ pub fn run_job<J: Job>(job: &J, paths: u64, opts: Options<'_>) -> Result<JobStat
     });
     failed?;
     acc.tails = shared.into_inner().unwrap_or_else(|e| e.into_inner());
+    // (Workers flush their sketches when they run out of blocks; this only
+    // finds any left by a worker stopped otherwise.)
     for w in &workers {
         w.lock()
             .unwrap_or_else(|e| e.into_inner())

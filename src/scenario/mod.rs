@@ -82,18 +82,23 @@ pub fn load_str(file: &Path, text: &str, sets: &[String]) -> Result<Loaded, Inpu
             column,
         }
     };
-    let doc = toml_edit::Document::parse(text.to_string()).map_err(|e| InputError {
+    let parse = || toml_edit::Document::parse(text.to_string());
+    let parsed = parse().map_err(|e| InputError {
         origin: at_offset(e.span().map(|s| s.start).unwrap_or(0)),
         field: String::new(),
         message: format!("invalid TOML: {}", e.message().trim()),
         hint: None,
     })?;
+    // The parsed document again, for the spans of an error (the first one
+    // is consumed by deserialising: errors are rare, copies not free).
+    let doc = || parse().expect("parsed above");
 
     // Phase A: the file alone, so errors point into it precisely.
     let mut raw: RawScenario = serde_path_to_error::deserialize(toml_edit::de::Deserializer::from(
-        doc.clone(),
+        parsed,
     ))
     .map_err(|e| {
+        let doc = doc();
         let path = locate::from_serde_path(e.path());
         let span = e
             .inner()
@@ -132,6 +137,7 @@ pub fn load_str(file: &Path, text: &str, sets: &[String]) -> Result<Loaded, Inpu
 
     // Phase C: validation; blame an override if it set the field.
     let scenario = validate::validate(&raw).map_err(|v| {
+        let doc = doc();
         let origin = if applied.iter().any(|o| o.path == v.path) {
             override_origin(&applied, &v.path)
         } else {

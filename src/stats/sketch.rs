@@ -148,8 +148,14 @@ impl<C: Count> Store<C> {
         let last = last_nonzero(&other.counts).unwrap_or(first);
         let (lo, hi) = (other.offset + first, other.offset + last);
         if self.counts.is_empty() {
-            self.offset = other.offset;
-            self.counts = other.counts.iter().map(|&c| C::of(c.into())).collect();
+            // The occupied range only: a worker's store has room around
+            // its values, which the merged one would otherwise allocate
+            // and zero for every metric.
+            self.offset = lo;
+            self.counts = other.counts[first..=last]
+                .iter()
+                .map(|&c| C::of(c.into()))
+                .collect();
             return;
         }
         for idx in [lo, hi] {
