@@ -353,32 +353,22 @@ fn fan(
         .y_desc(unit.name())
         .light_line_style(WHITE)
         .draw()?;
-    let band = |lo: usize, hi: usize, pts: &[(f64, PeriodRow)]| -> Vec<(f64, f64)> {
-        let up = pts.iter().map(|(x, r)| (*x, r.q[hi]));
-        let down = pts.iter().rev().map(|(x, r)| (*x, r.q[lo]));
-        up.chain(down).collect()
-    };
+    // The bands between two of `PeriodRow::q`'s quantiles (5, 25, 50, 75,
+    // 95%), outer first, with their fill's opacity.
+    let bands = [(0, 4, 0.15, "5-95%"), (1, 3, 0.3, "25-75%")];
     for &(rows, label, color, inner) in series {
         let pts = points(rows);
-        chart
-            .draw_series(std::iter::once(Polygon::new(
-                band(0, 4, &pts),
-                color.mix(0.15).filled(),
-            )))?
-            .label(format!("{label}: 5-95%"))
-            .legend(move |(x, y)| {
-                Rectangle::new([(x, y - 5), (x + 20, y + 5)], color.mix(0.15).filled())
-            });
-        if inner {
+        for &(lo, hi, alpha, name) in &bands[..if inner { 2 } else { 1 }] {
+            let up = pts.iter().map(|(x, r)| (*x, r.q[hi]));
+            let down = pts.iter().rev().map(|(x, r)| (*x, r.q[lo]));
+            let fill = color.mix(alpha).filled();
             chart
                 .draw_series(std::iter::once(Polygon::new(
-                    band(1, 3, &pts),
-                    color.mix(0.3).filled(),
+                    up.chain(down).collect::<Vec<_>>(),
+                    fill,
                 )))?
-                .label(format!("{label}: 25-75%"))
-                .legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 20, y + 5)], color.mix(0.3).filled())
-                });
+                .label(format!("{label}: {name}"))
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], fill));
         }
         chart
             .draw_series(LineSeries::new(
