@@ -708,4 +708,24 @@ mod tests {
         assert_eq!(m.count(), 650);
         assert!(m.ascending().eq(all.ascending()));
     }
+
+    /// A merge into an empty sketch keeps only the range of counts the
+    /// other's values occupy, not the room around them that adding left
+    /// (a run's merged sketches would otherwise allocate and zero it for
+    /// every metric); the counts are the other's.
+    #[test]
+    fn merge_into_empty_takes_the_occupied_range() {
+        let mut hot: Sketch<u16> = Sketch::default();
+        for x in [100.0, 101.0, 103.0, 100.5] {
+            hot.add(x);
+        }
+        assert!(hot.pos.counts.len() > 300, "adding leaves room either side");
+        let mut merged: Sketch = Sketch::default();
+        merged.merge(&hot);
+        let counts = &merged.pos.counts;
+        assert_eq!(merged.pos.offset, bucket(100.0));
+        assert_eq!(counts.len(), bucket(103.0) - bucket(100.0) + 1);
+        assert!(counts[0] != 0 && counts[counts.len() - 1] != 0);
+        assert!(merged.ascending().eq(hot.ascending()));
+    }
 }
