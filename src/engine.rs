@@ -775,15 +775,14 @@ pub fn run_job<J: Job>(job: &J, paths: u64, opts: Options<'_>) -> Result<JobStat
         }
     });
     failed?;
+    // Every worker flushed its sketches into `shared` when it ran out of
+    // blocks (the only way out on success: a worker whose send failed
+    // found the merge stopped by an error, returned above).
+    debug_assert!(workers.iter().all(|w| {
+        let w = w.lock().unwrap_or_else(|e| e.into_inner());
+        w.tails.room() == HotTails::CAPACITY
+    }));
     acc.tails = shared.into_inner().unwrap_or_else(|e| e.into_inner());
-    // (Workers flush their sketches when they run out of blocks; this only
-    // finds any left by a worker stopped otherwise.)
-    for w in &workers {
-        w.lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .tails
-            .flush_into(&mut acc.tails);
-    }
     // An infinite or NaN value makes every sum it enters infinite or NaN:
     // no summary of such a run means anything, so none is given.
     if let Some(i) = acc

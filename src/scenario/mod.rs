@@ -111,21 +111,29 @@ pub fn load_str(file: &Path, text: &str, sets: &[String]) -> Result<Loaded, Inpu
         )
     })?;
 
-    // Phase B: overrides edit the document, which is deserialised again.
+    // Phase B: overrides edit the document, which is deserialised again
+    // (and edited again only to place an error, as in phase A).
     let mut applied: Vec<overrides::Override> = Vec::new();
     if !sets.is_empty() {
-        let mut doc_mut: toml_edit::DocumentMut = text.parse().expect("parsed above");
-        for arg in sets {
-            let o = overrides::apply(&mut doc_mut, arg).map_err(|message| InputError {
-                origin: Origin::Override { arg: arg.clone() },
-                field: arg.split('=').next().unwrap_or_default().trim().to_string(),
-                message,
-                hint: None,
-            })?;
-            applied.push(o);
-        }
-        raw = serde_path_to_error::deserialize(toml_edit::de::Deserializer::from(doc_mut.clone()))
+        let edit = || -> Result<_, InputError> {
+            let mut doc_mut: toml_edit::DocumentMut = text.parse().expect("parsed above");
+            let mut applied = Vec::with_capacity(sets.len());
+            for arg in sets {
+                let o = overrides::apply(&mut doc_mut, arg).map_err(|message| InputError {
+                    origin: Origin::Override { arg: arg.clone() },
+                    field: arg.split('=').next().unwrap_or_default().trim().to_string(),
+                    message,
+                    hint: None,
+                })?;
+                applied.push(o);
+            }
+            Ok((doc_mut, applied))
+        };
+        let doc_mut;
+        (doc_mut, applied) = edit()?;
+        raw = serde_path_to_error::deserialize(toml_edit::de::Deserializer::from(doc_mut))
             .map_err(|e| {
+                let (doc_mut, _) = edit().expect("edited above");
                 let path = locate::from_serde_path(e.path());
                 serde_error(
                     e.inner().message(),
