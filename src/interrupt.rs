@@ -1,7 +1,7 @@
 //! Ctrl-C (SIGINT) and SIGTERM while a command runs.
 //!
 //! Without a handler, the signal ended the process at once and left the
-//! result folder being written (`.NAME.partial-XXXX`, with a `paths.csv`
+//! result folder being written (`.NAME.partial-TAG-XXXXXX`, with a `paths.csv`
 //! that may be gigabytes) in the output folder. With [`install`], the
 //! signal only raises a flag: the engine stops at the next block it merges
 //! and fails with [`Error::Interrupted`], every temporary folder is removed
@@ -11,7 +11,8 @@
 //!
 //! Result folders already moved into place are complete and stay (the
 //! commands that write several, `batch` and `compare`, write them after
-//! their simulation, so an interrupted one writes none).
+//! their simulation, so an interrupted one writes none). What a run killed
+//! outright leaves, the next run removes ([`crate::output::leftover`]).
 
 use crate::error::{Error, Result};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

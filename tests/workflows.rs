@@ -672,6 +672,18 @@ impl Running {
 /// (its partial folder exists: its handlers are installed).
 #[cfg(unix)]
 fn long_run(dir: &Path, prefix: &str) -> (Running, std::path::PathBuf) {
+    let (run, out, _) = long_run_beside(dir, prefix, &[]);
+    (run, out)
+}
+
+/// [`long_run`], also when `dir/out` holds other runs' partial folders
+/// (named in `others`); with the name of its own.
+#[cfg(unix)]
+fn long_run_beside(
+    dir: &Path,
+    prefix: &str,
+    others: &[&str],
+) -> (Running, std::path::PathBuf, String) {
     use std::time::{Duration, Instant};
     let f = write(dir, "s.toml", GOLDEN);
     let out = dir.join("out");
@@ -687,13 +699,15 @@ fn long_run(dir: &Path, prefix: &str) -> (Running, std::path::PathBuf) {
     let started = Instant::now();
     loop {
         let found = std::fs::read_dir(&out).ok().and_then(|d| {
-            d.map(|e| e.unwrap().path())
-                .find(|p| p.join("paths.csv").exists())
+            d.map(|e| e.unwrap().path()).find(|p| {
+                let name = p.file_name().unwrap().to_string_lossy();
+                p.join("paths.csv").exists() && !others.contains(&name.as_ref())
+            })
         });
         if let Some(p) = found {
             let name = p.file_name().unwrap().to_string_lossy().to_string();
             assert!(name.starts_with(".golden.partial-"), "{name}");
-            return (run, out);
+            return (run, out, name);
         }
         assert!(
             started.elapsed() < Duration::from_secs(60),
@@ -704,7 +718,7 @@ fn long_run(dir: &Path, prefix: &str) -> (Running, std::path::PathBuf) {
 }
 
 /// Ctrl-C (SIGINT) or SIGTERM during a run: the run stops, the folder it
-/// was writing (`.NAME.partial-XXXX`, here with a `paths.csv` growing in
+/// was writing (`.NAME.partial-TAG-XXXXXX`, here with a `paths.csv` growing in
 /// it) is removed, a message says so, and the process ends by the signal,
 /// as it did before it cleaned up (a shell loop around capsim stops too).
 /// Before, the hidden partial folder stayed behind.
@@ -748,4 +762,79 @@ fn a_signal_ignored_at_start_stays_ignored() {
     let (status, err) = run.ended();
     assert_eq!(status.signal(), Some(15), "{status:?}; {err}");
     assert!(std::fs::read_dir(&out).unwrap().next().is_none());
+}
+
+/// A run killed outright (SIGKILL: no handler runs) leaves its partial
+/// folder; the next run into the same output folder removes it and says
+/// so. What it cannot be sure is dead stays: a live run's folder, one of
+/// another machine or another PID namespace (containers), one whose name
+/// carries no owner.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_next_run_removes_what_a_killed_run_left() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let names = |out: &Path| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let (killed, out, dead) = long_run_beside(dir.path(), "", &[]);
+    killed.send("KILL");
+    let (status, _) = killed.ended();
+    assert_eq!(status.signal(), Some(9));
+    assert_eq!(
+        names(&out),
+        std::slice::from_ref(&dead),
+        "SIGKILL cleaned up after all"
+    );
+
+    // `.golden.partial-HOST-PIDNS-PID-XXXXXX`: the same dead owner seen from
+    // another machine and from another PID namespace, and no owner at all.
+    let tail = dead.strip_prefix(".golden.partial-").unwrap();
+    let mut parts = tail.rsplitn(4, '-');
+    let (_, pid, ns, host) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    );
+    let ns: u64 = ns.parse().unwrap();
+    let kept = [
+        format!(".golden.partial-{host}x-{ns}-{pid}-aB3xZ9"),
+        format!(".golden.partial-{host}-{}-{pid}-aB3xZ9", ns + 1),
+        ".golden.partial-aB3xZ9".to_string(),
+    ];
+    for k in &kept {
+        std::fs::create_dir(out.join(k)).unwrap();
+    }
+
+    // A live run starting there removes the dead run's folder only.
+    let (live, _, alive) = long_run_beside(dir.path(), "", &[&dead]);
+    let mut expect: Vec<String> = kept.to_vec();
+    expect.push(alive.clone());
+    expect.sort();
+    assert_eq!(names(&out), expect);
+
+    // A short run beside the live one leaves the live one's folder.
+    let f = dir.path().join("s.toml");
+    let (f, o) = (f.to_str().unwrap(), out.to_str().unwrap());
+    let o = capsim(&["run", f, "--paths", "64", "-q", "--out", o]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("removed"));
+    expect.push("golden".to_string());
+    expect.sort();
+    assert_eq!(names(&out), expect);
+
+    live.send("TERM");
+    let (status, err) = live.ended();
+    assert_eq!(status.signal(), Some(15), "{status:?}; {err}");
+    let note = format!(
+        "note: removed {}, left by a capsim run (process {pid} on this machine)",
+        out.join(&dead).display()
+    );
+    assert!(err.contains(&note), "{err}");
 }

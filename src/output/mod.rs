@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 pub mod charts;
 pub mod focus;
+pub mod leftover;
 pub mod number;
 
 pub const SUMMARY_HEADER: [&str; 17] = [
@@ -238,7 +239,8 @@ pub fn check_out(out: &Path) -> Result<()> {
     }
 }
 
-/// A result folder being built under a temporary name next to its final place.
+/// A result folder being built under a temporary name next to its final
+/// place (`.NAME.partial-TAG-XXXXXX`, `TAG` its owner: [`leftover`]).
 pub struct ResultDir {
     tmp: tempfile::TempDir,
     target: PathBuf,
@@ -249,8 +251,9 @@ impl ResultDir {
         check_out(out)?;
         fs::create_dir_all(out)
             .map_err(|e| Error::io(format!("cannot create output folder {}", out.display()), e))?;
+        leftover::remove_stale(out);
         let tmp = tempfile::Builder::new()
-            .prefix(&format!(".{name}.partial-"))
+            .prefix(&format!(".{name}.partial-{}-", leftover::owner_tag()))
             .tempdir_in(out)
             .map_err(|e| Error::io(format!("cannot create a folder in {}", out.display()), e))?;
         Ok(ResultDir {
@@ -281,7 +284,7 @@ impl ResultDir {
             let old = target.with_file_name(format!(
                 ".{}.old-{}",
                 target.file_name().unwrap_or_default().to_string_lossy(),
-                std::process::id()
+                leftover::owner_tag()
             ));
             fs::rename(&target, &old)
                 .map_err(|e| Error::io(format!("cannot replace {}", target.display()), e))?;
