@@ -100,6 +100,13 @@ impl Shard {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ShardRecord {
     pub shard: u64,
+    /// The scenario file it was run from, and that file's sha256: shards
+    /// of one run may come from different copies of the file (another
+    /// machine's path, other comments), as long as they resolve alike.
+    #[serde(default)]
+    pub scenario_file: String,
+    #[serde(default)]
+    pub scenario_sha256: String,
     pub first_path: u64,
     pub paths: u64,
     pub threads: usize,
@@ -200,6 +207,8 @@ pub(crate) fn write_header(
         paths: loaded.scenario.simulation.paths,
         record: ShardRecord {
             shard: part.index,
+            scenario_file: loaded.file.display().to_string(),
+            scenario_sha256: loaded.file_sha256.clone(),
             first_path: span.start,
             paths: span.end - span.start,
             threads: stats.threads,

@@ -85,8 +85,14 @@ fn merged_shards_write_what_one_run_writes() {
             on_shards.push("--charts");
             on_merge
         };
+        // Of three, the second from a copy of the file elsewhere, with
+        // other comments: the same resolved scenario, so the same run.
+        let copy = dir.path().join("elsewhere").join("golden.toml");
+        std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+        std::fs::write(&copy, format!("# a copy\n{GOLDEN}")).unwrap();
+        let file_of = |i: u64| if n == 3 && i == 2 { &copy } else { &file };
         let mut shards: Vec<PathBuf> = (1..=n)
-            .map(|i| shard(&file, &parts, i, n, 1 + i as usize % 3, &on_shards))
+            .map(|i| shard(file_of(i), &parts, i, n, 1 + i as usize % 3, &on_shards))
             .collect();
         shards.reverse();
         let out = dir.path().join(format!("merged{n}"));
@@ -128,6 +134,11 @@ fn merged_shards_write_what_one_run_writes() {
         let mut next = 0;
         for (i, s) in listed.iter().enumerate() {
             assert_eq!(s["shard"], i as u64 + 1);
+            let f = file_of(i as u64 + 1).to_str().unwrap();
+            assert_eq!(s["scenario_file"], f);
+            let sha = s["scenario_sha256"].as_str().unwrap();
+            assert_eq!(sha == whole["scenario_sha256"], f == file.to_str().unwrap());
+            assert_eq!(sha.len(), 64);
             assert_eq!(s["first_path"], next);
             assert_eq!(s["threads"], 1 + (i + 1) % 3);
             assert!(s["paths"].as_u64().unwrap() > 0);

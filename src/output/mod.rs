@@ -178,8 +178,10 @@ pub struct Manifest<'a> {
     pub wall_seconds: f64,
     pub files: Vec<&'a str>,
     /// A result merged from shards (`capsim merge`): each shard's run;
-    /// `threads` and `block_paths` above are then the largest of theirs,
-    /// `started_utc` and `wall_seconds` the merge's own.
+    /// `scenario_file` and `scenario_sha256` above are then shard 1's
+    /// (each shard's own are listed), `threads` and `block_paths`
+    /// the largest of theirs, `started_utc` and `wall_seconds` the
+    /// merge's own.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub shards: &'a [crate::shard::ShardRecord],
     pub resolved_scenario: &'a str,
