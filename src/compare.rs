@@ -254,38 +254,45 @@ pub fn compare(base: &Model, alt: &Model, opts: Options<'_>) -> Result<Compariso
 pub fn compare_all(base: &Model, alts: &[&Model], opts: Options<'_>) -> Result<Vec<Comparison>> {
     let job = PairJob::new(base, alts)?;
     let out = engine::run_job(&job, base.paths, opts)?;
-    let comparisons = job
-        .alts
-        .iter()
-        .map(|alt| {
-            let m = &out.acc.moments[alt.offset..alt.offset + alt.width()];
-            let metrics = metric_diffs(&alt.metrics, m, out.paths);
-            let base_k = 4 * alt.metrics.len();
-            let np = alt.period_metrics.len();
-            let mut periods = Vec::new();
-            for tt in 0..base.periods {
-                for (j, (name, _, _)) in alt.period_metrics.iter().enumerate() {
-                    let o = base_k + 3 * (tt * np + j);
-                    periods.push(PeriodDiff {
-                        period: tt,
-                        date: base.period_labels[tt].clone(),
-                        metric: name.clone(),
-                        base_mean: m[o].mean,
-                        alt_mean: m[o + 1].mean,
-                        diff_mean: m[o + 2].mean,
-                        diff_stderr: stderr(&m[o + 2]),
-                    });
+    Ok(job.comparisons(&out.acc.moments, out.paths, out.threads))
+}
+
+impl PairJob<'_> {
+    /// Each alternative's comparison from the moments of the job's values
+    /// over `paths` paths (a run's, or its shards' merged in path order).
+    pub fn comparisons(&self, moments: &[Moments], paths: u64, threads: usize) -> Vec<Comparison> {
+        let base = self.base;
+        self.alts
+            .iter()
+            .map(|alt| {
+                let m = &moments[alt.offset..alt.offset + alt.width()];
+                let metrics = metric_diffs(&alt.metrics, m, paths);
+                let base_k = 4 * alt.metrics.len();
+                let np = alt.period_metrics.len();
+                let mut periods = Vec::new();
+                for tt in 0..base.periods {
+                    for (j, (name, _, _)) in alt.period_metrics.iter().enumerate() {
+                        let o = base_k + 3 * (tt * np + j);
+                        periods.push(PeriodDiff {
+                            period: tt,
+                            date: base.period_labels[tt].clone(),
+                            metric: name.clone(),
+                            base_mean: m[o].mean,
+                            alt_mean: m[o + 1].mean,
+                            diff_mean: m[o + 2].mean,
+                            diff_stderr: stderr(&m[o + 2]),
+                        });
+                    }
                 }
-            }
-            Comparison {
-                paths: out.paths,
-                threads: out.threads,
-                metrics,
-                periods,
-            }
-        })
-        .collect();
-    Ok(comparisons)
+                Comparison {
+                    paths,
+                    threads,
+                    metrics,
+                    periods,
+                }
+            })
+            .collect()
+    }
 }
 
 impl Comparison {

@@ -14,12 +14,19 @@
 //! baseline paths) and `capsim merge` folds them in path order, exactly as
 //! the engine does. Sketch counts and extremes are order-independent and
 //! simply added. `paths.csv` parts are joined in path order.
+//!
+//! A paired comparison is split the same way (`capsim compare BASE ALT...
+//! --shard I/N`, [`run_compare_shard`], [`merge_compare`]): it accumulates
+//! moments only, so its shards hand over their chunks' moments and a
+//! description of the scenarios compared.
 
-use crate::engine;
+use crate::compare::{Comparison, PairJob};
+use crate::engine::{self, Job};
 use crate::error::{Error, InputError, Origin, Result};
+use crate::model::Model;
 use crate::output::focus::FocusStat;
 use crate::output::{self, ResultDir};
-use crate::runner::{self, Outcome, Settings};
+use crate::runner::{self, Outcome, Settings, ShardOutcome};
 use crate::scenario::{self, Loaded};
 use crate::stats::{Accumulated, Moments, Tails, CHUNK};
 use serde::{Deserialize, Serialize};
@@ -243,24 +250,34 @@ fn bad(file: &Path, message: impl Into<String>) -> Error {
     })
 }
 
-/// A shard folder's header.
+/// A run's shard folder's header.
 fn read_header(dir: &Path) -> Result<Header> {
-    let file = dir.join(HEADER);
+    read_description(
+        dir,
+        HEADER,
+        "expected a shard folder written by `capsim run SCENARIO --shard I/N`",
+        "a capsim shard description",
+        |h: &Header| (h.format, h.capsim_version.as_str()),
+    )
+}
+
+/// Shard folder `dir`'s description, file `name`: `what` says what the
+/// folder should be, `kind` what the file should be, `format` reads the
+/// file's format number and the capsim version that wrote it.
+fn read_description<H: serde::de::DeserializeOwned>(
+    dir: &Path,
+    name: &str,
+    what: &str,
+    kind: &str,
+    format: impl Fn(&H) -> (u32, &str),
+) -> Result<H> {
+    let file = dir.join(name);
     if !dir.is_dir() {
-        return Err(bad(
-            dir,
-            "expected a shard folder written by `capsim run SCENARIO --shard I/N`",
-        ));
+        return Err(bad(dir, what));
     }
-    let bytes = std::fs::read(&file).map_err(|e| {
-        bad(
-            &file,
-            format!(
-                "cannot read it ({e}); expected a shard folder written by `capsim run --shard I/N`"
-            ),
-        )
-    })?;
-    let h: Header = serde_json::from_slice(&bytes).map_err(|e| {
+    let bytes =
+        std::fs::read(&file).map_err(|e| bad(&file, format!("cannot read it ({e}); {what}")))?;
+    let h: H = serde_json::from_slice(&bytes).map_err(|e| {
         Error::from(InputError {
             origin: Origin::File {
                 file: file.clone(),
@@ -268,17 +285,15 @@ fn read_header(dir: &Path) -> Result<Header> {
                 column: e.column(),
             },
             field: String::new(),
-            message: format!("not a capsim shard description: {e}"),
+            message: format!("not {kind}: {e}"),
             hint: None,
         })
     })?;
-    if h.format != FORMAT {
+    let (found, version) = format(&h);
+    if found != FORMAT {
         return Err(bad(
             &file,
-            format!(
-                "shard format {}, expected {FORMAT} (written by capsim {})",
-                h.format, h.capsim_version
-            ),
+            format!("shard format {found}, expected {FORMAT} (written by capsim {version})"),
         ));
     }
     Ok(h)
@@ -303,21 +318,26 @@ fn first_difference(a: &str, b: &str) -> String {
     "equal text, different hashes".to_string()
 }
 
+/// Checks that shard folder `dir` was written by this capsim `version`.
+fn made_by_this(dir: &Path, version: &str) -> Result<()> {
+    let this = env!("CARGO_PKG_VERSION");
+    if version != this {
+        return Err(bad(
+            dir,
+            format!(
+                "written by capsim {version}, this is capsim {this}: merge shards with the \
+                 version that simulated them (its random draws may differ)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Checks that `shards` are every shard of one run made by this capsim,
 /// each once, and sorts them by shard number.
 fn check_one_run(shards: &mut [(PathBuf, Header)]) -> Result<()> {
     let (d0, h0) = &shards[0];
-    let this = env!("CARGO_PKG_VERSION");
-    if h0.capsim_version != this {
-        return Err(bad(
-            d0,
-            format!(
-                "written by capsim {}, this is capsim {this}: merge shards with the \
-                 version that simulated them (its random draws may differ)",
-                h0.capsim_version
-            ),
-        ));
-    }
+    made_by_this(d0, &h0.capsim_version)?;
     for (d, h) in &shards[1..] {
         let differs = |what: &str, a: &dyn fmt::Debug, b: &dyn fmt::Debug| {
             bad(
@@ -359,21 +379,31 @@ fn check_one_run(shards: &mut [(PathBuf, Header)]) -> Result<()> {
         }
     }
     let of = h0.of;
-    shards.sort_by_key(|(_, h)| h.shard);
+    check_complete(shards, |h| h.shard, of)
+}
+
+/// Checks that `shards` (each numbered by `number`) are shards 1 to `of`,
+/// each once, and sorts them by number.
+fn check_complete<H>(
+    shards: &mut [(PathBuf, H)],
+    number: impl Fn(&H) -> u64,
+    of: u64,
+) -> Result<()> {
+    shards.sort_by_key(|(_, h)| number(h));
     for w in shards.windows(2) {
-        if w[0].1.shard == w[1].1.shard {
+        if number(&w[0].1) == number(&w[1].1) {
             return Err(bad(
                 &w[1].0,
                 format!(
                     "shard {} of {} given twice (also {})",
-                    w[1].1.shard,
+                    number(&w[1].1),
                     of,
                     w[0].0.display()
                 ),
             ));
         }
     }
-    let given: Vec<u64> = shards.iter().map(|(_, h)| h.shard).collect();
+    let given: Vec<u64> = shards.iter().map(|(_, h)| number(h)).collect();
     let missing: Vec<String> = (1..=of)
         .filter(|i| given.binary_search(i).is_err())
         .map(|i| i.to_string())
@@ -453,16 +483,7 @@ pub fn merge(
     let mut records = Vec::with_capacity(shards.len());
     for (d, h) in &shards {
         let file = d.join(HEADER);
-        let part = Shard {
-            index: h.shard,
-            count: h.of,
-        };
-        let span = part.span(model.paths).map_err(|_| {
-            bad(
-                &file,
-                format!("{part} does not fit the run's {} paths", model.paths),
-            )
-        })?;
+        let (part, span) = shard_span(&file, h.shard, h.of, model.paths, "run")?;
         let r = &h.record;
         if (r.first_path, r.paths) != (span.start, span.end - span.start)
             || h.chunks != r.paths.div_ceil(CHUNK as u64)
@@ -481,7 +502,7 @@ pub fn merge(
                 ),
             ));
         }
-        fold_moments(&d.join(MOMENTS), h, &mut acc)?;
+        fold_moments(&d.join(MOMENTS), h.width, h.chunks, r.paths, &mut acc)?;
         acc.tails.merge(&h.tails);
         records.push(r.clone());
     }
@@ -512,12 +533,37 @@ pub fn merge(
     Ok((loaded, o))
 }
 
-/// Merges the chunk moments in `mfile` (shard `h`'s) into `acc`, in path
-/// order, as the engine merges them.
-fn fold_moments(mfile: &Path, h: &Header, acc: &mut Accumulated) -> Result<()> {
-    let (width, r) = (h.width, &h.record);
+/// Shard `index` of `count` and its span of the `paths` paths of a `what`
+/// (`file`, its description, named in the error if it does not fit).
+fn shard_span(
+    file: &Path,
+    index: u64,
+    count: u64,
+    paths: u64,
+    what: &str,
+) -> Result<(Shard, Range<u64>)> {
+    let part = Shard { index, count };
+    let span = part.span(paths).map_err(|_| {
+        bad(
+            file,
+            format!("{part} does not fit the {what}'s {paths} paths"),
+        )
+    })?;
+    Ok((part, span))
+}
+
+/// Merges the chunk moments in `mfile` (a shard's: `chunks` chunks of
+/// `width` values over `paths` paths) into `acc`, in path order, as the
+/// engine merges them.
+fn fold_moments(
+    mfile: &Path,
+    width: usize,
+    chunks: u64,
+    paths: u64,
+    acc: &mut Accumulated,
+) -> Result<()> {
     let mut chunk = vec![Moments::default(); width];
-    let expect = h.chunks * (8 + 16 * width as u64);
+    let expect = chunks * (8 + 16 * width as u64);
     let len = std::fs::metadata(mfile)
         .map_err(|e| bad(mfile, format!("cannot read it: {e}")))?
         .len();
@@ -525,9 +571,8 @@ fn fold_moments(mfile: &Path, h: &Header, acc: &mut Accumulated) -> Result<()> {
         return Err(bad(
             mfile,
             format!(
-                "found {len} bytes, expected {expect} ({} chunks of {width} values): \
-             the file is truncated or damaged",
-                h.chunks
+                "found {len} bytes, expected {expect} ({chunks} chunks of {width} values): \
+             the file is truncated or damaged"
             ),
         ));
     }
@@ -537,12 +582,12 @@ fn fold_moments(mfile: &Path, h: &Header, acc: &mut Accumulated) -> Result<()> {
     );
     let mut bytes = vec![0u8; 8 + 16 * width];
     let mut n_paths = 0u64;
-    for c in 0..h.chunks {
+    for c in 0..chunks {
         rd.read_exact(&mut bytes)
             .map_err(|e| Error::io(format!("cannot read {}", mfile.display()), e))?;
         let word = |i: usize| <[u8; 8]>::try_from(&bytes[8 * i..8 * i + 8]).expect("8 bytes");
         let n = u64::from_le_bytes(word(0));
-        let whole = (c + 1) * CHUNK as u64 <= r.paths;
+        let whole = (c + 1) * CHUNK as u64 <= paths;
         if n == 0 || n > CHUNK as u64 || (whole && n != CHUNK as u64) {
             return Err(bad(
                 mfile,
@@ -559,13 +604,10 @@ fn fold_moments(mfile: &Path, h: &Header, acc: &mut Accumulated) -> Result<()> {
         }
         acc.merge_moments(&chunk);
     }
-    if n_paths != r.paths {
+    if n_paths != paths {
         return Err(bad(
             mfile,
-            format!(
-                "holds {n_paths} paths, expected {}: the file is damaged",
-                r.paths
-            ),
+            format!("holds {n_paths} paths, expected {paths}: the file is damaged"),
         ));
     }
     Ok(())
@@ -629,6 +671,311 @@ fn join_paths_csv(shards: &[(PathBuf, Header)], dir: &ResultDir) -> Result<()> {
     }
     w.flush()
         .map_err(|e| Error::io(format!("cannot write {}", target.display()), e))
+}
+
+// ---------------------------------------------------------------------------
+// Shards of a paired comparison (`capsim compare BASE ALT... --shard I/N`).
+//
+// A comparison accumulates moments only (paired differences and both
+// sides' values, per path metric and per period), so a shard hands over
+// its chunks' moments ([`MOMENTS`]) and a description,
+// [`COMPARE_HEADER`]; `capsim merge` folds the moments in path order and
+// writes each alternative's folder as one `compare` would, byte for byte.
+
+/// A comparison shard's description.
+pub const COMPARE_HEADER: &str = "compare_shard.json";
+
+/// One scenario of a compared set, as its shard records it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Side {
+    scenario: String,
+    scenario_file: String,
+    scenario_sha256: String,
+    resolved_sha256: String,
+    resolved_scenario: String,
+}
+
+impl Side {
+    fn of(l: &Loaded) -> Side {
+        Side {
+            scenario: l.scenario.name.clone(),
+            scenario_file: l.file.display().to_string(),
+            scenario_sha256: l.file_sha256.clone(),
+            resolved_sha256: l.resolved_sha256.clone(),
+            resolved_scenario: l.resolved_toml.clone(),
+        }
+    }
+
+    /// The scenario again, from its resolved text (`header` names the file
+    /// for errors).
+    fn load(&self, header: &Path) -> Result<Loaded> {
+        let mut l =
+            scenario::load_str(Path::new(&self.scenario_file), &self.resolved_scenario, &[])
+                .map_err(|e| {
+                    bad(
+                        header,
+                        format!(
+                            "the resolved scenario of `{}` does not load: {e}",
+                            self.scenario
+                        ),
+                    )
+                })?;
+        if l.resolved_sha256 != self.resolved_sha256 {
+            return Err(bad(
+                header,
+                format!(
+                    "the resolved scenario of `{}` does not match its sha256 (the file was edited)",
+                    self.scenario
+                ),
+            ));
+        }
+        l.file_sha256 = self.scenario_sha256.clone();
+        Ok(l)
+    }
+}
+
+/// `compare_shard.json`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CompareHeader {
+    format: u32,
+    capsim_version: String,
+    base: Side,
+    alts: Vec<Side>,
+    shard: u64,
+    of: u64,
+    /// The whole comparison's paths.
+    paths: u64,
+    record: ShardRecord,
+    /// Chunks in [`MOMENTS`] and values per path.
+    chunks: u64,
+    width: usize,
+}
+
+/// A comparison shard's folder name: `BASE-vs-ALT[+ALT...].shard-I-of-N`.
+pub fn compare_folder(base: &str, alts: &[&str], part: Shard) -> String {
+    format!(
+        "{base}-vs-{}.shard-{}-of-{}",
+        alts.join("+"),
+        part.index,
+        part.count
+    )
+}
+
+/// Simulates shard `part` of the paired comparisons of `alts` against
+/// `base` (loaded as `compare` loads them) on `threads` threads and writes
+/// `<out>/compare/BASE-vs-ALT[+ALT...].shard-I-of-N/`.
+pub fn run_compare_shard(
+    base: &Loaded,
+    alts: &[Loaded],
+    out: &Path,
+    threads: usize,
+    part: Shard,
+    progress: bool,
+) -> Result<ShardOutcome> {
+    let started = SystemTime::now();
+    let clock = Instant::now();
+    let base_model = Model::compile(&base.scenario);
+    let alt_models: Vec<Model> = alts.iter().map(|l| Model::compile(&l.scenario)).collect();
+    let refs: Vec<&Model> = alt_models.iter().collect();
+    let job = PairJob::new(&base_model, &refs)?;
+    let span = part.span(base_model.paths)?;
+    let names: Vec<&str> = alt_models.iter().map(|m| m.name.as_str()).collect();
+    let folder = compare_folder(&base_model.name, &names, part);
+    let dir = ResultDir::create(&out.join("compare"), &folder)?;
+    let mut moments = MomentsWriter::create(&dir.path(MOMENTS))?;
+    let mut chunk_sink = |ms: &[Moments]| moments.chunk(ms);
+    let bar = runner::progress_bar(span.end - span.start, &folder, progress);
+    let report = |done: u64| {
+        if let Some(b) = &bar {
+            b.set_position(done);
+        }
+    };
+    let stats = engine::run_job(
+        &job,
+        base_model.paths,
+        engine::Options {
+            threads,
+            progress: Some(&report),
+            span: Some(span.clone()),
+            chunks: Some(&mut chunk_sink),
+            ..Default::default()
+        },
+    )?;
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    moments.finish()?;
+    let wall_seconds = clock.elapsed().as_secs_f64();
+    let paths = span.end - span.start;
+    let h = CompareHeader {
+        format: FORMAT,
+        capsim_version: env!("CARGO_PKG_VERSION").to_string(),
+        base: Side::of(base),
+        alts: alts.iter().map(Side::of).collect(),
+        shard: part.index,
+        of: part.count,
+        paths: base_model.paths,
+        record: ShardRecord {
+            shard: part.index,
+            scenario_file: base.file.display().to_string(),
+            scenario_sha256: base.file_sha256.clone(),
+            first_path: span.start,
+            paths,
+            threads: stats.threads,
+            block_paths: engine::DEFAULT_BLOCK,
+            started_utc: output::utc_timestamp(started),
+            wall_seconds,
+        },
+        chunks: paths.div_ceil(CHUNK as u64),
+        width: stats.acc.moments.len(),
+    };
+    let mut json = serde_json::to_vec(&h).map_err(|e| Error::Other(e.to_string()))?;
+    json.push(b'\n');
+    dir.write(COMPARE_HEADER, &json)?;
+    Ok(ShardOutcome {
+        dir: dir.commit()?,
+        span,
+        threads: stats.threads,
+        wall_seconds,
+    })
+}
+
+/// Whether `dir` holds a comparison's shard (rather than a run's).
+pub fn is_compare_shard(dir: &Path) -> bool {
+    dir.join(COMPARE_HEADER).is_file()
+}
+
+fn read_compare_header(dir: &Path) -> Result<CompareHeader> {
+    read_description(
+        dir,
+        COMPARE_HEADER,
+        "expected a comparison's shard folder written by \
+         `capsim compare BASE ALT... --shard I/N`",
+        "a capsim comparison shard description",
+        |h: &CompareHeader| (h.format, h.capsim_version.as_str()),
+    )
+}
+
+/// The comparisons merged from their shards.
+pub struct MergedComparison {
+    pub base: Loaded,
+    pub base_model: Model,
+    pub alts: Vec<Loaded>,
+    pub alt_models: Vec<Model>,
+    pub comparisons: Vec<Comparison>,
+    pub shards: Vec<ShardRecord>,
+}
+
+/// Merges the shards in `dirs` (all of one `compare --shard`, in any
+/// order) into the comparisons one `compare` of all the paths gives, bit
+/// for bit.
+pub fn merge_compare(dirs: &[PathBuf]) -> Result<MergedComparison> {
+    let mut shards: Vec<(PathBuf, CompareHeader)> = Vec::with_capacity(dirs.len());
+    for d in dirs {
+        shards.push((d.clone(), read_compare_header(d)?));
+    }
+    let Some((d0, h0)) = shards.first() else {
+        return Err(Error::flag("merge", "expected at least one shard folder"));
+    };
+    made_by_this(d0, &h0.capsim_version)?;
+    for (d, h) in &shards[1..] {
+        let not_same = |what: String| {
+            bad(
+                d,
+                format!(
+                    "not a shard of the same comparison as {}: {what}; the scenarios, \
+                     --set, --paths, --seed and N must be the same for every shard",
+                    d0.display()
+                ),
+            )
+        };
+        if h.capsim_version != h0.capsim_version {
+            return Err(not_same(format!(
+                "written by capsim {}, expected {}",
+                h.capsim_version, h0.capsim_version
+            )));
+        }
+        let names = |h: &CompareHeader| -> Vec<String> {
+            std::iter::once(&h.base)
+                .chain(&h.alts)
+                .map(|s| s.scenario.clone())
+                .collect()
+        };
+        if names(h) != names(h0) {
+            return Err(not_same(format!(
+                "it compares {:?}, expected {:?} (base first)",
+                names(h),
+                names(h0)
+            )));
+        }
+        for (a, b) in std::iter::once((&h0.base, &h.base)).chain(h0.alts.iter().zip(&h.alts)) {
+            if a.resolved_sha256 != b.resolved_sha256 {
+                return Err(not_same(format!(
+                    "its resolved scenario `{}` differs ({})",
+                    b.scenario,
+                    first_difference(&a.resolved_scenario, &b.resolved_scenario)
+                )));
+            }
+        }
+        if h.of != h0.of {
+            return Err(not_same(format!(
+                "it is one of {} shards, expected {}",
+                h.of, h0.of
+            )));
+        }
+    }
+    let of = h0.of;
+    check_complete(&mut shards, |h| h.shard, of)?;
+
+    let (d0, h0) = &shards[0];
+    let header0 = d0.join(COMPARE_HEADER);
+    let base = h0.base.load(&header0)?;
+    let alts: Vec<Loaded> = h0
+        .alts
+        .iter()
+        .map(|s| s.load(&header0))
+        .collect::<Result<_>>()?;
+    let base_model = Model::compile(&base.scenario);
+    let alt_models: Vec<Model> = alts.iter().map(|l| Model::compile(&l.scenario)).collect();
+    let refs: Vec<&Model> = alt_models.iter().collect();
+    let job = PairJob::new(&base_model, &refs)?;
+    let width = job.width();
+    let mut acc = Accumulated::new(width, 0);
+    let mut records = Vec::with_capacity(shards.len());
+    for (d, h) in &shards {
+        let file = d.join(COMPARE_HEADER);
+        let (part, span) = shard_span(&file, h.shard, h.of, base_model.paths, "comparison")?;
+        let r = &h.record;
+        if (r.first_path, r.paths) != (span.start, span.end - span.start)
+            || h.paths != base_model.paths
+            || h.chunks != r.paths.div_ceil(CHUNK as u64)
+            || h.width != width
+        {
+            return Err(bad(
+                &file,
+                format!(
+                    "its paths, chunks or values do not match {part} of the comparison \
+                     (paths {}..{}, {width} values); the file was edited or damaged",
+                    span.start, span.end
+                ),
+            ));
+        }
+        fold_moments(&d.join(MOMENTS), width, h.chunks, r.paths, &mut acc)?;
+        records.push(r.clone());
+    }
+    let threads = records.iter().map(|r| r.threads).max().unwrap_or(1);
+    let comparisons = job.comparisons(&acc.moments, base_model.paths, threads);
+    drop(job);
+    Ok(MergedComparison {
+        base,
+        base_model,
+        alts,
+        alt_models,
+        comparisons,
+        shards: records,
+    })
 }
 
 #[cfg(test)]

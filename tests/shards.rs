@@ -1,6 +1,7 @@
-//! Shards: `run --shard I/N` on separate processes, then `merge`, give the
-//! files one run gives, byte for byte; `merge` refuses anything that is not
-//! every shard of one run.
+//! Shards: `run --shard I/N` (or `compare ... --shard I/N`) on separate
+//! processes, then `merge`, give the files one run (one compare) gives,
+//! byte for byte; `merge` refuses anything that is not every shard of one
+//! run (one comparison).
 
 use crate::util::*;
 use std::path::{Path, PathBuf};
@@ -289,22 +290,17 @@ fn bad_shard_flags_are_refused_before_running() {
             "5500 paths are 6 chunks of 1024: expected at most 6 shards",
         ),
     ] {
-        let o = quietly(
-            &out,
-            &[
-                "run",
-                file.to_str().unwrap(),
-                "--paths",
-                PATHS,
-                "--shard",
-                part,
-            ],
-        );
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(2), "{part}: {err}");
-        assert!(err.contains(says), "{part}: {err}");
-        let left = std::fs::read_dir(&out).map_or(0, |d| d.count());
-        assert_eq!(left, 0, "{part}: something was written");
+        let f = file.to_str().unwrap();
+        for command in [&["run", f][..], &["compare", f, f]] {
+            let mut args = command.to_vec();
+            args.extend(["--paths", PATHS, "--shard", part]);
+            let o = quietly(&out, &args);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(2), "{part}: {err}");
+            assert!(err.contains(says), "{part}: {err}");
+            let left = std::fs::read_dir(&out).map_or(0, |d| d.count());
+            assert_eq!(left, 0, "{part}: something was written");
+        }
     }
 }
 
@@ -313,28 +309,226 @@ fn a_shard_says_how_to_merge() {
     let dir = tempfile::tempdir().unwrap();
     let file = scenario(dir.path());
     let out = dir.path().join("parts");
-    let o = std::process::Command::new(bin())
-        .args([
-            "run",
-            file.to_str().unwrap(),
-            "--paths",
-            PATHS,
-            "--shard",
-            "2/3",
-        ])
-        .arg("--out")
-        .arg(&out)
-        .output()
+    let dearer = variant(
+        dir.path(),
+        "dearer",
+        "discount_rate = 0.08",
+        "discount_rate = 0.1",
+    );
+    let (f, d) = (file.to_str().unwrap(), dearer.to_str().unwrap());
+    for (command, line, folders) in [
+        (
+            &["run", f][..],
+            "shard 2 of 3: paths 2048..4096 (2048 of 5500)",
+            "golden.shard-*-of-3",
+        ),
+        (
+            &["compare", f, d],
+            "shard 2 of 3: paired paths 2048..4096 (2048 of 5500)",
+            "compare/golden-vs-dearer.shard-*-of-3",
+        ),
+    ] {
+        let o = std::process::Command::new(bin())
+            .args(command)
+            .args(["--paths", PATHS, "--shard", "2/3", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        ok(&o);
+        let said = String::from_utf8_lossy(&o.stdout);
+        assert!(said.contains(line), "{said}");
+        let glob = out.join(folders);
+        assert!(
+            said.contains(&format!("capsim merge {}", glob.display())),
+            "{said}"
+        );
+    }
+}
+
+/// `golden.toml` named `name`, with `from` replaced by `to`, in `dir`.
+fn variant(dir: &Path, name: &str, from: &str, to: &str) -> PathBuf {
+    assert!(GOLDEN.contains(from), "{from}");
+    let p = dir.join(format!("{name}.toml"));
+    let text = GOLDEN
+        .replace("name = \"golden\"", &format!("name = \"{name}\""))
+        .replace(from, to);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Shard `i` of `n` of comparing `files` (base first) into `out`, on
+/// `threads` threads, with `extra` flags.
+fn compare_shard(
+    files: &[&Path],
+    out: &Path,
+    i: u64,
+    n: u64,
+    threads: usize,
+    extra: &[&str],
+) -> PathBuf {
+    let (part, threads) = (format!("{i}/{n}"), threads.to_string());
+    let mut args = vec!["compare"];
+    args.extend(files.iter().map(|f| f.to_str().unwrap()));
+    args.extend(["--paths", PATHS, "--shard", &part, "--threads", &threads]);
+    args.extend_from_slice(extra);
+    ok(&quietly(out, &args));
+    let names: Vec<String> = files[1..]
+        .iter()
+        .map(|f| f.file_stem().unwrap().to_string_lossy().to_string())
+        .collect();
+    let base = files[0].file_stem().unwrap().to_string_lossy();
+    let d = format!("{base}-vs-{}.shard-{i}-of-{n}", names.join("+"));
+    out.join("compare").join(d)
+}
+
+/// `compare --shard I/N` on separate processes, then `merge`: each
+/// alternative's folder as one `compare` writes it, the CSV files byte for
+/// byte, the manifest listing the shards.
+#[test]
+fn merged_comparison_shards_write_what_one_compare_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = scenario(dir.path());
+    let dearer = variant(
+        dir.path(),
+        "dearer",
+        "discount_rate = 0.08",
+        "discount_rate = 0.1",
+    );
+    let short = variant(dir.path(), "short", "periods = 10", "periods = 8");
+    let files = [base.as_path(), dearer.as_path(), short.as_path()];
+    let whole = dir.path().join("whole");
+    let mut args = vec!["compare"];
+    args.extend(files.iter().map(|f| f.to_str().unwrap()));
+    args.extend(["--paths", PATHS, "--set", "agi.hazard=0.2"]);
+    ok(&quietly(&whole, &args));
+    let set = ["--set", "agi.hazard=0.2"];
+    for n in [1u64, 3, 6] {
+        let parts = dir.path().join(format!("parts{n}"));
+        let mut shards: Vec<PathBuf> = (1..=n)
+            .map(|i| compare_shard(&files, &parts, i, n, 1 + i as usize % 3, &set))
+            .collect();
+        shards.reverse();
+        let out = dir.path().join(format!("merged{n}"));
+        ok(&merge(&out, &shards));
+        for alt in ["golden-vs-dearer", "golden-vs-short"] {
+            for f in ["comparison.csv", "comparison_periods.csv"] {
+                let (a, b) = (
+                    std::fs::read(whole.join("compare").join(alt).join(f)).unwrap(),
+                    std::fs::read(out.join("compare").join(alt).join(f)).unwrap(),
+                );
+                assert!(a == b, "{n} shards: {alt}/{f} differs from one compare's");
+            }
+            let one = json(&whole.join("compare").join(alt).join("manifest.json"));
+            let m = json(&out.join("compare").join(alt).join("manifest.json"));
+            for key in [
+                "capsim_version",
+                "base",
+                "alt",
+                "base_sha256",
+                "alt_sha256",
+                "seed",
+                "paths",
+                "confidence",
+                "variance_reduction",
+            ] {
+                assert_eq!(m[key], one[key], "{n} shards: {alt} manifest `{key}`");
+            }
+            assert!(one.get("shards").is_none());
+            let listed = m["shards"].as_array().unwrap();
+            assert_eq!(listed.len(), n as usize);
+            let covered: u64 = listed.iter().map(|s| s["paths"].as_u64().unwrap()).sum();
+            assert_eq!(covered, 5500);
+            let threads = listed.iter().map(|s| s["threads"].as_u64().unwrap());
+            assert_eq!(m["threads"], threads.max().unwrap());
+        }
+        // The periods differ: no per-period rows, as in one compare.
+        let short_periods = out.join("compare/golden-vs-short/comparison_periods.csv");
+        assert_eq!(
+            std::fs::read_to_string(short_periods)
+                .unwrap()
+                .lines()
+                .count(),
+            1
+        );
+    }
+}
+
+/// `merge` refuses comparison shards that are not every shard of one
+/// comparison, or damaged ones, and a run's shards mixed in: exit 2, a
+/// message naming the folder, nothing written.
+#[test]
+fn merge_refuses_what_is_not_every_shard_of_one_comparison() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = scenario(dir.path());
+    let dearer = variant(
+        dir.path(),
+        "dearer",
+        "discount_rate = 0.08",
+        "discount_rate = 0.1",
+    );
+    let other = variant(
+        dir.path(),
+        "other",
+        "discount_rate = 0.08",
+        "discount_rate = 0.2",
+    );
+    let files = [base.as_path(), dearer.as_path()];
+    let parts = dir.path().join("parts");
+    let s: Vec<PathBuf> = (1..=3)
+        .map(|i| compare_shard(&files, &parts, i, 3, 2, &[]))
+        .collect();
+    let out = dir.path().join("out");
+    let refused = |shards: &[PathBuf], extra: &[&str], says: &str| {
+        let o = merge_with(&out, shards, extra);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{says}: {err}");
+        assert!(err.contains(says), "expected `{says}` in: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(!out.exists(), "{says}: a result was written");
+    };
+    refused(&s[..2], &[], "2 of 3 shards given; missing shard 3");
+    // Shard 2 replaced by `x`.
+    let instead = |x: PathBuf| [s[0].clone(), x, s[2].clone()];
+    refused(
+        &[s[0].clone(), s[1].clone(), s[1].clone(), s[2].clone()],
+        &[],
+        "shard 2 of 3 given twice",
+    );
+    // Another alternative, another seed, another N.
+    let alt = compare_shard(&[&base, &other], &dir.path().join("alt"), 2, 3, 1, &[]);
+    refused(
+        &instead(alt),
+        &[],
+        "it compares [\"golden\", \"other\"], expected [\"golden\", \"dearer\"]",
+    );
+    let seed = compare_shard(&files, &dir.path().join("seed"), 2, 3, 1, &["--seed", "7"]);
+    refused(
+        &instead(seed),
+        &[],
+        "its resolved scenario `golden` differs (line",
+    );
+    let four = compare_shard(&files, &dir.path().join("four"), 2, 4, 1, &[]);
+    refused(&instead(four), &[], "it is one of 4 shards, expected 3");
+    // Damaged.
+    let cut = copy(&s[1], &dir.path().join("cut"));
+    let m = cut.join("moments.bin");
+    let len = std::fs::metadata(&m).unwrap().len();
+    std::fs::File::options()
+        .write(true)
+        .open(&m)
+        .unwrap()
+        .set_len(len - 16)
         .unwrap();
-    ok(&o);
-    let said = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        said.contains("shard 2 of 3: paths 2048..4096 (2048 of 5500)"),
-        "{said}"
-    );
-    let glob = out.join("golden.shard-*-of-3");
-    assert!(
-        said.contains(&format!("capsim merge {}", glob.display())),
-        "{said}"
-    );
+    refused(&instead(cut), &[], "the file is truncated or damaged");
+    let edited = copy(&s[1], &dir.path().join("edited"));
+    let h = edited.join("compare_shard.json");
+    let mut v = json(&h);
+    assert_ne!(v["record"]["first_path"], 0);
+    v["record"]["first_path"] = 0.into();
+    std::fs::write(&h, serde_json::to_vec(&v).unwrap()).unwrap();
+    refused(&instead(edited), &[], "the file was edited or damaged");
+    // A run's shard among them, and charts asked for.
+    let run = shard(&base, &dir.path().join("run"), 2, 3, 1, &[]);
+    refused(&instead(run), &[], "compare_shard.json: cannot read it");
+    refused(&s, &["--charts"], "charts are drawn for a run's result");
 }

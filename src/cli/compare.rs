@@ -4,6 +4,7 @@ use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::output::{self, ResultDir};
 use crate::scenario::{self, Loaded};
+use crate::shard::{self, ShardRecord};
 use serde::Serialize;
 use std::io::Write;
 use std::path::PathBuf;
@@ -22,6 +23,11 @@ pub struct CompareArgs {
     /// No summary on the terminal
     #[arg(long, short)]
     pub quiet: bool,
+    /// Simulate only part I of N of the paired paths (e.g. 3/8, one per job
+    /// of a batch scheduler) into <out>/compare/BASE-vs-ALT.shard-I-of-N/;
+    /// `capsim merge` joins the N parts into the folders one compare writes
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<crate::shard::Shard>,
 }
 
 /// Metrics the terminal summary shows.
@@ -56,6 +62,10 @@ struct CompareManifest<'a> {
     threads: usize,
     confidence: f64,
     variance_reduction: Vec<VarianceReduction<'a>>,
+    /// Merged from shards (`capsim merge`): each shard's run; `threads`
+    /// above is then the largest of theirs.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    shards: &'a [ShardRecord],
 }
 
 /// Loads an alternative with the base's seed and paths (common random numbers).
@@ -81,6 +91,32 @@ pub fn compare(a: CompareArgs) -> Result<()> {
             return Err(scenario::same_name(l, first).into());
         }
     }
+    if let Some(part) = a.shard {
+        let o = shard::run_compare_shard(&base, &alts, &a.sim.out, a.sim.threads, part, !a.quiet)?;
+        if !a.quiet {
+            let sim = &base.scenario.simulation;
+            println!(
+                "{part}: paired paths {}..{} ({} of {}), seed {}, {} threads, {:.2} s",
+                o.span.start,
+                o.span.end,
+                o.span.end - o.span.start,
+                sim.paths,
+                sim.seed,
+                o.threads,
+                o.wall_seconds
+            );
+            let name = o.dir.file_name().unwrap_or_default().to_string_lossy();
+            let all = name.replace(&format!(".shard-{}-of-", part.index), ".shard-*-of-");
+            println!(
+                "wrote {}/; once all {} shards are done (moved into one folder if \
+                 they ran on several machines): capsim merge {} [--out DIR]",
+                o.dir.display(),
+                part.count,
+                o.dir.with_file_name(all).display()
+            );
+        }
+        return Ok(());
+    }
     let base_model = Model::compile(&base.scenario);
     let alt_models: Vec<Model> = alts.iter().map(|l| Model::compile(&l.scenario)).collect();
     // One pass for every alternative: the base is simulated once per path.
@@ -93,16 +129,43 @@ pub fn compare(a: CompareArgs) -> Result<()> {
         crate::runner::with_progress(base_model.paths, &label, !a.quiet, a.sim.threads, |opts| {
             compare::compare_all(&base_model, &alt_refs, opts)
         })?;
+    let sides = Sides {
+        base: &base,
+        base_model: &base_model,
+        alts: &alts,
+        alt_models: &alt_models,
+    };
+    write_comparisons(&sides, &comparisons, &[], &a.sim.out, a.quiet)
+}
+
+/// The scenarios of a comparison, loaded and compiled.
+pub struct Sides<'a> {
+    pub base: &'a Loaded,
+    pub base_model: &'a Model,
+    pub alts: &'a [Loaded],
+    pub alt_models: &'a [Model],
+}
+
+/// Writes each alternative's `<out>/compare/BASE-vs-ALT/` and, unless
+/// `quiet`, its summary; `shards` are the shards it was merged from.
+pub fn write_comparisons(
+    s: &Sides<'_>,
+    comparisons: &[Comparison],
+    shards: &[ShardRecord],
+    out: &std::path::Path,
+    quiet: bool,
+) -> Result<()> {
+    let (base, base_model) = (s.base, s.base_model);
     let mut stdout = std::io::stdout().lock();
-    for ((alt, alt_model), c) in alts.iter().zip(&alt_models).zip(&comparisons) {
-        if c.periods.is_empty() && !a.quiet {
+    for ((alt, alt_model), c) in s.alts.iter().zip(s.alt_models).zip(comparisons) {
+        if c.periods.is_empty() && !quiet {
             eprintln!(
                 "note: {} and {} have different periods; comparison_periods.csv has no rows",
                 base_model.name, alt_model.name
             );
         }
         let label = format!("{}-vs-{}", base_model.name, alt_model.name);
-        let dir = ResultDir::create(&a.sim.out.join("compare"), &label)?;
+        let dir = ResultDir::create(&out.join("compare"), &label)?;
         dir.write("comparison.csv", &output::comparison_csv(c)?)?;
         dir.write(
             "comparison_periods.csv",
@@ -128,12 +191,13 @@ pub fn compare(a: CompareArgs) -> Result<()> {
                     variance_ratio: (m.independent_stderr / m.diff_stderr).powi(2),
                 })
                 .collect(),
+            shards,
         };
         let mut json = serde_json::to_vec_pretty(&man).map_err(|e| Error::Other(e.to_string()))?;
         json.push(b'\n');
         dir.write("manifest.json", &json)?;
         let target = dir.commit()?;
-        if !a.quiet {
+        if !quiet {
             print_summary(
                 &mut stdout,
                 &base_model.name,

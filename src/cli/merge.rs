@@ -4,16 +4,18 @@ use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct MergeArgs {
-    /// The shard folders of one run (`capsim run --shard I/N` wrote them), all N, in any order
+    /// The shard folders of one run (`capsim run --shard I/N` wrote them) or of
+    /// one comparison (`capsim compare --shard I/N`), all N, in any order
     #[arg(required = true, value_name = "SHARD")]
     pub shards: Vec<PathBuf>,
     /// Output folder
     #[arg(long, default_value = "results")]
     pub out: PathBuf,
-    /// Threads for the summaries (default: all cores)
+    /// Threads for a run's summaries (default: all cores)
     #[arg(long, default_value_t = 0, value_parser = super::threads_arg)]
     pub threads: usize,
-    /// Also draw charts/ (SVG: spend and demand per period, providers, totals)
+    /// Also draw charts/ (SVG: spend and demand per period, providers, totals;
+    /// a run's shards only)
     #[arg(long)]
     pub charts: bool,
     /// No summary table
@@ -22,6 +24,30 @@ pub struct MergeArgs {
 }
 
 pub fn merge(a: MergeArgs) -> Result<()> {
+    if a.shards.first().is_some_and(|d| shard::is_compare_shard(d)) {
+        // A comparison's shards: its folders under <out>/compare/, as
+        // `compare` writes them.
+        if a.charts {
+            return Err(Error::flag(
+                "--charts",
+                "found a comparison's shards, expected a run's: charts are drawn for a run's result",
+            ));
+        }
+        let m = shard::merge_compare(&a.shards)?;
+        let sides = super::compare::Sides {
+            base: &m.base,
+            base_model: &m.base_model,
+            alts: &m.alts,
+            alt_models: &m.alt_models,
+        };
+        return super::compare::write_comparisons(
+            &sides,
+            &m.comparisons,
+            &m.shards,
+            &a.out,
+            a.quiet,
+        );
+    }
     let (loaded, outcome) = shard::merge(&a.shards, &a.out, a.threads, a.charts)?;
     if !a.quiet {
         let mut out = std::io::stdout().lock();
