@@ -753,14 +753,17 @@ struct CompareHeader {
     width: usize,
 }
 
-/// A comparison shard's folder name: `BASE-vs-ALT[+ALT...].shard-I-of-N`.
+/// A comparison shard's folder name: `BASE-vs-ALT[+ALT...].shard-I-of-N`;
+/// with alternatives' names longer than 96 bytes together,
+/// `BASE-vs-K-alternatives-HASH.shard-I-of-N` (`HASH`: 12 hex digits of
+/// their names' sha256), as file names are at most 255 bytes.
 pub fn compare_folder(base: &str, alts: &[&str], part: Shard) -> String {
-    format!(
-        "{base}-vs-{}.shard-{}-of-{}",
-        alts.join("+"),
-        part.index,
-        part.count
-    )
+    let mut joined = alts.join("+");
+    if joined.len() > 96 {
+        let hash = scenario::sha256_hex(joined.as_bytes());
+        joined = format!("{}-alternatives-{}", alts.len(), &hash[..12]);
+    }
+    format!("{base}-vs-{joined}.shard-{}-of-{}", part.index, part.count)
 }
 
 /// Simulates shard `part` of the paired comparisons of `alts` against
@@ -1007,6 +1010,24 @@ mod tests {
             };
             assert!(over.span(paths).is_err());
         }
+    }
+
+    #[test]
+    fn comparison_shard_folders_stay_short() {
+        let part = Shard { index: 2, count: 8 };
+        assert_eq!(
+            compare_folder("baseline", &["price-war", "early-agi"], part),
+            "baseline-vs-price-war+early-agi.shard-2-of-8"
+        );
+        let many: Vec<String> = (0..30).map(|i| format!("alternative-{i}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        let f = compare_folder("baseline", &many, part);
+        assert!(f.starts_with("baseline-vs-30-alternatives-"), "{f}");
+        assert!(f.ends_with(".shard-2-of-8") && f.len() < 100, "{f}");
+        // Other alternatives, another folder.
+        let mut other = many.clone();
+        other[29] = "another";
+        assert_ne!(f, compare_folder("baseline", &other, part));
     }
 
     #[test]
