@@ -792,20 +792,22 @@ fn the_next_run_removes_what_a_killed_run_left() {
         "SIGKILL cleaned up after all"
     );
 
-    // `.golden.partial-HOST-PIDNS-PID-XXXXXX`: the same dead owner seen from
-    // another machine and from another PID namespace, and no owner at all.
+    // `.golden.partial-HOST-BOOT-PIDNS-PID-XXXXXX`: the same dead owner
+    // seen from another machine (another host name, or the same name and
+    // another boot id) and from another PID namespace, and no owner at all.
     let tail = dead.strip_prefix(".golden.partial-").unwrap();
-    let mut parts = tail.rsplitn(4, '-');
-    let (_, pid, ns, host) = (
-        parts.next().unwrap(),
-        parts.next().unwrap(),
-        parts.next().unwrap(),
-        parts.next().unwrap(),
-    );
+    let parts: Vec<&str> = tail.rsplitn(5, '-').collect();
+    let (pid, ns, boot, host) = (parts[1], parts[2], parts[3], parts[4]);
     let ns: u64 = ns.parse().unwrap();
+    let other_boot = if boot == "00000000" {
+        "00000001"
+    } else {
+        "00000000"
+    };
     let kept = [
-        format!(".golden.partial-{host}x-{ns}-{pid}-aB3xZ9"),
-        format!(".golden.partial-{host}-{}-{pid}-aB3xZ9", ns + 1),
+        format!(".golden.partial-{host}x-{boot}-{ns}-{pid}-aB3xZ9"),
+        format!(".golden.partial-{host}-{other_boot}-{ns}-{pid}-aB3xZ9"),
+        format!(".golden.partial-{host}-{boot}-{}-{pid}-aB3xZ9", ns + 1),
         ".golden.partial-aB3xZ9".to_string(),
     ];
     for k in &kept {

@@ -9,25 +9,51 @@
 //! with a `paths.csv` that may be gigabytes, would stay in the output
 //! folder for good.
 //!
-//! `TAG` names the process that owns the folder: `HOST-PIDNS-PID`, the
-//! machine's host name, the process's PID namespace (Linux; `0` where
-//! unknown) and its PID. Before a command creates a result folder it
-//! removes, from the same output folder, those whose owner is certainly
-//! gone: same host, same known PID namespace (so containers sharing a
-//! folder and a host name never judge each other's runs), another PID, and
-//! no process with that PID. Anything else is left alone: a folder of
-//! another machine sharing the output folder (a network file system, shards
-//! on a cluster), of a live process (which may be an unrelated one that
-//! reused the PID: the folder is then removed by a later run), or whose
-//! name carries no tag.
+//! `TAG` names the process that owns the folder: `HOST-BOOT-PIDNS-PID`,
+//! the machine's host name, the first 8 hex digits of the kernel's boot id
+//! (Linux: one per machine and boot, shared by its containers), the
+//! process's PID namespace (Linux) and its PID. Before a command creates a
+//! result folder it removes, from the same output folder, those whose
+//! owner is certainly gone: same host, same boot, same PID namespace (so
+//! neither machines with one host name nor containers sharing a folder
+//! judge each other's runs), another PID, and no process with that PID.
+//! Anything else is left alone: a folder of another machine sharing the
+//! output folder (a network file system, shards on a cluster), of a live
+//! process (which may be an unrelated one that reused the PID: the folder
+//! is then removed by a later run), or whose name carries no tag. Where
+//! the boot id or the PID namespace cannot be read (not Linux), nothing is
+//! removed.
 
 use std::fs;
 use std::path::Path;
 
-/// This process's tag, `HOST-PIDNS-PID`, for the names of the temporary
-/// folders it creates.
+/// This process's tag, `HOST-BOOT-PIDNS-PID`, for the names of the
+/// temporary folders it creates.
 pub fn owner_tag() -> String {
-    format!("{}-{}-{}", host(), pid_namespace(), std::process::id())
+    format!(
+        "{}-{}-{}-{}",
+        host(),
+        boot(),
+        pid_namespace(),
+        std::process::id()
+    )
+}
+
+/// The first 8 hex digits of the kernel's boot id (Linux), `00000000`
+/// where it cannot be read.
+fn boot() -> String {
+    let id = fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap_or_default();
+    let hex: String = id
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .take(8)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    if hex.len() == 8 {
+        hex
+    } else {
+        "00000000".to_string()
+    }
 }
 
 /// The host name, reduced to letters, digits, `.` and `_` (anything else,
@@ -85,10 +111,18 @@ fn pid_namespace() -> u64 {
         .unwrap_or(0)
 }
 
-/// The owner a temporary folder's name gives: `(host, pid namespace, pid)`,
-/// for `.NAME.partial-TAG-XXXXXX` and `.NAME.old-TAG`; `None` for any other
-/// name.
-fn owner(name: &str) -> Option<(&str, u64, u32)> {
+/// Who made a temporary folder, from its name's tag.
+#[derive(Debug, PartialEq)]
+struct Owner<'a> {
+    host: &'a str,
+    boot: &'a str,
+    ns: u64,
+    pid: u32,
+}
+
+/// The owner a temporary folder's name gives, for `.NAME.partial-TAG-XXXXXX`
+/// and `.NAME.old-TAG`; `None` for any other name.
+fn owner(name: &str) -> Option<Owner<'_>> {
     let rest = name.strip_prefix('.')?;
     let (tag, random) = if let Some(i) = rest.rfind(".partial-") {
         let tail = &rest[i + ".partial-".len()..];
@@ -101,15 +135,19 @@ fn owner(name: &str) -> Option<(&str, u64, u32)> {
     if random.is_some_and(|r| r.is_empty() || !r.chars().all(|c| c.is_ascii_alphanumeric())) {
         return None;
     }
-    let mut parts = tag.rsplitn(3, '-');
-    let pid = parts.next()?;
-    let ns = parts.next()?;
-    let host = parts.next()?;
+    let mut parts = tag.rsplitn(4, '-');
+    let (pid, ns, boot, host) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if !digits(pid) || !digits(ns) || host.is_empty() {
+    let hex = boot.len() == 8 && boot.bytes().all(|b| b.is_ascii_hexdigit());
+    if !digits(pid) || !digits(ns) || !hex || host.is_empty() {
         return None;
     }
-    Some((host, ns.parse().ok()?, pid.parse().ok()?))
+    Some(Owner {
+        host,
+        boot,
+        ns: ns.parse().ok()?,
+        pid: pid.parse().ok()?,
+    })
 }
 
 /// Whether a process with this PID exists (on this machine, in this PID
@@ -137,8 +175,8 @@ fn alive(_pid: u32) -> bool {
 /// line per folder. A folder that cannot be removed (or that another run
 /// removes first) is left to the next run.
 pub fn remove_stale(out: &Path) {
-    let ns = pid_namespace();
-    if ns == 0 {
+    let (ns, boot) = (pid_namespace(), boot());
+    if ns == 0 || boot == "00000000" {
         return;
     }
     let (me, host) = (std::process::id(), host());
@@ -150,10 +188,11 @@ pub fn remove_stale(out: &Path) {
         let Some(name) = name.to_str() else {
             continue;
         };
-        let Some((h, n, pid)) = owner(name) else {
+        let Some(o) = owner(name) else {
             continue;
         };
-        if h != host || n != ns || pid == me || alive(pid) {
+        let pid = o.pid;
+        if o.host != host || o.boot != boot || o.ns != ns || pid == me || alive(pid) {
             continue;
         }
         if !e.file_type().is_ok_and(|t| t.is_dir()) {
@@ -176,29 +215,45 @@ mod tests {
     #[test]
     fn tags_are_read_back_from_the_names_they_give() {
         assert_eq!(
-            owner(".baseline.partial-node_1.lab-4026531836-4242-aB3xZ9"),
-            Some(("node_1.lab", 4026531836, 4242))
+            owner(".baseline.partial-node_1.lab-ae40f39e-4026531836-4242-aB3xZ9"),
+            Some(Owner {
+                host: "node_1.lab",
+                boot: "ae40f39e",
+                ns: 4026531836,
+                pid: 4242
+            })
         );
         assert_eq!(
-            owner(".baseline.shard-1-of-4.old-h-7-12"),
-            Some(("h", 7, 12))
+            owner(".baseline.shard-1-of-4.old-h-0000000f-7-12"),
+            Some(Owner {
+                host: "h",
+                boot: "0000000f",
+                ns: 7,
+                pid: 12
+            })
         );
         // This process's own tag, as `ResultDir` writes it.
         let name = format!(".x.partial-{}-Q1w2E3", owner_tag());
-        let (h, ns, pid) = owner(&name).unwrap();
-        assert_eq!(
-            (h, ns, pid),
-            (host().as_str(), pid_namespace(), std::process::id())
-        );
+        let (host, boot) = (host(), boot());
+        let expect = Owner {
+            host: &host,
+            boot: &boot,
+            ns: pid_namespace(),
+            pid: std::process::id(),
+        };
+        assert_eq!(owner(&name), Some(expect));
         // Untagged names (as earlier versions wrote them) and other files.
         for name in [
             ".baseline.partial-aB3xZ9",
             ".baseline.old-4242",
+            ".baseline.partial-h-1-2-aB3xZ9",
             ".index.csv.partial",
             "baseline",
-            ".baseline.partial-h-1-2-",
-            ".baseline.partial-h-x-2-abc",
-            ".baseline.partial--1-2-abc",
+            ".baseline.partial-h-ae40f39e-1-2-",
+            ".baseline.partial-h-ae40f39e-x-2-abc",
+            ".baseline.partial-h-ae40f39g-1-2-abc",
+            ".baseline.partial-h-ae40f3-1-2-abc",
+            ".baseline.partial--ae40f39e-1-2-abc",
         ] {
             assert_eq!(owner(name), None, "{name}");
         }
