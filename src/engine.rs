@@ -481,7 +481,7 @@ fn checked_summaries(
 /// every model but the benchmark, the paired values of the path metrics it
 /// shares with the benchmark ([`crate::compare::pair_values`]). Every
 /// model is simulated once per path, the benchmark included.
-struct BatchJob<'a> {
+pub struct BatchJob<'a> {
     jobs: Vec<ModelJob<'a>>,
     bench: usize,
     /// Per model, `(benchmark's index, its index)` of the shared path
@@ -546,77 +546,92 @@ pub fn run_batch(
     pairs: &[Vec<(usize, usize)>],
     opts: Options<'_>,
 ) -> Result<Vec<Result<RunStats>>> {
-    assert_eq!(pairs.len(), models.len(), "one list of pairs per model");
-    let jobs: Vec<ModelJob> = models
-        .iter()
-        .map(|&model| ModelJob {
-            model,
-            per_period: true,
-            charges: false,
-            other_policy: None,
-        })
-        .collect();
-    let mut offsets = Vec::with_capacity(jobs.len());
-    let mut at = 0;
-    for j in &jobs {
-        offsets.push(at);
-        at += j.standard();
-    }
-    let mut pair_offsets = Vec::with_capacity(jobs.len());
-    for p in pairs {
-        pair_offsets.push(at);
-        at += 4 * p.len();
-    }
-    let job = BatchJob {
-        jobs,
-        bench,
-        pairs,
-        offsets,
-        pair_offsets,
-        width: at,
-    };
+    let job = BatchJob::new(models, bench, pairs);
     let out = run_job(&job, models[bench].paths, opts)?;
-    let acc = &out.acc;
-    let results = job
-        .jobs
-        .iter()
-        .enumerate()
-        .map(|(k, mj)| {
-            let (o, n) = (job.offsets[k], mj.standard());
-            let (po, pn) = (job.pair_offsets[k], 4 * job.pairs[k].len());
-            let mut path = checked_summaries(mj, acc, o, out.threads)?;
-            let paired = &acc.moments[po..po + pn];
-            if let Some(i) = paired
-                .iter()
-                .position(|m| !(m.mean.is_finite() && m.m2.is_finite()))
-            {
-                let name = &mj.model.layout.path_names[job.pairs[k][i / 4].1];
-                return Err(Error::NotFinite {
-                    what: format!("metric `{name}` (paired with the benchmark)"),
-                    scenario: None,
-                });
-            }
-            let period = path.split_off(mj.model.layout.n_path());
-            let tails = &acc.tails;
-            Ok(RunStats {
-                paths: out.paths,
-                threads: out.threads,
-                path,
-                period,
-                charges: Vec::new(),
-                paired: paired.to_vec(),
-                accumulated: Accumulated {
-                    moments: acc.moments[o..o + n].to_vec(),
-                    tails: Tails {
-                        sketches: tails.sketches[o..o + n].to_vec(),
-                        min: tails.min[o..o + n].to_vec(),
-                        max: tails.max[o..o + n].to_vec(),
-                    },
-                },
+    Ok(job.results(&out.acc, out.paths, out.threads))
+}
+
+impl<'a> BatchJob<'a> {
+    /// The one-pass job of [`run_batch`].
+    pub fn new(
+        models: &[&'a Model],
+        bench: usize,
+        pairs: &'a [Vec<(usize, usize)>],
+    ) -> BatchJob<'a> {
+        assert_eq!(pairs.len(), models.len(), "one list of pairs per model");
+        let jobs: Vec<ModelJob> = models
+            .iter()
+            .map(|&model| ModelJob {
+                model,
+                per_period: true,
+                charges: false,
+                other_policy: None,
             })
-        })
-        .collect();
-    Ok(results)
+            .collect();
+        let mut offsets = Vec::with_capacity(jobs.len());
+        let mut at = 0;
+        for j in &jobs {
+            offsets.push(at);
+            at += j.standard();
+        }
+        let mut pair_offsets = Vec::with_capacity(jobs.len());
+        for p in pairs {
+            pair_offsets.push(at);
+            at += 4 * p.len();
+        }
+        BatchJob {
+            jobs,
+            bench,
+            pairs,
+            offsets,
+            pair_offsets,
+            width: at,
+        }
+    }
+
+    /// Each model's [`RunStats`] (or its overflow error) from the job's
+    /// accumulated values over `paths` paths (a run's, or its shards'
+    /// merged in path order).
+    pub fn results(&self, acc: &Accumulated, paths: u64, threads: usize) -> Vec<Result<RunStats>> {
+        self.jobs
+            .iter()
+            .enumerate()
+            .map(|(k, mj)| {
+                let (o, n) = (self.offsets[k], mj.standard());
+                let (po, pn) = (self.pair_offsets[k], 4 * self.pairs[k].len());
+                let mut path = checked_summaries(mj, acc, o, threads)?;
+                let paired = &acc.moments[po..po + pn];
+                if let Some(i) = paired
+                    .iter()
+                    .position(|m| !(m.mean.is_finite() && m.m2.is_finite()))
+                {
+                    let name = &mj.model.layout.path_names[self.pairs[k][i / 4].1];
+                    return Err(Error::NotFinite {
+                        what: format!("metric `{name}` (paired with the benchmark)"),
+                        scenario: None,
+                    });
+                }
+                let period = path.split_off(mj.model.layout.n_path());
+                let tails = &acc.tails;
+                Ok(RunStats {
+                    paths,
+                    threads,
+                    path,
+                    period,
+                    charges: Vec::new(),
+                    paired: paired.to_vec(),
+                    accumulated: Accumulated {
+                        moments: acc.moments[o..o + n].to_vec(),
+                        tails: Tails {
+                            sketches: tails.sketches[o..o + n].to_vec(),
+                            min: tails.min[o..o + n].to_vec(),
+                            max: tails.max[o..o + n].to_vec(),
+                        },
+                    },
+                })
+            })
+            .collect()
+    }
 }
 
 /// The summaries of metrics `ks`, on up to `threads` threads (each a run of

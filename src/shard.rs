@@ -18,7 +18,8 @@
 //! A paired comparison is split the same way (`capsim compare BASE ALT...
 //! --shard I/N`, [`run_compare_shard`], [`merge_compare`]): it accumulates
 //! moments only, so its shards hand over their chunks' moments and a
-//! description of the scenarios compared.
+//! description of the scenarios compared. A `batch`'s shards
+//! (`crate::cli::batch`) use the same pieces for each of its passes.
 
 use crate::compare::{Comparison, PairJob};
 use crate::engine::{self, Job};
@@ -43,7 +44,7 @@ pub const HEADER: &str = "shard.json";
 /// little-endian.
 pub const MOMENTS: &str = "moments.bin";
 /// Version of the two files' layout.
-const FORMAT: u32 = 1;
+pub(crate) const FORMAT: u32 = 1;
 
 /// Part `index` (1-based) of `count`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,9 +111,10 @@ pub struct ShardRecord {
     /// The scenario file it was run from, and that file's sha256: shards
     /// of one run may come from different copies of the file (another
     /// machine's path, other comments), as long as they resolve alike.
-    #[serde(default)]
+    /// (Empty for a shard of a `batch`, whose files its scenarios list.)
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub scenario_file: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub scenario_sha256: String,
     pub first_path: u64,
     pub paths: u64,
@@ -239,7 +241,7 @@ pub(crate) fn write_header(
 }
 
 /// A problem with a shard folder given to `merge` (exit code 2).
-fn bad(file: &Path, message: impl Into<String>) -> Error {
+pub(crate) fn bad(file: &Path, message: impl Into<String>) -> Error {
     Error::from(InputError {
         origin: Origin::FileOnly {
             file: file.to_path_buf(),
@@ -264,7 +266,7 @@ fn read_header(dir: &Path) -> Result<Header> {
 /// Shard folder `dir`'s description, file `name`: `what` says what the
 /// folder should be, `kind` what the file should be, `format` reads the
 /// file's format number and the capsim version that wrote it.
-fn read_description<H: serde::de::DeserializeOwned>(
+pub(crate) fn read_description<H: serde::de::DeserializeOwned>(
     dir: &Path,
     name: &str,
     what: &str,
@@ -300,7 +302,7 @@ fn read_description<H: serde::de::DeserializeOwned>(
 }
 
 /// Where resolved scenario `b` first differs from `a`, for a message.
-fn first_difference(a: &str, b: &str) -> String {
+pub(crate) fn first_difference(a: &str, b: &str) -> String {
     let (mut la, mut lb) = (a.lines(), b.lines());
     for line in 1.. {
         match (la.next(), lb.next()) {
@@ -319,7 +321,7 @@ fn first_difference(a: &str, b: &str) -> String {
 }
 
 /// Checks that shard folder `dir` was written by this capsim `version`.
-fn made_by_this(dir: &Path, version: &str) -> Result<()> {
+pub(crate) fn made_by_this(dir: &Path, version: &str) -> Result<()> {
     let this = env!("CARGO_PKG_VERSION");
     if version != this {
         return Err(bad(
@@ -384,7 +386,7 @@ fn check_one_run(shards: &mut [(PathBuf, Header)]) -> Result<()> {
 
 /// Checks that `shards` (each numbered by `number`) are shards 1 to `of`,
 /// each once, and sorts them by number.
-fn check_complete<H>(
+pub(crate) fn check_complete<H>(
     shards: &mut [(PathBuf, H)],
     number: impl Fn(&H) -> u64,
     of: u64,
@@ -535,7 +537,7 @@ pub fn merge(
 
 /// Shard `index` of `count` and its span of the `paths` paths of a `what`
 /// (`file`, its description, named in the error if it does not fit).
-fn shard_span(
+pub(crate) fn shard_span(
     file: &Path,
     index: u64,
     count: u64,
@@ -555,7 +557,7 @@ fn shard_span(
 /// Merges the chunk moments in `mfile` (a shard's: `chunks` chunks of
 /// `width` values over `paths` paths) into `acc`, in path order, as the
 /// engine merges them.
-fn fold_moments(
+pub(crate) fn fold_moments(
     mfile: &Path,
     width: usize,
     chunks: u64,
@@ -688,20 +690,25 @@ pub const COMPARE_HEADER: &str = "compare_shard.json";
 /// One scenario of a compared set, as its shard records it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Side {
-    scenario: String,
+pub(crate) struct Side {
+    pub(crate) scenario: String,
     scenario_file: String,
     scenario_sha256: String,
-    resolved_sha256: String,
-    resolved_scenario: String,
+    /// The `--set` arguments it was loaded with (its resolved form has
+    /// them applied; its manifest lists them).
+    #[serde(default)]
+    overrides: Vec<String>,
+    pub(crate) resolved_sha256: String,
+    pub(crate) resolved_scenario: String,
 }
 
 impl Side {
-    fn of(l: &Loaded) -> Side {
+    pub(crate) fn of(l: &Loaded) -> Side {
         Side {
             scenario: l.scenario.name.clone(),
             scenario_file: l.file.display().to_string(),
             scenario_sha256: l.file_sha256.clone(),
+            overrides: l.overrides.clone(),
             resolved_sha256: l.resolved_sha256.clone(),
             resolved_scenario: l.resolved_toml.clone(),
         }
@@ -709,7 +716,7 @@ impl Side {
 
     /// The scenario again, from its resolved text (`header` names the file
     /// for errors).
-    fn load(&self, header: &Path) -> Result<Loaded> {
+    pub(crate) fn load(&self, header: &Path) -> Result<Loaded> {
         let mut l =
             scenario::load_str(Path::new(&self.scenario_file), &self.resolved_scenario, &[])
                 .map_err(|e| {
@@ -731,6 +738,7 @@ impl Side {
             ));
         }
         l.file_sha256 = self.scenario_sha256.clone();
+        l.overrides = self.overrides.clone();
         Ok(l)
     }
 }
@@ -787,29 +795,14 @@ pub fn run_compare_shard(
     let names: Vec<&str> = alt_models.iter().map(|m| m.name.as_str()).collect();
     let folder = compare_folder(&base_model.name, &names, part);
     let dir = ResultDir::create(&out.join("compare"), &folder)?;
-    let mut moments = MomentsWriter::create(&dir.path(MOMENTS))?;
-    let mut chunk_sink = |ms: &[Moments]| moments.chunk(ms);
-    let bar = runner::progress_bar(span.end - span.start, &folder, progress);
-    let report = |done: u64| {
-        if let Some(b) = &bar {
-            b.set_position(done);
-        }
-    };
-    let stats = engine::run_job(
+    let stats = run_span(
         &job,
         base_model.paths,
-        engine::Options {
-            threads,
-            progress: Some(&report),
-            span: Some(span.clone()),
-            chunks: Some(&mut chunk_sink),
-            ..Default::default()
-        },
+        span.clone(),
+        threads,
+        (&folder, progress),
+        &dir.path(MOMENTS),
     )?;
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
-    moments.finish()?;
     let wall_seconds = clock.elapsed().as_secs_f64();
     let paths = span.end - span.start;
     let h = CompareHeader {
@@ -843,6 +836,43 @@ pub fn run_compare_shard(
         threads: stats.threads,
         wall_seconds,
     })
+}
+
+/// Runs `job`'s paths `span` (of `paths`) on `threads` threads, writing
+/// each chunk's moments to `moments` ([`MOMENTS`]' layout), with a progress
+/// bar labelled `bar.0` if `bar.1`.
+pub(crate) fn run_span<J: Job>(
+    job: &J,
+    paths: u64,
+    span: Range<u64>,
+    threads: usize,
+    bar: (&str, bool),
+    moments: &Path,
+) -> Result<engine::JobStats> {
+    let mut writer = MomentsWriter::create(moments)?;
+    let mut chunk_sink = |ms: &[Moments]| writer.chunk(ms);
+    let bar = runner::progress_bar(span.end - span.start, bar.0, bar.1);
+    let report = |done: u64| {
+        if let Some(b) = &bar {
+            b.set_position(done);
+        }
+    };
+    let out = engine::run_job(
+        job,
+        paths,
+        engine::Options {
+            threads,
+            progress: Some(&report),
+            span: Some(span),
+            chunks: Some(&mut chunk_sink),
+            ..Default::default()
+        },
+    )?;
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    writer.finish()?;
+    Ok(out)
 }
 
 /// Whether `dir` holds a comparison's shard (rather than a run's).

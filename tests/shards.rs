@@ -160,6 +160,13 @@ fn refused(out: &Path, shards: &[PathBuf], says: &str) {
     assert!(!out.join("golden").exists(), "{says}: a result was written");
 }
 
+/// Cuts the last `bytes` bytes off `file`.
+fn cut_short(file: &Path, bytes: u64) {
+    let len = std::fs::metadata(file).unwrap().len();
+    let f = std::fs::File::options().write(true).open(file).unwrap();
+    f.set_len(len - bytes).unwrap();
+}
+
 /// A copy of shard folder `src` as `dst`.
 fn copy(src: &Path, dst: &Path) -> PathBuf {
     std::fs::create_dir_all(dst).unwrap();
@@ -291,7 +298,12 @@ fn bad_shard_flags_are_refused_before_running() {
         ),
     ] {
         let f = file.to_str().unwrap();
-        for command in [&["run", f][..], &["compare", f, f]] {
+        let lib = dir.path().to_str().unwrap();
+        for command in [
+            &["run", f][..],
+            &["compare", f, f],
+            &["batch", lib, "--benchmark", "golden"],
+        ] {
             let mut args = command.to_vec();
             args.extend(["--paths", PATHS, "--shard", part]);
             let o = quietly(&out, &args);
@@ -511,14 +523,7 @@ fn merge_refuses_what_is_not_every_shard_of_one_comparison() {
     refused(&instead(four), &[], "it is one of 4 shards, expected 3");
     // Damaged.
     let cut = copy(&s[1], &dir.path().join("cut"));
-    let m = cut.join("moments.bin");
-    let len = std::fs::metadata(&m).unwrap().len();
-    std::fs::File::options()
-        .write(true)
-        .open(&m)
-        .unwrap()
-        .set_len(len - 16)
-        .unwrap();
+    cut_short(&cut.join("moments.bin"), 16);
     refused(&instead(cut), &[], "the file is truncated or damaged");
     let edited = copy(&s[1], &dir.path().join("edited"));
     let h = edited.join("compare_shard.json");
@@ -531,4 +536,177 @@ fn merge_refuses_what_is_not_every_shard_of_one_comparison() {
     let run = shard(&base, &dir.path().join("run"), 2, 3, 1, &[]);
     refused(&instead(run), &[], "compare_shard.json: cannot read it");
     refused(&s, &["--charts"], "charts are drawn for a run's result");
+}
+
+/// A library of 13 scenarios (two passes of `batch`: the benchmark and 11
+/// others, then the benchmark and one more) and a file that does not load.
+fn big_library(dir: &Path) -> PathBuf {
+    let lib = dir.join("lib");
+    std::fs::create_dir(&lib).unwrap();
+    variant(
+        &lib,
+        "baseline",
+        "discount_rate = 0.08",
+        "discount_rate = 0.08",
+    );
+    for i in 1..=12 {
+        variant(
+            &lib,
+            &format!("v{i:02}"),
+            "discount_rate = 0.08",
+            &format!("discount_rate = 0.{:02}", 8 + i),
+        );
+    }
+    std::fs::write(lib.join("zz-bad.toml"), "periods = \"x\"\n").unwrap();
+    lib
+}
+
+/// `capsim batch LIB --paths 3000 ARGS --out OUT --quiet`: exit 2 (the bad
+/// file skipped), everything else written.
+fn batch_with_bad_file(lib: &Path, out: &Path, args: &[&str]) {
+    let mut all = vec!["batch", lib.to_str().unwrap(), "--paths", "3000"];
+    all.extend_from_slice(args);
+    let o = quietly(out, &all);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("1 scenario(s) failed"), "{err}");
+}
+
+/// `batch --shard I/N` on separate processes, then `merge`: every
+/// scenario's folder and the index as one `batch` writes them (CSV files
+/// and charts byte for byte, the manifests listing the shards), over two
+/// passes, the skipped file reported by the shards and the merge alike.
+#[test]
+fn merged_batch_shards_write_what_one_batch_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = big_library(dir.path());
+    let whole = dir.path().join("whole");
+    batch_with_bad_file(&lib, &whole, &["--charts"]);
+    let parts = dir.path().join("parts");
+    let mut shards: Vec<PathBuf> = (1..=3)
+        .map(|i| {
+            let (part, threads) = (format!("{i}/3"), (1 + i % 2).to_string());
+            batch_with_bad_file(&lib, &parts, &["--shard", &part, "--threads", &threads]);
+            parts.join(format!("lib.batch.shard-{i}-of-3"))
+        })
+        .collect();
+    shards.reverse();
+    let out = dir.path().join("merged");
+    let o = merge_with(&out, &shards, &["--charts"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("zz-bad.toml"), "{err}");
+    let mut files = 0;
+    for name in std::iter::once("baseline".to_string()).chain((1..=12).map(|i| format!("v{i:02}")))
+    {
+        for f in [
+            "summary.csv",
+            "periods.csv",
+            "providers.csv",
+            "charts/spend.svg",
+            "charts/totals.svg",
+        ] {
+            let (a, b) = (
+                std::fs::read(whole.join(&name).join(f)).unwrap(),
+                std::fs::read(out.join(&name).join(f)).unwrap(),
+            );
+            assert!(a == b, "{name}/{f} differs from one batch's");
+            files += 1;
+        }
+        let m = json(&out.join(&name).join("manifest.json"));
+        let one = json(&whole.join(&name).join("manifest.json"));
+        for key in [
+            "scenario_sha256",
+            "resolved_sha256",
+            "overrides",
+            "seed",
+            "paths",
+        ] {
+            assert_eq!(m[key], one[key], "{name}: manifest `{key}`");
+        }
+        assert_eq!(m["shards"].as_array().unwrap().len(), 3);
+    }
+    assert_eq!(files, 65);
+    for f in ["index.csv", "index.svg"] {
+        let a = std::fs::read(whole.join(f)).unwrap();
+        assert!(a == std::fs::read(out.join(f)).unwrap(), "{f} differs");
+    }
+    let m = json(&out.join("index_manifest.json"));
+    let one = json(&whole.join("index_manifest.json"));
+    assert_eq!(m["details"]["skipped"], one["details"]["skipped"]);
+    assert_eq!(m["details"]["shards"].as_array().unwrap().len(), 3);
+}
+
+/// `merge` refuses batch shards that are not every shard of one batch.
+#[test]
+fn merge_refuses_what_is_not_every_shard_of_one_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    std::fs::create_dir(&lib).unwrap();
+    variant(
+        &lib,
+        "baseline",
+        "discount_rate = 0.08",
+        "discount_rate = 0.08",
+    );
+    variant(
+        &lib,
+        "dearer",
+        "discount_rate = 0.08",
+        "discount_rate = 0.1",
+    );
+    let shard_of = |lib: &Path, out: &str, i: u64, n: u64| {
+        let part = format!("{i}/{n}");
+        let l = lib.to_str().unwrap();
+        let out = dir.path().join(out);
+        ok(&quietly(
+            &out,
+            &["batch", l, "--paths", "3000", "--shard", &part],
+        ));
+        out.join(format!("lib.batch.shard-{i}-of-{n}"))
+    };
+    let s: Vec<PathBuf> = (1..=3).map(|i| shard_of(&lib, "parts", i, 3)).collect();
+    let out = dir.path().join("out");
+    let refused = |shards: &[PathBuf], says: &str| {
+        let o = merge(&out, shards);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{says}: {err}");
+        assert!(err.contains(says), "expected `{says}` in: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(!out.exists(), "{says}: a result was written");
+    };
+    let instead = |x: PathBuf| [s[0].clone(), x, s[2].clone()];
+    refused(&s[1..], "2 of 3 shards given; missing shard 1");
+    // Another library (a scenario edited), another N.
+    let other = dir.path().join("other").join("lib");
+    std::fs::create_dir_all(&other).unwrap();
+    variant(
+        &other,
+        "baseline",
+        "discount_rate = 0.08",
+        "discount_rate = 0.08",
+    );
+    variant(
+        &other,
+        "dearer",
+        "discount_rate = 0.08",
+        "discount_rate = 0.2",
+    );
+    let edited = shard_of(&other, "o", 2, 3);
+    refused(
+        &instead(edited),
+        "its resolved scenario `dearer` differs (line",
+    );
+    refused(
+        &instead(shard_of(&lib, "two", 2, 2)),
+        "it is one of 2 shards, expected 3",
+    );
+    // A pass's moments cut short, and a comparison's shard among them.
+    let cut = copy(&s[1], &dir.path().join("cut"));
+    cut_short(&cut.join("pass-1.bin"), 8);
+    refused(&instead(cut), "the file is truncated or damaged");
+    let files = [lib.join("baseline.toml"), lib.join("dearer.toml")];
+    let files: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let c = compare_shard(&files, &dir.path().join("c"), 2, 3, 1, &[]);
+    refused(&instead(c), "batch_shard.json: cannot read it");
 }

@@ -7,6 +7,9 @@ use crate::model::Model;
 use crate::output::ResultDir;
 use crate::runner::{self, Settings};
 use crate::scenario::{self, Loaded};
+use crate::shard::{self, Shard, ShardRecord, Side};
+use crate::stats::{Accumulated, Tails, CHUNK};
+use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -28,6 +31,11 @@ pub struct BatchArgs {
     /// No table on the terminal
     #[arg(long, short)]
     pub quiet: bool,
+    /// Simulate only part I of N of the paths (e.g. 3/8, one per job of a
+    /// batch scheduler) into <out>/<folder>.batch.shard-I-of-N/; `capsim
+    /// merge` joins the N parts into what one batch writes
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
 }
 
 pub const INDEX_HEADER: [&str; 9] = [
@@ -66,6 +74,56 @@ fn scenario_files(dir: &Path) -> Result<Vec<PathBuf>> {
 
 pub fn batch(a: BatchArgs) -> Result<()> {
     let started = std::time::SystemTime::now();
+    let Library { runs, failed } = load_library(&a)?;
+    let plan = Plan::new(&runs, &a.benchmark);
+    let out = Outputs {
+        benchmark: &a.benchmark,
+        folder: &a.dir,
+        out: &a.sim.out,
+        charts: a.charts,
+        quiet: a.quiet,
+    };
+    if let Some(part) = a.shard {
+        return run_shard(&out, &runs, &failed, &plan, a.sim.threads, part);
+    }
+    let sim_started = std::time::SystemTime::now();
+    let clock = std::time::Instant::now();
+    let mut results: Vec<Option<Result<RunStats>>> = plan.models.iter().map(|_| None).collect();
+    for g in 0..plan.groups.len() {
+        let p = plan.pass(g);
+        let label = match plan.groups.len() {
+            1 => format!("{} scenarios", plan.models.len()),
+            n => format!("{} scenarios, pass {} of {n}", plan.models.len(), g + 1),
+        };
+        let pass = runner::with_progress(
+            plan.models[plan.rb].paths,
+            &label,
+            !a.quiet,
+            a.sim.threads,
+            |opts| engine::run_batch(&p.models, 0, &p.pairs, opts),
+        )?;
+        plan.keep(&p.idx, pass, &mut results);
+    }
+    let results = results
+        .into_iter()
+        .map(|r| r.expect("every scenario ran in a pass"))
+        .collect();
+    let timing = runner::Timing {
+        started: sim_started,
+        wall_seconds: clock.elapsed().as_secs_f64(),
+        shards: &[],
+    };
+    write_library(&out, &runs, plan, results, failed, started, &timing)
+}
+
+/// The scenarios of a library `batch` runs (each on the benchmark's seed
+/// and paths), and the files it skipped.
+pub struct Library {
+    pub runs: Vec<Loaded>,
+    pub failed: Vec<String>,
+}
+
+fn load_library(a: &BatchArgs) -> Result<Library> {
     let files = scenario_files(&a.dir)?;
     let mut failed = Vec::new();
     let mut loaded: Vec<Loaded> = Vec::new();
@@ -124,82 +182,138 @@ pub fn batch(a: BatchArgs) -> Result<()> {
             }
         }
     }
-    let settings = Settings {
-        out: a.sim.out.clone(),
-        threads: a.sim.threads,
-        progress: !a.quiet,
-        charts: a.charts,
-        ..Default::default()
-    };
-    // Every scenario in one pass over the paths, each simulated once per
-    // path, with the path metrics it shares with the benchmark paired
-    // (the comparison `compare` would give, bit for bit).
-    let models: Vec<Model> = runs.iter().map(|l| Model::compile(&l.scenario)).collect();
-    let rb = runs
-        .iter()
-        .position(|l| l.scenario.name == a.benchmark)
-        .expect("the benchmark is among the runs");
-    let shared: Vec<Vec<(String, usize, usize)>> = models
-        .iter()
-        .enumerate()
-        .map(|(k, m)| match k == rb {
-            true => Vec::new(),
-            false => compare::common(&models[rb].layout.path_names, &m.layout.path_names),
-        })
-        .collect();
-    let pairs: Vec<Vec<(usize, usize)>> = shared
-        .iter()
-        .map(|v| v.iter().map(|&(_, i, j)| (i, j)).collect())
-        .collect();
-    let sim_started = std::time::SystemTime::now();
-    let clock = std::time::Instant::now();
-    // A pass keeps every scenario's sketches in every thread (a few MB
-    // each): a large library runs in passes of the benchmark and up to
-    // `PER_PASS` others (the shipped ten in one).
-    let others: Vec<usize> = (0..models.len()).filter(|&k| k != rb).collect();
-    let groups: Vec<&[usize]> = match others.len() {
-        0 => vec![&[]],
-        _ => others.chunks(PER_PASS).collect(),
-    };
-    let mut results: Vec<Option<Result<RunStats>>> = models.iter().map(|_| None).collect();
-    for (g, group) in groups.iter().enumerate() {
-        let idx: Vec<usize> = std::iter::once(rb).chain(group.iter().copied()).collect();
-        let pass_models: Vec<&Model> = idx.iter().map(|&k| &models[k]).collect();
-        let pass_pairs: Vec<Vec<(usize, usize)>> = idx.iter().map(|&k| pairs[k].clone()).collect();
-        let label = match groups.len() {
-            1 => format!("{} scenarios", models.len()),
-            n => format!("{} scenarios, pass {} of {n}", models.len(), g + 1),
+    Ok(Library { runs, failed })
+}
+
+/// What the passes over the paths simulate: every scenario's model, the
+/// benchmark's index, the path metrics each shares with the benchmark, and
+/// the passes (the benchmark and up to `PER_PASS` others each).
+pub struct Plan {
+    pub models: Vec<Model>,
+    pub rb: usize,
+    shared: Vec<Vec<(String, usize, usize)>>,
+    pairs: Vec<Vec<(usize, usize)>>,
+    pub groups: Vec<Vec<usize>>,
+}
+
+impl Plan {
+    pub fn new(runs: &[Loaded], benchmark: &str) -> Plan {
+        // Every scenario in one pass over the paths, each simulated once
+        // per path, with the path metrics it shares with the benchmark
+        // paired (the comparison `compare` would give, bit for bit).
+        let models: Vec<Model> = runs.iter().map(|l| Model::compile(&l.scenario)).collect();
+        let rb = runs
+            .iter()
+            .position(|l| l.scenario.name == benchmark)
+            .expect("the benchmark is among the runs");
+        let shared: Vec<Vec<(String, usize, usize)>> = models
+            .iter()
+            .enumerate()
+            .map(|(k, m)| match k == rb {
+                true => Vec::new(),
+                false => compare::common(&models[rb].layout.path_names, &m.layout.path_names),
+            })
+            .collect();
+        let pairs = shared
+            .iter()
+            .map(|v| v.iter().map(|&(_, i, j)| (i, j)).collect())
+            .collect();
+        // A pass keeps every scenario's sketches in every thread (a few MB
+        // each): a large library runs in passes of the benchmark and up to
+        // `PER_PASS` others (the shipped ten in one).
+        let others: Vec<usize> = (0..models.len()).filter(|&k| k != rb).collect();
+        let groups = match others.len() {
+            0 => vec![vec![rb]],
+            _ => others
+                .chunks(PER_PASS)
+                .map(|g| std::iter::once(rb).chain(g.iter().copied()).collect())
+                .collect(),
         };
-        let pass = runner::with_progress(
-            models[rb].paths,
-            &label,
-            settings.progress,
-            a.sim.threads,
-            |opts| engine::run_batch(&pass_models, 0, &pass_pairs, opts),
-        )?;
+        Plan {
+            models,
+            rb,
+            shared,
+            pairs,
+            groups,
+        }
+    }
+
+    /// Pass `g`.
+    pub fn pass(&self, g: usize) -> Pass<'_> {
+        let idx = self.groups[g].clone();
+        let models = idx.iter().map(|&k| &self.models[k]).collect();
+        let pairs = idx.iter().map(|&k| self.pairs[k].clone()).collect();
+        Pass { idx, models, pairs }
+    }
+
+    /// Keeps a pass's results (scenarios `idx`) in `results`; the
+    /// benchmark's statistics are the same in every pass.
+    pub fn keep(
+        &self,
+        idx: &[usize],
+        pass: Vec<Result<RunStats>>,
+        results: &mut [Option<Result<RunStats>>],
+    ) {
         for (&k, r) in idx.iter().zip(pass) {
-            // The benchmark's statistics are the same in every pass.
             if results[k].is_none() {
                 results[k] = Some(r);
             }
         }
     }
-    let wall_seconds = clock.elapsed().as_secs_f64();
-    let mut results: Vec<Result<RunStats>> = results
-        .into_iter()
-        .map(|r| r.expect("every scenario ran in a pass"))
-        .collect();
+}
+
+/// One pass of a [`Plan`]: its scenarios' indices (the benchmark first),
+/// models and pairs (as [`engine::run_batch`] takes them).
+pub struct Pass<'a> {
+    pub idx: Vec<usize>,
+    pub models: Vec<&'a Model>,
+    pub pairs: Vec<Vec<(usize, usize)>>,
+}
+
+/// Where and how `batch` (or `merge` of its shards) writes.
+pub struct Outputs<'a> {
+    pub benchmark: &'a str,
+    /// The scenario folder, for the index's manifest.
+    pub folder: &'a Path,
+    pub out: &'a Path,
+    pub charts: bool,
+    pub quiet: bool,
+}
+
+/// Writes every scenario's folder, `index.csv`, `index_manifest.json` and
+/// (with charts) `index.svg` from the passes' `results`; the library's
+/// skipped files are `failed`, `timing` the simulation's (and its shards').
+pub fn write_library(
+    to: &Outputs<'_>,
+    runs: &[Loaded],
+    plan: Plan,
+    results: Vec<Result<RunStats>>,
+    mut failed: Vec<String>,
+    started: std::time::SystemTime,
+    timing: &runner::Timing<'_>,
+) -> Result<()> {
+    let settings = Settings {
+        out: to.out.to_path_buf(),
+        progress: !to.quiet,
+        charts: to.charts,
+        ..Default::default()
+    };
+    let Plan {
+        models, rb, shared, ..
+    } = plan;
+    let mut results = results;
     // The benchmark cannot be skipped: nothing is written without it.
     if results[rb].is_err() {
         if let Err(e) = results.swap_remove(rb) {
             return Err(e.in_scenario(&runs[rb]));
         }
     }
+    let bench = &runs[rb];
     let mut w = crate::output::writer();
     w.write_record(INDEX_HEADER)?;
     let mut stdout = std::io::stdout().lock();
     let say = |out: &mut std::io::StdoutLock, line: String| {
-        if !a.quiet {
+        if !to.quiet {
             let _ = writeln!(out, "{line}");
         }
     };
@@ -207,12 +321,12 @@ pub fn batch(a: BatchArgs) -> Result<()> {
         &mut stdout,
         format!(
             "{:<24} {:>12} {:>12} {:>14} {:>10}  (npv, vs benchmark \"{}\")",
-            "scenario", "mean", "p95", "diff", "stderr", a.benchmark
+            "scenario", "mean", "p95", "diff", "stderr", to.benchmark
         ),
     );
     let mut ran: Vec<&Loaded> = Vec::new();
     for (((l, model), result), shared) in runs.iter().zip(models).zip(results).zip(&shared) {
-        let is_bench = l.scenario.name == a.benchmark;
+        let is_bench = l.scenario.name == to.benchmark;
         // A scenario whose numbers overflow is skipped like one that does
         // not load.
         let stats = match result {
@@ -231,18 +345,7 @@ pub fn batch(a: BatchArgs) -> Result<()> {
             periods: Vec::new(),
         });
         let dir = ResultDir::create(&settings.out, &model.name)?;
-        let o = runner::write_result(
-            l,
-            &settings,
-            dir,
-            model,
-            stats,
-            &runner::Timing {
-                started: sim_started,
-                wall_seconds,
-                shards: &[],
-            },
-        )?;
+        let o = runner::write_result(l, &settings, dir, model, stats, timing)?;
         ran.push(l);
         for name in KEY_METRICS {
             let Some(x) = o.stats.path_metric(&o.model, name) else {
@@ -290,41 +393,366 @@ pub fn batch(a: BatchArgs) -> Result<()> {
         .map(crate::output::ScenarioRef::of)
         .collect();
     prov.details = serde_json::json!({
-        "benchmark": a.benchmark,
-        "folder": a.dir.display().to_string(),
+        "benchmark": to.benchmark,
+        "folder": to.folder.display().to_string(),
         "skipped": failed,
     });
-    let man = a.sim.out.join("index_manifest.json");
+    if !timing.shards.is_empty() {
+        prov.details["shards"] = serde_json::json!(timing.shards);
+    }
+    let man = to.out.join("index_manifest.json");
     std::fs::write(&man, prov.to_json()?)
         .map_err(|e| Error::io(format!("cannot write {}", man.display()), e))?;
-    let index = a.sim.out.join("index.csv");
-    let tmp = a.sim.out.join(".index.csv.partial");
+    let index = to.out.join("index.csv");
+    let tmp = to.out.join(".index.csv.partial");
     std::fs::write(&tmp, bytes)
         .map_err(|e| Error::io(format!("cannot write {}", tmp.display()), e))?;
     std::fs::rename(&tmp, &index)
         .map_err(|e| Error::io(format!("cannot write {}", index.display()), e))?;
     say(&mut stdout, format!("wrote {}", index.display()));
-    if a.charts {
+    if to.charts {
         let chart = crate::output::charts::write_index_chart(
             &index,
-            &a.benchmark,
+            to.benchmark,
             &bench.scenario.currency,
         )?;
         say(&mut stdout, format!("wrote {}", chart.display()));
     }
-    if !failed.is_empty() {
-        return Err(Error::from(InputError {
-            origin: Origin::FileOnly {
-                file: a.dir.clone(),
-            },
-            field: String::new(),
-            message: format!(
-                "{} scenario(s) failed (bad input or overflow) and were skipped: {}",
-                failed.len(),
-                failed.join(", ")
-            ),
-            hint: None,
-        }));
+    skipped(to.folder, &failed)
+}
+
+/// Exit 2 after the rest is written when scenarios were skipped.
+fn skipped(folder: &Path, failed: &[String]) -> Result<()> {
+    if failed.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    Err(Error::from(InputError {
+        origin: Origin::FileOnly {
+            file: folder.to_path_buf(),
+        },
+        field: String::new(),
+        message: format!(
+            "{} scenario(s) failed (bad input or overflow) and were skipped: {}",
+            failed.len(),
+            failed.join(", ")
+        ),
+        hint: None,
+    }))
+}
+
+// ---------------------------------------------------------------------------
+// Shards of a batch (`capsim batch DIR --shard I/N`): each pass's chunk
+// moments (`pass-G.bin`) and sketches, so that `capsim merge` writes what
+// one `batch` writes (`crate::shard` has the same for a run).
+
+/// A batch shard's description.
+pub const BATCH_HEADER: &str = "batch_shard.json";
+
+/// One pass of a batch shard: its values per path, how many are sketched,
+/// and the sketches and extremes.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PassPart {
+    width: usize,
+    sketched: usize,
+    tails: Tails,
+}
+
+/// `batch_shard.json`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchHeader {
+    format: u32,
+    capsim_version: String,
+    benchmark: String,
+    folder: String,
+    charts: bool,
+    /// The scenarios run, in the batch's order, and the files it skipped.
+    runs: Vec<Side>,
+    failed: Vec<String>,
+    shard: u64,
+    of: u64,
+    /// The whole batch's paths.
+    paths: u64,
+    record: ShardRecord,
+    chunks: u64,
+    passes: Vec<PassPart>,
+}
+
+/// Whether `dir` holds a batch's shard.
+pub fn is_batch_shard(dir: &Path) -> bool {
+    dir.join(BATCH_HEADER).is_file()
+}
+
+/// The shard folder's name: `<folder>.batch.shard-I-of-N`.
+fn shard_folder(folder: &Path, part: Shard) -> String {
+    let name = folder
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().to_string()))
+        .unwrap_or_else(|| "library".to_string());
+    format!("{name}.batch.shard-{}-of-{}", part.index, part.count)
+}
+
+/// Simulates part `part` of the paths of every pass and writes its shard
+/// folder.
+fn run_shard(
+    to: &Outputs<'_>,
+    runs: &[Loaded],
+    failed: &[String],
+    plan: &Plan,
+    threads: usize,
+    part: Shard,
+) -> Result<()> {
+    let started = std::time::SystemTime::now();
+    let clock = std::time::Instant::now();
+    let paths = plan.models[plan.rb].paths;
+    let span = part.span(paths)?;
+    let folder = shard_folder(to.folder, part);
+    let dir = ResultDir::create(to.out, &folder)?;
+    let mut passes = Vec::with_capacity(plan.groups.len());
+    let mut used = 1;
+    for g in 0..plan.groups.len() {
+        let p = plan.pass(g);
+        let job = engine::BatchJob::new(&p.models, 0, &p.pairs);
+        let label = format!("{folder}, pass {} of {}", g + 1, plan.groups.len());
+        let out = shard::run_span(
+            &job,
+            paths,
+            span.clone(),
+            threads,
+            (&label, !to.quiet),
+            &dir.path(&pass_file(g)),
+        )?;
+        used = out.threads;
+        passes.push(PassPart {
+            width: out.acc.moments.len(),
+            sketched: out.acc.tails.sketches.len(),
+            tails: out.acc.tails,
+        });
+    }
+    let n = span.end - span.start;
+    let h = BatchHeader {
+        format: shard::FORMAT,
+        capsim_version: env!("CARGO_PKG_VERSION").to_string(),
+        benchmark: to.benchmark.to_string(),
+        folder: to.folder.display().to_string(),
+        charts: to.charts,
+        runs: runs.iter().map(Side::of).collect(),
+        failed: failed.to_vec(),
+        shard: part.index,
+        of: part.count,
+        paths,
+        record: ShardRecord {
+            shard: part.index,
+            scenario_file: String::new(),
+            scenario_sha256: String::new(),
+            first_path: span.start,
+            paths: n,
+            threads: used,
+            block_paths: engine::DEFAULT_BLOCK,
+            started_utc: crate::output::utc_timestamp(started),
+            wall_seconds: clock.elapsed().as_secs_f64(),
+        },
+        chunks: n.div_ceil(CHUNK as u64),
+        passes,
+    };
+    let mut json = serde_json::to_vec(&h).map_err(|e| Error::Other(e.to_string()))?;
+    json.push(b'\n');
+    dir.write(BATCH_HEADER, &json)?;
+    let done = dir.commit()?;
+    if !to.quiet {
+        println!(
+            "{part}: paths {}..{} ({n} of {paths}) of {} scenarios, {used} threads, {:.2} s",
+            span.start,
+            span.end,
+            runs.len(),
+            h.record.wall_seconds
+        );
+        let name = done.file_name().unwrap_or_default().to_string_lossy();
+        let all = name.replace(&format!(".shard-{}-of-", part.index), ".shard-*-of-");
+        println!(
+            "wrote {}/; once all {} shards are done (moved into one folder if they \
+             ran on several machines): capsim merge {} [--out DIR]",
+            done.display(),
+            part.count,
+            done.with_file_name(all).display()
+        );
+    }
+    // As `batch` does once it has written everything (the merge says it
+    // again).
+    skipped(to.folder, failed)
+}
+
+fn pass_file(g: usize) -> String {
+    format!("pass-{}.bin", g + 1)
+}
+
+fn read_header(dir: &Path) -> Result<BatchHeader> {
+    shard::read_description(
+        dir,
+        BATCH_HEADER,
+        "expected a batch's shard folder written by `capsim batch DIR --shard I/N`",
+        "a capsim batch shard description",
+        |h: &BatchHeader| (h.format, h.capsim_version.as_str()),
+    )
+}
+
+/// Merges the shards in `dirs` (all of one `batch --shard`, in any order)
+/// into what one `batch` writes into `out`, byte for byte but for the
+/// manifests' times (which list the shards); `charts` as `batch --charts`.
+pub fn merge_shards(
+    dirs: &[PathBuf],
+    out: &Path,
+    threads: usize,
+    charts: bool,
+    quiet: bool,
+) -> Result<()> {
+    let started = std::time::SystemTime::now();
+    let clock = std::time::Instant::now();
+    let mut shards: Vec<(PathBuf, BatchHeader)> = Vec::with_capacity(dirs.len());
+    for d in dirs {
+        shards.push((d.clone(), read_header(d)?));
+    }
+    let Some((d0, h0)) = shards.first() else {
+        return Err(Error::flag("merge", "expected at least one shard folder"));
+    };
+    shard::made_by_this(d0, &h0.capsim_version)?;
+    let names =
+        |h: &BatchHeader| -> Vec<String> { h.runs.iter().map(|s| s.scenario.clone()).collect() };
+    for (d, h) in &shards[1..] {
+        let not_same = |what: String| {
+            shard::bad(
+                d,
+                format!(
+                    "not a shard of the same batch as {}: {what}; the scenario folder, \
+                     --benchmark, --set, --paths, --seed and N must be the same for every shard",
+                    d0.display()
+                ),
+            )
+        };
+        if h.capsim_version != h0.capsim_version {
+            return Err(not_same(format!(
+                "written by capsim {}, expected {}",
+                h.capsim_version, h0.capsim_version
+            )));
+        }
+        if (names(h), &h.benchmark, &h.failed) != (names(h0), &h0.benchmark, &h0.failed) {
+            return Err(not_same(format!(
+                "it runs {:?} against {:?} (skipped {:?}), expected {:?} against {:?} (skipped {:?})",
+                names(h),
+                h.benchmark,
+                h.failed,
+                names(h0),
+                h0.benchmark,
+                h0.failed
+            )));
+        }
+        for (a, b) in h0.runs.iter().zip(&h.runs) {
+            if a.resolved_sha256 != b.resolved_sha256 {
+                return Err(not_same(format!(
+                    "its resolved scenario `{}` differs ({})",
+                    b.scenario,
+                    shard::first_difference(&a.resolved_scenario, &b.resolved_scenario)
+                )));
+            }
+        }
+        if h.of != h0.of {
+            return Err(not_same(format!(
+                "it is one of {} shards, expected {}",
+                h.of, h0.of
+            )));
+        }
+    }
+    let of = h0.of;
+    shard::check_complete(&mut shards, |h| h.shard, of)?;
+
+    let (d0, h0) = &shards[0];
+    let header0 = d0.join(BATCH_HEADER);
+    let runs: Vec<Loaded> = h0
+        .runs
+        .iter()
+        .map(|s| s.load(&header0))
+        .collect::<Result<_>>()?;
+    if !runs.iter().any(|l| l.scenario.name == h0.benchmark) {
+        return Err(shard::bad(
+            &header0,
+            "its benchmark is not among its scenarios: the file was edited",
+        ));
+    }
+    let plan = Plan::new(&runs, &h0.benchmark);
+    let paths = plan.models[plan.rb].paths;
+    let threads = match threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        t => t,
+    };
+    let mut results: Vec<Option<Result<RunStats>>> = plan.models.iter().map(|_| None).collect();
+    for g in 0..plan.groups.len() {
+        let p = plan.pass(g);
+        let job = engine::BatchJob::new(&p.models, 0, &p.pairs);
+        let (width, sketched) = (engine::Job::width(&job), engine::Job::sketched(&job));
+        let mut acc = Accumulated::new(width, sketched);
+        for (d, h) in &shards {
+            let file = d.join(BATCH_HEADER);
+            let (part, span) = shard::shard_span(&file, h.shard, h.of, paths, "batch")?;
+            let r = &h.record;
+            let pass = h.passes.get(g);
+            let fits = pass.is_some_and(|p| {
+                (p.width, p.sketched) == (width, sketched)
+                    && p.tails.sketches.len() == sketched
+                    && p.tails.min.len() == sketched
+                    && p.tails.max.len() == sketched
+                    && p.tails.sketches.iter().all(|k| k.count() == r.paths)
+            });
+            if (r.first_path, r.paths) != (span.start, span.end - span.start)
+                || h.paths != paths
+                || h.chunks != r.paths.div_ceil(CHUNK as u64)
+                || h.passes.len() != plan.groups.len()
+                || !fits
+            {
+                return Err(shard::bad(
+                    &file,
+                    format!(
+                        "its paths, passes or statistics do not match {part} of the batch \
+                         (paths {}..{}); the file was edited or damaged",
+                        span.start, span.end
+                    ),
+                ));
+            }
+            shard::fold_moments(&d.join(pass_file(g)), width, h.chunks, r.paths, &mut acc)?;
+            acc.tails.merge(&h.passes[g].tails);
+        }
+        // The threads the shards ran on (the largest), as a merged run's
+        // manifest says.
+        let most = shards
+            .iter()
+            .map(|(_, h)| h.record.threads)
+            .max()
+            .unwrap_or(1);
+        let mut pass = job.results(&acc, paths, threads);
+        for s in pass.iter_mut().flatten() {
+            s.threads = most;
+        }
+        plan.keep(&p.idx, pass, &mut results);
+    }
+    let records: Vec<ShardRecord> = shards.iter().map(|(_, h)| h.record.clone()).collect();
+    let results = results
+        .into_iter()
+        .map(|r| r.expect("every scenario ran in a pass"))
+        .collect();
+    let folder = PathBuf::from(&h0.folder);
+    let to = Outputs {
+        benchmark: &h0.benchmark,
+        folder: &folder,
+        out,
+        charts: charts || h0.charts,
+        quiet,
+    };
+    let timing = runner::Timing {
+        started,
+        wall_seconds: clock.elapsed().as_secs_f64(),
+        shards: &records,
+    };
+    let failed = h0.failed.clone();
+    write_library(&to, &runs, plan, results, failed, started, &timing)
 }

@@ -4,18 +4,18 @@ use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct MergeArgs {
-    /// The shard folders of one run (`capsim run --shard I/N` wrote them) or of
-    /// one comparison (`capsim compare --shard I/N`), all N, in any order
+    /// The shard folders of one run, comparison or batch (`capsim run`,
+    /// `compare` or `batch ... --shard I/N` wrote them), all N, in any order
     #[arg(required = true, value_name = "SHARD")]
     pub shards: Vec<PathBuf>,
     /// Output folder
     #[arg(long, default_value = "results")]
     pub out: PathBuf,
-    /// Threads for a run's summaries (default: all cores)
+    /// Threads for the summaries (default: all cores)
     #[arg(long, default_value_t = 0, value_parser = super::threads_arg)]
     pub threads: usize,
     /// Also draw charts/ (SVG: spend and demand per period, providers, totals;
-    /// a run's shards only)
+    /// a run's or a batch's shards)
     #[arg(long)]
     pub charts: bool,
     /// No summary table
@@ -24,13 +24,21 @@ pub struct MergeArgs {
 }
 
 pub fn merge(a: MergeArgs) -> Result<()> {
+    if a.shards
+        .first()
+        .is_some_and(|d| super::batch::is_batch_shard(d))
+    {
+        // A batch's shards: every scenario's folder and the index in
+        // <out>, as `batch` writes them.
+        return super::batch::merge_shards(&a.shards, &a.out, a.threads, a.charts, a.quiet);
+    }
     if a.shards.first().is_some_and(|d| shard::is_compare_shard(d)) {
         // A comparison's shards: its folders under <out>/compare/, as
         // `compare` writes them.
         if a.charts {
             return Err(Error::flag(
                 "--charts",
-                "found a comparison's shards, expected a run's: charts are drawn for a run's result",
+                "found a comparison's shards, expected a run's or a batch's: charts are drawn for a run's result",
             ));
         }
         let m = shard::merge_compare(&a.shards)?;
