@@ -302,7 +302,7 @@ pub(crate) fn read_description<H: serde::de::DeserializeOwned>(
 }
 
 /// Where resolved scenario `b` first differs from `a`, for a message.
-pub(crate) fn first_difference(a: &str, b: &str) -> String {
+fn first_difference(a: &str, b: &str) -> String {
     let (mut la, mut lb) = (a.lines(), b.lines());
     for line in 1.. {
         match (la.next(), lb.next()) {
@@ -318,6 +318,46 @@ pub(crate) fn first_difference(a: &str, b: &str) -> String {
         }
     }
     "equal text, different hashes".to_string()
+}
+
+/// What a shard prints once written (`dir`, its folder): where it is, and
+/// the `merge` command that joins it with the others (if every job used the
+/// same `--out`).
+pub fn how_to_merge(dir: &Path, part: Shard) -> String {
+    let name = dir.file_name().unwrap_or_default().to_string_lossy();
+    let all = name.replace(&format!(".shard-{}-of-", part.index), ".shard-*-of-");
+    format!(
+        "wrote {}/; once all {} shards are done (moved into one folder if they ran on \
+         several machines): capsim merge {} [--out DIR]",
+        dir.display(),
+        part.count,
+        dir.with_file_name(all).display()
+    )
+}
+
+/// Threads for a merge's summaries: `threads`, or all cores for 0.
+pub(crate) fn all_cores(threads: usize) -> usize {
+    match threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        t => t,
+    }
+}
+
+/// The first scenario of two shards' (paired in order) whose resolved forms
+/// differ, as a message; `None` if none does.
+pub(crate) fn resolved_differs<'s>(
+    pairs: impl IntoIterator<Item = (&'s Side, &'s Side)>,
+) -> Option<String> {
+    pairs
+        .into_iter()
+        .find(|(a, b)| a.resolved_sha256 != b.resolved_sha256)
+        .map(|(a, b)| {
+            format!(
+                "its resolved scenario `{}` differs ({})",
+                b.scenario,
+                first_difference(&a.resolved_scenario, &b.resolved_scenario)
+            )
+        })
 }
 
 /// Checks that shard folder `dir` was written by this capsim `version`.
@@ -448,10 +488,7 @@ pub fn merge(
 ) -> Result<(Loaded, Outcome)> {
     let started = SystemTime::now();
     let clock = Instant::now();
-    let threads = match threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        t => t,
-    };
+    let threads = all_cores(threads);
     let mut shards: Vec<(PathBuf, Header)> = Vec::with_capacity(dirs.len());
     for d in dirs {
         shards.push((d.clone(), read_header(d)?));
@@ -907,12 +944,13 @@ pub struct MergedComparison {
 pub fn merge_compare(dirs: &[PathBuf]) -> Result<MergedComparison> {
     let mut shards: Vec<(PathBuf, CompareHeader)> = Vec::with_capacity(dirs.len());
     for d in dirs {
-        shards.push((d.clone(), read_compare_header(d)?));
+        let h = read_compare_header(d)?;
+        made_by_this(d, &h.capsim_version)?;
+        shards.push((d.clone(), h));
     }
     let Some((d0, h0)) = shards.first() else {
         return Err(Error::flag("merge", "expected at least one shard folder"));
     };
-    made_by_this(d0, &h0.capsim_version)?;
     for (d, h) in &shards[1..] {
         let not_same = |what: String| {
             bad(
@@ -924,12 +962,6 @@ pub fn merge_compare(dirs: &[PathBuf]) -> Result<MergedComparison> {
                 ),
             )
         };
-        if h.capsim_version != h0.capsim_version {
-            return Err(not_same(format!(
-                "written by capsim {}, expected {}",
-                h.capsim_version, h0.capsim_version
-            )));
-        }
         let names = |h: &CompareHeader| -> Vec<String> {
             std::iter::once(&h.base)
                 .chain(&h.alts)
@@ -943,14 +975,9 @@ pub fn merge_compare(dirs: &[PathBuf]) -> Result<MergedComparison> {
                 names(h0)
             )));
         }
-        for (a, b) in std::iter::once((&h0.base, &h.base)).chain(h0.alts.iter().zip(&h.alts)) {
-            if a.resolved_sha256 != b.resolved_sha256 {
-                return Err(not_same(format!(
-                    "its resolved scenario `{}` differs ({})",
-                    b.scenario,
-                    first_difference(&a.resolved_scenario, &b.resolved_scenario)
-                )));
-            }
+        let pairs = std::iter::once((&h0.base, &h.base)).chain(h0.alts.iter().zip(&h.alts));
+        if let Some(what) = resolved_differs(pairs) {
+            return Err(not_same(what));
         }
         if h.of != h0.of {
             return Err(not_same(format!(

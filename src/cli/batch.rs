@@ -569,15 +569,7 @@ fn run_shard(
             runs.len(),
             h.record.wall_seconds
         );
-        let name = done.file_name().unwrap_or_default().to_string_lossy();
-        let all = name.replace(&format!(".shard-{}-of-", part.index), ".shard-*-of-");
-        println!(
-            "wrote {}/; once all {} shards are done (moved into one folder if they \
-             ran on several machines): capsim merge {} [--out DIR]",
-            done.display(),
-            part.count,
-            done.with_file_name(all).display()
-        );
+        println!("{}", shard::how_to_merge(&done, part));
     }
     // As `batch` does once it has written everything (the merge says it
     // again).
@@ -612,12 +604,13 @@ pub fn merge_shards(
     let clock = std::time::Instant::now();
     let mut shards: Vec<(PathBuf, BatchHeader)> = Vec::with_capacity(dirs.len());
     for d in dirs {
-        shards.push((d.clone(), read_header(d)?));
+        let h = read_header(d)?;
+        shard::made_by_this(d, &h.capsim_version)?;
+        shards.push((d.clone(), h));
     }
     let Some((d0, h0)) = shards.first() else {
         return Err(Error::flag("merge", "expected at least one shard folder"));
     };
-    shard::made_by_this(d0, &h0.capsim_version)?;
     let names =
         |h: &BatchHeader| -> Vec<String> { h.runs.iter().map(|s| s.scenario.clone()).collect() };
     for (d, h) in &shards[1..] {
@@ -631,12 +624,6 @@ pub fn merge_shards(
                 ),
             )
         };
-        if h.capsim_version != h0.capsim_version {
-            return Err(not_same(format!(
-                "written by capsim {}, expected {}",
-                h.capsim_version, h0.capsim_version
-            )));
-        }
         if (names(h), &h.benchmark, &h.failed) != (names(h0), &h0.benchmark, &h0.failed) {
             return Err(not_same(format!(
                 "it runs {:?} against {:?} (skipped {:?}), expected {:?} against {:?} (skipped {:?})",
@@ -648,14 +635,8 @@ pub fn merge_shards(
                 h0.failed
             )));
         }
-        for (a, b) in h0.runs.iter().zip(&h.runs) {
-            if a.resolved_sha256 != b.resolved_sha256 {
-                return Err(not_same(format!(
-                    "its resolved scenario `{}` differs ({})",
-                    b.scenario,
-                    shard::first_difference(&a.resolved_scenario, &b.resolved_scenario)
-                )));
-            }
+        if let Some(what) = shard::resolved_differs(h0.runs.iter().zip(&h.runs)) {
+            return Err(not_same(what));
         }
         if h.of != h0.of {
             return Err(not_same(format!(
@@ -682,10 +663,14 @@ pub fn merge_shards(
     }
     let plan = Plan::new(&runs, &h0.benchmark);
     let paths = plan.models[plan.rb].paths;
-    let threads = match threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        t => t,
-    };
+    let threads = shard::all_cores(threads);
+    // The threads the shards ran on (the largest), as a merged run's
+    // manifest says.
+    let most = shards
+        .iter()
+        .map(|(_, h)| h.record.threads)
+        .max()
+        .unwrap_or(1);
     let mut results: Vec<Option<Result<RunStats>>> = plan.models.iter().map(|_| None).collect();
     for g in 0..plan.groups.len() {
         let p = plan.pass(g);
@@ -722,13 +707,6 @@ pub fn merge_shards(
             shard::fold_moments(&d.join(pass_file(g)), width, h.chunks, r.paths, &mut acc)?;
             acc.tails.merge(&h.passes[g].tails);
         }
-        // The threads the shards ran on (the largest), as a merged run's
-        // manifest says.
-        let most = shards
-            .iter()
-            .map(|(_, h)| h.record.threads)
-            .max()
-            .unwrap_or(1);
         let mut pass = job.results(&acc, paths, threads);
         for s in pass.iter_mut().flatten() {
             s.threads = most;

@@ -105,15 +105,7 @@ pub fn compare(a: CompareArgs) -> Result<()> {
                 o.threads,
                 o.wall_seconds
             );
-            let name = o.dir.file_name().unwrap_or_default().to_string_lossy();
-            let all = name.replace(&format!(".shard-{}-of-", part.index), ".shard-*-of-");
-            println!(
-                "wrote {}/; once all {} shards are done (moved into one folder if \
-                 they ran on several machines): capsim merge {} [--out DIR]",
-                o.dir.display(),
-                part.count,
-                o.dir.with_file_name(all).display()
-            );
+            println!("{}", shard::how_to_merge(&o.dir, part));
         }
         return Ok(());
     }

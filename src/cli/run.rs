@@ -98,17 +98,7 @@ pub fn run(a: RunArgs) -> Result<()> {
                 o.threads,
                 o.wall_seconds
             );
-            // Where the shards are if every job used this --out.
-            let all = o
-                .dir
-                .with_file_name(format!("{}.shard-*-of-{}", s.name, part.count));
-            println!(
-                "wrote {}/; once all {} shards are done (moved into one folder if \
-                 they ran on several machines): capsim merge {} [--out DIR]",
-                o.dir.display(),
-                part.count,
-                all.display()
-            );
+            println!("{}", crate::shard::how_to_merge(&o.dir, part));
         }
         return Ok(());
     }
