@@ -26,17 +26,19 @@
 
 use std::fs;
 use std::path::Path;
+use std::sync::OnceLock;
+
+/// This process's owner, read once: host name, boot id, PID namespace.
+fn me() -> &'static (String, String, u64) {
+    static ME: OnceLock<(String, String, u64)> = OnceLock::new();
+    ME.get_or_init(|| (host(), boot(), pid_namespace()))
+}
 
 /// This process's tag, `HOST-BOOT-PIDNS-PID`, for the names of the
 /// temporary folders it creates.
 pub fn owner_tag() -> String {
-    format!(
-        "{}-{}-{}-{}",
-        host(),
-        boot(),
-        pid_namespace(),
-        std::process::id()
-    )
+    let (host, boot, ns) = me();
+    format!("{host}-{boot}-{ns}-{}", std::process::id())
 }
 
 /// The first 8 hex digits of the kernel's boot id (Linux), `00000000`
@@ -175,11 +177,11 @@ fn alive(_pid: u32) -> bool {
 /// line per folder. A folder that cannot be removed (or that another run
 /// removes first) is left to the next run.
 pub fn remove_stale(out: &Path) {
-    let (ns, boot) = (pid_namespace(), boot());
-    if ns == 0 || boot == "00000000" {
+    let (host, boot, ns) = me();
+    if *ns == 0 || boot == "00000000" {
         return;
     }
-    let (me, host) = (std::process::id(), host());
+    let pid_me = std::process::id();
     let Ok(entries) = fs::read_dir(out) else {
         return;
     };
@@ -192,7 +194,7 @@ pub fn remove_stale(out: &Path) {
             continue;
         };
         let pid = o.pid;
-        if o.host != host || o.boot != boot || o.ns != ns || pid == me || alive(pid) {
+        if o.host != host || o.boot != boot || o.ns != *ns || pid == pid_me || alive(pid) {
             continue;
         }
         if !e.file_type().is_ok_and(|t| t.is_dir()) {
