@@ -375,14 +375,32 @@ fn full_job<'a>(m: &'a Model, charges: bool, other_policy: Option<&'a Model>) ->
 /// The path metrics of `m.paths` paths, bit for bit as [`run`] gives them,
 /// without the per-period metrics (`period` and `charges` are empty).
 pub fn run_path_metrics(m: &Model, opts: Options<'_>) -> Result<RunStats> {
-    run_job_of(
-        ModelJob {
-            model: m,
-            per_period: false,
-            charges: false,
-            other_policy: None,
+    run_job_of(path_metrics_job(m), opts)
+}
+
+/// The job [`run_path_metrics`] runs (a sweep's shards run its spans).
+pub fn path_metrics_job(m: &Model) -> ModelJob<'_> {
+    ModelJob {
+        model: m,
+        per_period: false,
+        charges: false,
+        other_policy: None,
+    }
+}
+
+/// The [`RunStats`] of [`path_metrics_job`]'s statistics accumulated
+/// elsewhere (a sweep's merged shards): bit for bit what
+/// [`run_path_metrics`] gives when `acc` holds the same chunks' moments,
+/// merged in path order, and the same sketches and extremes.
+pub fn path_metrics_from(m: &Model, acc: Accumulated, threads: usize) -> Result<RunStats> {
+    let paths = acc.moments.first().map_or(0, |m| m.n);
+    stats_of(
+        &path_metrics_job(m),
+        JobStats {
+            paths,
+            threads,
+            acc,
         },
-        opts,
     )
 }
 

@@ -19,7 +19,8 @@
 //! --shard I/N`, [`run_compare_shard`], [`merge_compare`]): it accumulates
 //! moments only, so its shards hand over their chunks' moments and a
 //! description of the scenarios compared. A `batch`'s shards
-//! (`crate::cli::batch`) use the same pieces for each of its passes.
+//! (`crate::cli::batch`) use the same pieces for each of its passes, a
+//! `sweep`'s (`crate::cli::sweep`) for each of its grid points.
 
 use crate::compare::{Comparison, PairJob};
 use crate::engine::{self, Job};
@@ -601,8 +602,17 @@ pub(crate) fn fold_moments(
     paths: u64,
     acc: &mut Accumulated,
 ) -> Result<()> {
-    let mut chunk = vec![Moments::default(); width];
-    let expect = chunks * (8 + 16 * width as u64);
+    let mut rd = open_moments(mfile, moments_bytes(width, chunks))?;
+    fold_moments_from(&mut rd, mfile, width, chunks, paths, acc)
+}
+
+/// The size of `chunks` chunks' moments of `width` values ([`MOMENTS`]).
+pub(crate) fn moments_bytes(width: usize, chunks: u64) -> u64 {
+    chunks * (8 + 16 * width as u64)
+}
+
+/// Opens moments file `mfile`, which must hold `expect` bytes.
+pub(crate) fn open_moments(mfile: &Path, expect: u64) -> Result<BufReader<std::fs::File>> {
     let len = std::fs::metadata(mfile)
         .map_err(|e| bad(mfile, format!("cannot read it: {e}")))?
         .len();
@@ -610,15 +620,28 @@ pub(crate) fn fold_moments(
         return Err(bad(
             mfile,
             format!(
-                "found {len} bytes, expected {expect} ({chunks} chunks of {width} values): \
-             the file is truncated or damaged"
+                "found {len} bytes, expected {expect} (the chunks' moments its description \
+                 lists): the file is truncated or damaged"
             ),
         ));
     }
-    let mut rd = BufReader::with_capacity(
+    Ok(BufReader::with_capacity(
         1 << 20,
         std::fs::File::open(mfile).map_err(|e| bad(mfile, format!("cannot read it: {e}")))?,
-    );
+    ))
+}
+
+/// [`fold_moments`] from `rd`, at the start of the chunks (of file
+/// `mfile`, named in errors).
+pub(crate) fn fold_moments_from(
+    rd: &mut impl Read,
+    mfile: &Path,
+    width: usize,
+    chunks: u64,
+    paths: u64,
+    acc: &mut Accumulated,
+) -> Result<()> {
+    let mut chunk = vec![Moments::default(); width];
     let mut bytes = vec![0u8; 8 + 16 * width];
     let mut n_paths = 0u64;
     for c in 0..chunks {

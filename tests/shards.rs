@@ -1,7 +1,7 @@
-//! Shards: `run --shard I/N` (or `compare ... --shard I/N`) on separate
-//! processes, then `merge`, give the files one run (one compare) gives,
-//! byte for byte; `merge` refuses anything that is not every shard of one
-//! run (one comparison).
+//! Shards: `run --shard I/N` (or `compare`, `batch`, `sweep ... --shard
+//! I/N`) on separate processes, then `merge`, give the files one run (one
+//! compare, batch, sweep) gives, byte for byte; `merge` refuses anything
+//! that is not every shard of one run (comparison, batch, sweep).
 
 use crate::util::*;
 use std::path::{Path, PathBuf};
@@ -338,6 +338,11 @@ fn a_shard_says_how_to_merge() {
             &["compare", f, d],
             "shard 2 of 3: paired paths 2048..4096 (2048 of 5500)",
             "compare/golden-vs-dearer.shard-*-of-3",
+        ),
+        (
+            &["sweep", f, "--set", "provider.azure.price_drift=-0.3:0.1:3"],
+            "shard 2 of 3: 6144 paths over 3 grid points",
+            "sweep/golden.shard-*-of-3",
         ),
     ] {
         let o = std::process::Command::new(bin())
@@ -709,4 +714,184 @@ fn merge_refuses_what_is_not_every_shard_of_one_batch() {
     let files: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
     let c = compare_shard(&files, &dir.path().join("c"), 2, 3, 1, &[]);
     refused(&instead(c), "batch_shard.json: cannot read it");
+}
+
+/// The sweep the sweep tests split: a point's own paths on one axis
+/// (4,000 and 5,500: four and six chunks), a price drift on the other.
+const SWEEP: [&str; 4] = [
+    "--set",
+    "simulation.paths=4000:5500:2",
+    "--set",
+    "provider.azure.price_drift=-0.3:0.1:3",
+];
+
+/// Shard `i` of `n` of [`SWEEP`] of `file` into `out`, on `threads`
+/// threads, with `extra` flags.
+fn sweep_shard(file: &Path, out: &Path, i: u64, n: u64, threads: usize, extra: &[&str]) -> PathBuf {
+    let (part, threads) = (format!("{i}/{n}"), threads.to_string());
+    let mut args = vec!["sweep", file.to_str().unwrap()];
+    args.extend(SWEEP);
+    args.extend(["--shard", &part, "--threads", &threads]);
+    args.extend_from_slice(extra);
+    ok(&quietly(out, &args));
+    out.join("sweep").join(format!("golden.shard-{i}-of-{n}"))
+}
+
+/// `sweep --shard I/N` on separate processes, then `merge`: the
+/// `sweep.csv` one `sweep` writes, byte for byte, every grid point cut at
+/// its own paths; the manifest listing the shards.
+#[test]
+fn merged_sweep_shards_write_what_one_sweep_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path());
+    let whole = dir.path().join("whole");
+    let mut args = vec!["sweep", file.to_str().unwrap()];
+    args.extend(SWEEP);
+    ok(&quietly(&whole, &args));
+    let expected = std::fs::read(whole.join("sweep/golden/sweep.csv")).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&expected).lines().count(),
+        1 + 6 * 23,
+        "six points of 23 path metrics"
+    );
+    for n in [1u64, 2, 4] {
+        let parts = dir.path().join(format!("parts{n}"));
+        // Each shard on its own thread count, handed over last first.
+        let shards: Vec<PathBuf> = (1..=n)
+            .rev()
+            .map(|i| sweep_shard(&file, &parts, i, n, 1 + i as usize % 3, &[]))
+            .collect();
+        let out = dir.path().join(format!("merged{n}"));
+        ok(&merge(&out, &shards));
+        let got = std::fs::read(out.join("sweep/golden/sweep.csv")).unwrap();
+        assert!(got == expected, "{n} shards: sweep.csv differs");
+        let man = json(&out.join("sweep/golden/manifest.json"));
+        let listed = man["details"]["shards"].as_array().unwrap();
+        assert_eq!(listed.len(), n as usize);
+        // Every point's paths once: 3 points of 4,000 and 3 of 5,500.
+        let paths: u64 = listed.iter().map(|s| s["paths"].as_u64().unwrap()).sum();
+        assert_eq!(paths, 3 * 4000 + 3 * 5500, "{n} shards");
+        assert_eq!(man["details"]["grid_points"], 6);
+        let plain = json(&whole.join("sweep/golden/manifest.json"));
+        assert_eq!(man["scenarios"], plain["scenarios"]);
+        assert_eq!(man["details"]["axes"], plain["details"]["axes"]);
+    }
+    let plain = json(&whole.join("sweep/golden/manifest.json"));
+    assert!(plain["details"].get("shards").is_none());
+}
+
+#[test]
+fn merge_refuses_what_is_not_every_shard_of_one_sweep() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path());
+    let parts = dir.path().join("parts");
+    let s: Vec<PathBuf> = (1..=3)
+        .map(|i| sweep_shard(&file, &parts, i, 3, 2, &[]))
+        .collect();
+    let out = dir.path().join("out");
+    let refused = |shards: &[PathBuf], extra: &[&str], says: &str| {
+        let o = merge_with(&out, shards, extra);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{says}: {err}");
+        assert!(err.contains(says), "expected `{says}` in: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(!out.exists(), "{says}: a result was written");
+    };
+    refused(&s[..2], &[], "2 of 3 shards given; missing shard 3");
+    refused(
+        &[s[0].clone(), s[1].clone(), s[1].clone(), s[2].clone()],
+        &[],
+        "shard 2 of 3 given twice",
+    );
+    // Shard 2 replaced by `x`.
+    let instead = |x: PathBuf| [s[0].clone(), x, s[2].clone()];
+    let seed = sweep_shard(&file, &dir.path().join("seed"), 2, 3, 1, &["--seed", "7"]);
+    refused(
+        &instead(seed),
+        &[],
+        "its scenario at grid point 1 resolves differently",
+    );
+    let fixed = sweep_shard(
+        &file,
+        &dir.path().join("fixed"),
+        2,
+        3,
+        1,
+        &["--set", "provider.oracle.price_drift=-0.1"],
+    );
+    refused(&instead(fixed), &[], "resolves differently");
+    let mut other_axis = vec!["sweep", file.to_str().unwrap()];
+    other_axis.extend(&SWEEP[..2]);
+    other_axis.extend(["--set", "provider.azure.price_drift=-0.3:0.1:2"]);
+    other_axis.extend(["--shard", "2/3"]);
+    let axis = dir.path().join("axis");
+    ok(&quietly(&axis, &other_axis));
+    refused(
+        &instead(axis.join("sweep/golden.shard-2-of-3")),
+        &[],
+        "its axes are",
+    );
+    let four = sweep_shard(&file, &dir.path().join("four"), 2, 4, 1, &[]);
+    refused(&instead(four), &[], "it is one of 4 shards, expected 3");
+    // Damaged: moments cut short, a span edited, the scenario text edited.
+    let cut = copy(&s[1], &dir.path().join("cut"));
+    cut_short(&cut.join("moments.bin"), 16);
+    refused(&instead(cut), &[], "the file is truncated or damaged");
+    let edited = copy(&s[1], &dir.path().join("edited"));
+    let h = edited.join("sweep_shard.json");
+    let mut v = json(&h);
+    assert_ne!(v["points"][4]["first_path"], 0);
+    v["points"][4]["first_path"] = 0.into();
+    std::fs::write(&h, serde_json::to_vec(&v).unwrap()).unwrap();
+    refused(
+        &instead(edited),
+        &[],
+        "at grid point 5 do not match shard 2 of 3 of the point's 5500 paths",
+    );
+    let text = copy(&s[0], &dir.path().join("text"));
+    let h = text.join("sweep_shard.json");
+    let mut v = json(&h);
+    let t = v["scenario_text"]
+        .as_str()
+        .unwrap()
+        .replace("discount_rate = 0.08", "discount_rate = 0.09");
+    v["scenario_text"] = t.into();
+    std::fs::write(&h, serde_json::to_vec(&v).unwrap()).unwrap();
+    refused(
+        &[text, s[1].clone(), s[2].clone()],
+        &[],
+        "does not resolve to its sha256 (the file was edited)",
+    );
+    // A run's shard among them, and charts asked for.
+    let run = shard(&file, &dir.path().join("run"), 2, 3, 1, &[]);
+    refused(&instead(run), &[], "sweep_shard.json: cannot read it");
+    refused(&s, &["--charts"], "found a sweep's shards");
+}
+
+/// A point with fewer chunks than N is refused before anything runs,
+/// naming the point.
+#[test]
+fn a_sweep_shard_fits_every_grid_point() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path());
+    let out = dir.path().join("out");
+    let mut args = vec!["sweep", file.to_str().unwrap()];
+    args.extend(SWEEP);
+    args.extend(["--shard", "5/5"]);
+    let o = quietly(&out, &args);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(
+            "4000 paths are 4 chunks of 1024: expected at most 4 shards (grid point \
+             simulation.paths=4000 provider.azure.price_drift=-0.3)"
+        ),
+        "{err}"
+    );
+    assert!(!out.exists(), "something was written");
+    // Five shards fit the 5,500-path points but not the 4,000-path ones;
+    // four fit both.
+    args.pop();
+    args.push("4/4");
+    ok(&quietly(&out, &args));
 }

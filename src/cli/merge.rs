@@ -4,8 +4,9 @@ use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct MergeArgs {
-    /// The shard folders of one run, comparison or batch (`capsim run`,
-    /// `compare` or `batch ... --shard I/N` wrote them), all N, in any order
+    /// The shard folders of one run, comparison, batch or sweep (`capsim
+    /// run`, `compare`, `batch` or `sweep ... --shard I/N` wrote them), all
+    /// N, in any order
     #[arg(required = true, value_name = "SHARD")]
     pub shards: Vec<PathBuf>,
     /// Output folder
@@ -24,6 +25,19 @@ pub struct MergeArgs {
 }
 
 pub fn merge(a: MergeArgs) -> Result<()> {
+    if a.shards
+        .first()
+        .is_some_and(|d| super::sweep::is_sweep_shard(d))
+    {
+        // A sweep's shards: <out>/sweep/<name>/, as `sweep` writes it.
+        if a.charts {
+            return Err(Error::flag(
+                "--charts",
+                "found a sweep's shards, expected a run's or a batch's: charts are drawn for a run's result",
+            ));
+        }
+        return super::sweep::merge_shards(&a.shards, &a.out, a.threads, a.quiet);
+    }
     if a.shards
         .first()
         .is_some_and(|d| super::batch::is_batch_shard(d))

@@ -1,10 +1,15 @@
 use super::run::sets_with;
+use crate::engine::{self, RunStats};
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::output::ResultDir;
-use crate::scenario;
+use crate::scenario::{self, Loaded};
+use crate::shard::{self, Shard};
+use crate::stats::{Accumulated, Moments, Tails, CHUNK};
+use indicatif::ProgressBar;
+use serde::{Deserialize, Serialize};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
 pub struct SweepArgs {
@@ -17,10 +22,16 @@ pub struct SweepArgs {
     pub sim: super::SimArgs,
     #[arg(long, short)]
     pub quiet: bool,
+    /// Simulate only part I of N of every grid point's paths (e.g. 3/8, one
+    /// per job of a batch scheduler) into <out>/sweep/NAME.shard-I-of-N/;
+    /// `capsim merge` joins the N parts into the sweep one process writes
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
 }
 
 /// A swept parameter: its dotted path and grid values.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Axis {
     pub key: String,
     pub values: Vec<f64>,
@@ -66,11 +77,32 @@ pub fn parse_axis(arg: &str) -> Option<Result<Axis>> {
     }))
 }
 
-pub fn sweep(a: SweepArgs) -> Result<()> {
-    let started = std::time::SystemTime::now();
+/// A sweep's grid: its axes, the fixed overrides (with `--paths` and
+/// `--seed`) and every point's coordinates and scenario, in the order
+/// `sweep.csv` lists them (the last axis varying fastest).
+struct Grid {
+    axes: Vec<Axis>,
+    fixed: Vec<String>,
+    points: Vec<(Vec<f64>, Loaded)>,
+}
+
+impl Grid {
+    /// The scenario's name (every point's).
+    fn name(&self) -> &str {
+        &self.points[0].1.scenario.name
+    }
+}
+
+/// Splits `--set` arguments into axes and fixed overrides (`paths` and
+/// `seed` appended to the latter).
+fn axes_and_fixed(
+    sets: &[String],
+    paths: Option<u64>,
+    seed: Option<u64>,
+) -> Result<(Vec<Axis>, Vec<String>)> {
     let mut axes = Vec::new();
     let mut fixed = Vec::new();
-    for s in &a.sets {
+    for s in sets {
         match parse_axis(s) {
             Some(ax) => axes.push(ax?),
             None => fixed.push(s.clone()),
@@ -82,7 +114,16 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
             "found no swept parameter, expected at least one --set key=lo:hi:steps",
         ));
     }
-    let fixed = sets_with(&fixed, a.sim.paths, a.sim.seed);
+    Ok((axes, sets_with(&fixed, paths, seed)))
+}
+
+/// Every grid point, loaded by `load` from its overrides (the fixed ones,
+/// then one per axis); all are validated before any is simulated.
+fn grid(
+    axes: Vec<Axis>,
+    fixed: Vec<String>,
+    mut load: impl FnMut(&[String]) -> Result<Loaded>,
+) -> Result<Grid> {
     let points: usize = axes.iter().map(|x| x.values.len()).product();
     if points > 100_000 {
         return Err(Error::flag(
@@ -90,7 +131,6 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
             format!("found a grid of {points} points, expected at most 100000"),
         ));
     }
-    // Validate every grid point before simulating any.
     let mut grid = Vec::with_capacity(points);
     for i in 0..points {
         let mut rem = i;
@@ -103,19 +143,34 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
         for (ax, v) in axes.iter().zip(&coords) {
             sets.push(format!("{}={v}", ax.key));
         }
-        grid.push((coords, scenario::load_file(&a.scenario, &sets)?));
+        grid.push((coords, load(&sets)?));
     }
-    let name = grid[0].1.scenario.name.clone();
-    let mut w = crate::output::writer();
-    let mut header: Vec<String> = axes.iter().map(|x| x.key.clone()).collect();
-    header.extend(["metric", "mean", "stderr", "p5", "p50", "p95"].map(String::from));
-    w.write_record(&header)?;
-    let mut stdout = std::io::stdout().lock();
+    Ok(Grid {
+        axes,
+        fixed,
+        points: grid,
+    })
+}
+
+pub fn sweep(a: SweepArgs) -> Result<()> {
+    let started = std::time::SystemTime::now();
+    let (axes, fixed) = axes_and_fixed(&a.sets, a.sim.paths, a.sim.seed)?;
+    let grid = grid(axes, fixed, |sets| scenario::load_file(&a.scenario, sets))?;
+    if let Some(part) = a.shard {
+        return run_shard(&a, &grid, part);
+    }
+    let name = grid.name().to_string();
+    let points = grid.points.len();
+    let mut table = Table::new(&grid, a.quiet)?;
     // One bar over every point's paths (a point may set its own).
-    let total: u64 = grid.iter().map(|(_, l)| l.scenario.simulation.paths).sum();
+    let total: u64 = grid
+        .points
+        .iter()
+        .map(|(_, l)| l.scenario.simulation.paths)
+        .sum();
     let bar = crate::runner::progress_bar(total, &name, !a.quiet);
     let mut offset = 0;
-    for (i, (coords, l)) in grid.iter().enumerate() {
+    for (i, (coords, l)) in grid.points.iter().enumerate() {
         let m = Model::compile(&l.scenario);
         if let Some(b) = &bar {
             b.set_message(format!("{name}, point {} of {points}", i + 1));
@@ -128,6 +183,43 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
         let st =
             crate::runner::simulate(&m, a.sim.threads, &progress).map_err(|e| e.in_scenario(l))?;
         offset += m.paths;
+        table.point(coords, l, &m, &st, &bar)?;
+    }
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    table.finish(&a.sim.out, &grid, started, &[])
+}
+
+/// `sweep.csv` as its points come, and their lines on the terminal.
+struct Table<'g> {
+    axes: &'g [Axis],
+    w: csv::Writer<Vec<u8>>,
+    quiet: bool,
+}
+
+impl<'g> Table<'g> {
+    fn new(grid: &'g Grid, quiet: bool) -> Result<Table<'g>> {
+        let mut w = crate::output::writer();
+        let mut header: Vec<String> = grid.axes.iter().map(|x| x.key.clone()).collect();
+        header.extend(["metric", "mean", "stderr", "p5", "p50", "p95"].map(String::from));
+        w.write_record(&header)?;
+        Ok(Table {
+            axes: &grid.axes,
+            w,
+            quiet,
+        })
+    }
+
+    /// A point's rows, and its line above the progress bar `bar`.
+    fn point(
+        &mut self,
+        coords: &[f64],
+        l: &Loaded,
+        m: &Model,
+        st: &RunStats,
+        bar: &Option<ProgressBar>,
+    ) -> Result<()> {
         for (k, metric) in m.layout.path_names.iter().enumerate() {
             let x = &st.path[k];
             let mut row: Vec<String> = coords.iter().map(|v| v.to_string()).collect();
@@ -135,11 +227,12 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
             for v in [x.mean, x.stderr, x.q(0.05), x.q(0.5), x.q(0.95)] {
                 row.push(v.to_string());
             }
-            w.write_record(&row)?;
+            self.w.write_record(&row)?;
         }
-        if !a.quiet {
-            let npv = st.path_metric(&m, "npv").expect("npv");
-            let pt: Vec<String> = axes
+        if !self.quiet {
+            let npv = st.path_metric(m, "npv").expect("npv");
+            let pt: Vec<String> = self
+                .axes
                 .iter()
                 .zip(coords)
                 .map(|(ax, v)| format!("{}={v}", ax.key))
@@ -152,33 +245,398 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
                 crate::output::human(npv.stderr, true, cur)
             );
             // Above the bar, which is redrawn below it.
-            crate::runner::above(&bar, || {
-                let _ = writeln!(stdout, "{line}");
+            crate::runner::above(bar, || {
+                let _ = writeln!(std::io::stdout().lock(), "{line}");
             });
         }
+        Ok(())
     }
+
+    /// Writes `<out>/sweep/<name>/`; `shards`, the shards it was merged
+    /// from, go into the manifest.
+    fn finish(
+        self,
+        out: &Path,
+        grid: &Grid,
+        started: std::time::SystemTime,
+        shards: &[SweepShardRecord],
+    ) -> Result<()> {
+        let points = grid.points.len();
+        let dir = ResultDir::create(&out.join("sweep"), grid.name())?;
+        dir.write("sweep.csv", &crate::output::finish(self.w)?)?;
+        let first = &grid.points[0].1;
+        let sim = &first.scenario.simulation;
+        let mut prov = crate::output::Provenance::new("sweep", sim.seed, sim.paths, started);
+        prov.scenarios.push(crate::output::ScenarioRef::of(first));
+        prov.details = serde_json::json!({
+            "axes": grid.axes.iter().map(|x| serde_json::json!({"key": x.key, "values": x.values})).collect::<Vec<_>>(),
+            "fixed_overrides": grid.fixed,
+            "grid_points": points,
+        });
+        if !shards.is_empty() {
+            prov.details["shards"] = serde_json::json!(shards);
+        }
+        dir.write("manifest.json", &prov.to_json()?)?;
+        let target = dir.commit()?;
+        if !self.quiet {
+            println!(
+                "wrote {}/sweep.csv ({points} grid points)",
+                target.display()
+            );
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Shards (`capsim sweep ... --shard I/N`, then `capsim merge`): every grid
+// point's paths are cut as a run's (`Shard::span` of that point's paths),
+// each point's chunk moments go one point after the other into
+// `moments.bin`, its sketches and extremes into the description; the merge
+// folds them point by point, as the run of each point merges its chunks,
+// and writes the `sweep.csv` one `sweep` writes, byte for byte.
+
+/// A sweep shard's description.
+const SWEEP_HEADER: &str = "sweep_shard.json";
+
+/// One shard's run, as the merged sweep's manifest lists it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SweepShardRecord {
+    pub shard: u64,
+    pub scenario_file: String,
+    pub scenario_sha256: String,
+    /// Paths it simulated, over every grid point (each point's shard I of
+    /// N of its paths).
+    pub paths: u64,
+    pub threads: usize,
+    pub block_paths: usize,
+    pub started_utc: String,
+    pub wall_seconds: f64,
+}
+
+/// One grid point's part of a shard.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PointPart {
+    /// The point's resolved scenario's sha256.
+    resolved_sha256: String,
+    /// The point's paths (all shards').
+    paths: u64,
+    /// This shard's span of them.
+    first_path: u64,
+    span_paths: u64,
+    /// Chunks in `moments.bin` for it, values per path, sketched values.
+    chunks: u64,
+    width: usize,
+    sketched: usize,
+    tails: Tails,
+}
+
+/// `sweep_shard.json`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SweepHeader {
+    format: u32,
+    capsim_version: String,
+    scenario: String,
+    /// The scenario file as it was read: the merge loads every point from
+    /// it, with the point's overrides, and checks its resolved sha256.
+    scenario_file: String,
+    scenario_sha256: String,
+    scenario_text: String,
+    axes: Vec<Axis>,
+    fixed: Vec<String>,
+    shard: u64,
+    of: u64,
+    record: SweepShardRecord,
+    points: Vec<PointPart>,
+}
+
+/// Whether `dir` holds a sweep's shard.
+pub fn is_sweep_shard(dir: &Path) -> bool {
+    dir.join(SWEEP_HEADER).is_file()
+}
+
+/// Simulates part `part` of every point's paths into
+/// `<out>/sweep/<name>.shard-I-of-N/`.
+fn run_shard(a: &SweepArgs, grid: &Grid, part: Shard) -> Result<()> {
+    let started = std::time::SystemTime::now();
+    let clock = std::time::Instant::now();
+    let text = std::fs::read_to_string(&a.scenario)
+        .map_err(|e| Error::io(format!("cannot read {}", a.scenario.display()), e))?;
+    let first = &grid.points[0].1;
+    if scenario::sha256_hex(text.as_bytes()) != first.file_sha256 {
+        return Err(Error::Other(format!(
+            "{} changed while it was read; run the shard again",
+            a.scenario.display()
+        )));
+    }
+    // Every point's span first: a point with fewer chunks than N fails
+    // before anything is simulated.
+    let mut spans = Vec::with_capacity(grid.points.len());
+    for (coords, l) in &grid.points {
+        let paths = l.scenario.simulation.paths;
+        spans.push(part.span(paths).map_err(|e| match e {
+            Error::Input(mut i) if grid.points.len() > 1 => {
+                let at: Vec<String> = grid
+                    .axes
+                    .iter()
+                    .zip(coords)
+                    .map(|(ax, v)| format!("{}={v}", ax.key))
+                    .collect();
+                i.message = format!("{} (grid point {})", i.message, at.join(" "));
+                Error::Input(i)
+            }
+            e => e,
+        })?);
+    }
+    let folder = part.folder(grid.name());
+    let dir = ResultDir::create(&a.sim.out.join("sweep"), &folder)?;
+    let mfile = dir.path(shard::MOMENTS);
+    let mut writer = shard::MomentsWriter::create(&mfile)?;
+    let total: u64 = spans.iter().map(|s| s.end - s.start).sum();
+    let bar = crate::runner::progress_bar(total, &folder, !a.quiet);
+    let (mut offset, mut threads) = (0, 1);
+    let mut parts = Vec::with_capacity(grid.points.len());
+    for ((_, l), span) in grid.points.iter().zip(&spans) {
+        let m = Model::compile(&l.scenario);
+        let progress = |done: u64| {
+            if let Some(b) = &bar {
+                b.set_position(offset + done);
+            }
+        };
+        let mut sink = |ms: &[Moments]| writer.chunk(ms);
+        let out = engine::run_job(
+            &engine::path_metrics_job(&m),
+            m.paths,
+            engine::Options {
+                threads: a.sim.threads,
+                progress: Some(&progress),
+                span: Some(span.clone()),
+                chunks: Some(&mut sink),
+                ..Default::default()
+            },
+        )
+        .map_err(|e| e.in_scenario(l))?;
+        let n = span.end - span.start;
+        offset += n;
+        threads = threads.max(out.threads);
+        parts.push(PointPart {
+            resolved_sha256: l.resolved_sha256.clone(),
+            paths: m.paths,
+            first_path: span.start,
+            span_paths: n,
+            chunks: n.div_ceil(CHUNK as u64),
+            width: out.acc.moments.len(),
+            sketched: out.acc.tails.sketches.len(),
+            tails: out.acc.tails,
+        });
+    }
+    writer.finish()?;
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let dir = ResultDir::create(&a.sim.out.join("sweep"), &name)?;
-    dir.write("sweep.csv", &crate::output::finish(w)?)?;
-    let sim = &grid[0].1.scenario.simulation;
-    let mut prov = crate::output::Provenance::new("sweep", sim.seed, sim.paths, started);
-    prov.scenarios
-        .push(crate::output::ScenarioRef::of(&grid[0].1));
-    prov.details = serde_json::json!({
-        "axes": axes.iter().map(|x| serde_json::json!({"key": x.key, "values": x.values})).collect::<Vec<_>>(),
-        "fixed_overrides": fixed,
-        "grid_points": points,
-    });
-    dir.write("manifest.json", &prov.to_json()?)?;
-    let target = dir.commit()?;
+    let h = SweepHeader {
+        format: shard::FORMAT,
+        capsim_version: env!("CARGO_PKG_VERSION").to_string(),
+        scenario: grid.name().to_string(),
+        scenario_file: first.file.display().to_string(),
+        scenario_sha256: first.file_sha256.clone(),
+        scenario_text: text,
+        axes: grid.axes.clone(),
+        fixed: grid.fixed.clone(),
+        shard: part.index,
+        of: part.count,
+        record: SweepShardRecord {
+            shard: part.index,
+            scenario_file: first.file.display().to_string(),
+            scenario_sha256: first.file_sha256.clone(),
+            paths: total,
+            threads,
+            block_paths: engine::DEFAULT_BLOCK,
+            started_utc: crate::output::utc_timestamp(started),
+            wall_seconds: clock.elapsed().as_secs_f64(),
+        },
+        points: parts,
+    };
+    let mut json = serde_json::to_vec(&h).map_err(|e| Error::Other(e.to_string()))?;
+    json.push(b'\n');
+    dir.write(SWEEP_HEADER, &json)?;
+    let done = dir.commit()?;
     if !a.quiet {
-        let _ = writeln!(
-            stdout,
-            "wrote {}/sweep.csv ({points} grid points)",
-            target.display()
+        println!(
+            "{part}: {total} paths over {} grid points, {threads} threads, {:.2} s",
+            grid.points.len(),
+            h.record.wall_seconds
         );
+        println!("{}", shard::how_to_merge(&done, part));
     }
     Ok(())
+}
+
+fn read_header(dir: &Path) -> Result<SweepHeader> {
+    shard::read_description(
+        dir,
+        SWEEP_HEADER,
+        "expected a sweep's shard folder written by `capsim sweep SCENARIO --set ... --shard I/N`",
+        "a capsim sweep shard description",
+        |h: &SweepHeader| (h.format, h.capsim_version.as_str()),
+    )
+}
+
+/// Merges the shards in `dirs` (all of one `sweep --shard`, in any order)
+/// into the `<out>/sweep/<name>/` one `sweep` writes: `sweep.csv` byte for
+/// byte, the manifest listing the shards.
+pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -> Result<()> {
+    let started = std::time::SystemTime::now();
+    let mut shards: Vec<(PathBuf, SweepHeader)> = Vec::with_capacity(dirs.len());
+    for d in dirs {
+        let h = read_header(d)?;
+        shard::made_by_this(d, &h.capsim_version)?;
+        shards.push((d.clone(), h));
+    }
+    let Some((d0, h0)) = shards.first() else {
+        return Err(Error::flag("merge", "expected at least one shard folder"));
+    };
+    fn hashes(h: &SweepHeader) -> Vec<&str> {
+        h.points
+            .iter()
+            .map(|p| p.resolved_sha256.as_str())
+            .collect()
+    }
+    for (d, h) in &shards[1..] {
+        let not_same = |what: String| {
+            shard::bad(
+                d,
+                format!(
+                    "not a shard of the same sweep as {}: {what}; the scenario, --set, \
+                     --paths, --seed and N must be the same for every shard",
+                    d0.display()
+                ),
+            )
+        };
+        if h.axes != h0.axes {
+            let keys = |h: &SweepHeader| -> Vec<String> {
+                h.axes
+                    .iter()
+                    .map(|x| format!("{} ({} values)", x.key, x.values.len()))
+                    .collect()
+            };
+            return Err(not_same(format!(
+                "its axes are {:?}, expected {:?}",
+                keys(h),
+                keys(h0)
+            )));
+        }
+        if h.points.len() != h0.points.len() {
+            return Err(not_same(format!(
+                "it has {} grid points, expected {}",
+                h.points.len(),
+                h0.points.len()
+            )));
+        }
+        let (a, b) = (hashes(h0), hashes(h));
+        if let Some(i) = (0..a.len()).find(|&i| a[i] != b[i]) {
+            return Err(not_same(format!(
+                "its scenario at grid point {} resolves differently",
+                i + 1
+            )));
+        }
+        if h.of != h0.of {
+            return Err(not_same(format!(
+                "it is one of {} shards, expected {}",
+                h.of, h0.of
+            )));
+        }
+    }
+    let of = h0.of;
+    shard::check_complete(&mut shards, |h| h.shard, of)?;
+
+    let (d0, h0) = &shards[0];
+    let header0 = d0.join(SWEEP_HEADER);
+    let file = PathBuf::from(&h0.scenario_file);
+    let grid = grid(h0.axes.clone(), h0.fixed.clone(), |sets| {
+        scenario::load_str(&file, &h0.scenario_text, sets)
+            .map_err(|e| shard::bad(&header0, format!("its scenario does not load: {e}")))
+    })?;
+    if grid.points.len() != h0.points.len() {
+        return Err(shard::bad(
+            &header0,
+            "its axes and grid points do not agree: the file was edited",
+        ));
+    }
+    for (i, ((_, l), p)) in grid.points.iter().zip(&h0.points).enumerate() {
+        if l.resolved_sha256 != p.resolved_sha256 {
+            return Err(shard::bad(
+                &header0,
+                format!(
+                    "its scenario at grid point {} does not resolve to its sha256 (the file \
+                     was edited)",
+                    i + 1
+                ),
+            ));
+        }
+    }
+    // Every shard's moments file holds its points' chunks one point after
+    // the other; each is opened once and read on as the points are merged.
+    let mut readers = Vec::with_capacity(shards.len());
+    for (d, h) in &shards {
+        let expect = h
+            .points
+            .iter()
+            .map(|p| shard::moments_bytes(p.width, p.chunks))
+            .sum();
+        readers.push(shard::open_moments(&d.join(shard::MOMENTS), expect)?);
+    }
+    let threads = shard::all_cores(threads);
+    let most = shards
+        .iter()
+        .map(|(_, h)| h.record.threads)
+        .max()
+        .unwrap_or(1);
+    let mut table = Table::new(&grid, quiet)?;
+    for (i, (coords, l)) in grid.points.iter().enumerate() {
+        let m = Model::compile(&l.scenario);
+        let job = engine::path_metrics_job(&m);
+        let (width, sketched) = (engine::Job::width(&job), engine::Job::sketched(&job));
+        let mut acc = Accumulated::new(width, sketched);
+        for ((d, h), rd) in shards.iter().zip(&mut readers) {
+            let file = d.join(SWEEP_HEADER);
+            let p = &h.points[i];
+            let part = Shard {
+                index: h.shard,
+                count: h.of,
+            };
+            let span = part.span(m.paths).ok();
+            let fits = p.tails.sketches.len() == sketched
+                && p.tails.min.len() == sketched
+                && p.tails.max.len() == sketched
+                && p.tails.sketches.iter().all(|k| k.count() == p.span_paths);
+            if span != Some(p.first_path..p.first_path + p.span_paths)
+                || p.paths != m.paths
+                || p.chunks != p.span_paths.div_ceil(CHUNK as u64)
+                || (p.width, p.sketched) != (width, sketched)
+                || !fits
+            {
+                return Err(shard::bad(
+                    &file,
+                    format!(
+                        "its paths or statistics at grid point {} do not match {part} of the \
+                         point's {} paths; the file was edited or damaged",
+                        i + 1,
+                        m.paths
+                    ),
+                ));
+            }
+            let mfile = d.join(shard::MOMENTS);
+            shard::fold_moments_from(rd, &mfile, width, p.chunks, p.span_paths, &mut acc)?;
+            acc.tails.merge(&p.tails);
+        }
+        let mut st = engine::path_metrics_from(&m, acc, threads).map_err(|e| e.in_scenario(l))?;
+        st.threads = most;
+        table.point(coords, l, &m, &st, &None)?;
+    }
+    let records: Vec<SweepShardRecord> = shards.iter().map(|(_, h)| h.record.clone()).collect();
+    table.finish(out, &grid, started, &records)
 }
