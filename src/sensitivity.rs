@@ -23,7 +23,8 @@ use crate::model::{pm, Model};
 use crate::scenario::{Bound, Scenario};
 
 /// A parameter to vary, by its `--set` path.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Param {
     pub key: String,
     pub low: f64,

@@ -1061,6 +1061,162 @@ pub fn merge_compare(dirs: &[PathBuf]) -> Result<MergedComparison> {
     })
 }
 
+// ---------------------------------------------------------------------------
+// Shards of commands that make several path-metrics runs (a sweep's grid
+// points, a sensitivity's tornado runs): every run's paths are cut as a
+// run's ([`Shard::span`] of that run's own paths), each run's chunk
+// moments go one run after the other into one [`MOMENTS`] file, its
+// sketches and extremes into the command's description ([`RunPart`]).
+
+/// One path-metrics run's part of a shard.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RunPart {
+    /// The run's resolved scenario's sha256.
+    pub(crate) resolved_sha256: String,
+    /// The run's paths (all shards').
+    paths: u64,
+    /// This shard's span of them.
+    first_path: u64,
+    pub(crate) span_paths: u64,
+    /// Chunks in the moments file for it, values per path, sketched values.
+    chunks: u64,
+    width: usize,
+    sketched: usize,
+    tails: Tails,
+}
+
+/// Each run's span of shard `part`, checked before anything runs: a run
+/// with fewer chunks than N is refused, named by `name(i)` if given.
+pub(crate) fn spans(
+    part: Shard,
+    runs: &[&Loaded],
+    name: impl Fn(usize) -> Option<String>,
+) -> Result<Vec<Range<u64>>> {
+    let mut spans = Vec::with_capacity(runs.len());
+    for (i, l) in runs.iter().enumerate() {
+        spans.push(
+            part.span(l.scenario.simulation.paths)
+                .map_err(|e| match (e, name(i)) {
+                    (Error::Input(mut e), Some(n)) => {
+                        e.message = format!("{} ({n})", e.message);
+                        Error::Input(e)
+                    }
+                    (e, _) => e,
+                })?,
+        );
+    }
+    Ok(spans)
+}
+
+/// Runs the path metrics of each of `runs` over its span, one after the
+/// other on `threads` threads, each run's chunk moments into `w`, the
+/// progress bar `bar` (over all spans' paths) moved on from `offset`.
+/// Returns their parts and the most threads one used.
+pub(crate) fn run_path_metric_spans(
+    runs: &[&Loaded],
+    spans: &[Range<u64>],
+    threads: usize,
+    bar: &Option<indicatif::ProgressBar>,
+    mut offset: u64,
+    w: &mut MomentsWriter,
+) -> Result<(Vec<RunPart>, usize)> {
+    let mut parts = Vec::with_capacity(runs.len());
+    let mut most = 1;
+    for (l, span) in runs.iter().zip(spans) {
+        let m = Model::compile(&l.scenario);
+        let progress = |done: u64| {
+            if let Some(b) = bar {
+                b.set_position(offset + done);
+            }
+        };
+        let mut sink = |ms: &[Moments]| w.chunk(ms);
+        let out = engine::run_job(
+            &engine::path_metrics_job(&m),
+            m.paths,
+            engine::Options {
+                threads,
+                progress: Some(&progress),
+                span: Some(span.clone()),
+                chunks: Some(&mut sink),
+                ..Default::default()
+            },
+        )
+        .map_err(|e| e.in_scenario(l))?;
+        let n = span.end - span.start;
+        offset += n;
+        most = most.max(out.threads);
+        parts.push(RunPart {
+            resolved_sha256: l.resolved_sha256.clone(),
+            paths: m.paths,
+            first_path: span.start,
+            span_paths: n,
+            chunks: n.div_ceil(CHUNK as u64),
+            width: out.acc.moments.len(),
+            sketched: out.acc.tails.sketches.len(),
+            tails: out.acc.tails,
+        });
+    }
+    Ok((parts, most))
+}
+
+/// The bytes of the moments of `parts` (one shard's runs).
+pub(crate) fn parts_bytes(parts: &[RunPart]) -> u64 {
+    parts.iter().map(|p| moments_bytes(p.width, p.chunks)).sum()
+}
+
+/// One shard of a merge of path-metrics runs: its description file (for
+/// errors), its number, its moments file, open at the next run's chunks.
+pub(crate) struct PartsReader {
+    pub(crate) header: PathBuf,
+    pub(crate) part: Shard,
+    pub(crate) mfile: PathBuf,
+    pub(crate) rd: BufReader<std::fs::File>,
+}
+
+/// Merges run `l` (compiled as `m`) from every shard's part of it
+/// (`parts[j]`, shard `shards[j]`'s), reading on in each shard's moments
+/// file: its [`RunStats`](engine::RunStats), bit for bit what the run of all
+/// its paths gives. `what` names the run in errors.
+pub(crate) fn merge_path_metric_run(
+    l: &Loaded,
+    m: &Model,
+    parts: &[&RunPart],
+    shards: &mut [PartsReader],
+    threads: usize,
+    what: &str,
+) -> Result<engine::RunStats> {
+    let job = engine::path_metrics_job(m);
+    let (width, sketched) = (job.width(), job.sketched());
+    let mut acc = Accumulated::new(width, sketched);
+    for (p, s) in parts.iter().zip(shards.iter_mut()) {
+        let span = s.part.span(m.paths).ok();
+        let fits = p.tails.sketches.len() == sketched
+            && p.tails.min.len() == sketched
+            && p.tails.max.len() == sketched
+            && p.tails.sketches.iter().all(|k| k.count() == p.span_paths);
+        if p.resolved_sha256 != l.resolved_sha256
+            || span != Some(p.first_path..p.first_path + p.span_paths)
+            || p.paths != m.paths
+            || p.chunks != p.span_paths.div_ceil(CHUNK as u64)
+            || (p.width, p.sketched) != (width, sketched)
+            || !fits
+        {
+            return Err(bad(
+                &s.header,
+                format!(
+                    "its paths or statistics of {what} do not match {} of its {} paths; \
+                     the file was edited or damaged",
+                    s.part, m.paths
+                ),
+            ));
+        }
+        fold_moments_from(&mut s.rd, &s.mfile, width, p.chunks, p.span_paths, &mut acc)?;
+        acc.tails.merge(&p.tails);
+    }
+    engine::path_metrics_from(m, acc, threads).map_err(|e| e.in_scenario(l))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -846,7 +846,8 @@ fn merge_refuses_what_is_not_every_shard_of_one_sweep() {
     refused(
         &instead(edited),
         &[],
-        "at grid point 5 do not match shard 2 of 3 of the point's 5500 paths",
+        "its paths or statistics of grid point simulation.paths=5500 \
+         provider.azure.price_drift=-0.1 do not match shard 2 of 3 of its 5500 paths",
     );
     let text = copy(&s[0], &dir.path().join("text"));
     let h = text.join("sweep_shard.json");

@@ -5,7 +5,6 @@ use crate::model::Model;
 use crate::output::ResultDir;
 use crate::scenario::{self, Loaded};
 use crate::shard::{self, Shard};
-use crate::stats::{Accumulated, Moments, Tails, CHUNK};
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -90,6 +89,17 @@ impl Grid {
     /// The scenario's name (every point's).
     fn name(&self) -> &str {
         &self.points[0].1.scenario.name
+    }
+
+    /// Point `i`'s coordinates, `key=value` for each axis.
+    fn at(&self, i: usize) -> String {
+        let at: Vec<String> = self
+            .axes
+            .iter()
+            .zip(&self.points[i].0)
+            .map(|(ax, v)| format!("{}={v}", ax.key))
+            .collect();
+        at.join(" ")
     }
 }
 
@@ -315,24 +325,6 @@ pub struct SweepShardRecord {
     pub wall_seconds: f64,
 }
 
-/// One grid point's part of a shard.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PointPart {
-    /// The point's resolved scenario's sha256.
-    resolved_sha256: String,
-    /// The point's paths (all shards').
-    paths: u64,
-    /// This shard's span of them.
-    first_path: u64,
-    span_paths: u64,
-    /// Chunks in `moments.bin` for it, values per path, sketched values.
-    chunks: u64,
-    width: usize,
-    sketched: usize,
-    tails: Tails,
-}
-
 /// `sweep_shard.json`.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -350,7 +342,7 @@ struct SweepHeader {
     shard: u64,
     of: u64,
     record: SweepShardRecord,
-    points: Vec<PointPart>,
+    points: Vec<shard::RunPart>,
 }
 
 /// Whether `dir` holds a sweep's shard.
@@ -374,65 +366,17 @@ fn run_shard(a: &SweepArgs, grid: &Grid, part: Shard) -> Result<()> {
     }
     // Every point's span first: a point with fewer chunks than N fails
     // before anything is simulated.
-    let mut spans = Vec::with_capacity(grid.points.len());
-    for (coords, l) in &grid.points {
-        let paths = l.scenario.simulation.paths;
-        spans.push(part.span(paths).map_err(|e| match e {
-            Error::Input(mut i) if grid.points.len() > 1 => {
-                let at: Vec<String> = grid
-                    .axes
-                    .iter()
-                    .zip(coords)
-                    .map(|(ax, v)| format!("{}={v}", ax.key))
-                    .collect();
-                i.message = format!("{} (grid point {})", i.message, at.join(" "));
-                Error::Input(i)
-            }
-            e => e,
-        })?);
-    }
+    let runs: Vec<&Loaded> = grid.points.iter().map(|(_, l)| l).collect();
+    let spans = shard::spans(part, &runs, |i| {
+        (runs.len() > 1).then(|| format!("grid point {}", grid.at(i)))
+    })?;
     let folder = part.folder(grid.name());
     let dir = ResultDir::create(&a.sim.out.join("sweep"), &folder)?;
-    let mfile = dir.path(shard::MOMENTS);
-    let mut writer = shard::MomentsWriter::create(&mfile)?;
+    let mut writer = shard::MomentsWriter::create(&dir.path(shard::MOMENTS))?;
     let total: u64 = spans.iter().map(|s| s.end - s.start).sum();
     let bar = crate::runner::progress_bar(total, &folder, !a.quiet);
-    let (mut offset, mut threads) = (0, 1);
-    let mut parts = Vec::with_capacity(grid.points.len());
-    for ((_, l), span) in grid.points.iter().zip(&spans) {
-        let m = Model::compile(&l.scenario);
-        let progress = |done: u64| {
-            if let Some(b) = &bar {
-                b.set_position(offset + done);
-            }
-        };
-        let mut sink = |ms: &[Moments]| writer.chunk(ms);
-        let out = engine::run_job(
-            &engine::path_metrics_job(&m),
-            m.paths,
-            engine::Options {
-                threads: a.sim.threads,
-                progress: Some(&progress),
-                span: Some(span.clone()),
-                chunks: Some(&mut sink),
-                ..Default::default()
-            },
-        )
-        .map_err(|e| e.in_scenario(l))?;
-        let n = span.end - span.start;
-        offset += n;
-        threads = threads.max(out.threads);
-        parts.push(PointPart {
-            resolved_sha256: l.resolved_sha256.clone(),
-            paths: m.paths,
-            first_path: span.start,
-            span_paths: n,
-            chunks: n.div_ceil(CHUNK as u64),
-            width: out.acc.moments.len(),
-            sketched: out.acc.tails.sketches.len(),
-            tails: out.acc.tails,
-        });
-    }
+    let (parts, threads) =
+        shard::run_path_metric_spans(&runs, &spans, a.sim.threads, &bar, 0, &mut writer)?;
     writer.finish()?;
     if let Some(b) = &bar {
         b.finish_and_clear();
@@ -582,12 +526,16 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -
     // the other; each is opened once and read on as the points are merged.
     let mut readers = Vec::with_capacity(shards.len());
     for (d, h) in &shards {
-        let expect = h
-            .points
-            .iter()
-            .map(|p| shard::moments_bytes(p.width, p.chunks))
-            .sum();
-        readers.push(shard::open_moments(&d.join(shard::MOMENTS), expect)?);
+        let mfile = d.join(shard::MOMENTS);
+        readers.push(shard::PartsReader {
+            header: d.join(SWEEP_HEADER),
+            part: Shard {
+                index: h.shard,
+                count: h.of,
+            },
+            rd: shard::open_moments(&mfile, shard::parts_bytes(&h.points))?,
+            mfile,
+        });
     }
     let threads = shard::all_cores(threads);
     let most = shards
@@ -598,42 +546,9 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -
     let mut table = Table::new(&grid, quiet)?;
     for (i, (coords, l)) in grid.points.iter().enumerate() {
         let m = Model::compile(&l.scenario);
-        let job = engine::path_metrics_job(&m);
-        let (width, sketched) = (engine::Job::width(&job), engine::Job::sketched(&job));
-        let mut acc = Accumulated::new(width, sketched);
-        for ((d, h), rd) in shards.iter().zip(&mut readers) {
-            let file = d.join(SWEEP_HEADER);
-            let p = &h.points[i];
-            let part = Shard {
-                index: h.shard,
-                count: h.of,
-            };
-            let span = part.span(m.paths).ok();
-            let fits = p.tails.sketches.len() == sketched
-                && p.tails.min.len() == sketched
-                && p.tails.max.len() == sketched
-                && p.tails.sketches.iter().all(|k| k.count() == p.span_paths);
-            if span != Some(p.first_path..p.first_path + p.span_paths)
-                || p.paths != m.paths
-                || p.chunks != p.span_paths.div_ceil(CHUNK as u64)
-                || (p.width, p.sketched) != (width, sketched)
-                || !fits
-            {
-                return Err(shard::bad(
-                    &file,
-                    format!(
-                        "its paths or statistics at grid point {} do not match {part} of the \
-                         point's {} paths; the file was edited or damaged",
-                        i + 1,
-                        m.paths
-                    ),
-                ));
-            }
-            let mfile = d.join(shard::MOMENTS);
-            shard::fold_moments_from(rd, &mfile, width, p.chunks, p.span_paths, &mut acc)?;
-            acc.tails.merge(&p.tails);
-        }
-        let mut st = engine::path_metrics_from(&m, acc, threads).map_err(|e| e.in_scenario(l))?;
+        let parts: Vec<&shard::RunPart> = shards.iter().map(|(_, h)| &h.points[i]).collect();
+        let what = format!("grid point {}", grid.at(i));
+        let mut st = shard::merge_path_metric_run(l, &m, &parts, &mut readers, threads, &what)?;
         st.threads = most;
         table.point(coords, l, &m, &st, &None)?;
     }
