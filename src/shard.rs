@@ -602,7 +602,7 @@ pub(crate) fn fold_moments(
     paths: u64,
     acc: &mut Accumulated,
 ) -> Result<()> {
-    let mut rd = open_moments(mfile, moments_bytes(width, chunks))?;
+    let mut rd = open_exact(mfile, moments_bytes(width, chunks))?;
     fold_moments_from(&mut rd, mfile, width, chunks, paths, acc)
 }
 
@@ -611,8 +611,9 @@ pub(crate) fn moments_bytes(width: usize, chunks: u64) -> u64 {
     chunks * (8 + 16 * width as u64)
 }
 
-/// Opens moments file `mfile`, which must hold `expect` bytes.
-pub(crate) fn open_moments(mfile: &Path, expect: u64) -> Result<BufReader<std::fs::File>> {
+/// Opens a shard's file `mfile` (moments, rows), which must hold `expect`
+/// bytes.
+pub(crate) fn open_exact(mfile: &Path, expect: u64) -> Result<BufReader<std::fs::File>> {
     let len = std::fs::metadata(mfile)
         .map_err(|e| bad(mfile, format!("cannot read it: {e}")))?
         .len();
@@ -620,7 +621,7 @@ pub(crate) fn open_moments(mfile: &Path, expect: u64) -> Result<BufReader<std::f
         return Err(bad(
             mfile,
             format!(
-                "found {len} bytes, expected {expect} (the chunks' moments its description \
+                "found {len} bytes, expected {expect} (what its shard's description \
                  lists): the file is truncated or damaged"
             ),
         ));

@@ -1,7 +1,8 @@
-//! Shards: `run --shard I/N` (or `compare`, `batch`, `sweep ... --shard
-//! I/N`) on separate processes, then `merge`, give the files one run (one
-//! compare, batch, sweep) gives, byte for byte; `merge` refuses anything
-//! that is not every shard of one run (comparison, batch, sweep).
+//! Shards: `run --shard I/N` (or `compare`, `batch`, `sweep`,
+//! `sensitivity ... --shard I/N`) on separate processes, then `merge`, give
+//! the files one run (one compare, batch, sweep, sensitivity) gives, byte
+//! for byte; `merge` refuses anything that is not every shard of one run
+//! (comparison, batch, sweep, sensitivity analysis).
 
 use crate::util::*;
 use std::path::{Path, PathBuf};
@@ -343,6 +344,11 @@ fn a_shard_says_how_to_merge() {
             &["sweep", f, "--set", "provider.azure.price_drift=-0.3:0.1:3"],
             "shard 2 of 3: 6144 paths over 3 grid points",
             "sweep/golden.shard-*-of-3",
+        ),
+        (
+            &["sensitivity", f, "--param", "agi.hazard=0.1:0.3"],
+            "shard 2 of 3: 6144 paths over 3 runs",
+            "sensitivity/golden.shard-*-of-3",
         ),
     ] {
         let o = std::process::Command::new(bin())
@@ -895,4 +901,206 @@ fn a_sweep_shard_fits_every_grid_point() {
     args.pop();
     args.push("4/4");
     ok(&quietly(&out, &args));
+}
+
+/// The sensitivity analysis the sensitivity tests split: a tornado
+/// parameter that sets the runs' own paths (4,000 and 6,000: four and six
+/// chunks) and one that does not, at the base's 5,500 paths.
+const TORNADO: [&str; 6] = [
+    "--paths",
+    PATHS,
+    "--param",
+    "simulation.paths=4000:6000",
+    "--param",
+    "provider.azure.price_drift=-0.3:0.1",
+];
+
+/// Shard `i` of `n` of [`TORNADO`] of `file` into `out`, on `threads`
+/// threads, with `extra` flags.
+fn sensitivity_shard(
+    file: &Path,
+    out: &Path,
+    i: u64,
+    n: u64,
+    threads: usize,
+    extra: &[&str],
+) -> PathBuf {
+    let (part, threads) = (format!("{i}/{n}"), threads.to_string());
+    let mut args = vec!["sensitivity", file.to_str().unwrap()];
+    args.extend(TORNADO);
+    args.extend(["--shard", &part, "--threads", &threads]);
+    args.extend_from_slice(extra);
+    ok(&quietly(out, &args));
+    out.join("sensitivity")
+        .join(format!("golden.shard-{i}-of-{n}"))
+}
+
+/// `sensitivity --shard I/N` on separate processes, then `merge`: the
+/// `tornado.csv` and `drivers.csv` one `sensitivity` writes, byte for
+/// byte (the drivers' rank correlations need every path's values: the
+/// shards hand over their rows); the manifest listing the shards.
+#[test]
+fn merged_sensitivity_shards_write_what_one_sensitivity_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path());
+    let whole = dir.path().join("whole");
+    let mut args = vec!["sensitivity", file.to_str().unwrap()];
+    args.extend(TORNADO);
+    args.extend(["--threads", "2"]);
+    ok(&quietly(&whole, &args));
+    let read = |d: &Path, f: &str| std::fs::read(d.join("sensitivity/golden").join(f)).unwrap();
+    let (tornado, drivers) = (read(&whole, "tornado.csv"), read(&whole, "drivers.csv"));
+    assert_eq!(String::from_utf8_lossy(&tornado).lines().count(), 3);
+    assert!(String::from_utf8_lossy(&drivers).lines().count() > 5);
+    for n in [1u64, 2, 4] {
+        let parts = dir.path().join(format!("parts{n}"));
+        let shards: Vec<PathBuf> = (1..=n)
+            .rev()
+            .map(|i| sensitivity_shard(&file, &parts, i, n, 1 + i as usize % 3, &[]))
+            .collect();
+        let out = dir.path().join(format!("merged{n}"));
+        ok(&merge_with(&out, &shards, &["--threads", "1"]));
+        assert!(
+            read(&out, "tornado.csv") == tornado,
+            "{n} shards: tornado.csv differs"
+        );
+        assert!(
+            read(&out, "drivers.csv") == drivers,
+            "{n} shards: drivers.csv differs"
+        );
+        let man = json(&out.join("sensitivity/golden/manifest.json"));
+        let listed = man["details"]["shards"].as_array().unwrap();
+        assert_eq!(listed.len(), n as usize);
+        // Every run's paths once: the tornado's 4,000, 6,000 and twice
+        // 5,500, and the drivers' 5,500.
+        let paths: u64 = listed.iter().map(|s| s["paths"].as_u64().unwrap()).sum();
+        assert_eq!(paths, 4000 + 6000 + 3 * 5500, "{n} shards");
+        let plain = json(&whole.join("sensitivity/golden/manifest.json"));
+        assert_eq!(man["scenarios"], plain["scenarios"]);
+        assert_eq!(
+            man["details"]["tornado_parameters"],
+            plain["details"]["tornado_parameters"]
+        );
+        assert_eq!(man["details"]["drivers"], plain["details"]["drivers"]);
+    }
+}
+
+#[test]
+fn merge_refuses_what_is_not_every_shard_of_one_sensitivity() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path());
+    let parts = dir.path().join("parts");
+    let s: Vec<PathBuf> = (1..=3)
+        .map(|i| sensitivity_shard(&file, &parts, i, 3, 2, &[]))
+        .collect();
+    let out = dir.path().join("out");
+    let refused = |shards: &[PathBuf], extra: &[&str], says: &str| {
+        let o = merge_with(&out, shards, extra);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{says}: {err}");
+        assert!(err.contains(says), "expected `{says}` in: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(!out.exists(), "{says}: a result was written");
+    };
+    refused(&s[..2], &[], "2 of 3 shards given; missing shard 3");
+    refused(
+        &[s[0].clone(), s[1].clone(), s[1].clone(), s[2].clone()],
+        &[],
+        "shard 2 of 3 given twice",
+    );
+    // Shard 2 replaced by `x`.
+    let instead = |x: PathBuf| [s[0].clone(), x, s[2].clone()];
+    let seed = sensitivity_shard(&file, &dir.path().join("seed"), 2, 3, 1, &["--seed", "7"]);
+    refused(&instead(seed), &[], "its scenario resolves differently");
+    let mut other = vec!["sensitivity", file.to_str().unwrap()];
+    other.extend(&TORNADO[..4]);
+    other.extend(["--param", "provider.azure.price_drift=-0.2:0.1"]);
+    other.extend(["--shard", "2/3"]);
+    let param = dir.path().join("param");
+    ok(&quietly(&param, &other));
+    refused(
+        &instead(param.join("sensitivity/golden.shard-2-of-3")),
+        &[],
+        "its tornado parameters are",
+    );
+    let four = sensitivity_shard(&file, &dir.path().join("four"), 2, 4, 1, &[]);
+    refused(&instead(four), &[], "it is one of 4 shards, expected 3");
+    // Damaged: moments or drivers' rows cut short, spans edited, the
+    // scenario text edited.
+    for f in ["moments.bin", "drivers.bin"] {
+        let cut = copy(&s[1], &dir.path().join(format!("cut-{f}")));
+        cut_short(&cut.join(f), 8);
+        refused(&instead(cut), &[], "the file is truncated or damaged");
+    }
+    let edit = |name: &str, f: &dyn Fn(&mut serde_json::Value)| {
+        let d = copy(&s[1], &dir.path().join(name));
+        let h = d.join("sensitivity_shard.json");
+        let mut v = json(&h);
+        f(&mut v);
+        std::fs::write(&h, serde_json::to_vec(&v).unwrap()).unwrap();
+        d
+    };
+    let run = edit("run", &|v| {
+        assert_ne!(v["runs"][1]["first_path"], 0);
+        v["runs"][1]["first_path"] = 0.into();
+    });
+    refused(
+        &instead(run),
+        &[],
+        "its paths or statistics of tornado run 2 (simulation.paths=6000) do not match \
+         shard 2 of 3 of its 6000 paths",
+    );
+    let rows = edit("rows", &|v| {
+        v["span_paths"] = 1024.into();
+    });
+    refused(
+        &instead(rows),
+        &[],
+        "its drivers' run does not match shard 2 of 3 of its 5500 paths",
+    );
+    let text = copy(&s[0], &dir.path().join("text"));
+    let h = text.join("sensitivity_shard.json");
+    let mut v = json(&h);
+    let t = v["scenario_text"]
+        .as_str()
+        .unwrap()
+        .replace("discount_rate = 0.08", "discount_rate = 0.09");
+    v["scenario_text"] = t.into();
+    std::fs::write(&h, serde_json::to_vec(&v).unwrap()).unwrap();
+    refused(
+        &[text, s[1].clone(), s[2].clone()],
+        &[],
+        "does not resolve to its sha256s (the file was edited)",
+    );
+    // A sweep's shard among them, and charts asked for.
+    let sweep = sweep_shard(&file, &dir.path().join("sweep"), 2, 3, 1, &[]);
+    refused(
+        &instead(sweep),
+        &[],
+        "sensitivity_shard.json: cannot read it",
+    );
+    refused(&s, &["--charts"], "found a sensitivity analysis's shards");
+}
+
+/// A tornado run with fewer chunks than N is refused before anything
+/// runs, naming the run.
+#[test]
+fn a_sensitivity_shard_fits_every_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path());
+    let out = dir.path().join("out");
+    let mut args = vec!["sensitivity", file.to_str().unwrap()];
+    args.extend(TORNADO);
+    args.extend(["--shard", "5/5"]);
+    let o = quietly(&out, &args);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(
+            "4000 paths are 4 chunks of 1024: expected at most 4 shards (tornado run 1 \
+             (simulation.paths=4000))"
+        ),
+        "{err}"
+    );
+    assert!(!out.exists(), "something was written");
 }

@@ -4,15 +4,15 @@ use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct MergeArgs {
-    /// The shard folders of one run, comparison, batch or sweep (`capsim
-    /// run`, `compare`, `batch` or `sweep ... --shard I/N` wrote them), all
-    /// N, in any order
+    /// The shard folders of one run, comparison, batch, sweep or
+    /// sensitivity analysis (`capsim run`, `compare`, `batch`, `sweep` or
+    /// `sensitivity ... --shard I/N` wrote them), all N, in any order
     #[arg(required = true, value_name = "SHARD")]
     pub shards: Vec<PathBuf>,
     /// Output folder
     #[arg(long, default_value = "results")]
     pub out: PathBuf,
-    /// Threads for the summaries (default: all cores)
+    /// Threads for the summaries and a sensitivity's ranks (default: all cores)
     #[arg(long, default_value_t = 0, value_parser = super::threads_arg)]
     pub threads: usize,
     /// Also draw charts/ (SVG: spend and demand per period, providers, totals;
@@ -37,6 +37,19 @@ pub fn merge(a: MergeArgs) -> Result<()> {
             ));
         }
         return super::sweep::merge_shards(&a.shards, &a.out, a.threads, a.quiet);
+    }
+    if a.shards
+        .first()
+        .is_some_and(|d| super::sensitivity::is_sensitivity_shard(d))
+    {
+        // A sensitivity analysis's shards: <out>/sensitivity/<name>/.
+        if a.charts {
+            return Err(Error::flag(
+                "--charts",
+                "found a sensitivity analysis's shards, expected a run's or a batch's: charts are drawn for a run's result",
+            ));
+        }
+        return super::sensitivity::merge_shards(&a.shards, &a.out, a.threads, a.quiet);
     }
     if a.shards
         .first()

@@ -98,7 +98,7 @@ pub enum Command {
     Sensitivity(sensitivity::SensitivityArgs),
     /// Tell the full story of one path, period by period
     Trace(trace::TraceArgs),
-    /// Join the shards of one run, comparison, batch or sweep (`--shard I/N`) into its result
+    /// Join the shards of one run, comparison, batch, sweep or sensitivity analysis (`--shard I/N`) into its result
     Merge(merge::MergeArgs),
     /// Draw charts/ (SVG) in result folders from their CSV files
     Chart(chart::ChartArgs),

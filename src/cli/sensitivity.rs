@@ -3,10 +3,13 @@ use crate::engine::{self, Options};
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::output::ResultDir;
-use crate::scenario;
+use crate::scenario::{self, Loaded};
 use crate::sensitivity::{self, DriverJob, Param};
-use std::io::Write;
-use std::path::PathBuf;
+use crate::shard::{self, Shard};
+use indicatif::ProgressBar;
+use serde::{Deserialize, Serialize};
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
 pub struct SensitivityArgs {
@@ -21,6 +24,11 @@ pub struct SensitivityArgs {
     pub sim: super::SimArgs,
     #[arg(long, short)]
     pub quiet: bool,
+    /// Simulate only part I of N of every run's paths (e.g. 3/8, one per
+    /// job of a batch scheduler) into <out>/sensitivity/NAME.shard-I-of-N/;
+    /// `capsim merge` joins the N parts into the files one process writes
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
 }
 
 fn parse_param(arg: &str) -> Result<Param> {
@@ -42,66 +50,191 @@ fn parse_param(arg: &str) -> Result<Param> {
     })
 }
 
+/// What a sensitivity analysis runs: the base scenario (with `sets`:
+/// `--set`, `--paths`, `--seed`), and two runs per tornado parameter, at
+/// its low and high value, in parameter order.
+struct Plan {
+    base: Loaded,
+    sets: Vec<String>,
+    params: Vec<Param>,
+    runs: Vec<Loaded>,
+}
+
+impl Plan {
+    /// Loads every run by `load` (from its overrides) before any is
+    /// simulated.
+    fn new(
+        sets: Vec<String>,
+        params: Option<Vec<Param>>,
+        load: impl Fn(&[String]) -> Result<Loaded>,
+    ) -> Result<Plan> {
+        let base = load(&sets)?;
+        let params = params.unwrap_or_else(|| sensitivity::default_params(&base.scenario));
+        let mut runs = Vec::with_capacity(2 * params.len());
+        for p in &params {
+            for v in [p.low, p.high] {
+                let mut s = sets.clone();
+                s.push(format!("{}={v}", p.key));
+                runs.push(load(&s)?);
+            }
+        }
+        Ok(Plan {
+            base,
+            sets,
+            params,
+            runs,
+        })
+    }
+
+    /// Run `r`'s description for messages.
+    fn what(&self, r: usize) -> String {
+        let p = &self.params[r / 2];
+        let v = if r % 2 == 0 { p.low } else { p.high };
+        format!("tornado run {} ({}={v})", r + 1, p.key)
+    }
+}
+
+/// The mean npv of a run's statistics.
+fn npv(m: &Model, st: &engine::RunStats) -> f64 {
+    st.path_metric(m, "npv").expect("npv").mean
+}
+
+/// A progress bar over `runs` runs of `paths` paths each: `at(r, what)`
+/// labels run `r` and gives its progress callback.
+struct Bar<'a> {
+    bar: Option<ProgressBar>,
+    name: &'a str,
+    runs: u64,
+    paths: u64,
+}
+
+impl Bar<'_> {
+    fn at(&self, r: u64, what: &str) -> impl Fn(u64) + Sync + '_ {
+        if let Some(b) = &self.bar {
+            b.set_message(format!(
+                "{}, run {} of {}: {what}",
+                self.name,
+                r + 1,
+                self.runs
+            ));
+            b.set_position(r * self.paths);
+        }
+        move |done: u64| {
+            if let Some(b) = &self.bar {
+                b.set_position(r * self.paths + done.min(self.paths));
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+fn params_of(a: &SensitivityArgs) -> Result<Option<Vec<Param>>> {
+    if a.params.is_empty() {
+        return Ok(None);
+    }
+    a.params
+        .iter()
+        .map(|p| parse_param(p))
+        .collect::<Result<_>>()
+        .map(Some)
+}
+
 pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
     let started = std::time::SystemTime::now();
     let sets = sets_with(&a.set.sets, a.sim.paths, a.sim.seed);
-    let base = scenario::load_file(&a.scenario, &sets)?;
-    let params: Vec<Param> = if a.params.is_empty() {
-        sensitivity::default_params(&base.scenario)
-    } else {
-        a.params
-            .iter()
-            .map(|p| parse_param(p))
-            .collect::<Result<_>>()?
-    };
+    let params = params_of(&a)?;
+    let plan = Plan::new(sets, params, |s| scenario::load_file(&a.scenario, s))?;
+    if let Some(part) = a.shard {
+        return run_shard(&a, &plan, part);
+    }
+    let base = &plan.base;
     // One bar over every run's paths: two per parameter, then the drivers'
     // run, each counted as the base's paths (a parameter that changes
     // `simulation.paths` makes the bar approximate, never past a run's end).
-    let runs = 2 * params.len() as u64 + 1;
+    let runs = plan.runs.len() as u64 + 1;
     let paths = base.scenario.simulation.paths;
-    let bar = crate::runner::progress_bar(runs * paths, &base.scenario.name, !a.quiet);
-    let shown = bar.as_ref();
-    let at_run = |r: u64, what: &str| {
-        if let Some(b) = shown {
-            b.set_message(format!(
-                "{}, run {} of {runs}: {what}",
-                base.scenario.name,
-                r + 1
-            ));
-            b.set_position(r * paths);
-        }
-        move |done: u64| {
-            if let Some(b) = shown {
-                b.set_position(r * paths + done.min(paths));
-            }
-        }
+    let bar = Bar {
+        bar: crate::runner::progress_bar(runs * paths, &base.scenario.name, !a.quiet),
+        name: &base.scenario.name,
+        runs,
+        paths,
     };
-    let mean_of = |r: u64, key: &str, v: f64| -> Result<(f64, f64)> {
-        let mut s = sets.clone();
-        s.push(format!("{key}={v}"));
-        let l = scenario::load_file(&a.scenario, &s)?;
+    let mut means = Vec::with_capacity(plan.runs.len());
+    for (r, l) in plan.runs.iter().enumerate() {
         let m = Model::compile(&l.scenario);
-        let progress = at_run(r, key);
+        let progress = bar.at(r as u64, &plan.params[r / 2].key);
         let st =
-            crate::runner::simulate(&m, a.sim.threads, &progress).map_err(|e| e.in_scenario(&l))?;
-        Ok((
-            st.path_metric(&m, "npv").expect("npv").mean,
-            st.path_metric(&m, "economic").expect("economic").mean,
-        ))
-    };
-    // Validate every low/high value before simulating.
-    for p in &params {
-        for v in [p.low, p.high] {
-            let mut s = sets.clone();
-            s.push(format!("{}={v}", p.key));
-            scenario::load_file(&a.scenario, &s)?;
-        }
+            crate::runner::simulate(&m, a.sim.threads, &progress).map_err(|e| e.in_scenario(l))?;
+        means.push(npv(&m, &st));
     }
+
+    // Drivers: one run, every path's drivers kept.
+    let m = Model::compile(&base.scenario);
+    let names = sensitivity::driver_names(&m, &base.scenario);
+    let job = DriverJob {
+        model: &m,
+        drivers: names.len(),
+    };
+    let mut cols: Vec<Vec<f64>> =
+        vec![Vec::with_capacity(m.paths as usize); engine::Job::width(&job)];
+    let mut sink = |_path: u64, row: &[f64]| -> Result<()> {
+        for (c, v) in cols.iter_mut().zip(row) {
+            c.push(*v);
+        }
+        Ok(())
+    };
+    let progress = bar.at(runs - 1, "drivers");
+    engine::run_job(
+        &job,
+        m.paths,
+        Options {
+            threads: a.sim.threads,
+            sink: Some(&mut sink),
+            progress: Some(&progress),
+            ..Default::default()
+        },
+    )
+    .map_err(|e| e.in_scenario(base))?;
+    bar.finish();
+    write(
+        &a.sim.out,
+        &plan,
+        &means,
+        &names,
+        &cols,
+        a.sim.threads,
+        started,
+        &[],
+        a.quiet,
+    )
+}
+
+/// Writes `<out>/sensitivity/<name>/` from the tornado runs' mean npvs
+/// (`means`, in the plan's order) and the drivers' run's columns (`cols`:
+/// npv, economic, then each of `names`, every path in path order; ranked
+/// on `threads` threads); `shards`, the shards it was merged from, go
+/// into the manifest.
+#[allow(clippy::too_many_arguments)]
+fn write(
+    out: &Path,
+    plan: &Plan,
+    means: &[f64],
+    names: &[String],
+    cols: &[Vec<f64>],
+    threads: usize,
+    started: std::time::SystemTime,
+    shards: &[SensitivityShardRecord],
+    quiet: bool,
+) -> Result<()> {
+    let base = &plan.base;
     let mut rows = Vec::new();
-    for (i, p) in params.iter().enumerate() {
-        let r = 2 * i as u64;
-        let (lo_npv, _) = mean_of(r, &p.key, p.low)?;
-        let (hi_npv, _) = mean_of(r + 1, &p.key, p.high)?;
+    for (i, p) in plan.params.iter().enumerate() {
+        let (lo_npv, hi_npv) = (means[2 * i], means[2 * i + 1]);
         rows.push((p.clone(), lo_npv, hi_npv, (hi_npv - lo_npv).abs()));
     }
     rows.sort_by(|x, y| y.3.total_cmp(&x.3).then_with(|| x.0.key.cmp(&y.0.key)));
@@ -125,38 +258,8 @@ pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
         ])?;
     }
 
-    // Drivers: one run, every path's drivers kept.
-    let m = Model::compile(&base.scenario);
-    let names = sensitivity::driver_names(&m, &base.scenario);
-    let job = DriverJob {
-        model: &m,
-        drivers: names.len(),
-    };
-    let width = 2 + names.len();
-    let mut cols: Vec<Vec<f64>> = vec![Vec::with_capacity(m.paths as usize); width];
-    let mut sink = |_path: u64, row: &[f64]| -> Result<()> {
-        for (c, v) in cols.iter_mut().zip(row) {
-            c.push(*v);
-        }
-        Ok(())
-    };
-    let progress = at_run(runs - 1, "drivers");
-    engine::run_job(
-        &job,
-        m.paths,
-        Options {
-            threads: a.sim.threads,
-            sink: Some(&mut sink),
-            progress: Some(&progress),
-            ..Default::default()
-        },
-    )
-    .map_err(|e| e.in_scenario(&base))?;
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
     let cols: Vec<&[f64]> = cols.iter().map(|c| &c[..]).collect();
-    let rho = sensitivity::spearman_table(&cols[2..], &cols[..2], a.sim.threads);
+    let rho = sensitivity::spearman_table(&cols[2..], &cols[..2], threads);
     let mut drivers: Vec<(String, f64, f64)> = names
         .iter()
         .zip(rho)
@@ -170,25 +273,28 @@ pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
         dw.write_record([n.clone(), a.to_string(), b.to_string()])?;
     }
 
-    let dir = ResultDir::create(&a.sim.out.join("sensitivity"), &m.name)?;
+    let dir = ResultDir::create(&out.join("sensitivity"), &base.scenario.name)?;
     dir.write("tornado.csv", &crate::output::finish(tw)?)?;
     dir.write("drivers.csv", &crate::output::finish(dw)?)?;
     let sim = &base.scenario.simulation;
     let mut prov = crate::output::Provenance::new("sensitivity", sim.seed, sim.paths, started);
-    prov.scenarios.push(crate::output::ScenarioRef::of(&base));
+    prov.scenarios.push(crate::output::ScenarioRef::of(base));
     prov.details = serde_json::json!({
-        "tornado_parameters": params.iter().map(|p| serde_json::json!({"key": p.key, "low": p.low, "high": p.high})).collect::<Vec<_>>(),
+        "tornado_parameters": plan.params.iter().map(|p| serde_json::json!({"key": p.key, "low": p.low, "high": p.high})).collect::<Vec<_>>(),
         "drivers": names,
     });
+    if !shards.is_empty() {
+        prov.details["shards"] = serde_json::json!(shards);
+    }
     dir.write("manifest.json", &prov.to_json()?)?;
     let target = dir.commit()?;
-    if !a.quiet {
+    if !quiet {
         let mut out = std::io::stdout().lock();
         let cur = &base.scenario.currency;
         let _ = writeln!(
             out,
             "tornado (mean npv at low / high; {} paths each)",
-            m.paths
+            sim.paths
         );
         for (p, lo, hi, sw) in rows.iter().take(12) {
             let _ = writeln!(
@@ -214,4 +320,342 @@ pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Shards (`capsim sensitivity ... --shard I/N`, then `capsim merge`): every
+// tornado run's paths are cut as a run's, its chunk moments one run after
+// the other in `moments.bin` and its sketches in the description, as a
+// sweep's grid points ([`shard::RunPart`]); the drivers' run, whose rank
+// correlations need every path's values, hands over its span's rows in
+// `drivers.bin`. The merge folds the tornado runs as each run merges its
+// chunks, joins the drivers' rows in path order, and writes the
+// `tornado.csv` and `drivers.csv` one `sensitivity` writes, byte for byte.
+
+/// A sensitivity shard's description.
+const SENSITIVITY_HEADER: &str = "sensitivity_shard.json";
+/// The drivers' run's rows of the shard's span: per path, npv, economic
+/// and each driver (f64, little-endian), in path order.
+const DRIVERS: &str = "drivers.bin";
+
+/// One shard's run, as the merged result's manifest lists it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SensitivityShardRecord {
+    pub shard: u64,
+    pub scenario_file: String,
+    pub scenario_sha256: String,
+    /// Paths it simulated, over every run (each run's shard I of N of
+    /// its paths).
+    pub paths: u64,
+    pub threads: usize,
+    pub block_paths: usize,
+    pub started_utc: String,
+    pub wall_seconds: f64,
+}
+
+/// `sensitivity_shard.json`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SensitivityHeader {
+    format: u32,
+    capsim_version: String,
+    scenario: String,
+    /// The scenario file as it was read: the merge loads every run from
+    /// it, with the run's overrides, and checks its resolved sha256.
+    scenario_file: String,
+    scenario_sha256: String,
+    scenario_text: String,
+    /// `--set`, `--paths` and `--seed` as overrides.
+    sets: Vec<String>,
+    params: Vec<Param>,
+    shard: u64,
+    of: u64,
+    record: SensitivityShardRecord,
+    /// The tornado runs, in the plan's order.
+    runs: Vec<shard::RunPart>,
+    /// The drivers' run: the base's resolved sha256, the drivers' names,
+    /// values per path and the span's first path and paths.
+    base_sha256: String,
+    drivers: Vec<String>,
+    width: usize,
+    first_path: u64,
+    span_paths: u64,
+}
+
+/// Whether `dir` holds a sensitivity analysis's shard.
+pub fn is_sensitivity_shard(dir: &Path) -> bool {
+    dir.join(SENSITIVITY_HEADER).is_file()
+}
+
+/// Simulates part `part` of every run's paths into
+/// `<out>/sensitivity/<name>.shard-I-of-N/`.
+fn run_shard(a: &SensitivityArgs, plan: &Plan, part: Shard) -> Result<()> {
+    let started = std::time::SystemTime::now();
+    let clock = std::time::Instant::now();
+    let base = &plan.base;
+    let text = std::fs::read_to_string(&a.scenario)
+        .map_err(|e| Error::io(format!("cannot read {}", a.scenario.display()), e))?;
+    if scenario::sha256_hex(text.as_bytes()) != base.file_sha256 {
+        return Err(Error::Other(format!(
+            "{} changed while it was read; run the shard again",
+            a.scenario.display()
+        )));
+    }
+    // Every run's span first (the drivers' run last): a run with fewer
+    // chunks than N fails before anything is simulated.
+    let mut runs: Vec<&Loaded> = plan.runs.iter().collect();
+    runs.push(base);
+    let mut spans = shard::spans(part, &runs, |r| (r < plan.runs.len()).then(|| plan.what(r)))?;
+    let span = spans.pop().expect("the drivers' run");
+    runs.pop();
+    let folder = part.folder(&base.scenario.name);
+    let dir = ResultDir::create(&a.sim.out.join("sensitivity"), &folder)?;
+    let mut writer = shard::MomentsWriter::create(&dir.path(shard::MOMENTS))?;
+    let n = span.end - span.start;
+    let total: u64 = spans.iter().map(|s| s.end - s.start).sum::<u64>() + n;
+    let bar = crate::runner::progress_bar(total, &folder, !a.quiet);
+    let (parts, most) =
+        shard::run_path_metric_spans(&runs, &spans, a.sim.threads, &bar, 0, &mut writer)?;
+    writer.finish()?;
+
+    // The drivers' run over the span, its rows straight to the file.
+    let m = Model::compile(&base.scenario);
+    let names = sensitivity::driver_names(&m, &base.scenario);
+    let job = DriverJob {
+        model: &m,
+        drivers: names.len(),
+    };
+    let file = dir.path(DRIVERS);
+    let f = std::fs::File::create(&file)
+        .map_err(|e| Error::io(format!("cannot create {}", file.display()), e))?;
+    let mut w = BufWriter::with_capacity(1 << 20, f);
+    let mut bytes = Vec::new();
+    let mut sink = |_path: u64, row: &[f64]| -> Result<()> {
+        bytes.clear();
+        for v in row {
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+        w.write_all(&bytes)
+            .map_err(|e| Error::io(format!("cannot write {}", file.display()), e))
+    };
+    let done = total - n;
+    let progress = |k: u64| {
+        if let Some(b) = &bar {
+            b.set_position(done + k);
+        }
+    };
+    let out = engine::run_job(
+        &job,
+        m.paths,
+        Options {
+            threads: a.sim.threads,
+            sink: Some(&mut sink),
+            progress: Some(&progress),
+            span: Some(span.clone()),
+            ..Default::default()
+        },
+    )
+    .map_err(|e| e.in_scenario(base))?;
+    w.flush()
+        .map_err(|e| Error::io(format!("cannot write {}", file.display()), e))?;
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let threads = most.max(out.threads);
+    let h = SensitivityHeader {
+        format: shard::FORMAT,
+        capsim_version: env!("CARGO_PKG_VERSION").to_string(),
+        scenario: base.scenario.name.clone(),
+        scenario_file: base.file.display().to_string(),
+        scenario_sha256: base.file_sha256.clone(),
+        scenario_text: text,
+        sets: plan.sets.clone(),
+        params: plan.params.clone(),
+        shard: part.index,
+        of: part.count,
+        record: SensitivityShardRecord {
+            shard: part.index,
+            scenario_file: base.file.display().to_string(),
+            scenario_sha256: base.file_sha256.clone(),
+            paths: total,
+            threads,
+            block_paths: engine::DEFAULT_BLOCK,
+            started_utc: crate::output::utc_timestamp(started),
+            wall_seconds: clock.elapsed().as_secs_f64(),
+        },
+        runs: parts,
+        base_sha256: base.resolved_sha256.clone(),
+        drivers: names,
+        width: engine::Job::width(&job),
+        first_path: span.start,
+        span_paths: n,
+    };
+    let mut json = serde_json::to_vec(&h).map_err(|e| Error::Other(e.to_string()))?;
+    json.push(b'\n');
+    dir.write(SENSITIVITY_HEADER, &json)?;
+    let done = dir.commit()?;
+    if !a.quiet {
+        println!(
+            "{part}: {total} paths over {} runs, {threads} threads, {:.2} s",
+            plan.runs.len() + 1,
+            h.record.wall_seconds
+        );
+        println!("{}", shard::how_to_merge(&done, part));
+    }
+    Ok(())
+}
+
+fn read_header(dir: &Path) -> Result<SensitivityHeader> {
+    shard::read_description(
+        dir,
+        SENSITIVITY_HEADER,
+        "expected a sensitivity analysis's shard folder written by \
+         `capsim sensitivity SCENARIO ... --shard I/N`",
+        "a capsim sensitivity shard description",
+        |h: &SensitivityHeader| (h.format, h.capsim_version.as_str()),
+    )
+}
+
+/// Merges the shards in `dirs` (all of one `sensitivity --shard`, in any
+/// order) into the `<out>/sensitivity/<name>/` one `sensitivity` writes:
+/// `tornado.csv` and `drivers.csv` byte for byte, the manifest listing the
+/// shards. The drivers are ranked on `threads` threads (0: all cores).
+pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -> Result<()> {
+    let started = std::time::SystemTime::now();
+    let mut shards: Vec<(PathBuf, SensitivityHeader)> = Vec::with_capacity(dirs.len());
+    for d in dirs {
+        let h = read_header(d)?;
+        shard::made_by_this(d, &h.capsim_version)?;
+        shards.push((d.clone(), h));
+    }
+    let Some((d0, h0)) = shards.first() else {
+        return Err(Error::flag("merge", "expected at least one shard folder"));
+    };
+    for (d, h) in &shards[1..] {
+        let not_same = |what: String| {
+            shard::bad(
+                d,
+                format!(
+                    "not a shard of the same sensitivity analysis as {}: {what}; the \
+                     scenario, --param, --set, --paths, --seed and N must be the same for \
+                     every shard",
+                    d0.display()
+                ),
+            )
+        };
+        if h.params != h0.params {
+            let keys = |h: &SensitivityHeader| -> Vec<String> {
+                h.params.iter().map(|p| p.key.clone()).collect()
+            };
+            return Err(not_same(format!(
+                "its tornado parameters are {:?}, expected {:?} (or other ranges)",
+                keys(h),
+                keys(h0)
+            )));
+        }
+        if h.base_sha256 != h0.base_sha256 {
+            return Err(not_same("its scenario resolves differently".into()));
+        }
+        if let Some(r) = (0..h0.runs.len()).find(|&r| {
+            h.runs.get(r).map(|p| &p.resolved_sha256) != Some(&h0.runs[r].resolved_sha256)
+        }) {
+            return Err(not_same(format!(
+                "its tornado run {} resolves differently",
+                r + 1
+            )));
+        }
+        if h.of != h0.of {
+            return Err(not_same(format!(
+                "it is one of {} shards, expected {}",
+                h.of, h0.of
+            )));
+        }
+    }
+    let of = h0.of;
+    shard::check_complete(&mut shards, |h| h.shard, of)?;
+
+    let (d0, h0) = &shards[0];
+    let header0 = d0.join(SENSITIVITY_HEADER);
+    let file = PathBuf::from(&h0.scenario_file);
+    let plan = Plan::new(h0.sets.clone(), Some(h0.params.clone()), |sets| {
+        scenario::load_str(&file, &h0.scenario_text, sets)
+            .map_err(|e| shard::bad(&header0, format!("its scenario does not load: {e}")))
+    })?;
+    let mut loaded = std::iter::once(&plan.base).chain(&plan.runs);
+    let hashes = std::iter::once(&h0.base_sha256).chain(h0.runs.iter().map(|p| &p.resolved_sha256));
+    if h0.runs.len() != plan.runs.len()
+        || loaded
+            .by_ref()
+            .zip(hashes)
+            .any(|(l, h)| &l.resolved_sha256 != h)
+    {
+        return Err(shard::bad(
+            &header0,
+            "its scenario does not resolve to its sha256s (the file was edited)",
+        ));
+    }
+    let mut readers = Vec::with_capacity(shards.len());
+    for (d, h) in &shards {
+        let mfile = d.join(shard::MOMENTS);
+        readers.push(shard::PartsReader {
+            header: d.join(SENSITIVITY_HEADER),
+            part: Shard {
+                index: h.shard,
+                count: h.of,
+            },
+            rd: shard::open_exact(&mfile, shard::parts_bytes(&h.runs))?,
+            mfile,
+        });
+    }
+    let threads = shard::all_cores(threads);
+    let mut means = Vec::with_capacity(plan.runs.len());
+    for (r, l) in plan.runs.iter().enumerate() {
+        let m = Model::compile(&l.scenario);
+        let parts: Vec<&shard::RunPart> = shards.iter().map(|(_, h)| &h.runs[r]).collect();
+        let st = shard::merge_path_metric_run(l, &m, &parts, &mut readers, threads, &plan.what(r))?;
+        means.push(npv(&m, &st));
+    }
+
+    // The drivers' rows, shard after shard: every path in path order.
+    let m = Model::compile(&plan.base.scenario);
+    let names = sensitivity::driver_names(&m, &plan.base.scenario);
+    let width = 2 + names.len();
+    let mut cols: Vec<Vec<f64>> = vec![Vec::with_capacity(m.paths as usize); width];
+    for (d, h) in &shards {
+        let header = d.join(SENSITIVITY_HEADER);
+        let part = Shard {
+            index: h.shard,
+            count: h.of,
+        };
+        if part.span(m.paths).ok() != Some(h.first_path..h.first_path + h.span_paths)
+            || h.drivers != names
+            || h.width != width
+        {
+            return Err(shard::bad(
+                &header,
+                format!(
+                    "its drivers' run does not match {part} of its {} paths; the file was \
+                     edited or damaged",
+                    m.paths
+                ),
+            ));
+        }
+        let dfile = d.join(DRIVERS);
+        let expect = h.span_paths * 8 * width as u64;
+        let mut rd = shard::open_exact(&dfile, expect)?;
+        let mut row = vec![0u8; 8 * width];
+        for _ in 0..h.span_paths {
+            rd.read_exact(&mut row)
+                .map_err(|e| Error::io(format!("cannot read {}", dfile.display()), e))?;
+            for (c, v) in cols.iter_mut().zip(row.chunks_exact(8)) {
+                c.push(f64::from_le_bytes(v.try_into().expect("8 bytes")));
+            }
+        }
+    }
+    let records: Vec<SensitivityShardRecord> =
+        shards.iter().map(|(_, h)| h.record.clone()).collect();
+    write(
+        out, &plan, &means, &names, &cols, threads, started, &records, quiet,
+    )
 }

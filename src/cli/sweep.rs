@@ -533,7 +533,7 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -
                 index: h.shard,
                 count: h.of,
             },
-            rd: shard::open_moments(&mfile, shard::parts_bytes(&h.points))?,
+            rd: shard::open_exact(&mfile, shard::parts_bytes(&h.points))?,
             mfile,
         });
     }
