@@ -361,6 +361,26 @@ pub(crate) fn resolved_differs<'s>(
         })
 }
 
+/// Every shard folder's description, read by `read`, each checked to be
+/// written by this capsim (`version` gives the version that wrote it); at
+/// least one.
+pub(crate) fn read_all<H>(
+    dirs: &[PathBuf],
+    read: impl Fn(&Path) -> Result<H>,
+    version: impl Fn(&H) -> &str,
+) -> Result<Vec<(PathBuf, H)>> {
+    let mut shards = Vec::with_capacity(dirs.len());
+    for d in dirs {
+        let h = read(d)?;
+        made_by_this(d, version(&h))?;
+        shards.push((d.clone(), h));
+    }
+    if shards.is_empty() {
+        return Err(Error::flag("merge", "expected at least one shard folder"));
+    }
+    Ok(shards)
+}
+
 /// Checks that shard folder `dir` was written by this capsim `version`.
 pub(crate) fn made_by_this(dir: &Path, version: &str) -> Result<()> {
     let this = env!("CARGO_PKG_VERSION");
@@ -966,15 +986,8 @@ pub struct MergedComparison {
 /// order) into the comparisons one `compare` of all the paths gives, bit
 /// for bit.
 pub fn merge_compare(dirs: &[PathBuf]) -> Result<MergedComparison> {
-    let mut shards: Vec<(PathBuf, CompareHeader)> = Vec::with_capacity(dirs.len());
-    for d in dirs {
-        let h = read_compare_header(d)?;
-        made_by_this(d, &h.capsim_version)?;
-        shards.push((d.clone(), h));
-    }
-    let Some((d0, h0)) = shards.first() else {
-        return Err(Error::flag("merge", "expected at least one shard folder"));
-    };
+    let mut shards = read_all(dirs, read_compare_header, |h| &h.capsim_version)?;
+    let (d0, h0) = &shards[0];
     for (d, h) in &shards[1..] {
         let not_same = |what: String| {
             bad(
@@ -1069,6 +1082,61 @@ pub fn merge_compare(dirs: &[PathBuf]) -> Result<MergedComparison> {
 // moments go one run after the other into one [`MOMENTS`] file, its
 // sketches and extremes into the command's description ([`RunPart`]).
 
+/// One shard of a command of several path-metrics runs (a sweep, a
+/// sensitivity analysis), as the merged result's manifest lists it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RunsRecord {
+    pub shard: u64,
+    pub scenario_file: String,
+    pub scenario_sha256: String,
+    /// Paths it simulated, over every run (each run's shard I of N of its
+    /// paths).
+    pub paths: u64,
+    pub threads: usize,
+    pub block_paths: usize,
+    pub started_utc: String,
+    pub wall_seconds: f64,
+}
+
+impl RunsRecord {
+    /// Shard `part` of runs of scenario `l`, which simulated `paths` paths
+    /// on at most `threads` threads from `started` (the clock `clock`).
+    pub(crate) fn new(
+        part: Shard,
+        l: &Loaded,
+        paths: u64,
+        threads: usize,
+        started: SystemTime,
+        clock: Instant,
+    ) -> RunsRecord {
+        RunsRecord {
+            shard: part.index,
+            scenario_file: l.file.display().to_string(),
+            scenario_sha256: l.file_sha256.clone(),
+            paths,
+            threads,
+            block_paths: engine::DEFAULT_BLOCK,
+            started_utc: output::utc_timestamp(started),
+            wall_seconds: clock.elapsed().as_secs_f64(),
+        }
+    }
+}
+
+/// The text of scenario file `file`, which `l` was loaded from (a shard of
+/// several runs keeps it, and its merge loads every run from it).
+pub(crate) fn scenario_text(file: &Path, l: &Loaded) -> Result<String> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Error::io(format!("cannot read {}", file.display()), e))?;
+    if scenario::sha256_hex(text.as_bytes()) != l.file_sha256 {
+        return Err(Error::Other(format!(
+            "{} changed while it was read; run the shard again",
+            file.display()
+        )));
+    }
+    Ok(text)
+}
+
 /// One path-metrics run's part of a shard.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -1162,17 +1230,37 @@ pub(crate) fn run_path_metric_spans(
 }
 
 /// The bytes of the moments of `parts` (one shard's runs).
-pub(crate) fn parts_bytes(parts: &[RunPart]) -> u64 {
+fn parts_bytes(parts: &[RunPart]) -> u64 {
     parts.iter().map(|p| moments_bytes(p.width, p.chunks)).sum()
 }
 
 /// One shard of a merge of path-metrics runs: its description file (for
 /// errors), its number, its moments file, open at the next run's chunks.
 pub(crate) struct PartsReader {
-    pub(crate) header: PathBuf,
-    pub(crate) part: Shard,
-    pub(crate) mfile: PathBuf,
-    pub(crate) rd: BufReader<std::fs::File>,
+    header: PathBuf,
+    part: Shard,
+    mfile: PathBuf,
+    rd: BufReader<std::fs::File>,
+}
+
+impl PartsReader {
+    /// Shard folder `dir` (description `header`), shard `index` of
+    /// `count`, its runs `parts`: its [`MOMENTS`] opened, its size checked.
+    pub(crate) fn open(
+        dir: &Path,
+        header: &str,
+        index: u64,
+        count: u64,
+        parts: &[RunPart],
+    ) -> Result<PartsReader> {
+        let mfile = dir.join(MOMENTS);
+        Ok(PartsReader {
+            header: dir.join(header),
+            part: Shard { index, count },
+            rd: open_exact(&mfile, parts_bytes(parts))?,
+            mfile,
+        })
+    }
 }
 
 /// Merges run `l` (compiled as `m`) from every shard's part of it

@@ -602,15 +602,8 @@ pub fn merge_shards(
 ) -> Result<()> {
     let started = std::time::SystemTime::now();
     let clock = std::time::Instant::now();
-    let mut shards: Vec<(PathBuf, BatchHeader)> = Vec::with_capacity(dirs.len());
-    for d in dirs {
-        let h = read_header(d)?;
-        shard::made_by_this(d, &h.capsim_version)?;
-        shards.push((d.clone(), h));
-    }
-    let Some((d0, h0)) = shards.first() else {
-        return Err(Error::flag("merge", "expected at least one shard folder"));
-    };
+    let mut shards = shard::read_all(dirs, read_header, |h| &h.capsim_version)?;
+    let (d0, h0) = &shards[0];
     let names =
         |h: &BatchHeader| -> Vec<String> { h.runs.iter().map(|s| s.scenario.clone()).collect() };
     for (d, h) in &shards[1..] {

@@ -228,7 +228,7 @@ fn write(
     cols: &[Vec<f64>],
     threads: usize,
     started: std::time::SystemTime,
-    shards: &[SensitivityShardRecord],
+    shards: &[shard::RunsRecord],
     quiet: bool,
 ) -> Result<()> {
     let base = &plan.base;
@@ -338,22 +338,6 @@ const SENSITIVITY_HEADER: &str = "sensitivity_shard.json";
 /// and each driver (f64, little-endian), in path order.
 const DRIVERS: &str = "drivers.bin";
 
-/// One shard's run, as the merged result's manifest lists it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct SensitivityShardRecord {
-    pub shard: u64,
-    pub scenario_file: String,
-    pub scenario_sha256: String,
-    /// Paths it simulated, over every run (each run's shard I of N of
-    /// its paths).
-    pub paths: u64,
-    pub threads: usize,
-    pub block_paths: usize,
-    pub started_utc: String,
-    pub wall_seconds: f64,
-}
-
 /// `sensitivity_shard.json`.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -371,7 +355,7 @@ struct SensitivityHeader {
     params: Vec<Param>,
     shard: u64,
     of: u64,
-    record: SensitivityShardRecord,
+    record: shard::RunsRecord,
     /// The tornado runs, in the plan's order.
     runs: Vec<shard::RunPart>,
     /// The drivers' run: the base's resolved sha256, the drivers' names,
@@ -394,14 +378,7 @@ fn run_shard(a: &SensitivityArgs, plan: &Plan, part: Shard) -> Result<()> {
     let started = std::time::SystemTime::now();
     let clock = std::time::Instant::now();
     let base = &plan.base;
-    let text = std::fs::read_to_string(&a.scenario)
-        .map_err(|e| Error::io(format!("cannot read {}", a.scenario.display()), e))?;
-    if scenario::sha256_hex(text.as_bytes()) != base.file_sha256 {
-        return Err(Error::Other(format!(
-            "{} changed while it was read; run the shard again",
-            a.scenario.display()
-        )));
-    }
+    let text = shard::scenario_text(&a.scenario, base)?;
     // Every run's span first (the drivers' run last): a run with fewer
     // chunks than N fails before anything is simulated.
     let mut runs: Vec<&Loaded> = plan.runs.iter().collect();
@@ -474,16 +451,7 @@ fn run_shard(a: &SensitivityArgs, plan: &Plan, part: Shard) -> Result<()> {
         params: plan.params.clone(),
         shard: part.index,
         of: part.count,
-        record: SensitivityShardRecord {
-            shard: part.index,
-            scenario_file: base.file.display().to_string(),
-            scenario_sha256: base.file_sha256.clone(),
-            paths: total,
-            threads,
-            block_paths: engine::DEFAULT_BLOCK,
-            started_utc: crate::output::utc_timestamp(started),
-            wall_seconds: clock.elapsed().as_secs_f64(),
-        },
+        record: shard::RunsRecord::new(part, base, total, threads, started, clock),
         runs: parts,
         base_sha256: base.resolved_sha256.clone(),
         drivers: names,
@@ -523,15 +491,8 @@ fn read_header(dir: &Path) -> Result<SensitivityHeader> {
 /// shards. The drivers are ranked on `threads` threads (0: all cores).
 pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -> Result<()> {
     let started = std::time::SystemTime::now();
-    let mut shards: Vec<(PathBuf, SensitivityHeader)> = Vec::with_capacity(dirs.len());
-    for d in dirs {
-        let h = read_header(d)?;
-        shard::made_by_this(d, &h.capsim_version)?;
-        shards.push((d.clone(), h));
-    }
-    let Some((d0, h0)) = shards.first() else {
-        return Err(Error::flag("merge", "expected at least one shard folder"));
-    };
+    let mut shards = shard::read_all(dirs, read_header, |h| &h.capsim_version)?;
+    let (d0, h0) = &shards[0];
     for (d, h) in &shards[1..] {
         let not_same = |what: String| {
             shard::bad(
@@ -597,16 +558,13 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -
     }
     let mut readers = Vec::with_capacity(shards.len());
     for (d, h) in &shards {
-        let mfile = d.join(shard::MOMENTS);
-        readers.push(shard::PartsReader {
-            header: d.join(SENSITIVITY_HEADER),
-            part: Shard {
-                index: h.shard,
-                count: h.of,
-            },
-            rd: shard::open_exact(&mfile, shard::parts_bytes(&h.runs))?,
-            mfile,
-        });
+        readers.push(shard::PartsReader::open(
+            d,
+            SENSITIVITY_HEADER,
+            h.shard,
+            h.of,
+            &h.runs,
+        )?);
     }
     let threads = shard::all_cores(threads);
     let mut means = Vec::with_capacity(plan.runs.len());
@@ -653,8 +611,7 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -
             }
         }
     }
-    let records: Vec<SensitivityShardRecord> =
-        shards.iter().map(|(_, h)| h.record.clone()).collect();
+    let records: Vec<shard::RunsRecord> = shards.iter().map(|(_, h)| h.record.clone()).collect();
     write(
         out, &plan, &means, &names, &cols, threads, started, &records, quiet,
     )

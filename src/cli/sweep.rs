@@ -1,5 +1,5 @@
 use super::run::sets_with;
-use crate::engine::{self, RunStats};
+use crate::engine::RunStats;
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::output::ResultDir;
@@ -269,7 +269,7 @@ impl<'g> Table<'g> {
         out: &Path,
         grid: &Grid,
         started: std::time::SystemTime,
-        shards: &[SweepShardRecord],
+        shards: &[shard::RunsRecord],
     ) -> Result<()> {
         let points = grid.points.len();
         let dir = ResultDir::create(&out.join("sweep"), grid.name())?;
@@ -309,22 +309,6 @@ impl<'g> Table<'g> {
 /// A sweep shard's description.
 const SWEEP_HEADER: &str = "sweep_shard.json";
 
-/// One shard's run, as the merged sweep's manifest lists it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct SweepShardRecord {
-    pub shard: u64,
-    pub scenario_file: String,
-    pub scenario_sha256: String,
-    /// Paths it simulated, over every grid point (each point's shard I of
-    /// N of its paths).
-    pub paths: u64,
-    pub threads: usize,
-    pub block_paths: usize,
-    pub started_utc: String,
-    pub wall_seconds: f64,
-}
-
 /// `sweep_shard.json`.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -341,7 +325,7 @@ struct SweepHeader {
     fixed: Vec<String>,
     shard: u64,
     of: u64,
-    record: SweepShardRecord,
+    record: shard::RunsRecord,
     points: Vec<shard::RunPart>,
 }
 
@@ -355,15 +339,8 @@ pub fn is_sweep_shard(dir: &Path) -> bool {
 fn run_shard(a: &SweepArgs, grid: &Grid, part: Shard) -> Result<()> {
     let started = std::time::SystemTime::now();
     let clock = std::time::Instant::now();
-    let text = std::fs::read_to_string(&a.scenario)
-        .map_err(|e| Error::io(format!("cannot read {}", a.scenario.display()), e))?;
     let first = &grid.points[0].1;
-    if scenario::sha256_hex(text.as_bytes()) != first.file_sha256 {
-        return Err(Error::Other(format!(
-            "{} changed while it was read; run the shard again",
-            a.scenario.display()
-        )));
-    }
+    let text = shard::scenario_text(&a.scenario, first)?;
     // Every point's span first: a point with fewer chunks than N fails
     // before anything is simulated.
     let runs: Vec<&Loaded> = grid.points.iter().map(|(_, l)| l).collect();
@@ -392,16 +369,7 @@ fn run_shard(a: &SweepArgs, grid: &Grid, part: Shard) -> Result<()> {
         fixed: grid.fixed.clone(),
         shard: part.index,
         of: part.count,
-        record: SweepShardRecord {
-            shard: part.index,
-            scenario_file: first.file.display().to_string(),
-            scenario_sha256: first.file_sha256.clone(),
-            paths: total,
-            threads,
-            block_paths: engine::DEFAULT_BLOCK,
-            started_utc: crate::output::utc_timestamp(started),
-            wall_seconds: clock.elapsed().as_secs_f64(),
-        },
+        record: shard::RunsRecord::new(part, first, total, threads, started, clock),
         points: parts,
     };
     let mut json = serde_json::to_vec(&h).map_err(|e| Error::Other(e.to_string()))?;
@@ -434,15 +402,8 @@ fn read_header(dir: &Path) -> Result<SweepHeader> {
 /// byte, the manifest listing the shards.
 pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -> Result<()> {
     let started = std::time::SystemTime::now();
-    let mut shards: Vec<(PathBuf, SweepHeader)> = Vec::with_capacity(dirs.len());
-    for d in dirs {
-        let h = read_header(d)?;
-        shard::made_by_this(d, &h.capsim_version)?;
-        shards.push((d.clone(), h));
-    }
-    let Some((d0, h0)) = shards.first() else {
-        return Err(Error::flag("merge", "expected at least one shard folder"));
-    };
+    let mut shards = shard::read_all(dirs, read_header, |h| &h.capsim_version)?;
+    let (d0, h0) = &shards[0];
     fn hashes(h: &SweepHeader) -> Vec<&str> {
         h.points
             .iter()
@@ -526,16 +487,13 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -
     // the other; each is opened once and read on as the points are merged.
     let mut readers = Vec::with_capacity(shards.len());
     for (d, h) in &shards {
-        let mfile = d.join(shard::MOMENTS);
-        readers.push(shard::PartsReader {
-            header: d.join(SWEEP_HEADER),
-            part: Shard {
-                index: h.shard,
-                count: h.of,
-            },
-            rd: shard::open_exact(&mfile, shard::parts_bytes(&h.points))?,
-            mfile,
-        });
+        readers.push(shard::PartsReader::open(
+            d,
+            SWEEP_HEADER,
+            h.shard,
+            h.of,
+            &h.points,
+        )?);
     }
     let threads = shard::all_cores(threads);
     let most = shards
@@ -552,6 +510,6 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -
         st.threads = most;
         table.point(coords, l, &m, &st, &None)?;
     }
-    let records: Vec<SweepShardRecord> = shards.iter().map(|(_, h)| h.record.clone()).collect();
+    let records: Vec<shard::RunsRecord> = shards.iter().map(|(_, h)| h.record.clone()).collect();
     table.finish(out, &grid, started, &records)
 }
