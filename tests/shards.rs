@@ -161,6 +161,30 @@ fn refused(out: &Path, shards: &[PathBuf], says: &str) {
     assert!(!out.join("golden").exists(), "{says}: a result was written");
 }
 
+/// Checks that a merge into `out` of the shards given, with the flags
+/// given, is refused: exit 2, the message given, nothing written.
+fn refusals(out: &Path) -> impl Fn(&[PathBuf], &[&str], &str) + '_ {
+    move |shards, extra, says| {
+        let o = merge_with(out, shards, extra);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{says}: {err}");
+        assert!(err.contains(says), "expected `{says}` in: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(!out.exists(), "{says}: a result was written");
+    }
+}
+
+/// Checks that three shards `s` with the third missing, or the second
+/// given twice, are refused by `refused` ([`refusals`]).
+fn refuses_incomplete(refused: &impl Fn(&[PathBuf], &[&str], &str), s: &[PathBuf]) {
+    refused(&s[..2], &[], "2 of 3 shards given; missing shard 3");
+    refused(
+        &[s[0].clone(), s[1].clone(), s[1].clone(), s[2].clone()],
+        &[],
+        "shard 2 of 3 given twice",
+    );
+}
+
 /// Cuts the last `bytes` bytes off `file`.
 fn cut_short(file: &Path, bytes: u64) {
     let len = std::fs::metadata(file).unwrap().len();
@@ -501,22 +525,10 @@ fn merge_refuses_what_is_not_every_shard_of_one_comparison() {
         .map(|i| compare_shard(&files, &parts, i, 3, 2, &[]))
         .collect();
     let out = dir.path().join("out");
-    let refused = |shards: &[PathBuf], extra: &[&str], says: &str| {
-        let o = merge_with(&out, shards, extra);
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(2), "{says}: {err}");
-        assert!(err.contains(says), "expected `{says}` in: {err}");
-        assert!(!err.contains("panicked"), "{err}");
-        assert!(!out.exists(), "{says}: a result was written");
-    };
-    refused(&s[..2], &[], "2 of 3 shards given; missing shard 3");
+    let refused = refusals(&out);
+    refuses_incomplete(&refused, &s);
     // Shard 2 replaced by `x`.
     let instead = |x: PathBuf| [s[0].clone(), x, s[2].clone()];
-    refused(
-        &[s[0].clone(), s[1].clone(), s[1].clone(), s[2].clone()],
-        &[],
-        "shard 2 of 3 given twice",
-    );
     // Another alternative, another seed, another N.
     let alt = compare_shard(&[&base, &other], &dir.path().join("alt"), 2, 3, 1, &[]);
     refused(
@@ -795,20 +807,8 @@ fn merge_refuses_what_is_not_every_shard_of_one_sweep() {
         .map(|i| sweep_shard(&file, &parts, i, 3, 2, &[]))
         .collect();
     let out = dir.path().join("out");
-    let refused = |shards: &[PathBuf], extra: &[&str], says: &str| {
-        let o = merge_with(&out, shards, extra);
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(2), "{says}: {err}");
-        assert!(err.contains(says), "expected `{says}` in: {err}");
-        assert!(!err.contains("panicked"), "{err}");
-        assert!(!out.exists(), "{says}: a result was written");
-    };
-    refused(&s[..2], &[], "2 of 3 shards given; missing shard 3");
-    refused(
-        &[s[0].clone(), s[1].clone(), s[1].clone(), s[2].clone()],
-        &[],
-        "shard 2 of 3 given twice",
-    );
+    let refused = refusals(&out);
+    refuses_incomplete(&refused, &s);
     // Shard 2 replaced by `x`.
     let instead = |x: PathBuf| [s[0].clone(), x, s[2].clone()];
     let seed = sweep_shard(&file, &dir.path().join("seed"), 2, 3, 1, &["--seed", "7"]);
@@ -994,20 +994,8 @@ fn merge_refuses_what_is_not_every_shard_of_one_sensitivity() {
         .map(|i| sensitivity_shard(&file, &parts, i, 3, 2, &[]))
         .collect();
     let out = dir.path().join("out");
-    let refused = |shards: &[PathBuf], extra: &[&str], says: &str| {
-        let o = merge_with(&out, shards, extra);
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(2), "{says}: {err}");
-        assert!(err.contains(says), "expected `{says}` in: {err}");
-        assert!(!err.contains("panicked"), "{err}");
-        assert!(!out.exists(), "{says}: a result was written");
-    };
-    refused(&s[..2], &[], "2 of 3 shards given; missing shard 3");
-    refused(
-        &[s[0].clone(), s[1].clone(), s[1].clone(), s[2].clone()],
-        &[],
-        "shard 2 of 3 given twice",
-    );
+    let refused = refusals(&out);
+    refuses_incomplete(&refused, &s);
     // Shard 2 replaced by `x`.
     let instead = |x: PathBuf| [s[0].clone(), x, s[2].clone()];
     let seed = sensitivity_shard(&file, &dir.path().join("seed"), 2, 3, 1, &["--seed", "7"]);
