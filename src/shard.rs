@@ -548,10 +548,7 @@ pub fn merge(
         if (r.first_path, r.paths) != (span.start, span.end - span.start)
             || h.chunks != r.paths.div_ceil(CHUNK as u64)
             || (h.width, h.sketched) != (width, sketched)
-            || h.tails.sketches.len() != sketched
-            || h.tails.min.len() != sketched
-            || h.tails.max.len() != sketched
-            || h.tails.sketches.iter().any(|k| k.count() != r.paths)
+            || !h.tails.holds(sketched, r.paths)
         {
             return Err(bad(
                 &file,
@@ -1280,10 +1277,7 @@ pub(crate) fn merge_path_metric_run(
     let mut acc = Accumulated::new(width, sketched);
     for (p, s) in parts.iter().zip(shards.iter_mut()) {
         let span = s.part.span(m.paths).ok();
-        let fits = p.tails.sketches.len() == sketched
-            && p.tails.min.len() == sketched
-            && p.tails.max.len() == sketched
-            && p.tails.sketches.iter().all(|k| k.count() == p.span_paths);
+        let fits = p.tails.holds(sketched, p.span_paths);
         if p.resolved_sha256 != l.resolved_sha256
             || span != Some(p.first_path..p.first_path + p.span_paths)
             || p.paths != m.paths

@@ -303,8 +303,32 @@ fn merge_refuses_what_is_not_every_shard_of_one_run() {
         ),
         "do not match shard 2 of 3",
     );
+    // A sketch whose buckets no value can reach (merging it would try to
+    // allocate them all).
+    refused(
+        &out,
+        &damaged("far", &|d: &Path| {
+            far_sketch(&d.join("shard.json"), "/tails")
+        }),
+        "do not match shard 2 of 3",
+    );
     // The merge still works with all three as they were.
     ok(&merge(&out, &s));
+}
+
+/// Moves the first non-empty sketch of the tails at JSON pointer `tails`
+/// in description `file` to buckets 2^53 on.
+fn far_sketch(file: &Path, tails: &str) {
+    let mut v = json(file);
+    let sketches = v.pointer_mut(&format!("{tails}/sketches")).unwrap();
+    let k = sketches
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|k| !k["pos"]["counts"].as_array().unwrap().is_empty())
+        .unwrap();
+    k["pos"]["offset"] = (1u64 << 53).into();
+    std::fs::write(file, serde_json::to_vec(&v).unwrap()).unwrap();
 }
 
 #[test]
@@ -1037,6 +1061,13 @@ fn merge_refuses_what_is_not_every_shard_of_one_sensitivity() {
         &[],
         "its paths or statistics of tornado run 2 (simulation.paths=6000) do not match \
          shard 2 of 3 of its 6000 paths",
+    );
+    let far = copy(&s[1], &dir.path().join("far"));
+    far_sketch(&far.join("sensitivity_shard.json"), "/runs/1/tails");
+    refused(
+        &instead(far),
+        &[],
+        "its paths or statistics of tornado run 2 (simulation.paths=6000) do not match",
     );
     let rows = edit("rows", &|v| {
         v["span_paths"] = 1024.into();

@@ -676,11 +676,7 @@ pub fn merge_shards(
             let r = &h.record;
             let pass = h.passes.get(g);
             let fits = pass.is_some_and(|p| {
-                (p.width, p.sketched) == (width, sketched)
-                    && p.tails.sketches.len() == sketched
-                    && p.tails.min.len() == sketched
-                    && p.tails.max.len() == sketched
-                    && p.tails.sketches.iter().all(|k| k.count() == r.paths)
+                (p.width, p.sketched) == (width, sketched) && p.tails.holds(sketched, r.paths)
             });
             if (r.first_path, r.paths) != (span.start, span.end - span.start)
                 || h.paths != paths

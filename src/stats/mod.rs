@@ -172,6 +172,20 @@ pub struct Tails {
 }
 
 impl Tails {
+    /// Whether these tails (read from a shard's file) can be those of
+    /// `paths` paths of `sketched` metrics: one sketch and extremes per
+    /// metric, every sketch holding `paths` values in bucket ranges that
+    /// adding values can give.
+    pub fn holds(&self, sketched: usize, paths: u64) -> bool {
+        self.sketches.len() == sketched
+            && self.min.len() == sketched
+            && self.max.len() == sketched
+            && self
+                .sketches
+                .iter()
+                .all(|k| k.in_range() && k.count() == paths)
+    }
+
     pub fn new(k: usize) -> Tails {
         Tails {
             sketches: vec![Sketch::default(); k],

@@ -23,6 +23,13 @@ use serde::{Deserialize, Serialize};
 
 const SHIFT: u32 = 45;
 
+/// Bucket indices a magnitude can have (the sign bit is not in them).
+const INDICES: usize = 1 << (63 - SHIFT);
+
+/// Buckets a store keeps either side of a new value's (about 1.5
+/// octaves): most metrics never grow again.
+const SLACK: usize = 192;
+
 #[inline(always)]
 fn bucket(x: f64) -> usize {
     (x.to_bits() >> SHIFT) as usize
@@ -123,8 +130,7 @@ impl<C: Count> Store<C> {
 
     #[cold]
     fn grow(&mut self, idx: usize) {
-        // Room for about 1.5 octaves either side: most metrics never grow again.
-        const SLACK: usize = 192;
+        // Room for `SLACK` buckets either side.
         if self.counts.is_empty() {
             self.offset = idx.saturating_sub(SLACK);
             self.counts = vec![C::default(); idx - self.offset + SLACK];
@@ -171,6 +177,14 @@ impl<C: Count> Store<C> {
 
     fn clear(&mut self) {
         self.counts.iter_mut().for_each(|c| *c = C::default());
+    }
+
+    /// Whether its range is one that adding values can give (a store read
+    /// from a file may hold anything).
+    fn in_range(&self) -> bool {
+        self.offset
+            .checked_add(self.counts.len())
+            .is_some_and(|end| end <= INDICES + SLACK)
     }
 
     /// (bucket index, count) from the lowest bucket up.
@@ -379,10 +393,19 @@ impl<C: Count> Sketch<C> {
         self.zeros = 0;
     }
 
+    /// Whether its bucket ranges are ones that adding values can give (a
+    /// sketch read from a file may hold anything; merging one with an
+    /// absurd range would try to allocate it).
+    pub fn in_range(&self) -> bool {
+        self.pos.in_range() && self.neg.in_range()
+    }
+
     pub fn count(&self) -> u64 {
-        self.zeros
-            + self.pos.counts.iter().map(|&c| c.into()).sum::<u64>()
-            + self.neg.counts.iter().map(|&c| c.into()).sum::<u64>()
+        // Saturating: a sketch read from a file may hold anything.
+        [&self.pos, &self.neg]
+            .iter()
+            .flat_map(|s| s.counts.iter())
+            .fold(self.zeros, |n, &c| n.saturating_add(c.into()))
     }
 
     /// (value, count) in ascending order of value.
