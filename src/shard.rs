@@ -32,6 +32,7 @@ use crate::runner::{self, Outcome, Settings, ShardOutcome};
 use crate::scenario::{self, Loaded};
 use crate::stats::{Accumulated, Moments, Tails, CHUNK};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::ops::Range;
@@ -44,6 +45,88 @@ pub const HEADER: &str = "shard.json";
 /// then per value its mean and sum of squared deviations (f64), all
 /// little-endian.
 pub const MOMENTS: &str = "moments.bin";
+/// The sha256 of each of a shard folder's data files (moments, rows), by
+/// file name, as its description lists them: `merge` checks them before it
+/// reads any, so that a file damaged on its way between machines is
+/// refused rather than merged.
+pub type FileHashes = BTreeMap<String, FileSum>;
+
+/// A data file's size and sha256.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FileSum {
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+/// The sha256 of the files `names` in shard folder `dir` (being written).
+pub(crate) fn hash_files(dir: &ResultDir, names: &[&str]) -> Result<FileHashes> {
+    names
+        .iter()
+        .map(|n| {
+            let file = dir.path(n);
+            let bytes = std::fs::metadata(&file)
+                .map_err(|e| Error::io(format!("cannot read {}", file.display()), e))?
+                .len();
+            let sha256 = file_sha256(&file)?;
+            Ok((n.to_string(), FileSum { bytes, sha256 }))
+        })
+        .collect()
+}
+
+fn file_sha256(file: &Path) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let f = std::fs::File::open(file).map_err(|e| bad(file, format!("cannot read it: {e}")))?;
+    let mut rd = BufReader::with_capacity(1 << 20, f);
+    let mut h = Sha256::new();
+    loop {
+        let buf = rd
+            .fill_buf()
+            .map_err(|e| Error::io(format!("cannot read {}", file.display()), e))?;
+        if buf.is_empty() {
+            break;
+        }
+        h.update(buf);
+        let n = buf.len();
+        rd.consume(n);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Checks the data files of shard folder `dir` against the sha256s its
+/// description lists.
+pub(crate) fn check_files(dir: &Path, hashes: &FileHashes) -> Result<()> {
+    for (name, want) in hashes {
+        let file = dir.join(name);
+        let len = std::fs::metadata(&file)
+            .map_err(|e| {
+                bad(
+                    &file,
+                    format!("cannot read it ({e}); its shard's description lists it"),
+                )
+            })?
+            .len();
+        if len != want.bytes {
+            return Err(bad(
+                &file,
+                format!(
+                    "found {len} bytes, expected {} (what its shard's description lists): the \
+                     file is truncated or damaged",
+                    want.bytes
+                ),
+            ));
+        }
+        if file_sha256(&file)? != want.sha256 {
+            return Err(bad(
+                &file,
+                "its sha256 is not the one its shard's description lists: the file is \
+                 damaged (or was edited); copy or run that shard again",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Version of the two files' layout.
 pub(crate) const FORMAT: u32 = 1;
 
@@ -152,6 +235,8 @@ struct Header {
     charts: bool,
     resolved_scenario: String,
     tails: Tails,
+    #[serde(default)]
+    files: FileHashes,
 }
 
 /// Writes [`MOMENTS`] chunk by chunk as the engine merges them.
@@ -235,6 +320,14 @@ pub(crate) fn write_header(
         charts: settings.charts,
         resolved_scenario: loaded.resolved_toml.clone(),
         tails: acc.tails.clone(),
+        files: hash_files(
+            dir,
+            if settings.paths_csv {
+                &[MOMENTS, "paths.csv"]
+            } else {
+                &[MOMENTS]
+            },
+        )?,
     };
     let mut v = serde_json::to_vec(&h).map_err(|e| Error::Other(e.to_string()))?;
     v.push(b'\n');
@@ -539,6 +632,9 @@ pub fn merge(
     let charges = h0.focus.is_some();
     let (width, sketched) = engine::model_job_shape(&model, charges, other.as_ref());
 
+    for (d, h) in &shards {
+        check_files(d, &h.files)?;
+    }
     let mut acc = Accumulated::new(width, sketched);
     let mut records = Vec::with_capacity(shards.len());
     for (d, h) in &shards {
@@ -837,6 +933,8 @@ struct CompareHeader {
     /// Chunks in [`MOMENTS`] and values per path.
     chunks: u64,
     width: usize,
+    #[serde(default)]
+    files: FileHashes,
 }
 
 /// A comparison shard's folder name: `BASE-vs-ALT[+ALT...].shard-I-of-N`;
@@ -904,6 +1002,7 @@ pub fn run_compare_shard(
         },
         chunks: paths.div_ceil(CHUNK as u64),
         width: stats.acc.moments.len(),
+        files: hash_files(&dir, &[MOMENTS])?,
     };
     let mut json = serde_json::to_vec(&h).map_err(|e| Error::Other(e.to_string()))?;
     json.push(b'\n');
@@ -1036,6 +1135,9 @@ pub fn merge_compare(dirs: &[PathBuf]) -> Result<MergedComparison> {
     let refs: Vec<&Model> = alt_models.iter().collect();
     let job = PairJob::new(&base_model, &refs)?;
     let width = job.width();
+    for (d, h) in &shards {
+        check_files(d, &h.files)?;
+    }
     let mut acc = Accumulated::new(width, 0);
     let mut records = Vec::with_capacity(shards.len());
     for (d, h) in &shards {

@@ -185,6 +185,15 @@ fn refuses_incomplete(refused: &impl Fn(&[PathBuf], &[&str], &str), s: &[PathBuf
     );
 }
 
+/// Flips the bits of the middle byte of `file` (same size: only its
+/// sha256 tells).
+fn flip_byte(file: &Path) {
+    let mut b = std::fs::read(file).unwrap();
+    let i = b.len() / 2;
+    b[i] ^= 0xff;
+    std::fs::write(file, b).unwrap();
+}
+
 /// Cuts the last `bytes` bytes off `file`.
 fn cut_short(file: &Path, bytes: u64) {
     let len = std::fs::metadata(file).unwrap().len();
@@ -279,7 +288,7 @@ fn merge_refuses_what_is_not_every_shard_of_one_run() {
             let end = b.iter().enumerate().filter(|(_, &c)| c == b'\n').nth(100);
             std::fs::write(&p, &b[..=end.unwrap().0]).unwrap();
         }),
-        "paths.csv: found 100 rows, expected 2048",
+        "paths.csv: found ",
     );
     let edit_json = |from: &'static str, to: &'static str| {
         move |d: &Path| {
@@ -303,6 +312,13 @@ fn merge_refuses_what_is_not_every_shard_of_one_run() {
         ),
         "do not match shard 2 of 3",
     );
+    for f in ["moments.bin", "paths.csv"] {
+        refused(
+            &out,
+            &damaged(&format!("flipped-{f}"), &|d: &Path| flip_byte(&d.join(f))),
+            &format!("{f}: its sha256 is not the one its shard's description lists"),
+        );
+    }
     // A sketch whose buckets no value can reach (merging it would try to
     // allocate them all).
     refused(
@@ -572,6 +588,13 @@ fn merge_refuses_what_is_not_every_shard_of_one_comparison() {
     let cut = copy(&s[1], &dir.path().join("cut"));
     cut_short(&cut.join("moments.bin"), 16);
     refused(&instead(cut), &[], "the file is truncated or damaged");
+    let flipped = copy(&s[1], &dir.path().join("flipped"));
+    flip_byte(&flipped.join("moments.bin"));
+    refused(
+        &instead(flipped),
+        &[],
+        "moments.bin: its sha256 is not the one",
+    );
     let edited = copy(&s[1], &dir.path().join("edited"));
     let h = edited.join("compare_shard.json");
     let mut v = json(&h);
@@ -752,6 +775,9 @@ fn merge_refuses_what_is_not_every_shard_of_one_batch() {
     let cut = copy(&s[1], &dir.path().join("cut"));
     cut_short(&cut.join("pass-1.bin"), 8);
     refused(&instead(cut), "the file is truncated or damaged");
+    let flipped = copy(&s[1], &dir.path().join("flipped"));
+    flip_byte(&flipped.join("pass-1.bin"));
+    refused(&instead(flipped), "pass-1.bin: its sha256 is not the one");
     let files = [lib.join("baseline.toml"), lib.join("dearer.toml")];
     let files: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
     let c = compare_shard(&files, &dir.path().join("c"), 2, 3, 1, &[]);
@@ -867,6 +893,13 @@ fn merge_refuses_what_is_not_every_shard_of_one_sweep() {
     let cut = copy(&s[1], &dir.path().join("cut"));
     cut_short(&cut.join("moments.bin"), 16);
     refused(&instead(cut), &[], "the file is truncated or damaged");
+    let flipped = copy(&s[1], &dir.path().join("flipped"));
+    flip_byte(&flipped.join("moments.bin"));
+    refused(
+        &instead(flipped),
+        &[],
+        "moments.bin: its sha256 is not the one",
+    );
     let edited = copy(&s[1], &dir.path().join("edited"));
     let h = edited.join("sweep_shard.json");
     let mut v = json(&h);
@@ -1043,6 +1076,13 @@ fn merge_refuses_what_is_not_every_shard_of_one_sensitivity() {
         let cut = copy(&s[1], &dir.path().join(format!("cut-{f}")));
         cut_short(&cut.join(f), 8);
         refused(&instead(cut), &[], "the file is truncated or damaged");
+        let flipped = copy(&s[1], &dir.path().join(format!("flipped-{f}")));
+        flip_byte(&flipped.join(f));
+        refused(
+            &instead(flipped),
+            &[],
+            &format!("{f}: its sha256 is not the one"),
+        );
     }
     let edit = |name: &str, f: &dyn Fn(&mut serde_json::Value)| {
         let d = copy(&s[1], &dir.path().join(name));

@@ -477,6 +477,8 @@ struct BatchHeader {
     record: ShardRecord,
     chunks: u64,
     passes: Vec<PassPart>,
+    #[serde(default)]
+    files: shard::FileHashes,
 }
 
 /// Whether `dir` holds a batch's shard.
@@ -532,6 +534,7 @@ fn run_shard(
         });
     }
     let n = span.end - span.start;
+    let pass_names: Vec<String> = (0..plan.groups.len()).map(pass_file).collect();
     let h = BatchHeader {
         format: shard::FORMAT,
         capsim_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -556,6 +559,10 @@ fn run_shard(
         },
         chunks: n.div_ceil(CHUNK as u64),
         passes,
+        files: shard::hash_files(
+            &dir,
+            &pass_names.iter().map(String::as_str).collect::<Vec<_>>(),
+        )?,
     };
     let mut json = serde_json::to_vec(&h).map_err(|e| Error::Other(e.to_string()))?;
     json.push(b'\n');
@@ -656,6 +663,9 @@ pub fn merge_shards(
     }
     let plan = Plan::new(&runs, &h0.benchmark);
     let paths = plan.models[plan.rb].paths;
+    for (d, h) in &shards {
+        shard::check_files(d, &h.files)?;
+    }
     let threads = shard::all_cores(threads);
     // The threads the shards ran on (the largest), as a merged run's
     // manifest says.

@@ -365,6 +365,8 @@ struct SensitivityHeader {
     width: usize,
     first_path: u64,
     span_paths: u64,
+    #[serde(default)]
+    files: shard::FileHashes,
 }
 
 /// Whether `dir` holds a sensitivity analysis's shard.
@@ -458,6 +460,7 @@ fn run_shard(a: &SensitivityArgs, plan: &Plan, part: Shard) -> Result<()> {
         width: engine::Job::width(&job),
         first_path: span.start,
         span_paths: n,
+        files: shard::hash_files(&dir, &[shard::MOMENTS, DRIVERS])?,
     };
     let mut json = serde_json::to_vec(&h).map_err(|e| Error::Other(e.to_string()))?;
     json.push(b'\n');
@@ -555,6 +558,9 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -
             &header0,
             "its scenario does not resolve to its sha256s (the file was edited)",
         ));
+    }
+    for (d, h) in &shards {
+        shard::check_files(d, &h.files)?;
     }
     let mut readers = Vec::with_capacity(shards.len());
     for (d, h) in &shards {

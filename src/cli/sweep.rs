@@ -327,6 +327,8 @@ struct SweepHeader {
     of: u64,
     record: shard::RunsRecord,
     points: Vec<shard::RunPart>,
+    #[serde(default)]
+    files: shard::FileHashes,
 }
 
 /// Whether `dir` holds a sweep's shard.
@@ -371,6 +373,7 @@ fn run_shard(a: &SweepArgs, grid: &Grid, part: Shard) -> Result<()> {
         of: part.count,
         record: shard::RunsRecord::new(part, first, total, threads, started, clock),
         points: parts,
+        files: shard::hash_files(&dir, &[shard::MOMENTS])?,
     };
     let mut json = serde_json::to_vec(&h).map_err(|e| Error::Other(e.to_string()))?;
     json.push(b'\n');
@@ -485,6 +488,9 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -
     }
     // Every shard's moments file holds its points' chunks one point after
     // the other; each is opened once and read on as the points are merged.
+    for (d, h) in &shards {
+        shard::check_files(d, &h.files)?;
+    }
     let mut readers = Vec::with_capacity(shards.len());
     for (d, h) in &shards {
         readers.push(shard::PartsReader::open(
