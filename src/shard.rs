@@ -1279,17 +1279,17 @@ pub(crate) fn spans(
 
 /// Runs the path metrics of each of `runs` over its span, one after the
 /// other on `threads` threads, each run's chunk moments into `w`, the
-/// progress bar `bar` (over all spans' paths) moved on from `offset`.
+/// progress bar `bar` (over all spans' paths, these first) moved on.
 /// Returns their parts and the most threads one used.
 pub(crate) fn run_path_metric_spans(
     runs: &[&Loaded],
     spans: &[Range<u64>],
     threads: usize,
     bar: &Option<indicatif::ProgressBar>,
-    mut offset: u64,
     w: &mut MomentsWriter,
 ) -> Result<(Vec<RunPart>, usize)> {
     let mut parts = Vec::with_capacity(runs.len());
+    let mut offset = 0;
     let mut most = 1;
     for (l, span) in runs.iter().zip(spans) {
         let m = Model::compile(&l.scenario);

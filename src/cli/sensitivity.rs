@@ -395,7 +395,7 @@ fn run_shard(a: &SensitivityArgs, plan: &Plan, part: Shard) -> Result<()> {
     let total: u64 = spans.iter().map(|s| s.end - s.start).sum::<u64>() + n;
     let bar = crate::runner::progress_bar(total, &folder, !a.quiet);
     let (parts, most) =
-        shard::run_path_metric_spans(&runs, &spans, a.sim.threads, &bar, 0, &mut writer)?;
+        shard::run_path_metric_spans(&runs, &spans, a.sim.threads, &bar, &mut writer)?;
     writer.finish()?;
 
     // The drivers' run over the span, its rows straight to the file.

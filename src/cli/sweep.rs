@@ -355,7 +355,7 @@ fn run_shard(a: &SweepArgs, grid: &Grid, part: Shard) -> Result<()> {
     let total: u64 = spans.iter().map(|s| s.end - s.start).sum();
     let bar = crate::runner::progress_bar(total, &folder, !a.quiet);
     let (parts, threads) =
-        shard::run_path_metric_spans(&runs, &spans, a.sim.threads, &bar, 0, &mut writer)?;
+        shard::run_path_metric_spans(&runs, &spans, a.sim.threads, &bar, &mut writer)?;
     writer.finish()?;
     if let Some(b) = &bar {
         b.finish_and_clear();
