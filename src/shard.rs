@@ -538,6 +538,40 @@ fn check_one_run(shards: &mut [(PathBuf, Header)]) -> Result<()> {
     check_complete(shards, |h| h.shard, of)
 }
 
+/// Checks that `shards` (as [`read_all`] gives them) are every shard of
+/// one `what` (a comparison, a batch...), each once, and sorts them by
+/// shard number: each shard the same as the first by `differs(first, it)`
+/// (how it differs, `None` if it does not) and in its shard count
+/// (`number`: its shard and count); `same` says what must be the same for
+/// every shard.
+pub(crate) fn check_one_job<H>(
+    shards: &mut [(PathBuf, H)],
+    what: &str,
+    same: &str,
+    number: impl Fn(&H) -> (u64, u64),
+    differs: impl Fn(&H, &H) -> Option<String>,
+) -> Result<()> {
+    let (d0, h0) = &shards[0];
+    let of = number(h0).1;
+    for (d, h) in &shards[1..] {
+        let diff = differs(h0, h).or_else(|| {
+            let n = number(h).1;
+            (n != of).then(|| format!("it is one of {n} shards, expected {of}"))
+        });
+        if let Some(diff) = diff {
+            return Err(bad(
+                d,
+                format!(
+                    "not a shard of the same {what} as {}: {diff}; {same} must be the same \
+                     for every shard",
+                    d0.display()
+                ),
+            ));
+        }
+    }
+    check_complete(shards, |h| number(h).0, of)
+}
+
 /// Checks that `shards` (each numbered by `number`) are shards 1 to `of`,
 /// each once, and sorts them by number.
 pub(crate) fn check_complete<H>(
@@ -1083,44 +1117,29 @@ pub struct MergedComparison {
 /// for bit.
 pub fn merge_compare(dirs: &[PathBuf]) -> Result<MergedComparison> {
     let mut shards = read_all(dirs, read_compare_header, |h| &h.capsim_version)?;
-    let (d0, h0) = &shards[0];
-    for (d, h) in &shards[1..] {
-        let not_same = |what: String| {
-            bad(
-                d,
-                format!(
-                    "not a shard of the same comparison as {}: {what}; the scenarios, \
-                     --set, --paths, --seed and N must be the same for every shard",
-                    d0.display()
-                ),
-            )
-        };
-        let names = |h: &CompareHeader| -> Vec<String> {
-            std::iter::once(&h.base)
-                .chain(&h.alts)
-                .map(|s| s.scenario.clone())
-                .collect()
-        };
-        if names(h) != names(h0) {
-            return Err(not_same(format!(
-                "it compares {:?}, expected {:?} (base first)",
-                names(h),
-                names(h0)
-            )));
-        }
-        let pairs = std::iter::once((&h0.base, &h.base)).chain(h0.alts.iter().zip(&h.alts));
-        if let Some(what) = resolved_differs(pairs) {
-            return Err(not_same(what));
-        }
-        if h.of != h0.of {
-            return Err(not_same(format!(
-                "it is one of {} shards, expected {}",
-                h.of, h0.of
-            )));
-        }
-    }
-    let of = h0.of;
-    check_complete(&mut shards, |h| h.shard, of)?;
+    let names = |h: &CompareHeader| -> Vec<String> {
+        std::iter::once(&h.base)
+            .chain(&h.alts)
+            .map(|s| s.scenario.clone())
+            .collect()
+    };
+    check_one_job(
+        &mut shards,
+        "comparison",
+        "the scenarios, --set, --paths, --seed and N",
+        |h| (h.shard, h.of),
+        |h0, h| {
+            if names(h) != names(h0) {
+                return Some(format!(
+                    "it compares {:?}, expected {:?} (base first)",
+                    names(h),
+                    names(h0)
+                ));
+            }
+            let pairs = std::iter::once((&h0.base, &h.base)).chain(h0.alts.iter().zip(&h.alts));
+            resolved_differs(pairs)
+        },
+    )?;
 
     let (d0, h0) = &shards[0];
     let header0 = d0.join(COMPARE_HEADER);

@@ -610,43 +610,29 @@ pub fn merge_shards(
     let started = std::time::SystemTime::now();
     let clock = std::time::Instant::now();
     let mut shards = shard::read_all(dirs, read_header, |h| &h.capsim_version)?;
-    let (d0, h0) = &shards[0];
     let names =
         |h: &BatchHeader| -> Vec<String> { h.runs.iter().map(|s| s.scenario.clone()).collect() };
-    for (d, h) in &shards[1..] {
-        let not_same = |what: String| {
-            shard::bad(
-                d,
-                format!(
-                    "not a shard of the same batch as {}: {what}; the scenario folder, \
-                     --benchmark, --set, --paths, --seed and N must be the same for every shard",
-                    d0.display()
-                ),
-            )
-        };
-        if (names(h), &h.benchmark, &h.failed) != (names(h0), &h0.benchmark, &h0.failed) {
-            return Err(not_same(format!(
-                "it runs {:?} against {:?} (skipped {:?}), expected {:?} against {:?} (skipped {:?})",
-                names(h),
-                h.benchmark,
-                h.failed,
-                names(h0),
-                h0.benchmark,
-                h0.failed
-            )));
-        }
-        if let Some(what) = shard::resolved_differs(h0.runs.iter().zip(&h.runs)) {
-            return Err(not_same(what));
-        }
-        if h.of != h0.of {
-            return Err(not_same(format!(
-                "it is one of {} shards, expected {}",
-                h.of, h0.of
-            )));
-        }
-    }
-    let of = h0.of;
-    shard::check_complete(&mut shards, |h| h.shard, of)?;
+    shard::check_one_job(
+        &mut shards,
+        "batch",
+        "the scenario folder, --benchmark, --set, --paths, --seed and N",
+        |h| (h.shard, h.of),
+        |h0, h| {
+            if (names(h), &h.benchmark, &h.failed) != (names(h0), &h0.benchmark, &h0.failed) {
+                return Some(format!(
+                    "it runs {:?} against {:?} (skipped {:?}), expected {:?} against {:?} \
+                     (skipped {:?})",
+                    names(h),
+                    h.benchmark,
+                    h.failed,
+                    names(h0),
+                    h0.benchmark,
+                    h0.failed
+                ));
+            }
+            shard::resolved_differs(h0.runs.iter().zip(&h.runs))
+        },
+    )?;
 
     let (d0, h0) = &shards[0];
     let header0 = d0.join(BATCH_HEADER);

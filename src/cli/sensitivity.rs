@@ -495,49 +495,30 @@ fn read_header(dir: &Path) -> Result<SensitivityHeader> {
 pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -> Result<()> {
     let started = std::time::SystemTime::now();
     let mut shards = shard::read_all(dirs, read_header, |h| &h.capsim_version)?;
-    let (d0, h0) = &shards[0];
-    for (d, h) in &shards[1..] {
-        let not_same = |what: String| {
-            shard::bad(
-                d,
-                format!(
-                    "not a shard of the same sensitivity analysis as {}: {what}; the \
-                     scenario, --param, --set, --paths, --seed and N must be the same for \
-                     every shard",
-                    d0.display()
-                ),
-            )
-        };
-        if h.params != h0.params {
-            let keys = |h: &SensitivityHeader| -> Vec<String> {
-                h.params.iter().map(|p| p.key.clone()).collect()
-            };
-            return Err(not_same(format!(
-                "its tornado parameters are {:?}, expected {:?} (or other ranges)",
-                keys(h),
-                keys(h0)
-            )));
-        }
-        if h.base_sha256 != h0.base_sha256 {
-            return Err(not_same("its scenario resolves differently".into()));
-        }
-        if let Some(r) = (0..h0.runs.len()).find(|&r| {
-            h.runs.get(r).map(|p| &p.resolved_sha256) != Some(&h0.runs[r].resolved_sha256)
-        }) {
-            return Err(not_same(format!(
-                "its tornado run {} resolves differently",
-                r + 1
-            )));
-        }
-        if h.of != h0.of {
-            return Err(not_same(format!(
-                "it is one of {} shards, expected {}",
-                h.of, h0.of
-            )));
-        }
-    }
-    let of = h0.of;
-    shard::check_complete(&mut shards, |h| h.shard, of)?;
+    let keys =
+        |h: &SensitivityHeader| -> Vec<String> { h.params.iter().map(|p| p.key.clone()).collect() };
+    shard::check_one_job(
+        &mut shards,
+        "sensitivity analysis",
+        "the scenario, --param, --set, --paths, --seed and N",
+        |h| (h.shard, h.of),
+        |h0, h| {
+            if h.params != h0.params {
+                return Some(format!(
+                    "its tornado parameters are {:?}, expected {:?} (or other ranges)",
+                    keys(h),
+                    keys(h0)
+                ));
+            }
+            if h.base_sha256 != h0.base_sha256 {
+                return Some("its scenario resolves differently".into());
+            }
+            let r = (0..h0.runs.len()).find(|&r| {
+                h.runs.get(r).map(|p| &p.resolved_sha256) != Some(&h0.runs[r].resolved_sha256)
+            })?;
+            Some(format!("its tornado run {} resolves differently", r + 1))
+        },
+    )?;
 
     let (d0, h0) = &shards[0];
     let header0 = d0.join(SENSITIVITY_HEADER);

@@ -406,60 +406,40 @@ fn read_header(dir: &Path) -> Result<SweepHeader> {
 pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -> Result<()> {
     let started = std::time::SystemTime::now();
     let mut shards = shard::read_all(dirs, read_header, |h| &h.capsim_version)?;
-    let (d0, h0) = &shards[0];
-    fn hashes(h: &SweepHeader) -> Vec<&str> {
-        h.points
+    let keys = |h: &SweepHeader| -> Vec<String> {
+        h.axes
             .iter()
-            .map(|p| p.resolved_sha256.as_str())
+            .map(|x| format!("{} ({} values)", x.key, x.values.len()))
             .collect()
-    }
-    for (d, h) in &shards[1..] {
-        let not_same = |what: String| {
-            shard::bad(
-                d,
-                format!(
-                    "not a shard of the same sweep as {}: {what}; the scenario, --set, \
-                     --paths, --seed and N must be the same for every shard",
-                    d0.display()
-                ),
-            )
-        };
-        if h.axes != h0.axes {
-            let keys = |h: &SweepHeader| -> Vec<String> {
-                h.axes
-                    .iter()
-                    .map(|x| format!("{} ({} values)", x.key, x.values.len()))
-                    .collect()
-            };
-            return Err(not_same(format!(
-                "its axes are {:?}, expected {:?}",
-                keys(h),
-                keys(h0)
-            )));
-        }
-        if h.points.len() != h0.points.len() {
-            return Err(not_same(format!(
-                "it has {} grid points, expected {}",
-                h.points.len(),
-                h0.points.len()
-            )));
-        }
-        let (a, b) = (hashes(h0), hashes(h));
-        if let Some(i) = (0..a.len()).find(|&i| a[i] != b[i]) {
-            return Err(not_same(format!(
+    };
+    shard::check_one_job(
+        &mut shards,
+        "sweep",
+        "the scenario, --set, --paths, --seed and N",
+        |h| (h.shard, h.of),
+        |h0, h| {
+            if h.axes != h0.axes {
+                return Some(format!(
+                    "its axes are {:?}, expected {:?}",
+                    keys(h),
+                    keys(h0)
+                ));
+            }
+            if h.points.len() != h0.points.len() {
+                return Some(format!(
+                    "it has {} grid points, expected {}",
+                    h.points.len(),
+                    h0.points.len()
+                ));
+            }
+            let i = (0..h0.points.len())
+                .find(|&i| h.points[i].resolved_sha256 != h0.points[i].resolved_sha256)?;
+            Some(format!(
                 "its scenario at grid point {} resolves differently",
                 i + 1
-            )));
-        }
-        if h.of != h0.of {
-            return Err(not_same(format!(
-                "it is one of {} shards, expected {}",
-                h.of, h0.of
-            )));
-        }
-    }
-    let of = h0.of;
-    shard::check_complete(&mut shards, |h| h.shard, of)?;
+            ))
+        },
+    )?;
 
     let (d0, h0) = &shards[0];
     let header0 = d0.join(SWEEP_HEADER);
