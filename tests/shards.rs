@@ -185,6 +185,28 @@ fn refuses_incomplete(refused: &impl Fn(&[PathBuf], &[&str], &str), s: &[PathBuf
     );
 }
 
+/// Checks that copies of shard folder `shard` (in `dir`) with its file
+/// `file` cut short, or one of its bytes flipped, are refused by `refused`
+/// ([`refusals`]) among the shards `instead` gives.
+fn refuses_damaged(
+    refused: &impl Fn(&[PathBuf], &[&str], &str),
+    instead: &impl Fn(PathBuf) -> [PathBuf; 3],
+    shard: &Path,
+    dir: &Path,
+    file: &str,
+) {
+    let cut = copy(shard, &dir.join(format!("cut-{file}")));
+    cut_short(&cut.join(file), 8);
+    refused(&instead(cut), &[], "the file is truncated or damaged");
+    let flipped = copy(shard, &dir.join(format!("flipped-{file}")));
+    flip_byte(&flipped.join(file));
+    refused(
+        &instead(flipped),
+        &[],
+        &format!("{file}: its sha256 is not the one"),
+    );
+}
+
 /// Flips the bits of the middle byte of `file` (same size: only its
 /// sha256 tells).
 fn flip_byte(file: &Path) {
@@ -585,16 +607,7 @@ fn merge_refuses_what_is_not_every_shard_of_one_comparison() {
     let four = compare_shard(&files, &dir.path().join("four"), 2, 4, 1, &[]);
     refused(&instead(four), &[], "it is one of 4 shards, expected 3");
     // Damaged.
-    let cut = copy(&s[1], &dir.path().join("cut"));
-    cut_short(&cut.join("moments.bin"), 16);
-    refused(&instead(cut), &[], "the file is truncated or damaged");
-    let flipped = copy(&s[1], &dir.path().join("flipped"));
-    flip_byte(&flipped.join("moments.bin"));
-    refused(
-        &instead(flipped),
-        &[],
-        "moments.bin: its sha256 is not the one",
-    );
+    refuses_damaged(&refused, &instead, &s[1], dir.path(), "moments.bin");
     let edited = copy(&s[1], &dir.path().join("edited"));
     let h = edited.join("compare_shard.json");
     let mut v = json(&h);
@@ -890,16 +903,7 @@ fn merge_refuses_what_is_not_every_shard_of_one_sweep() {
     let four = sweep_shard(&file, &dir.path().join("four"), 2, 4, 1, &[]);
     refused(&instead(four), &[], "it is one of 4 shards, expected 3");
     // Damaged: moments cut short, a span edited, the scenario text edited.
-    let cut = copy(&s[1], &dir.path().join("cut"));
-    cut_short(&cut.join("moments.bin"), 16);
-    refused(&instead(cut), &[], "the file is truncated or damaged");
-    let flipped = copy(&s[1], &dir.path().join("flipped"));
-    flip_byte(&flipped.join("moments.bin"));
-    refused(
-        &instead(flipped),
-        &[],
-        "moments.bin: its sha256 is not the one",
-    );
+    refuses_damaged(&refused, &instead, &s[1], dir.path(), "moments.bin");
     let edited = copy(&s[1], &dir.path().join("edited"));
     let h = edited.join("sweep_shard.json");
     let mut v = json(&h);
@@ -1073,16 +1077,7 @@ fn merge_refuses_what_is_not_every_shard_of_one_sensitivity() {
     // Damaged: moments or drivers' rows cut short, spans edited, the
     // scenario text edited.
     for f in ["moments.bin", "drivers.bin"] {
-        let cut = copy(&s[1], &dir.path().join(format!("cut-{f}")));
-        cut_short(&cut.join(f), 8);
-        refused(&instead(cut), &[], "the file is truncated or damaged");
-        let flipped = copy(&s[1], &dir.path().join(format!("flipped-{f}")));
-        flip_byte(&flipped.join(f));
-        refused(
-            &instead(flipped),
-            &[],
-            &format!("{f}: its sha256 is not the one"),
-        );
+        refuses_damaged(&refused, &instead, &s[1], dir.path(), f);
     }
     let edit = |name: &str, f: &dyn Fn(&mut serde_json::Value)| {
         let d = copy(&s[1], &dir.path().join(name));
