@@ -964,14 +964,13 @@ fn a_sweep_shard_fits_every_grid_point() {
     ok(&quietly(&out, &args));
 }
 
-/// The sensitivity analysis the sensitivity tests split: a tornado
-/// parameter that sets the runs' own paths (4,000 and 6,000: four and six
-/// chunks) and one that does not, at the base's 5,500 paths.
+/// The sensitivity analysis the sensitivity tests split: two tornado
+/// parameters at the base's 5,500 paths (six chunks, the last short).
 const TORNADO: [&str; 6] = [
     "--paths",
     PATHS,
     "--param",
-    "simulation.paths=4000:6000",
+    "workload.api.growth=0.2:0.4",
     "--param",
     "provider.azure.price_drift=-0.3:0.1",
 ];
@@ -1032,10 +1031,9 @@ fn merged_sensitivity_shards_write_what_one_sensitivity_writes() {
         let man = json(&out.join("sensitivity/golden/manifest.json"));
         let listed = man["details"]["shards"].as_array().unwrap();
         assert_eq!(listed.len(), n as usize);
-        // Every run's paths once: the tornado's 4,000, 6,000 and twice
-        // 5,500, and the drivers' 5,500.
+        // Every run's paths once: the tornado's four and the drivers'.
         let paths: u64 = listed.iter().map(|s| s["paths"].as_u64().unwrap()).sum();
-        assert_eq!(paths, 4000 + 6000 + 3 * 5500, "{n} shards");
+        assert_eq!(paths, 5 * 5500, "{n} shards");
         let plain = json(&whole.join("sensitivity/golden/manifest.json"));
         assert_eq!(man["scenarios"], plain["scenarios"]);
         assert_eq!(
@@ -1094,15 +1092,15 @@ fn merge_refuses_what_is_not_every_shard_of_one_sensitivity() {
     refused(
         &instead(run),
         &[],
-        "its paths or statistics of tornado run 2 (simulation.paths=6000) do not match \
-         shard 2 of 3 of its 6000 paths",
+        "its paths or statistics of tornado run 2 (workload.api.growth=0.4) do not match \
+         shard 2 of 3 of its 5500 paths",
     );
     let far = copy(&s[1], &dir.path().join("far"));
     far_sketch(&far.join("sensitivity_shard.json"), "/runs/1/tails");
     refused(
         &instead(far),
         &[],
-        "its paths or statistics of tornado run 2 (simulation.paths=6000) do not match",
+        "its paths or statistics of tornado run 2 (workload.api.growth=0.4) do not match",
     );
     let rows = edit("rows", &|v| {
         v["span_paths"] = 1024.into();
@@ -1145,14 +1143,14 @@ fn a_sensitivity_shard_fits_every_run() {
     let out = dir.path().join("out");
     let mut args = vec!["sensitivity", file.to_str().unwrap()];
     args.extend(TORNADO);
-    args.extend(["--shard", "5/5"]);
+    args.extend(["--shard", "7/7"]);
     let o = quietly(&out, &args);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(
         err.contains(
-            "4000 paths are 4 chunks of 1024: expected at most 4 shards (tornado run 1 \
-             (simulation.paths=4000))"
+            "5500 paths are 6 chunks of 1024: expected at most 6 shards (tornado run 1 \
+             (workload.api.growth=0.2))"
         ),
         "{err}"
     );

@@ -523,6 +523,27 @@ fn sensitivity_writes_sorted_tornado_and_drivers() {
     let t = csv_rows(&out.join("sensitivity/golden/tornado.csv"));
     assert_eq!(t.len(), 2);
     assert_eq!(t[1][..3].join(","), "workload.api.demand,500,2000");
+
+    // One path: every driver is constant, so none has a rank correlation;
+    // drivers.csv holds its header only and the summary says why (it said
+    // nothing, the table under its heading empty).
+    let o = std::process::Command::new(crate::util::bin())
+        .args(["sensitivity", f.to_str().unwrap(), "--paths", "1"])
+        .args(["--param", "workload.api.demand=500:2000", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let d = csv_rows(&out.join("sensitivity/golden/drivers.csv"));
+    assert_eq!(d.len(), 1);
+    let said = String::from_utf8_lossy(&o.stdout);
+    let n = man["details"]["drivers"].as_array().unwrap().len();
+    assert!(
+        said.contains(&format!(
+            "({n} of {n} drivers constant over the 1 paths: no rank correlation, left out)"
+        )),
+        "{said}"
+    );
 }
 
 #[test]

@@ -43,6 +43,9 @@ fn parse_param(arg: &str) -> Result<Param> {
     let (Ok(low), Ok(high)) = (lo.trim().parse::<f64>(), hi.trim().parse::<f64>()) else {
         return Err(bad());
     };
+    if !low.is_finite() || !high.is_finite() {
+        return Err(bad());
+    }
     Ok(Param {
         key: key.trim().to_string(),
         low,
@@ -70,12 +73,35 @@ impl Plan {
     ) -> Result<Plan> {
         let base = load(&sets)?;
         let params = params.unwrap_or_else(|| sensitivity::default_params(&base.scenario));
-        let mut runs = Vec::with_capacity(2 * params.len());
-        for p in &params {
+        let mut runs: Vec<Loaded> = Vec::with_capacity(2 * params.len());
+        for (i, p) in params.iter().enumerate() {
             for v in [p.low, p.high] {
                 let mut s = sets.clone();
                 s.push(format!("{}={v}", p.key));
                 runs.push(load(&s)?);
+            }
+            // The field the parameter's runs set, resolved: each once, and
+            // a model parameter (a bar over `simulation.paths` or `seed`
+            // would be sampling noise labelled as sensitivity).
+            let field = |r: &Loaded| r.override_paths.last().cloned().unwrap_or_default();
+            let at = field(&runs[2 * i]);
+            let show = |p: &Param| format!("--param {}={}:{}", p.key, p.low, p.high);
+            if let Some(k) = (0..i).find(|&k| field(&runs[2 * k]) == at) {
+                return Err(Error::flag(
+                    &show(p),
+                    format!(
+                        "found this field a second time (the first: {}), expected each \
+                         parameter once",
+                        show(&params[k])
+                    ),
+                ));
+            }
+            if at.first() == Some(&scenario::locate::key("simulation")) {
+                return Err(Error::flag(
+                    &show(p),
+                    "found a [simulation] setting, expected a model parameter (paths, seed \
+                     and policy are set for every run with --set, --paths and --seed)",
+                ));
             }
         }
         Ok(Plan {
@@ -154,8 +180,7 @@ pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
     }
     let base = &plan.base;
     // One bar over every run's paths: two per parameter, then the drivers'
-    // run, each counted as the base's paths (a parameter that changes
-    // `simulation.paths` makes the bar approximate, never past a run's end).
+    // run, each of the base's paths (no parameter sets `simulation.paths`).
     let runs = plan.runs.len() as u64 + 1;
     let paths = base.scenario.simulation.paths;
     let bar = Bar {
@@ -312,6 +337,15 @@ fn write(
         );
         for (n, a, b) in drivers.iter().take(12) {
             let _ = writeln!(out, "  {n:<48} {a:>7.3} {b:>7.3}");
+        }
+        if drivers.len() < names.len() {
+            let _ = writeln!(
+                out,
+                "  ({} of {} drivers constant over the {} paths: no rank correlation, left out)",
+                names.len() - drivers.len(),
+                names.len(),
+                sim.paths
+            );
         }
         let _ = writeln!(
             out,

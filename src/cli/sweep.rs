@@ -153,13 +153,54 @@ fn grid(
         for (ax, v) in axes.iter().zip(&coords) {
             sets.push(format!("{}={v}", ax.key));
         }
-        grid.push((coords, load(&sets)?));
+        let point = load(&sets)?;
+        if i == 0 {
+            one_value_per_field(&axes, &fixed, &point)?;
+        }
+        grid.push((coords, point));
     }
     Ok(Grid {
         axes,
         fixed,
         points: grid,
     })
+}
+
+/// Refuses two axes on one field, or an axis on a field a fixed override
+/// (`--paths` and `--seed` included) sets: the later override would win
+/// silently, and the grid would not be the one asked for. Fields are
+/// compared as resolved (`workload.0.growth` is `workload.api.growth`).
+fn one_value_per_field(axes: &[Axis], fixed: &[String], first: &Loaded) -> Result<()> {
+    let paths = &first.override_paths;
+    let show = |ax: &Axis| {
+        let (lo, hi) = (ax.values[0], ax.values[ax.values.len() - 1]);
+        format!("--set {}={lo}:{hi}:{}", ax.key, ax.values.len())
+    };
+    for (j, ax) in axes.iter().enumerate() {
+        let at = &paths[fixed.len() + j];
+        if let Some(k) = (0..j).find(|&k| &paths[fixed.len() + k] == at) {
+            return Err(Error::flag(
+                &show(ax),
+                format!(
+                    "found a second axis on this field (the first: {}), expected each \
+                     field swept once",
+                    show(&axes[k])
+                ),
+            ));
+        }
+        if let Some(k) = (0..fixed.len()).find(|&k| &paths[k] == at) {
+            return Err(Error::flag(
+                &show(ax),
+                format!(
+                    "found this field also set to one value (--set {}; --paths and --seed \
+                     set simulation.paths and simulation.seed), expected it swept or fixed, \
+                     not both",
+                    fixed[k]
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 pub fn sweep(a: SweepArgs) -> Result<()> {

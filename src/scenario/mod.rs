@@ -30,6 +30,9 @@ pub struct Loaded {
     pub file_sha256: String,
     /// The `--set` arguments applied, in order.
     pub overrides: Vec<String>,
+    /// The field each of `overrides` set, resolved (an array element by
+    /// its index, however the argument named it): equal paths, same field.
+    pub override_paths: Vec<Vec<locate::Seg>>,
     /// The resolved scenario (defaults filled, overrides applied) as TOML.
     pub resolved_toml: String,
     /// sha256 of `resolved_toml`: equal hashes mean equal scenarios.
@@ -168,6 +171,7 @@ pub fn load_str(file: &Path, text: &str, sets: &[String]) -> Result<Loaded, Inpu
         file: file.to_path_buf(),
         file_sha256: sha256_hex(text.as_bytes()),
         overrides: sets.to_vec(),
+        override_paths: applied.into_iter().map(|o| o.path).collect(),
         resolved_sha256: sha256_hex(resolved_toml.as_bytes()),
         resolved_toml,
         scenario,
