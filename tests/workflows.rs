@@ -292,6 +292,20 @@ fn batch_indexes_against_the_benchmark_and_reports_bad_files() {
     assert_eq!(man["details"]["skipped"].as_array().unwrap().len(), 2);
     assert!(!rows.iter().any(|r| r[0] == "overflow"));
     assert!(!out.join("overflow").exists());
+
+    // A folder with no scenario file (a typo of the library's folder one
+    // level up, say) is named as such, not as a missing benchmark among
+    // "expected one of: " nothing.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    write(&empty, "notes.txt", "not a scenario");
+    let o = quietly(&out, &["batch", empty.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("empty: found no scenario files (*.toml), expected a folder of scenarios"),
+        "{err}"
+    );
 }
 
 /// A library larger than one pass of `batch` (the benchmark and 11

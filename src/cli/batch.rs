@@ -69,6 +69,16 @@ fn scenario_files(dir: &Path) -> Result<Vec<PathBuf>> {
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .collect();
     files.sort();
+    if files.is_empty() {
+        return Err(Error::from(InputError {
+            origin: Origin::FileOnly {
+                file: dir.to_path_buf(),
+            },
+            field: String::new(),
+            message: "found no scenario files (*.toml), expected a folder of scenarios".into(),
+            hint: None,
+        }));
+    }
     Ok(files)
 }
 
