@@ -372,6 +372,36 @@ fn wrong_type() {
     );
 }
 
+/// A whole number written as TOML floats read it (`1e6`, `4.0`): the
+/// message says how to write it.
+#[test]
+fn whole_number_written_as_a_float() {
+    bad(
+        &GOOD.replace("periods = 4", "periods = 4.0"),
+        &[],
+        &[
+            "scenario.toml:3:11: field `periods`: invalid type: floating point `4.0`, expected i64",
+            "hint: a whole number is written without a decimal point or exponent: 4 (TOML",
+        ],
+    );
+    bad(
+        GOOD,
+        &["--set", "simulation.seed=1e6"],
+        &[
+            "--set simulation.seed=1e6",
+            "hint: a whole number is written without a decimal point or exponent: 1000000 (",
+        ],
+    );
+    // Not for a fraction, which no spelling makes whole.
+    let o = run_with(GOOD, &["--set", "simulation.seed=1.5"]);
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr.contains("floating point `1.5`") && !o.stderr.contains("hint"),
+        "{}",
+        o.stderr
+    );
+}
+
 #[test]
 fn field_of_another_rule_kind() {
     let text = GOOD.replace(
@@ -385,6 +415,16 @@ fn field_of_another_rule_kind() {
             "scenario.toml:20:1:",
             "rule.0.share",
             "unknown field `share` for kind \"exclusive\"",
+        ],
+    );
+    // The kind changed by --set: the file's field is blamed, and the hint
+    // names the override that made it wrong (it named the file alone).
+    bad(
+        GOOD,
+        &["--set", "rule.0.kind=min_share"],
+        &[
+            "field `rule.0.workloads`: unknown field `workloads` for kind \"min_share\"",
+            "hint: this field is the file's; --set rule.0.kind=min_share changed its table",
         ],
     );
 }

@@ -158,11 +158,23 @@ pub fn load_str(file: &Path, text: &str, sets: &[String]) -> Result<Loaded, Inpu
                     .unwrap_or(0),
             )
         };
+        // A field of the file at odds with an override of its table (a
+        // rule's `kind` set to one the file's other fields do not fit).
+        let parent = &v.path[..v.path.len().saturating_sub(1)];
+        let hint = v.hint.or_else(|| {
+            let o = applied.iter().rev().find(|o| {
+                o.path.len() == v.path.len() && o.path.starts_with(parent) && o.path != v.path
+            })?;
+            Some(format!(
+                "this field is the file's; --set {} changed its table",
+                o.arg
+            ))
+        });
         InputError {
             origin,
             field: locate::display_path(doc.as_table(), &v.path),
             message: v.message,
-            hint: v.hint,
+            hint,
         }
     })?;
 
@@ -236,6 +248,24 @@ fn serde_error(message: &str, field: String, origin: Origin) -> InputError {
             hint = closest(bad, candidates.into_iter()).map(|c| format!("did you mean `{c}`?"));
             if hint.is_none() && !field.contains('.') {
                 hint = nested_home(bad);
+            }
+        }
+    }
+    // `paths = 1e6` or `1000000.0`: TOML reads both as floats.
+    if let Some(rest) = message.strip_prefix("invalid type: floating point `") {
+        if let Some((v, expected)) = rest.split_once('`') {
+            let whole = v
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.fract() == 0.0 && x.abs() < 1e18);
+            if let (Some(x), true) = (
+                whole,
+                expected.contains("expected i64") || expected.contains("expected u64"),
+            ) {
+                hint = Some(format!(
+                    "a whole number is written without a decimal point or exponent: {x:.0} \
+                     (TOML reads 1e6 and 1000000.0 as floating point)"
+                ));
             }
         }
     }
