@@ -597,88 +597,94 @@ fn out_is_a_file() {
     }
 }
 
+/// `capsim COMMAND GOOD --paths 10 ...` with each case's arguments: exit
+/// 2, each expected text in the message, nothing written; then with
+/// `fine`: exit 0.
+fn command_refuses(command: &str, cases: &[(&[&str], &[&str])], fine: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.toml");
+    std::fs::write(&file, GOOD).unwrap();
+    let out = dir.path().join("out");
+    let run = |extra: &[&str]| {
+        let mut args = vec![command, file.to_str().unwrap(), "--paths", "10"];
+        args.extend(extra);
+        crate::util::quietly(&out, &args)
+    };
+    for (extra, expect) in cases {
+        let o = run(extra);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {err}");
+        for e in *expect {
+            assert!(err.contains(e), "{extra:?}: `{e}` not in {err}");
+        }
+        assert!(!out.exists(), "{extra:?}");
+    }
+    let o = run(fine);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{fine:?}: {err}");
+}
+
 /// A sweep whose axes would be overridden by a later `--set`: two axes on
 /// one field (however each names it) or an axis on a field a fixed
 /// override, `--paths` or `--seed` sets. The later override won silently
 /// (a 3x3 grid of three distinct points, and `sweep.csv` with two columns
 /// of one name); now exit 2 naming both arguments, nothing written.
+/// Different fields, or a fixed override of another field, still sweep.
 #[test]
 fn a_sweep_sets_each_field_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("s.toml");
-    std::fs::write(&file, GOOD).unwrap();
-    let f = file.to_str().unwrap();
-    let out = dir.path().join("out");
-    let sweep = |extra: &[&str]| {
-        let mut args = vec!["sweep", f, "--paths", "10"];
-        args.extend(extra);
-        crate::util::quietly(&out, &args)
-    };
-    for (extra, expect) in [
-        (
-            &[
-                "--set",
-                "workload.api.growth=0:1:3",
-                "--set",
-                "workload.api.growth=0:1:2",
-            ][..],
-            &[
-                "--set workload.api.growth=0:1:2",
-                "a second axis",
-                "the first: --set workload.api.growth=0:1:3",
-            ][..],
-        ),
-        (
-            &[
-                "--set",
-                "workload.api.growth=0:1:3",
-                "--set",
-                "workload.0.growth=0:0.5:2",
-            ],
-            &["--set workload.0.growth=0:0.5:2", "a second axis"],
-        ),
-        (
-            &[
-                "--set",
-                "workload.api.growth=0.3",
-                "--set",
-                "workload.api.growth=0:1:3",
-            ],
-            &[
-                "--set workload.api.growth=0:1:3",
-                "also set to one value (--set workload.api.growth=0.3",
-            ],
-        ),
-        (
-            &["--set", "simulation.paths=10:30:3"],
-            &[
-                "--set simulation.paths=10:30:3",
-                "(--set simulation.paths=10",
-            ],
-        ),
-    ] {
-        let o = sweep(extra);
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(2), "{extra:?}: {err}");
-        for e in expect {
-            assert!(err.contains(e), "{extra:?}: `{e}` not in {err}");
-        }
-        assert!(!out.exists(), "{extra:?}");
-    }
-    // Different fields, or a fixed override of another field, still sweep.
-    let o = sweep(&[
-        "--set",
-        "workload.api.growth=0:1:2",
-        "--set",
-        "workload.api.volatility=0:0.2:2",
-        "--set",
-        "workload.api.demand=50",
-    ]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
+    command_refuses(
+        "sweep",
+        &[
+            (
+                &[
+                    "--set",
+                    "workload.api.growth=0:1:3",
+                    "--set",
+                    "workload.api.growth=0:1:2",
+                ],
+                &[
+                    "--set workload.api.growth=0:1:2",
+                    "a second axis",
+                    "the first: --set workload.api.growth=0:1:3",
+                ],
+            ),
+            (
+                &[
+                    "--set",
+                    "workload.api.growth=0:1:3",
+                    "--set",
+                    "workload.0.growth=0:0.5:2",
+                ],
+                &["--set workload.0.growth=0:0.5:2", "a second axis"],
+            ),
+            (
+                &[
+                    "--set",
+                    "workload.api.growth=0.3",
+                    "--set",
+                    "workload.api.growth=0:1:3",
+                ],
+                &[
+                    "--set workload.api.growth=0:1:3",
+                    "also set to one value (--set workload.api.growth=0.3",
+                ],
+            ),
+            (
+                &["--set", "simulation.paths=10:30:3"],
+                &[
+                    "--set simulation.paths=10:30:3",
+                    "(--set simulation.paths=10",
+                ],
+            ),
+        ],
+        &[
+            "--set",
+            "workload.api.growth=0:1:2",
+            "--set",
+            "workload.api.volatility=0:0.2:2",
+            "--set",
+            "workload.api.demand=50",
+        ],
     );
 }
 
@@ -688,56 +694,35 @@ fn a_sweep_sets_each_field_once() {
 /// never typed. Each is now exit 2 naming the `--param`, nothing written.
 #[test]
 fn sensitivity_params_are_model_fields_once_each() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("s.toml");
-    std::fs::write(&file, GOOD).unwrap();
-    let f = file.to_str().unwrap();
-    let out = dir.path().join("out");
-    let sens = |extra: &[&str]| {
-        let mut args = vec!["sensitivity", f, "--paths", "10"];
-        args.extend(extra);
-        crate::util::quietly(&out, &args)
-    };
-    for (extra, expect) in [
-        (
-            &[
-                "--param",
-                "workload.api.demand=80:120",
-                "--param",
-                "workload.0.demand=50:150",
-            ][..],
-            &[
-                "--param workload.0.demand=50:150",
-                "a second time (the first: --param workload.api.demand=80:120)",
-            ][..],
-        ),
-        (
-            &["--param", "simulation.paths=10:20"],
-            &["--param simulation.paths=10:20", "[simulation] setting"],
-        ),
-        (
-            &["--param", "workload.api.demand=nan:120"],
-            &["--param workload.api.demand=nan:120", "expected key=lo:hi"],
-        ),
-    ] {
-        let o = sens(extra);
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(2), "{extra:?}: {err}");
-        for e in expect {
-            assert!(err.contains(e), "{extra:?}: `{e}` not in {err}");
-        }
-        assert!(!out.exists(), "{extra:?}");
-    }
-    let o = sens(&[
-        "--param",
-        "workload.api.demand=80:120",
-        "--param",
-        "provider.azure.price=1.5:2.5",
-    ]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
+    command_refuses(
+        "sensitivity",
+        &[
+            (
+                &[
+                    "--param",
+                    "workload.api.demand=80:120",
+                    "--param",
+                    "workload.0.demand=50:150",
+                ],
+                &[
+                    "--param workload.0.demand=50:150",
+                    "a second time (the first: --param workload.api.demand=80:120)",
+                ],
+            ),
+            (
+                &["--param", "simulation.paths=10:20"],
+                &["--param simulation.paths=10:20", "[simulation] setting"],
+            ),
+            (
+                &["--param", "workload.api.demand=nan:120"],
+                &["--param workload.api.demand=nan:120", "expected key=lo:hi"],
+            ),
+        ],
+        &[
+            "--param",
+            "workload.api.demand=80:120",
+            "--param",
+            "provider.azure.price=1.5:2.5",
+        ],
     );
 }
