@@ -120,6 +120,139 @@ pub fn simulate(m: &Model, threads: usize, progress: &(dyn Fn(u64) + Sync)) -> R
     )
 }
 
+/// How many runs a thread may finish ahead of the first run not yet
+/// handed to `each` in [`simulate_each`] (their statistics wait in memory).
+const RUNS_AHEAD_PER_THREAD: usize = 16;
+
+/// Simulates the path metrics of each of `runs` (independent runs: a
+/// sweep's grid points, a tornado's runs) on `threads` threads (0: all
+/// cores) and hands each run's model and statistics to `each` in run
+/// order; the first error in run order is returned, and no later run is
+/// handed over. With at least two runs per thread, the threads take whole
+/// runs, one each at a time (a run of one block of paths would keep the
+/// other threads idle, and every run's set-up and summaries are done side
+/// by side); with fewer, the runs go one after the other, each on every
+/// thread. A run's statistics do not depend on its threads, so either way
+/// they are the ones it has alone, bit for bit. `bar` moves over all
+/// runs' paths, labelled `what(i)` for run `i`, or `name` and the runs
+/// done when they run side by side.
+pub fn simulate_each(
+    runs: &[&Loaded],
+    threads: usize,
+    bar: &Option<ProgressBar>,
+    (name, what): (&str, &(dyn Fn(usize) -> String + Sync)),
+    mut each: impl FnMut(usize, &Model, RunStats) -> Result<()>,
+) -> Result<()> {
+    let pool_threads = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::Other(format!("cannot start worker threads: {e}")))?
+        .current_num_threads();
+    let n = runs.len();
+    let set = |msg: String, at: u64| {
+        if let Some(b) = bar {
+            b.set_message(msg);
+            b.set_position(at);
+        }
+    };
+    if pool_threads == 1 || n < 2 * pool_threads {
+        let mut offset = 0;
+        for (i, l) in runs.iter().enumerate() {
+            let m = Model::compile(&l.scenario);
+            set(format!("{name}, {}", what(i)), offset);
+            let progress = |done: u64| {
+                if let Some(b) = bar {
+                    b.set_position(offset + done.min(m.paths));
+                }
+            };
+            let st = simulate(&m, threads, &progress).map_err(|e| e.in_scenario(l))?;
+            offset += m.paths;
+            each(i, &m, st)?;
+        }
+        return Ok(());
+    }
+    use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+    use std::sync::{mpsc, Condvar, Mutex};
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let paths_done = AtomicU64::new(0);
+    // The first run not yet handed to `each`: no thread starts a run more
+    // than `ahead` past it.
+    let handed = (Mutex::new(0usize), Condvar::new());
+    let ahead = RUNS_AHEAD_PER_THREAD * pool_threads;
+    set(format!("{name}, 0 of {n} runs done"), 0);
+    let (tx, rx) = mpsc::channel::<(usize, Result<(Model, RunStats)>)>();
+    std::thread::scope(|scope| {
+        for _ in 0..pool_threads {
+            let tx = tx.clone();
+            let (next, stop, paths_done, handed) = (&next, &stop, &paths_done, &handed);
+            scope.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n || stop.load(Ordering::Relaxed) {
+                    return;
+                }
+                {
+                    let mut h = handed.0.lock().unwrap_or_else(|e| e.into_inner());
+                    while i >= *h + ahead && !stop.load(Ordering::Relaxed) {
+                        h = handed.1.wait(h).unwrap_or_else(|e| e.into_inner());
+                    }
+                }
+                if stop.load(Ordering::Relaxed) {
+                    return;
+                }
+                let l = runs[i];
+                let m = Model::compile(&l.scenario);
+                let last = AtomicU64::new(0);
+                let progress = |done: u64| {
+                    let done = done.min(m.paths);
+                    let step = done.saturating_sub(last.fetch_max(done, Ordering::Relaxed));
+                    let all = paths_done.fetch_add(step, Ordering::Relaxed) + step;
+                    if let Some(b) = bar {
+                        b.set_position(all);
+                    }
+                };
+                let r = simulate(&m, 1, &progress).map_err(|e| e.in_scenario(l));
+                if r.is_err() {
+                    // No later run is needed; the earlier ones still are.
+                    let _ = next.fetch_max(n, Ordering::Relaxed);
+                }
+                if tx.send((i, r.map(|st| (m, st)))).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(tx);
+        let mut pending = std::collections::BTreeMap::new();
+        let mut want = 0;
+        let mut failed = Ok(());
+        for (i, r) in rx {
+            pending.insert(i, r);
+            while let Some(r) = pending.remove(&want) {
+                failed = r.and_then(|(m, st)| each(want, &m, st));
+                want += 1;
+                if failed.is_err() {
+                    break;
+                }
+                if let Some(b) = bar {
+                    b.set_message(format!("{name}, {want} of {n} runs done"));
+                }
+                *handed.0.lock().unwrap_or_else(|e| e.into_inner()) = want;
+                handed.1.notify_all();
+            }
+            if failed.is_err() {
+                break;
+            }
+        }
+        if failed.is_err() {
+            // Wake and stop the threads; runs under way finish first.
+            stop.store(true, Ordering::Relaxed);
+            let _guard = handed.0.lock().unwrap_or_else(|e| e.into_inner());
+            handed.1.notify_all();
+        }
+        failed
+    })
+}
+
 /// Simulates `loaded` and writes `<out>/<name>/`.
 pub fn run_scenario(loaded: &Loaded, settings: &Settings) -> Result<Outcome> {
     let sim = simulate_scenario(loaded, settings, None)?;

@@ -484,6 +484,98 @@ fn sweep_grid_with_common_random_numbers() {
     );
 }
 
+/// With at least two runs per thread, `sweep` and `sensitivity` give the
+/// threads whole runs side by side (a run of one block kept the other
+/// threads idle); fewer, one run after the other on every thread. Either
+/// way every byte is the same: 8 grid points (two path counts) on 1 and 5
+/// threads (one after the other) and on 2 and 4 (side by side); a tornado
+/// on 1, 2 and 3; and of a grid whose points from the second on overflow,
+/// the second is the one reported, whichever thread finds which first.
+#[test]
+fn runs_side_by_side_write_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "s.toml", GOLDEN);
+    let f = f.to_str().unwrap();
+    let read = |out: &std::path::Path, file: &str| std::fs::read(out.join(file)).unwrap();
+    let mut first = None;
+    for threads in ["1", "2", "4", "5"] {
+        let out = dir.path().join(format!("sweep{threads}"));
+        let o = quietly(
+            &out,
+            &[
+                "sweep",
+                f,
+                "--set",
+                "provider.azure.price_drift=-0.3:0:4",
+                "--set",
+                "simulation.paths=1100:2100:2",
+                "--threads",
+                threads,
+            ],
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let csv = read(&out, "sweep/golden/sweep.csv");
+        assert_eq!(
+            String::from_utf8_lossy(&csv).lines().count(),
+            1 + 8 * model(GOLDEN).layout.n_path()
+        );
+        match &first {
+            None => first = Some(csv),
+            Some(c) => assert!(*c == csv, "{threads} threads: sweep.csv differs"),
+        }
+    }
+    let mut first = None;
+    for threads in ["1", "2", "3"] {
+        let out = dir.path().join(format!("sens{threads}"));
+        let o = quietly(
+            &out,
+            &["sensitivity", f, "--paths", "1100", "--threads", threads],
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let files = (
+            read(&out, "sensitivity/golden/tornado.csv"),
+            read(&out, "sensitivity/golden/drivers.csv"),
+        );
+        assert!(String::from_utf8_lossy(&files.0).lines().count() > 10);
+        match &first {
+            None => first = Some(files),
+            Some(c) => assert!(
+                *c == files,
+                "{threads} threads: the tornado or drivers differ"
+            ),
+        }
+    }
+    let mut first = None;
+    for threads in ["1", "2", "4"] {
+        let out = dir.path().join(format!("over{threads}"));
+        let o = quietly(
+            &out,
+            &[
+                "sweep",
+                f,
+                "--set",
+                "workload.api.growth=0:1e300:8",
+                "--paths",
+                "200",
+                "--threads",
+                threads,
+            ],
+        );
+        let err = String::from_utf8_lossy(&o.stderr).to_string();
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("--set workload.api.growth=142857142857143000")
+                && err.contains("overflowed"),
+            "{err}"
+        );
+        assert!(!out.exists());
+        match &first {
+            None => first = Some(err),
+            Some(e) => assert_eq!(*e, err, "{threads} threads"),
+        }
+    }
+}
+
 #[test]
 fn sensitivity_writes_sorted_tornado_and_drivers() {
     let dir = tempfile::tempdir().unwrap();

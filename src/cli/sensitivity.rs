@@ -190,13 +190,18 @@ pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
         paths,
     };
     let mut means = Vec::with_capacity(plan.runs.len());
-    for (r, l) in plan.runs.iter().enumerate() {
-        let m = Model::compile(&l.scenario);
-        let progress = bar.at(r as u64, &plan.params[r / 2].key);
-        let st =
-            crate::runner::simulate(&m, a.sim.threads, &progress).map_err(|e| e.in_scenario(l))?;
-        means.push(npv(&m, &st));
-    }
+    let tornado: Vec<&Loaded> = plan.runs.iter().collect();
+    let what = |r: usize| format!("run {} of {runs}: {}", r + 1, plan.params[r / 2].key);
+    crate::runner::simulate_each(
+        &tornado,
+        a.sim.threads,
+        &bar.bar,
+        (&base.scenario.name, &what),
+        |_, m, st| {
+            means.push(npv(m, &st));
+            Ok(())
+        },
+    )?;
 
     // Drivers: one run, every path's drivers kept.
     let m = Model::compile(&base.scenario);

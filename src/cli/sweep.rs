@@ -66,14 +66,26 @@ pub fn parse_axis(arg: &str) -> Option<Result<Axis>> {
             } else {
                 lo + (hi - lo) * i as f64 / (steps - 1) as f64
             };
-            // Trim binary noise so overrides and CSV cells read cleanly.
-            (v * 1e12).round() / 1e12
+            clean(v, lo.abs().max(hi.abs()))
         })
         .collect();
     Some(Ok(Axis {
         key: key.trim().to_string(),
         values,
     }))
+}
+
+/// A grid value without the binary noise of `lo + step * i`, so that
+/// overrides and CSV cells read cleanly: 15 significant digits, and 0 for
+/// anything below 1e-12 of the axis's larger end (where the steps cross
+/// zero). It was `(v * 1e12).round() / 1e12`, which overflowed to infinity
+/// past 1.8e296, added noise of its own past about 9e3 (8764121477007
+/// became 8764121477007.001) and made every value below 5e-13 zero.
+fn clean(v: f64, scale: f64) -> f64 {
+    if v.abs() < 1e-12 * scale {
+        return 0.0;
+    }
+    format!("{v:.14e}").parse().unwrap_or(v)
 }
 
 /// A sweep's grid: its axes, the fixed overrides (with `--paths` and
@@ -220,22 +232,12 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
         .map(|(_, l)| l.scenario.simulation.paths)
         .sum();
     let bar = crate::runner::progress_bar(total, &name, !a.quiet);
-    let mut offset = 0;
-    for (i, (coords, l)) in grid.points.iter().enumerate() {
-        let m = Model::compile(&l.scenario);
-        if let Some(b) = &bar {
-            b.set_message(format!("{name}, point {} of {points}", i + 1));
-        }
-        let progress = |done: u64| {
-            if let Some(b) = &bar {
-                b.set_position(offset + done);
-            }
-        };
-        let st =
-            crate::runner::simulate(&m, a.sim.threads, &progress).map_err(|e| e.in_scenario(l))?;
-        offset += m.paths;
-        table.point(coords, l, &m, &st, &bar)?;
-    }
+    let runs: Vec<&Loaded> = grid.points.iter().map(|(_, l)| l).collect();
+    let what = |i: usize| format!("point {} of {points}", i + 1);
+    crate::runner::simulate_each(&runs, a.sim.threads, &bar, (&name, &what), |i, m, st| {
+        let (coords, l) = &grid.points[i];
+        table.point(coords, l, m, &st, &bar)
+    })?;
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -539,4 +541,41 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -
     }
     let records: Vec<shard::RunsRecord> = shards.iter().map(|(_, h)| h.record.clone()).collect();
     table.finish(out, &grid, started, &records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(arg: &str) -> Vec<f64> {
+        parse_axis(arg).expect("an axis").expect("valid").values
+    }
+
+    /// Grid values read as typed, at every magnitude: the ends exact, the
+    /// steps between without binary noise, nothing overflowed.
+    #[test]
+    fn grid_values_are_clean_at_any_magnitude() {
+        assert_eq!(values("k=-0.3:0:4"), [-0.3, -0.2, -0.1, 0.0]);
+        assert_eq!(
+            values("k=0:1:4"),
+            [0.0, 0.333333333333333, 0.666666666666667, 1.0]
+        );
+        assert_eq!(values("k=0.1:0.7:3"), [0.1, 0.4, 0.7]);
+        assert_eq!(
+            values("k=-0.3:0.3:7"),
+            [-0.3, -0.2, -0.1, 0.0, 0.1, 0.2, 0.3]
+        );
+        assert_eq!(values("k=0:1e-13:3"), [0.0, 5e-14, 1e-13]);
+        assert_eq!(
+            values("k=8764121477007:8764121477008:2"),
+            [8764121477007.0, 8764121477008.0]
+        );
+        assert_eq!(
+            values("k=1e11:2e11:5"),
+            [1e11, 1.25e11, 1.5e11, 1.75e11, 2e11]
+        );
+        assert_eq!(values("k=0:1e300:3"), [0.0, 5e299, 1e300]);
+        assert_eq!(values("k=1e-9:3e-9:3"), [1e-9, 2e-9, 3e-9]);
+        assert_eq!(values("k=5:5:1"), [5.0]);
+    }
 }
