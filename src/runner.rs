@@ -121,71 +121,82 @@ pub fn simulate(m: &Model, threads: usize, progress: &(dyn Fn(u64) + Sync)) -> R
 }
 
 /// How many runs a thread may finish ahead of the first run not yet
-/// handed to `each` in [`simulate_each`] (their statistics wait in memory).
+/// handed over in [`each_run`] (their results wait in memory).
 const RUNS_AHEAD_PER_THREAD: usize = 16;
 
-/// Simulates the path metrics of each of `runs` (independent runs: a
-/// sweep's grid points, a tornado's runs) on `threads` threads (0: all
-/// cores) and hands each run's model and statistics to `each` in run
-/// order; the first error in run order is returned, and no later run is
-/// handed over. With at least two runs per thread, the threads take whole
-/// runs, one each at a time (a run of one block of paths would keep the
+/// How [`each_run`] labels its progress bar: the command's `name`, the
+/// runs' `unit` ("points", "tornado runs") and run `i`'s label `what(i)`.
+pub struct RunLabels<'a> {
+    pub name: &'a str,
+    pub unit: &'a str,
+    pub what: &'a (dyn Fn(usize) -> String + Sync),
+}
+
+/// Runs `n` independent runs (a sweep's grid points, a tornado's runs),
+/// `run(i, threads, progress)` each, on `threads` threads (0: all cores),
+/// and hands each result to `each` in run order; the first error in run
+/// order is returned, and no later result is handed over. With at least
+/// two runs per thread, the threads take whole runs, one each at a time
+/// (`run` is given one thread: a run of one block of paths would keep the
 /// other threads idle, and every run's set-up and summaries are done side
-/// by side); with fewer, the runs go one after the other, each on every
-/// thread. A run's statistics do not depend on its threads, so either way
-/// they are the ones it has alone, bit for bit. `bar` moves over all
-/// runs' paths, labelled `what(i)` for run `i`, or `name` and the runs
-/// done when they run side by side.
-pub fn simulate_each(
-    runs: &[&Loaded],
+/// by side); with fewer, the runs go one after the other, each given
+/// `threads`. A run's statistics do not depend on its threads, so either
+/// way they are the ones it has alone, bit for bit. `progress` reports the
+/// paths of its run done; `bar` moves over all runs' paths. Returns how
+/// many threads ran side by side (1 when the runs went one after the
+/// other).
+pub fn each_run<T: Send>(
+    n: usize,
     threads: usize,
     bar: &Option<ProgressBar>,
-    (name, what): (&str, &(dyn Fn(usize) -> String + Sync)),
-    mut each: impl FnMut(usize, &Model, RunStats) -> Result<()>,
-) -> Result<()> {
+    labels: RunLabels<'_>,
+    run: impl Fn(usize, usize, &(dyn Fn(u64) + Sync)) -> Result<T> + Sync,
+    mut each: impl FnMut(usize, T) -> Result<()>,
+) -> Result<usize> {
+    use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+    use std::sync::{mpsc, Condvar, Mutex};
+    let RunLabels { name, unit, what } = labels;
     let pool_threads = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .map_err(|e| Error::Other(format!("cannot start worker threads: {e}")))?
         .current_num_threads();
-    let n = runs.len();
-    let set = |msg: String, at: u64| {
+    let set = |msg: String| {
         if let Some(b) = bar {
             b.set_message(msg);
-            b.set_position(at);
+        }
+    };
+    let paths_done = AtomicU64::new(0);
+    // A run's progress, as the paths of all runs done.
+    let progress_of = |last: &AtomicU64, done: u64| {
+        let step = done.saturating_sub(last.fetch_max(done, Ordering::Relaxed));
+        let all = paths_done.fetch_add(step, Ordering::Relaxed) + step;
+        if let Some(b) = bar {
+            b.set_position(all);
         }
     };
     if pool_threads == 1 || n < 2 * pool_threads {
-        let mut offset = 0;
-        for (i, l) in runs.iter().enumerate() {
-            let m = Model::compile(&l.scenario);
-            set(format!("{name}, {}", what(i)), offset);
-            let progress = |done: u64| {
-                if let Some(b) = bar {
-                    b.set_position(offset + done.min(m.paths));
-                }
-            };
-            let st = simulate(&m, threads, &progress).map_err(|e| e.in_scenario(l))?;
-            offset += m.paths;
-            each(i, &m, st)?;
+        for i in 0..n {
+            set(format!("{name}, {}", what(i)));
+            let last = AtomicU64::new(0);
+            let r = run(i, threads, &|done| progress_of(&last, done))?;
+            each(i, r)?;
         }
-        return Ok(());
+        return Ok(1);
     }
-    use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-    use std::sync::{mpsc, Condvar, Mutex};
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
-    let paths_done = AtomicU64::new(0);
-    // The first run not yet handed to `each`: no thread starts a run more
-    // than `ahead` past it.
+    // The first run not yet handed over: no thread starts a run more than
+    // `ahead` past it.
     let handed = (Mutex::new(0usize), Condvar::new());
     let ahead = RUNS_AHEAD_PER_THREAD * pool_threads;
-    set(format!("{name}, 0 of {n} runs done"), 0);
-    let (tx, rx) = mpsc::channel::<(usize, Result<(Model, RunStats)>)>();
+    set(format!("{name}, 0 of {n} {unit} done"));
+    let (tx, rx) = mpsc::channel::<(usize, Result<T>)>();
     std::thread::scope(|scope| {
         for _ in 0..pool_threads {
             let tx = tx.clone();
-            let (next, stop, paths_done, handed) = (&next, &stop, &paths_done, &handed);
+            let (next, stop, handed, run, progress_of) =
+                (&next, &stop, &handed, &run, &progress_of);
             scope.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= n || stop.load(Ordering::Relaxed) {
@@ -200,23 +211,13 @@ pub fn simulate_each(
                 if stop.load(Ordering::Relaxed) {
                     return;
                 }
-                let l = runs[i];
-                let m = Model::compile(&l.scenario);
                 let last = AtomicU64::new(0);
-                let progress = |done: u64| {
-                    let done = done.min(m.paths);
-                    let step = done.saturating_sub(last.fetch_max(done, Ordering::Relaxed));
-                    let all = paths_done.fetch_add(step, Ordering::Relaxed) + step;
-                    if let Some(b) = bar {
-                        b.set_position(all);
-                    }
-                };
-                let r = simulate(&m, 1, &progress).map_err(|e| e.in_scenario(l));
+                let r = run(i, 1, &|done| progress_of(&last, done));
                 if r.is_err() {
                     // No later run is needed; the earlier ones still are.
-                    let _ = next.fetch_max(n, Ordering::Relaxed);
+                    next.fetch_max(n, Ordering::Relaxed);
                 }
-                if tx.send((i, r.map(|st| (m, st)))).is_err() {
+                if tx.send((i, r)).is_err() {
                     return;
                 }
             });
@@ -228,14 +229,12 @@ pub fn simulate_each(
         for (i, r) in rx {
             pending.insert(i, r);
             while let Some(r) = pending.remove(&want) {
-                failed = r.and_then(|(m, st)| each(want, &m, st));
+                failed = r.and_then(|r| each(want, r));
                 want += 1;
                 if failed.is_err() {
                     break;
                 }
-                if let Some(b) = bar {
-                    b.set_message(format!("{name}, {want} of {n} runs done"));
-                }
+                set(format!("{name}, {want} of {n} {unit} done"));
                 *handed.0.lock().unwrap_or_else(|e| e.into_inner()) = want;
                 handed.1.notify_all();
             }
@@ -250,7 +249,32 @@ pub fn simulate_each(
             handed.1.notify_all();
         }
         failed
-    })
+    })?;
+    Ok(pool_threads)
+}
+
+/// [`each_run`] of the path metrics ([`simulate`]) of each of `runs`,
+/// handing `each` its model and statistics.
+pub fn simulate_each(
+    runs: &[&Loaded],
+    threads: usize,
+    bar: &Option<ProgressBar>,
+    labels: RunLabels<'_>,
+    mut each: impl FnMut(usize, &Model, RunStats) -> Result<()>,
+) -> Result<()> {
+    each_run(
+        runs.len(),
+        threads,
+        bar,
+        labels,
+        |i, threads, progress| {
+            let m = Model::compile(&runs[i].scenario);
+            let st = simulate(&m, threads, progress).map_err(|e| e.in_scenario(runs[i]))?;
+            Ok((m, st))
+        },
+        |i, (m, st)| each(i, &m, st),
+    )?;
+    Ok(())
 }
 
 /// Simulates `loaded` and writes `<out>/<name>/`.

@@ -1296,55 +1296,73 @@ pub(crate) fn spans(
     Ok(spans)
 }
 
-/// Runs the path metrics of each of `runs` over its span, one after the
-/// other on `threads` threads, each run's chunk moments into `w`, the
-/// progress bar `bar` (over all spans' paths, these first) moved on.
-/// Returns their parts and the most threads one used.
+/// Runs the path metrics of each of `runs` over its span on `threads`
+/// threads ([`crate::runner::each_run`]: side by side when there are at
+/// least two runs per thread), each run's chunk moments into `w` in run
+/// order, the progress bar `bar` (over all spans' paths, these first)
+/// moved on. Returns their parts and the most threads one used (or ran
+/// side by side).
 pub(crate) fn run_path_metric_spans(
     runs: &[&Loaded],
     spans: &[Range<u64>],
     threads: usize,
     bar: &Option<indicatif::ProgressBar>,
+    labels: crate::runner::RunLabels<'_>,
     w: &mut MomentsWriter,
 ) -> Result<(Vec<RunPart>, usize)> {
     let mut parts = Vec::with_capacity(runs.len());
-    let mut offset = 0;
     let mut most = 1;
-    for (l, span) in runs.iter().zip(spans) {
-        let m = Model::compile(&l.scenario);
-        let progress = |done: u64| {
-            if let Some(b) = bar {
-                b.set_position(offset + done);
+    let side_by_side = crate::runner::each_run(
+        runs.len(),
+        threads,
+        bar,
+        labels,
+        |i, threads, progress| {
+            let (l, span) = (runs[i], &spans[i]);
+            let m = Model::compile(&l.scenario);
+            // The chunks' moments wait here until the run's turn to write.
+            let mut chunks: Vec<Moments> = Vec::new();
+            let mut sink = |ms: &[Moments]| {
+                chunks.extend_from_slice(ms);
+                Ok(())
+            };
+            let out = engine::run_job(
+                &engine::path_metrics_job(&m),
+                m.paths,
+                engine::Options {
+                    threads,
+                    progress: Some(progress),
+                    span: Some(span.clone()),
+                    chunks: Some(&mut sink),
+                    ..Default::default()
+                },
+            )
+            .map_err(|e| e.in_scenario(l))?;
+            let n = span.end - span.start;
+            let part = RunPart {
+                resolved_sha256: l.resolved_sha256.clone(),
+                paths: m.paths,
+                first_path: span.start,
+                span_paths: n,
+                chunks: n.div_ceil(CHUNK as u64),
+                width: out.acc.moments.len(),
+                sketched: out.acc.tails.sketches.len(),
+                tails: out.acc.tails,
+            };
+            Ok((part, chunks, out.threads))
+        },
+        |_, (part, chunks, threads)| {
+            if part.width > 0 {
+                for ms in chunks.chunks(part.width) {
+                    w.chunk(ms)?;
+                }
             }
-        };
-        let mut sink = |ms: &[Moments]| w.chunk(ms);
-        let out = engine::run_job(
-            &engine::path_metrics_job(&m),
-            m.paths,
-            engine::Options {
-                threads,
-                progress: Some(&progress),
-                span: Some(span.clone()),
-                chunks: Some(&mut sink),
-                ..Default::default()
-            },
-        )
-        .map_err(|e| e.in_scenario(l))?;
-        let n = span.end - span.start;
-        offset += n;
-        most = most.max(out.threads);
-        parts.push(RunPart {
-            resolved_sha256: l.resolved_sha256.clone(),
-            paths: m.paths,
-            first_path: span.start,
-            span_paths: n,
-            chunks: n.div_ceil(CHUNK as u64),
-            width: out.acc.moments.len(),
-            sketched: out.acc.tails.sketches.len(),
-            tails: out.acc.tails,
-        });
-    }
-    Ok((parts, most))
+            most = most.max(threads);
+            parts.push(part);
+            Ok(())
+        },
+    )?;
+    Ok((parts, most.max(side_by_side)))
 }
 
 /// The bytes of the moments of `parts` (one shard's runs).

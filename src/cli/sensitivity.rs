@@ -196,7 +196,11 @@ pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
         &tornado,
         a.sim.threads,
         &bar.bar,
-        (&base.scenario.name, &what),
+        crate::runner::RunLabels {
+            name: &base.scenario.name,
+            unit: "tornado runs",
+            what: &what,
+        },
         |_, m, st| {
             means.push(npv(m, &st));
             Ok(())
@@ -433,8 +437,14 @@ fn run_shard(a: &SensitivityArgs, plan: &Plan, part: Shard) -> Result<()> {
     let n = span.end - span.start;
     let total: u64 = spans.iter().map(|s| s.end - s.start).sum::<u64>() + n;
     let bar = crate::runner::progress_bar(total, &folder, !a.quiet);
+    let what = |r: usize| plan.what(r);
+    let labels = crate::runner::RunLabels {
+        name: &folder,
+        unit: "tornado runs",
+        what: &what,
+    };
     let (parts, most) =
-        shard::run_path_metric_spans(&runs, &spans, a.sim.threads, &bar, &mut writer)?;
+        shard::run_path_metric_spans(&runs, &spans, a.sim.threads, &bar, labels, &mut writer)?;
     writer.finish()?;
 
     // The drivers' run over the span, its rows straight to the file.
@@ -458,6 +468,9 @@ fn run_shard(a: &SensitivityArgs, plan: &Plan, part: Shard) -> Result<()> {
             .map_err(|e| Error::io(format!("cannot write {}", file.display()), e))
     };
     let done = total - n;
+    if let Some(b) = &bar {
+        b.set_message(format!("{folder}, drivers"));
+    }
     let progress = |k: u64| {
         if let Some(b) = &bar {
             b.set_position(done + k);

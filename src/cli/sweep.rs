@@ -234,10 +234,20 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
     let bar = crate::runner::progress_bar(total, &name, !a.quiet);
     let runs: Vec<&Loaded> = grid.points.iter().map(|(_, l)| l).collect();
     let what = |i: usize| format!("point {} of {points}", i + 1);
-    crate::runner::simulate_each(&runs, a.sim.threads, &bar, (&name, &what), |i, m, st| {
-        let (coords, l) = &grid.points[i];
-        table.point(coords, l, m, &st, &bar)
-    })?;
+    crate::runner::simulate_each(
+        &runs,
+        a.sim.threads,
+        &bar,
+        crate::runner::RunLabels {
+            name: &name,
+            unit: "points",
+            what: &what,
+        },
+        |i, m, st| {
+            let (coords, l) = &grid.points[i];
+            table.point(coords, l, m, &st, &bar)
+        },
+    )?;
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -397,8 +407,15 @@ fn run_shard(a: &SweepArgs, grid: &Grid, part: Shard) -> Result<()> {
     let mut writer = shard::MomentsWriter::create(&dir.path(shard::MOMENTS))?;
     let total: u64 = spans.iter().map(|s| s.end - s.start).sum();
     let bar = crate::runner::progress_bar(total, &folder, !a.quiet);
+    let points = runs.len();
+    let what = |i: usize| format!("point {} of {points}", i + 1);
+    let labels = crate::runner::RunLabels {
+        name: &folder,
+        unit: "points",
+        what: &what,
+    };
     let (parts, threads) =
-        shard::run_path_metric_spans(&runs, &spans, a.sim.threads, &bar, &mut writer)?;
+        shard::run_path_metric_spans(&runs, &spans, a.sim.threads, &bar, labels, &mut writer)?;
     writer.finish()?;
     if let Some(b) = &bar {
         b.finish_and_clear();
