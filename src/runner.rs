@@ -120,6 +120,23 @@ pub fn simulate(m: &Model, threads: usize, progress: &(dyn Fn(u64) + Sync)) -> R
     )
 }
 
+/// `load(sets)` for each of `sets_list` (the scenarios of a sweep's grid
+/// or a tornado's runs), on `threads` threads (0: all cores), in order:
+/// results, errors included, are `sets_list`'s order whatever thread
+/// loaded them, so the caller reports the first error a loop would.
+pub fn load_each(
+    sets_list: &[Vec<String>],
+    threads: usize,
+    load: impl Fn(&[String]) -> Result<Loaded> + Sync,
+) -> Vec<Result<Loaded>> {
+    use rayon::prelude::*;
+    let all = || sets_list.par_iter().map(|s| load(s)).collect();
+    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(pool) => pool.install(all),
+        Err(_) => sets_list.iter().map(|s| load(s)).collect(),
+    }
+}
+
 /// How many runs a thread may finish ahead of the first run not yet
 /// handed over in [`each_run`] (their results wait in memory).
 const RUNS_AHEAD_PER_THREAD: usize = 16;

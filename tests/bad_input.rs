@@ -669,6 +669,11 @@ fn a_sweep_sets_each_field_once() {
                     "also set to one value (--set workload.api.growth=0.3",
                 ],
             ),
+            // Points loaded side by side: the first bad one in grid order.
+            (
+                &["--set", "workload.api.volatility=1:-1:5", "--threads", "4"],
+                &["--set workload.api.volatility=-0.5: field `workload.api.volatility`: found -0.5"],
+            ),
             (
                 &["--set", "simulation.paths=10:30:3"],
                 &[
@@ -708,6 +713,18 @@ fn sensitivity_params_are_model_fields_once_each() {
                     "--param workload.0.demand=50:150",
                     "a second time (the first: --param workload.api.demand=80:120)",
                 ],
+            ),
+            // Runs loaded side by side: the first bad one in run order.
+            (
+                &[
+                    "--param",
+                    "workload.api.volatility=0.1:-1",
+                    "--param",
+                    "workload.api.demand=-5:10",
+                    "--threads",
+                    "4",
+                ],
+                &["--set workload.api.volatility=-1: field `workload.api.volatility`: found -1"],
             ),
             (
                 &["--param", "simulation.paths=10:20"],

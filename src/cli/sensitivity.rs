@@ -64,21 +64,31 @@ struct Plan {
 }
 
 impl Plan {
-    /// Loads every run by `load` (from its overrides) before any is
-    /// simulated.
+    /// Loads every run by `load` (from its overrides, on `threads`
+    /// threads) before any is simulated; errors as loading and checking
+    /// them one after the other would give.
     fn new(
         sets: Vec<String>,
         params: Option<Vec<Param>>,
-        load: impl Fn(&[String]) -> Result<Loaded>,
+        threads: usize,
+        load: impl Fn(&[String]) -> Result<Loaded> + Sync,
     ) -> Result<Plan> {
         let base = load(&sets)?;
         let params = params.unwrap_or_else(|| sensitivity::default_params(&base.scenario));
+        let run_sets: Vec<Vec<String>> = params
+            .iter()
+            .flat_map(|p| [p.low, p.high].map(|v| (&p.key, v)))
+            .map(|(key, v)| {
+                let mut s = sets.clone();
+                s.push(format!("{key}={v}"));
+                s
+            })
+            .collect();
+        let mut loaded = crate::runner::load_each(&run_sets, threads, load).into_iter();
         let mut runs: Vec<Loaded> = Vec::with_capacity(2 * params.len());
         for (i, p) in params.iter().enumerate() {
-            for v in [p.low, p.high] {
-                let mut s = sets.clone();
-                s.push(format!("{}={v}", p.key));
-                runs.push(load(&s)?);
+            for _ in 0..2 {
+                runs.push(loaded.next().expect("two runs per parameter")?);
             }
             // The field the parameter's runs set, resolved: each once, and
             // a model parameter (a bar over `simulation.paths` or `seed`
@@ -174,7 +184,9 @@ pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
     let started = std::time::SystemTime::now();
     let sets = sets_with(&a.set.sets, a.sim.paths, a.sim.seed);
     let params = params_of(&a)?;
-    let plan = Plan::new(sets, params, |s| scenario::load_file(&a.scenario, s))?;
+    let plan = Plan::new(sets, params, a.sim.threads, |s| {
+        scenario::load_file(&a.scenario, s)
+    })?;
     if let Some(part) = a.shard {
         return run_shard(&a, &plan, part);
     }
@@ -575,7 +587,7 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -
     let (d0, h0) = &shards[0];
     let header0 = d0.join(SENSITIVITY_HEADER);
     let file = PathBuf::from(&h0.scenario_file);
-    let plan = Plan::new(h0.sets.clone(), Some(h0.params.clone()), |sets| {
+    let plan = Plan::new(h0.sets.clone(), Some(h0.params.clone()), threads, |sets| {
         scenario::load_str(&file, &h0.scenario_text, sets)
             .map_err(|e| shard::bad(&header0, format!("its scenario does not load: {e}")))
     })?;

@@ -140,11 +140,14 @@ fn axes_and_fixed(
 }
 
 /// Every grid point, loaded by `load` from its overrides (the fixed ones,
-/// then one per axis); all are validated before any is simulated.
+/// then one per axis) on `threads` threads; all are validated before any
+/// is simulated, and the first point's fields checked before the others
+/// load.
 fn grid(
     axes: Vec<Axis>,
     fixed: Vec<String>,
-    mut load: impl FnMut(&[String]) -> Result<Loaded>,
+    threads: usize,
+    load: impl Fn(&[String]) -> Result<Loaded> + Sync,
 ) -> Result<Grid> {
     let points: usize = axes.iter().map(|x| x.values.len()).product();
     if points > 100_000 {
@@ -153,24 +156,31 @@ fn grid(
             format!("found a grid of {points} points, expected at most 100000"),
         ));
     }
-    let mut grid = Vec::with_capacity(points);
+    let mut coords = Vec::with_capacity(points);
+    let mut sets = Vec::with_capacity(points);
     for i in 0..points {
         let mut rem = i;
-        let mut coords = vec![0.0; axes.len()];
+        let mut at = vec![0.0; axes.len()];
         for (j, ax) in axes.iter().enumerate().rev() {
-            coords[j] = ax.values[rem % ax.values.len()];
+            at[j] = ax.values[rem % ax.values.len()];
             rem /= ax.values.len();
         }
-        let mut sets = fixed.clone();
-        for (ax, v) in axes.iter().zip(&coords) {
-            sets.push(format!("{}={v}", ax.key));
+        let mut s = fixed.clone();
+        for (ax, v) in axes.iter().zip(&at) {
+            s.push(format!("{}={v}", ax.key));
         }
-        let point = load(&sets)?;
-        if i == 0 {
-            one_value_per_field(&axes, &fixed, &point)?;
-        }
-        grid.push((coords, point));
+        coords.push(at);
+        sets.push(s);
     }
+    let first = load(&sets[0])?;
+    one_value_per_field(&axes, &fixed, &first)?;
+    let mut loaded = vec![Ok(first)];
+    loaded.extend(crate::runner::load_each(&sets[1..], threads, load));
+    let grid = coords
+        .into_iter()
+        .zip(loaded)
+        .map(|(c, l)| l.map(|l| (c, l)))
+        .collect::<Result<Vec<_>>>()?;
     Ok(Grid {
         axes,
         fixed,
@@ -218,7 +228,9 @@ fn one_value_per_field(axes: &[Axis], fixed: &[String], first: &Loaded) -> Resul
 pub fn sweep(a: SweepArgs) -> Result<()> {
     let started = std::time::SystemTime::now();
     let (axes, fixed) = axes_and_fixed(&a.sets, a.sim.paths, a.sim.seed)?;
-    let grid = grid(axes, fixed, |sets| scenario::load_file(&a.scenario, sets))?;
+    let grid = grid(axes, fixed, a.sim.threads, |sets| {
+        scenario::load_file(&a.scenario, sets)
+    })?;
     if let Some(part) = a.shard {
         return run_shard(&a, &grid, part);
     }
@@ -504,7 +516,7 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -
     let (d0, h0) = &shards[0];
     let header0 = d0.join(SWEEP_HEADER);
     let file = PathBuf::from(&h0.scenario_file);
-    let grid = grid(h0.axes.clone(), h0.fixed.clone(), |sets| {
+    let grid = grid(h0.axes.clone(), h0.fixed.clone(), threads, |sets| {
         scenario::load_str(&file, &h0.scenario_text, sets)
             .map_err(|e| shard::bad(&header0, format!("its scenario does not load: {e}")))
     })?;
