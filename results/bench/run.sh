@@ -14,6 +14,10 @@
 #                      paths.csv interleaved; and the instructions per
 #                      paths.csv row (paths_csv_instructions.csv;
 #                      callgrind, 20,000 minus 10,000 paths)
+#   runs.csv           commands of many runs: `sweep` (100 points of 1,000
+#                      paths, 20 of 10^4) and `sensitivity` (73 runs of
+#                      1,000 and of 10^4 paths) of the baseline, 1 and 2
+#                      threads interleaved, best of 3 rounds
 #   numpy.csv          capsim and benches/numpy_reference.py (if numpy is
 #                      installed), one thread, 100,000 paths, CPU seconds
 #   memory.csv         peak RSS at 20,000 and 800,000 paths (3 runs each)
@@ -25,7 +29,8 @@
 # Run from anywhere: bash results/bench/run.sh
 # (`--whole`: only the whole-process timings and the two-process control,
 # then the tables; `--paths-csv`: only paths_csv.csv, then the tables;
-# `--criterion`: only the criterion benches, then the tables; `--memory`:
+# `--criterion`: only the criterion benches, then the tables; `--runs`:
+# only runs.csv, then the tables; `--memory`:
 # only the peak memory runs, then the tables; `--numpy`: only the NumPy
 # comparison, then the tables;
 # `--instructions`: only the callgrind counts, then the tables; `--tables`:
@@ -38,9 +43,13 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 dir=results/bench
 periods=$(grep -E '^periods *=' scenarios/baseline.toml | grep -oE '[0-9]+' | head -1)
+# This machine in a few words: CPUs, model, clock.
+machine() {
+  echo "$(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//; s/,//g') at $(grep -m1 'cpu MHz' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' | cut -d. -f1) MHz"
+}
 mode=${1:-all}
 case "$mode" in
-  all | --whole | --paths-csv | --criterion | --memory | --numpy | --instructions | --tables) ;;
+  all | --whole | --paths-csv | --runs | --criterion | --memory | --numpy | --instructions | --tables) ;;
   --ab)
     other=${2:-}
     other_label=${3:-$other}
@@ -48,7 +57,7 @@ case "$mode" in
       echo "usage: run.sh --ab OTHER_CAPSIM_BINARY [LABEL] (not an executable: '$other')" >&2
       exit 2
     fi ;;
-  *) echo "usage: run.sh [--whole|--paths-csv|--criterion|--memory|--numpy|--instructions|--tables|--ab OTHER [LABEL]]" >&2; exit 2 ;;
+  *) echo "usage: run.sh [--whole|--paths-csv|--runs|--criterion|--memory|--numpy|--instructions|--tables|--ab OTHER [LABEL]]" >&2; exit 2 ;;
 esac
 # Whether this run makes the part named by a mode flag.
 want() { [ "$mode" = all ] || [ "$mode" = "$1" ]; }
@@ -58,10 +67,11 @@ bin=./target/release/capsim
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # Which commit (and date) each CSV was measured at: commits.csv.
+# The machine too: the project's VM has not always been the same CPU.
 stamp() {
-  [ -f "$dir/commits.csv" ] || echo "file,commit,date" > "$dir/commits.csv"
+  [ -f "$dir/commits.csv" ] || echo "file,commit,date,machine" > "$dir/commits.csv"
   grep -v "^$1," "$dir/commits.csv" > "$tmp/commits" || true
-  echo "$1,$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src benches examples Cargo.toml Cargo.lock || echo -dirty),$(date -u +%Y-%m-%d)" >> "$tmp/commits"
+  echo "$1,$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src benches examples Cargo.toml Cargo.lock || echo -dirty),$(date -u +%Y-%m-%d),$(machine)" >> "$tmp/commits"
   mv "$tmp/commits" "$dir/commits.csv"
 }
 
@@ -109,6 +119,38 @@ for run in 1 2 3; do
   a=$(cut -d' ' -f1 "$tmp/a"); b=$(cut -d' ' -f1 "$tmp/b")
   echo "$run,$alone,$a,$b" | tee -a "$dir/two_processes.csv"
 done
+fi
+
+# Commands of many runs (a sweep's points, a tornado's runs): with at
+# least two runs per thread, the threads take whole runs side by side.
+if want --runs; then
+  echo "command,runs,paths_per_run,threads,wall_seconds" > "$dir/runs.csv"
+  stamp runs.csv
+  declare -A cmds=(
+    [sweep,100,1000]="sweep scenarios/baseline.toml --set workload.api.growth=0:1:10 --set agi.hazard=0:0.5:10 --paths 1000"
+    [sweep,20,10000]="sweep scenarios/baseline.toml --set workload.api.growth=0:1:4 --set agi.hazard=0:0.5:5 --paths 10000"
+    [sensitivity,73,1000]="sensitivity scenarios/baseline.toml --paths 1000"
+    [sensitivity,73,10000]="sensitivity scenarios/baseline.toml --paths 10000"
+  )
+  for key in sweep,100,1000 sweep,20,10000 sensitivity,73,1000 sensitivity,73,10000; do
+    declare -A best=()
+    for _ in 1 2 3; do
+      for threads in 1 2; do
+        t0=$(date +%s.%N)
+        # shellcheck disable=SC2086
+        "$bin" ${cmds[$key]} --threads "$threads" --out "$tmp" --quiet
+        t1=$(date +%s.%N)
+        wall=$(awk "BEGIN{printf \"%.3f\", $t1 - $t0}")
+        if [ -z "${best[$threads]:-}" ] || awk "BEGIN{exit !($wall < ${best[$threads]})}"; then
+          best[$threads]=$wall
+        fi
+      done
+    done
+    for threads in 1 2; do
+      echo "$key,$threads,${best[$threads]}" | tee -a "$dir/runs.csv"
+    done
+    unset best
+  done
 fi
 
 # Writing paths.csv: what it adds to a run's wall time, and its cost in
@@ -270,13 +312,14 @@ mhz=$(grep -m1 'cpu MHz' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 {
   echo "# Benchmark tables"
   echo
-  echo "Generated $(date -u +%Y-%m-%d) by \`bash results/bench/run.sh\` on: $(nproc) x $cpu"
+  echo "Tables generated $(date -u +%Y-%m-%d) by \`bash results/bench/run.sh\` on: $(nproc) x $cpu"
   echo "($mhz MHz), $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr),"
   echo "$(rustc --version | cut -d' ' -f1-2), capsim $(grep -m1 '^version' Cargo.toml | cut -d'"' -f2)."
   if [ -f "$dir/commits.csv" ]; then
     echo
-    echo "Measured at (commit, date):"
-    tail -n +2 "$dir/commits.csv" | awk -F, '{printf "%s %s (%s)", (NR>1?",":""), $1, $2 " " $3} END{print ""}'
+    echo "Measured at (commit, date, machine):"
+    echo
+    tail -n +2 "$dir/commits.csv" | awk -F, '{printf "- %s: %s, %s, %s\n", $1, $2, $3, $4}'
   fi
   echo
   echo "## Whole process: \`capsim run scenarios/baseline.toml\` ($periods periods), best of 9 (10^4 paths), 5 (10^5) and 3 (10^6) rounds"
@@ -298,6 +341,15 @@ mhz=$(grep -m1 'cpu MHz' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
     if [ -f "$dir/paths_csv_instructions.csv" ]; then
       awk -F, '$1=="without"{a=$2} $1=="with"{b=$2} END{printf "\nInstructions per path (callgrind, one thread, 20,000 minus 10,000 paths): %d without, %d with paths.csv (%d per row).\n", a, b, b-a}' "$dir/paths_csv_instructions.csv"
     fi
+    echo
+  fi
+  if [ -f "$dir/runs.csv" ]; then
+    echo "## Commands of many runs (baseline), best of 3 rounds, 1- and 2-thread runs interleaved"
+    echo
+    echo "| command | runs | paths per run | 1 thread s | 2 threads s | speed-up |"
+    echo "|---|---:|---:|---:|---:|---:|"
+    awk -F, 'NR>1 && $4==1{one[$1","$2","$3]=$5; order[++n]=$1","$2","$3} NR>1 && $4==2{two[$1","$2","$3]=$5}
+      END{for (i=1;i<=n;i++) {k=order[i]; split(k,a,","); printf "| %s | %d | %d | %s | %s | %.2fx |\n", a[1], a[2], a[3], one[k], two[k], one[k]/two[k]}}' "$dir/runs.csv"
     echo
   fi
   echo "## Control: two independent 1-thread processes of 500,000 paths"
