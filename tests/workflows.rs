@@ -6,6 +6,7 @@ use capsim::engine::Options;
 use capsim::model::Model;
 use std::path::Path;
 use std::process::Command;
+use std::process::Output;
 
 const GOLDEN: &str = include_str!("data/golden.toml");
 
@@ -496,84 +497,87 @@ fn runs_side_by_side_write_the_same_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let f = write(dir.path(), "s.toml", GOLDEN);
     let f = f.to_str().unwrap();
-    let read = |out: &std::path::Path, file: &str| std::fs::read(out.join(file)).unwrap();
-    let mut first = None;
-    for threads in ["1", "2", "4", "5"] {
-        let out = dir.path().join(format!("sweep{threads}"));
-        let o = quietly(
-            &out,
-            &[
-                "sweep",
-                f,
-                "--set",
-                "provider.azure.price_drift=-0.3:0:4",
-                "--set",
-                "simulation.paths=1100:2100:2",
-                "--threads",
-                threads,
-            ],
-        );
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let csv = read(&out, "sweep/golden/sweep.csv");
-        assert_eq!(
-            String::from_utf8_lossy(&csv).lines().count(),
-            1 + 8 * model(GOLDEN).layout.n_path()
-        );
-        match &first {
-            None => first = Some(csv),
-            Some(c) => assert!(*c == csv, "{threads} threads: sweep.csv differs"),
+    // `capsim ARGS --threads T` for each T, each into a folder of its own:
+    // what `got` takes of each outcome is the same for every T.
+    let same_on = |threads: &[&str], args: &[&str], got: &dyn Fn(&Path, &Output) -> Vec<u8>| {
+        let mut first: Option<Vec<u8>> = None;
+        for t in threads {
+            let out = dir.path().join(format!("{}-{t}", args[0]));
+            let mut a = args.to_vec();
+            a.extend(["--threads", t]);
+            let o = quietly(&out, &a);
+            let g = got(&out, &o);
+            match &first {
+                None => first = Some(g),
+                Some(f) => assert!(*f == g, "{args:?}: {t} threads differ"),
+            }
+            std::fs::remove_dir_all(&out).ok();
         }
-    }
-    let mut first = None;
-    for threads in ["1", "2", "3"] {
-        let out = dir.path().join(format!("sens{threads}"));
-        let o = quietly(
-            &out,
-            &["sensitivity", f, "--paths", "1100", "--threads", threads],
-        );
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let files = (
-            read(&out, "sensitivity/golden/tornado.csv"),
-            read(&out, "sensitivity/golden/drivers.csv"),
-        );
-        assert!(String::from_utf8_lossy(&files.0).lines().count() > 10);
-        match &first {
-            None => first = Some(files),
-            Some(c) => assert!(
-                *c == files,
-                "{threads} threads: the tornado or drivers differ"
-            ),
+    };
+    let ok_then = |files: &'static [&'static str]| {
+        move |out: &Path, o: &Output| -> Vec<u8> {
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            files
+                .iter()
+                .flat_map(|f| std::fs::read(out.join(f)).unwrap())
+                .collect()
         }
-    }
-    let mut first = None;
-    for threads in ["1", "2", "4"] {
-        let out = dir.path().join(format!("over{threads}"));
-        let o = quietly(
-            &out,
-            &[
-                "sweep",
-                f,
-                "--set",
-                "workload.api.growth=0:1e300:8",
-                "--paths",
-                "200",
-                "--threads",
-                threads,
-            ],
-        );
-        let err = String::from_utf8_lossy(&o.stderr).to_string();
-        assert_eq!(o.status.code(), Some(2), "{err}");
-        assert!(
-            err.contains("--set workload.api.growth=142857142857143000")
-                && err.contains("overflowed"),
-            "{err}"
-        );
-        assert!(!out.exists());
-        match &first {
-            None => first = Some(err),
-            Some(e) => assert_eq!(*e, err, "{threads} threads"),
-        }
-    }
+    };
+    let sweep = ok_then(&["sweep/golden/sweep.csv"]);
+    same_on(
+        &["1", "2", "4", "5"],
+        &[
+            "sweep",
+            f,
+            "--set",
+            "provider.azure.price_drift=-0.3:0:4",
+            "--set",
+            "simulation.paths=1100:2100:2",
+        ],
+        &|out, o| {
+            let csv = sweep(out, o);
+            assert_eq!(
+                String::from_utf8_lossy(&csv).lines().count(),
+                1 + 8 * model(GOLDEN).layout.n_path()
+            );
+            csv
+        },
+    );
+    let tornado = ok_then(&[
+        "sensitivity/golden/tornado.csv",
+        "sensitivity/golden/drivers.csv",
+    ]);
+    same_on(
+        &["1", "2", "3"],
+        &["sensitivity", f, "--paths", "1100"],
+        &|out, o| {
+            let files = tornado(out, o);
+            assert!(String::from_utf8_lossy(&files).lines().count() > 20);
+            files
+        },
+    );
+    same_on(
+        &["1", "2", "4"],
+        &[
+            "sweep",
+            f,
+            "--set",
+            "workload.api.growth=0:1e300:8",
+            "--paths",
+            "200",
+        ],
+        &|out, o| {
+            let err = String::from_utf8_lossy(&o.stderr).to_string();
+            assert_eq!(o.status.code(), Some(2), "{err}");
+            assert!(
+                err.contains("--set workload.api.growth=142857142857143000")
+                    && err.contains("overflowed"),
+                "{err}"
+            );
+            assert!(!out.exists());
+            err.into_bytes()
+        },
+    );
 }
 
 #[test]
