@@ -152,18 +152,18 @@ pub struct RunLabels<'a> {
 /// Runs `n` independent runs (a sweep's grid points, a tornado's runs),
 /// `run(i, threads, progress)` each, on `threads` threads (0: all cores),
 /// and hands each result to `each` in run order; the first error in run
-/// order is returned, and no later result is handed over. With at least
-/// two runs per thread, the threads take whole runs, one each at a time
-/// (`run` is given one thread: a run of one block of paths would keep the
-/// other threads idle, and every run's set-up and summaries are done side
-/// by side); with fewer, the runs go one after the other, each given
-/// `threads`. A run's statistics do not depend on its threads, so either
+/// order is returned, and no later result is handed over. `paths` are the
+/// runs' paths. When [`side_by_side`] says so, the threads take whole
+/// runs, one each at a time (`run` is given one thread: a run of one block
+/// of paths would keep the other threads idle, and every run's set-up and
+/// summaries are done side by side); otherwise the runs go one after the
+/// other, each given `threads`. A run's statistics do not depend on its threads, so either
 /// way they are the ones it has alone, bit for bit. `progress` reports the
 /// paths of its run done; `bar` moves over all runs' paths. Returns how
 /// many threads ran side by side (1 when the runs went one after the
 /// other).
 pub fn each_run<T: Send>(
-    n: usize,
+    paths: &[u64],
     threads: usize,
     bar: &Option<ProgressBar>,
     labels: RunLabels<'_>,
@@ -192,7 +192,8 @@ pub fn each_run<T: Send>(
             b.set_position(all);
         }
     };
-    if pool_threads == 1 || n < 2 * pool_threads {
+    let n = paths.len();
+    if !side_by_side(paths, pool_threads) {
         for i in 0..n {
             set(format!("{name}, {}", what(i)));
             let last = AtomicU64::new(0);
@@ -270,6 +271,37 @@ pub fn each_run<T: Send>(
     Ok(pool_threads)
 }
 
+/// Whether runs of `paths` paths finish sooner side by side on `threads`
+/// threads (each run on one thread, the next run to the first thread
+/// free) than one after the other on all of them, counting a run's work
+/// in blocks of [`engine::DEFAULT_BLOCK`] paths, the unit the engine
+/// shares among threads: side by side, the busiest thread's blocks; one
+/// after the other, `ceil(blocks / threads)` per run. Ties go side by side
+/// (the runs' set-up and summaries then overlap too). So a hundred runs of
+/// one block go side by side, five runs of a hundred blocks on two
+/// threads one after the other (three rounds of a whole run against five
+/// half runs).
+pub fn side_by_side(paths: &[u64], threads: usize) -> bool {
+    use std::cmp::Reverse;
+    if threads < 2 || paths.len() < 2 {
+        return false;
+    }
+    let blocks = |p: u64| p.div_ceil(engine::DEFAULT_BLOCK as u64).max(1);
+    let one_after: u64 = paths
+        .iter()
+        .map(|&p| blocks(p).div_ceil(threads as u64))
+        .sum();
+    // When each thread is next free.
+    let mut free: std::collections::BinaryHeap<Reverse<u64>> =
+        (0..threads.min(paths.len())).map(|_| Reverse(0)).collect();
+    for &p in paths {
+        let Reverse(t) = free.pop().expect("a thread");
+        free.push(Reverse(t + blocks(p)));
+    }
+    let busiest = free.into_iter().map(|Reverse(t)| t).max().unwrap_or(0);
+    busiest <= one_after
+}
+
 /// [`each_run`] of the path metrics ([`simulate`]) of each of `runs`,
 /// handing `each` its model and statistics.
 pub fn simulate_each(
@@ -279,8 +311,9 @@ pub fn simulate_each(
     labels: RunLabels<'_>,
     mut each: impl FnMut(usize, &Model, RunStats) -> Result<()>,
 ) -> Result<()> {
+    let paths: Vec<u64> = runs.iter().map(|l| l.scenario.simulation.paths).collect();
     each_run(
-        runs.len(),
+        &paths,
         threads,
         bar,
         labels,
@@ -555,4 +588,31 @@ pub fn print_report(out: &mut impl Write, loaded: &Loaded, o: &Outcome) -> std::
         output::headline_table(&o.model, &o.stats, &s.currency)
     )?;
     writeln!(out, "wrote {}/ ({})", o.dir.display(), o.files.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::side_by_side;
+
+    /// Side by side where one after the other would leave threads idle,
+    /// not where it would leave a thread alone with the last runs.
+    #[test]
+    fn runs_go_side_by_side_when_that_finishes_sooner() {
+        // 100 runs of one block: 50 blocks per thread against 100.
+        assert!(side_by_side(&[1000; 100], 2));
+        // 5 runs of 98 blocks (10^5 paths) on 2 threads: 3 x 98 against
+        // 5 x 49.
+        assert!(!side_by_side(&[100_000; 5], 2));
+        // 20 runs of 10 blocks: 100 against 100, a tie.
+        assert!(side_by_side(&[10_000; 20], 2));
+        // 3 runs of 4 blocks on 2 threads: 8 against 6; on 3: 4 against 6.
+        assert!(!side_by_side(&[4096; 3], 2));
+        assert!(side_by_side(&[4096; 3], 3));
+        // Runs of different sizes: the big one dominates either way.
+        assert!(!side_by_side(&[1_000_000, 1000, 1000], 2));
+        assert!(side_by_side(&[1000, 1000, 1000], 2));
+        // One thread, or one run: never.
+        assert!(!side_by_side(&[1000; 100], 1));
+        assert!(!side_by_side(&[1000], 4));
+    }
 }

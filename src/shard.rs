@@ -1297,8 +1297,8 @@ pub(crate) fn spans(
 }
 
 /// Runs the path metrics of each of `runs` over its span on `threads`
-/// threads ([`crate::runner::each_run`]: side by side when there are at
-/// least two runs per thread), each run's chunk moments into `w` in run
+/// threads ([`crate::runner::each_run`]: side by side where that finishes
+/// sooner), each run's chunk moments into `w` in run
 /// order, the progress bar `bar` (over all spans' paths, these first)
 /// moved on. Returns their parts and the most threads one used (or ran
 /// side by side).
@@ -1312,8 +1312,9 @@ pub(crate) fn run_path_metric_spans(
 ) -> Result<(Vec<RunPart>, usize)> {
     let mut parts = Vec::with_capacity(runs.len());
     let mut most = 1;
+    let sizes: Vec<u64> = spans.iter().map(|s| s.end - s.start).collect();
     let side_by_side = crate::runner::each_run(
-        runs.len(),
+        &sizes,
         threads,
         bar,
         labels,

@@ -485,13 +485,15 @@ fn sweep_grid_with_common_random_numbers() {
     );
 }
 
-/// With at least two runs per thread, `sweep` and `sensitivity` give the
-/// threads whole runs side by side (a run of one block kept the other
-/// threads idle); fewer, one run after the other on every thread. Either
-/// way every byte is the same: 8 grid points (two path counts) on 1 and 5
-/// threads (one after the other) and on 2 and 4 (side by side); a tornado
-/// on 1, 2 and 3; and of a grid whose points from the second on overflow,
-/// the second is the one reported, whichever thread finds which first.
+/// Where that finishes sooner (`runner::side_by_side`), `sweep` and
+/// `sensitivity` give the threads whole runs side by side (a run of one
+/// block kept the other threads idle); otherwise one run after the other
+/// on every thread. Either way every byte is the same: 8 grid points of
+/// 2-3 blocks on 1 thread and, side by side, on 2, 4 and 5; 3 points of 4
+/// blocks on 1, on 2 (one after the other) and on 3 (side by side); a
+/// tornado on 1, 2 and 3; and of a grid whose points from the second on
+/// overflow, the second is the one reported, whichever thread finds which
+/// first.
 #[test]
 fn runs_side_by_side_write_the_same_bytes() {
     let dir = tempfile::tempdir().unwrap();
@@ -542,6 +544,19 @@ fn runs_side_by_side_write_the_same_bytes() {
             );
             csv
         },
+    );
+    assert!(!capsim::runner::side_by_side(&[4096; 3], 2));
+    same_on(
+        &["1", "2", "3"],
+        &[
+            "sweep",
+            f,
+            "--set",
+            "provider.azure.price_drift=-0.3:0:3",
+            "--paths",
+            "4096",
+        ],
+        &|out, o| sweep(out, o),
     );
     let tornado = ok_then(&[
         "sensitivity/golden/tornado.csv",

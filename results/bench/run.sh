@@ -121,8 +121,8 @@ for run in 1 2 3; do
 done
 fi
 
-# Commands of many runs (a sweep's points, a tornado's runs): with at
-# least two runs per thread, the threads take whole runs side by side.
+# Commands of many runs (a sweep's points, a tornado's runs): where that
+# finishes sooner, the threads take whole runs side by side.
 if want --runs; then
   echo "command,runs,paths_per_run,threads,wall_seconds" > "$dir/runs.csv"
   stamp runs.csv
