@@ -340,3 +340,65 @@ fn every_library_scenario_loads_and_runs() {
     }
     assert!(n >= 7, "the library has {n} scenarios");
 }
+
+/// A file read once and loaded with many sets of overrides (a sweep's
+/// points, a tornado's runs: `scenario::Source`) gives, load after load and
+/// in any order, what loading the text afresh gives: the same resolved
+/// scenario and fields set, the same errors (a bad override, a file
+/// error, a field of the file an override made wrong).
+#[test]
+fn a_source_loads_as_the_text_does_every_time() {
+    const GOLDEN: &str = include_str!("data/golden.toml");
+    let path = std::path::Path::new("s.toml");
+    let sets: Vec<Vec<String>> = [
+        &[][..],
+        &["workload.api.growth=0.4"],
+        &["workload.0.growth=0.1", "agi.hazard=0.3"],
+        &["workload.api.growth=-1e400"],
+        &["workload.api.volatility=-1"],
+        &["provider.nope.price=1"],
+        &["rule.0.kind=min_share"],
+        &["simulation.paths=12"],
+        &["workload.api.growth=0.4"],
+    ]
+    .iter()
+    .map(|s| s.iter().map(|x| x.to_string()).collect())
+    .collect();
+    let key = |r: Result<scenario::Loaded, capsim::error::InputError>| {
+        r.map(|l| {
+            (
+                l.resolved_toml,
+                l.resolved_sha256,
+                l.file_sha256,
+                l.override_paths,
+                l.overrides,
+            )
+        })
+    };
+    for text in [
+        GOLDEN.to_string(),
+        GOLDEN.replace("periods = ", "periods = 0 #"),
+        GOLDEN.replace("[simulation]", "[simulation\n"),
+    ] {
+        let source = scenario::Source::new(path, text.clone());
+        for order in [false, true] {
+            let mut all: Vec<&Vec<String>> = sets.iter().collect();
+            if order {
+                all.reverse();
+            }
+            for s in all {
+                let fresh = key(scenario::load_str(path, &text, s));
+                assert_eq!(key(source.load(s)), fresh, "{s:?}");
+            }
+        }
+    }
+    // The cases do what they say: a load, a bad override, a file error.
+    let source = scenario::Source::new(path, GOLDEN.to_string());
+    assert!(source.load(&sets[2]).is_ok());
+    assert!(source.load(&sets[5]).is_err());
+    assert!(
+        scenario::Source::new(path, GOLDEN.replace("periods = ", "periods = 0 #"))
+            .load(&[])
+            .is_err()
+    );
+}

@@ -184,9 +184,8 @@ pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
     let started = std::time::SystemTime::now();
     let sets = sets_with(&a.set.sets, a.sim.paths, a.sim.seed);
     let params = params_of(&a)?;
-    let plan = Plan::new(sets, params, a.sim.threads, |s| {
-        scenario::load_file(&a.scenario, s)
-    })?;
+    let source = scenario::Source::read(&a.scenario)?;
+    let plan = Plan::new(sets, params, a.sim.threads, |s| Ok(source.load(s)?))?;
     if let Some(part) = a.shard {
         return run_shard(&a, &plan, part);
     }
@@ -587,8 +586,10 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -
     let (d0, h0) = &shards[0];
     let header0 = d0.join(SENSITIVITY_HEADER);
     let file = PathBuf::from(&h0.scenario_file);
+    let source = scenario::Source::new(&file, h0.scenario_text.clone());
     let plan = Plan::new(h0.sets.clone(), Some(h0.params.clone()), threads, |sets| {
-        scenario::load_str(&file, &h0.scenario_text, sets)
+        source
+            .load(sets)
             .map_err(|e| shard::bad(&header0, format!("its scenario does not load: {e}")))
     })?;
     let mut loaded = std::iter::once(&plan.base).chain(&plan.runs);

@@ -228,9 +228,8 @@ fn one_value_per_field(axes: &[Axis], fixed: &[String], first: &Loaded) -> Resul
 pub fn sweep(a: SweepArgs) -> Result<()> {
     let started = std::time::SystemTime::now();
     let (axes, fixed) = axes_and_fixed(&a.sets, a.sim.paths, a.sim.seed)?;
-    let grid = grid(axes, fixed, a.sim.threads, |sets| {
-        scenario::load_file(&a.scenario, sets)
-    })?;
+    let source = scenario::Source::read(&a.scenario)?;
+    let grid = grid(axes, fixed, a.sim.threads, |sets| Ok(source.load(sets)?))?;
     if let Some(part) = a.shard {
         return run_shard(&a, &grid, part);
     }
@@ -516,8 +515,10 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -
     let (d0, h0) = &shards[0];
     let header0 = d0.join(SWEEP_HEADER);
     let file = PathBuf::from(&h0.scenario_file);
+    let source = scenario::Source::new(&file, h0.scenario_text.clone());
     let grid = grid(h0.axes.clone(), h0.fixed.clone(), threads, |sets| {
-        scenario::load_str(&file, &h0.scenario_text, sets)
+        source
+            .load(sets)
             .map_err(|e| shard::bad(&header0, format!("its scenario does not load: {e}")))
     })?;
     if grid.points.len() != h0.points.len() {

@@ -41,153 +41,214 @@ pub struct Loaded {
 
 /// Reads and loads a scenario file, applying `--set` overrides.
 pub fn load_file(path: &Path, sets: &[String]) -> Result<Loaded, Error> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        Error::from(InputError {
-            origin: Origin::FileOnly {
-                file: path.to_path_buf(),
-            },
-            field: String::new(),
-            message: format!("cannot read scenario file: {e}"),
-            hint: None,
-        })
-    })?;
-    // A file saved in another encoding (Windows-1252 from a spreadsheet,
-    // say): point at its first byte that is not UTF-8.
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let bytes = e.as_bytes();
-        let good = e.utf8_error().valid_up_to();
-        let before = String::from_utf8_lossy(&bytes[..good]);
-        let (line, column) = locate::line_col(&before, before.len());
-        Error::from(InputError {
-            origin: Origin::File {
-                file: path.to_path_buf(),
-                line,
-                column,
-            },
-            field: String::new(),
-            message: format!(
-                "found byte 0x{:02x}, which is not UTF-8 text, expected a file saved as UTF-8",
-                bytes[good]
-            ),
-            hint: None,
-        })
-    })?;
-    load_str(path, &text, sets).map_err(Error::from)
+    Ok(Source::read(path)?.load(sets)?)
+}
+
+/// A scenario file read and parsed once, to be loaded with several sets
+/// of overrides (a sweep's grid points, a tornado's runs): each
+/// [`Source::load`] gives what [`load_str`] gives, errors included, without
+/// reading, parsing and hashing the file again.
+pub struct Source {
+    file: PathBuf,
+    text: String,
+    file_sha256: String,
+    /// The file alone, deserialised (phase A of [`Source::load`]), or the
+    /// error that phase gives.
+    parsed: Result<RawScenario, InputError>,
+    /// The parsed document for overrides to edit, kept from the second
+    /// load with overrides on (a single load parses its own: cloning the
+    /// kept one costs about half a parse).
+    editable: std::sync::OnceLock<toml_edit::DocumentMut>,
+    edits: std::sync::atomic::AtomicUsize,
+}
+
+impl Source {
+    /// Reads `path` (which must be UTF-8 text).
+    pub fn read(path: &Path) -> Result<Source, Error> {
+        let bytes = std::fs::read(path).map_err(|e| {
+            Error::from(InputError {
+                origin: Origin::FileOnly {
+                    file: path.to_path_buf(),
+                },
+                field: String::new(),
+                message: format!("cannot read scenario file: {e}"),
+                hint: None,
+            })
+        })?;
+        // A file saved in another encoding (Windows-1252 from a spreadsheet,
+        // say): point at its first byte that is not UTF-8.
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let bytes = e.as_bytes();
+            let good = e.utf8_error().valid_up_to();
+            let before = String::from_utf8_lossy(&bytes[..good]);
+            let (line, column) = locate::line_col(&before, before.len());
+            Error::from(InputError {
+                origin: Origin::File {
+                    file: path.to_path_buf(),
+                    line,
+                    column,
+                },
+                field: String::new(),
+                message: format!(
+                    "found byte 0x{:02x}, which is not UTF-8 text, expected a file saved as UTF-8",
+                    bytes[good]
+                ),
+                hint: None,
+            })
+        })?;
+        Ok(Source::new(path, text))
+    }
 }
 
 /// Loads a scenario from text; `file` is only used in messages.
 pub fn load_str(file: &Path, text: &str, sets: &[String]) -> Result<Loaded, InputError> {
-    let at_offset = |offset: usize| {
-        let (line, column) = locate::line_col(text, offset);
-        Origin::File {
+    Source::new(file, text.to_string()).load(sets)
+}
+
+impl Source {
+    /// The scenario in `text` (`file` is only used in messages), parsed
+    /// and deserialised alone (phase A).
+    pub fn new(file: &Path, text: String) -> Source {
+        let file_sha256 = sha256_hex(text.as_bytes());
+        let src = Source {
             file: file.to_path_buf(),
+            text,
+            file_sha256,
+            parsed: Ok(RawScenario::default()),
+            editable: std::sync::OnceLock::new(),
+            edits: std::sync::atomic::AtomicUsize::new(0),
+        };
+        // Phase A fills `parsed`; its messages need the rest.
+        let parsed = src.phase_a();
+        Source { parsed, ..src }
+    }
+
+    fn at_offset(&self, offset: usize) -> Origin {
+        let (line, column) = locate::line_col(&self.text, offset);
+        Origin::File {
+            file: self.file.clone(),
             line,
             column,
         }
-    };
-    let parse = || toml_edit::Document::parse(text.to_string());
-    let parsed = parse().map_err(|e| InputError {
-        origin: at_offset(e.span().map(|s| s.start).unwrap_or(0)),
-        field: String::new(),
-        message: format!("invalid TOML: {}", e.message().trim()),
-        hint: None,
-    })?;
-    // The parsed document again, for the spans of an error (the first one
-    // is consumed by deserialising: errors are rare, copies not free).
-    let doc = || parse().expect("parsed above");
-
-    // Phase A: the file alone, so errors point into it precisely.
-    let mut raw: RawScenario = serde_path_to_error::deserialize(toml_edit::de::Deserializer::from(
-        parsed,
-    ))
-    .map_err(|e| {
-        let doc = doc();
-        let path = locate::from_serde_path(e.path());
-        let span = e
-            .inner()
-            .span()
-            .or_else(|| locate::span_of(doc.as_table(), &path));
-        serde_error(
-            e.inner().message(),
-            locate::display_path(doc.as_table(), &path),
-            at_offset(span.map(|s| s.start).unwrap_or(0)),
-        )
-    })?;
-
-    // Phase B: overrides edit the document, which is deserialised again
-    // (and edited again only to place an error, as in phase A).
-    let mut applied: Vec<overrides::Override> = Vec::new();
-    if !sets.is_empty() {
-        let edit = || -> Result<_, InputError> {
-            let mut doc_mut: toml_edit::DocumentMut = text.parse().expect("parsed above");
-            let mut applied = Vec::with_capacity(sets.len());
-            for arg in sets {
-                let o = overrides::apply(&mut doc_mut, arg).map_err(|message| InputError {
-                    origin: Origin::Override { arg: arg.clone() },
-                    field: arg.split('=').next().unwrap_or_default().trim().to_string(),
-                    message,
-                    hint: None,
-                })?;
-                applied.push(o);
-            }
-            Ok((doc_mut, applied))
-        };
-        let doc_mut;
-        (doc_mut, applied) = edit()?;
-        raw = serde_path_to_error::deserialize(toml_edit::de::Deserializer::from(doc_mut))
-            .map_err(|e| {
-                let (doc_mut, _) = edit().expect("edited above");
-                let path = locate::from_serde_path(e.path());
-                serde_error(
-                    e.inner().message(),
-                    locate::display_path(doc_mut.as_table(), &path),
-                    override_origin(&applied, &path),
-                )
-            })?;
     }
 
-    // Phase C: validation; blame an override if it set the field.
-    let scenario = validate::validate(&raw).map_err(|v| {
-        let doc = doc();
-        let origin = if applied.iter().any(|o| o.path == v.path) {
-            override_origin(&applied, &v.path)
-        } else {
-            at_offset(
-                locate::span_of(doc.as_table(), &v.path)
-                    .map(|s| s.start)
-                    .unwrap_or(0),
-            )
-        };
-        // A field of the file at odds with an override of its table (a
-        // rule's `kind` set to one the file's other fields do not fit).
-        let parent = &v.path[..v.path.len().saturating_sub(1)];
-        let hint = v.hint.or_else(|| {
-            let o = applied.iter().rev().find(|o| {
-                o.path.len() == v.path.len() && o.path.starts_with(parent) && o.path != v.path
-            })?;
-            Some(format!(
-                "this field is the file's; --set {} changed its table",
-                o.arg
-            ))
-        });
-        InputError {
-            origin,
-            field: locate::display_path(doc.as_table(), &v.path),
-            message: v.message,
-            hint,
-        }
-    })?;
+    /// The parsed document, for the spans of an error.
+    fn doc(&self) -> toml_edit::Document<String> {
+        toml_edit::Document::parse(self.text.clone()).expect("parsed before")
+    }
 
-    let resolved_toml = to_toml(&scenario);
-    Ok(Loaded {
-        file: file.to_path_buf(),
-        file_sha256: sha256_hex(text.as_bytes()),
-        overrides: sets.to_vec(),
-        override_paths: applied.into_iter().map(|o| o.path).collect(),
-        resolved_sha256: sha256_hex(resolved_toml.as_bytes()),
-        resolved_toml,
-        scenario,
-    })
+    /// Phase A: the file alone, so errors point into it precisely.
+    fn phase_a(&self) -> Result<RawScenario, InputError> {
+        let parsed = toml_edit::Document::parse(self.text.clone()).map_err(|e| InputError {
+            origin: self.at_offset(e.span().map(|s| s.start).unwrap_or(0)),
+            field: String::new(),
+            message: format!("invalid TOML: {}", e.message().trim()),
+            hint: None,
+        })?;
+        serde_path_to_error::deserialize(toml_edit::de::Deserializer::from(parsed)).map_err(|e| {
+            let doc = self.doc();
+            let path = locate::from_serde_path(e.path());
+            let span = e
+                .inner()
+                .span()
+                .or_else(|| locate::span_of(doc.as_table(), &path));
+            serde_error(
+                e.inner().message(),
+                locate::display_path(doc.as_table(), &path),
+                self.at_offset(span.map(|s| s.start).unwrap_or(0)),
+            )
+        })
+    }
+
+    /// The scenario with `sets` applied, validated: what [`load_str`]
+    /// gives for the same text and `sets`, errors included.
+    pub fn load(&self, sets: &[String]) -> Result<Loaded, InputError> {
+        let mut raw = self.parsed.as_ref().map_err(Clone::clone)?.clone();
+
+        // Phase B: overrides edit the document, which is deserialised again
+        // (and edited again only to place an error, as in phase A).
+        let mut applied: Vec<overrides::Override> = Vec::new();
+        if !sets.is_empty() {
+            let parse = || self.text.parse().expect("parsed before");
+            let first = self
+                .edits
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                == 0;
+            let edit = || -> Result<_, InputError> {
+                let mut doc_mut: toml_edit::DocumentMut = if first {
+                    parse()
+                } else {
+                    self.editable.get_or_init(parse).clone()
+                };
+                let mut applied = Vec::with_capacity(sets.len());
+                for arg in sets {
+                    let o = overrides::apply(&mut doc_mut, arg).map_err(|message| InputError {
+                        origin: Origin::Override { arg: arg.clone() },
+                        field: arg.split('=').next().unwrap_or_default().trim().to_string(),
+                        message,
+                        hint: None,
+                    })?;
+                    applied.push(o);
+                }
+                Ok((doc_mut, applied))
+            };
+            let doc_mut;
+            (doc_mut, applied) = edit()?;
+            raw = serde_path_to_error::deserialize(toml_edit::de::Deserializer::from(doc_mut))
+                .map_err(|e| {
+                    let (doc_mut, _) = edit().expect("edited above");
+                    let path = locate::from_serde_path(e.path());
+                    serde_error(
+                        e.inner().message(),
+                        locate::display_path(doc_mut.as_table(), &path),
+                        override_origin(&applied, &path),
+                    )
+                })?;
+        }
+
+        // Phase C: validation; blame an override if it set the field.
+        let scenario = validate::validate(&raw).map_err(|v| {
+            let doc = self.doc();
+            let origin = if applied.iter().any(|o| o.path == v.path) {
+                override_origin(&applied, &v.path)
+            } else {
+                self.at_offset(
+                    locate::span_of(doc.as_table(), &v.path)
+                        .map(|s| s.start)
+                        .unwrap_or(0),
+                )
+            };
+            // A field of the file at odds with an override of its table (a
+            // rule's `kind` set to one the file's other fields do not fit).
+            let parent = &v.path[..v.path.len().saturating_sub(1)];
+            let hint = v.hint.or_else(|| {
+                let o = applied.iter().rev().find(|o| {
+                    o.path.len() == v.path.len() && o.path.starts_with(parent) && o.path != v.path
+                })?;
+                Some(format!(
+                    "this field is the file's; --set {} changed its table",
+                    o.arg
+                ))
+            });
+            InputError {
+                origin,
+                field: locate::display_path(doc.as_table(), &v.path),
+                message: v.message,
+                hint,
+            }
+        })?;
+
+        let resolved_toml = to_toml(&scenario);
+        Ok(Loaded {
+            file: self.file.clone(),
+            file_sha256: self.file_sha256.clone(),
+            overrides: sets.to_vec(),
+            override_paths: applied.into_iter().map(|o| o.path).collect(),
+            resolved_sha256: sha256_hex(resolved_toml.as_bytes()),
+            resolved_toml,
+            scenario,
+        })
+    }
 }
 
 /// The error for scenario `l`, whose name `first` (loaded before it in the
