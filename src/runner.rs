@@ -149,19 +149,19 @@ pub struct RunLabels<'a> {
     pub what: &'a (dyn Fn(usize) -> String + Sync),
 }
 
-/// Runs `n` independent runs (a sweep's grid points, a tornado's runs),
-/// `run(i, threads, progress)` each, on `threads` threads (0: all cores),
-/// and hands each result to `each` in run order; the first error in run
-/// order is returned, and no later result is handed over. `paths` are the
-/// runs' paths. When [`side_by_side`] says so, the threads take whole
-/// runs, one each at a time (`run` is given one thread: a run of one block
-/// of paths would keep the other threads idle, and every run's set-up and
-/// summaries are done side by side); otherwise the runs go one after the
-/// other, each given `threads`. A run's statistics do not depend on its threads, so either
-/// way they are the ones it has alone, bit for bit. `progress` reports the
-/// paths of its run done; `bar` moves over all runs' paths. Returns how
-/// many threads ran side by side (1 when the runs went one after the
-/// other).
+/// Runs independent runs (a sweep's grid points, a tornado's runs) of
+/// `paths[i]` paths each, `run(i, threads, progress)` each, on `threads`
+/// threads (0: all cores), and hands each result to `each` in run order;
+/// the first error in run order is returned, and no later result is
+/// handed over. Where [`side_by_side`] says that finishes sooner, the
+/// threads take whole runs, one each at a time (`run` is given one
+/// thread: a run of one block of paths would keep the other threads idle,
+/// and every run's set-up and summaries are done side by side); otherwise
+/// the runs go one after the other, each given `threads`. A run's
+/// statistics do not depend on its threads, so either way they are the
+/// ones it has alone, bit for bit. `progress` reports the paths of its run
+/// done; `bar` moves over all runs' paths. Returns how many threads ran
+/// side by side (1 when the runs went one after the other).
 pub fn each_run<T: Send>(
     paths: &[u64],
     threads: usize,
