@@ -130,6 +130,18 @@ impl Error {
         }
     }
 
+    /// Bad input about a whole file or folder, with no line to point at.
+    pub fn file(file: &std::path::Path, message: impl Into<String>) -> Self {
+        Error::Input(Box::new(InputError {
+            origin: Origin::FileOnly {
+                file: file.to_path_buf(),
+            },
+            field: String::new(),
+            message: message.into(),
+            hint: None,
+        }))
+    }
+
     pub fn flag(flag: &str, message: impl Into<String>) -> Self {
         Error::Input(Box::new(InputError {
             origin: Origin::Flag {

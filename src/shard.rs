@@ -336,14 +336,7 @@ pub(crate) fn write_header(
 
 /// A problem with a shard folder given to `merge` (exit code 2).
 pub(crate) fn bad(file: &Path, message: impl Into<String>) -> Error {
-    Error::from(InputError {
-        origin: Origin::FileOnly {
-            file: file.to_path_buf(),
-        },
-        field: String::new(),
-        message: message.into(),
-        hint: None,
-    })
+    Error::file(file, message)
 }
 
 /// A run's shard folder's header.

@@ -2,7 +2,7 @@ use super::compare::{load_paired, KEY_METRICS};
 use super::run::sets_with;
 use crate::compare::{self, Comparison};
 use crate::engine::{self, RunStats};
-use crate::error::{Error, InputError, Origin, Result};
+use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::output::ResultDir;
 use crate::runner::{self, Settings};
@@ -54,30 +54,18 @@ pub const INDEX_HEADER: [&str; 9] = [
 const PER_PASS: usize = 11;
 
 fn scenario_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let rd = std::fs::read_dir(dir).map_err(|e| {
-        Error::from(InputError {
-            origin: Origin::FileOnly {
-                file: dir.to_path_buf(),
-            },
-            field: String::new(),
-            message: format!("cannot read scenario folder: {e}"),
-            hint: None,
-        })
-    })?;
+    let rd = std::fs::read_dir(dir)
+        .map_err(|e| Error::file(dir, format!("cannot read scenario folder: {e}")))?;
     let mut files: Vec<PathBuf> = rd
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .collect();
     files.sort();
     if files.is_empty() {
-        return Err(Error::from(InputError {
-            origin: Origin::FileOnly {
-                file: dir.to_path_buf(),
-            },
-            field: String::new(),
-            message: "found no scenario files (*.toml), expected a folder of scenarios".into(),
-            hint: None,
-        }));
+        return Err(Error::file(
+            dir,
+            "found no scenario files (*.toml), expected a folder of scenarios",
+        ));
     }
     Ok(files)
 }
@@ -436,18 +424,14 @@ fn skipped(folder: &Path, failed: &[String]) -> Result<()> {
     if failed.is_empty() {
         return Ok(());
     }
-    Err(Error::from(InputError {
-        origin: Origin::FileOnly {
-            file: folder.to_path_buf(),
-        },
-        field: String::new(),
-        message: format!(
+    Err(Error::file(
+        folder,
+        format!(
             "{} scenario(s) failed (bad input or overflow) and were skipped: {}",
             failed.len(),
             failed.join(", ")
         ),
-        hint: None,
-    }))
+    ))
 }
 
 // ---------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-use crate::error::{Error, InputError, Origin, Result};
+use crate::error::{Error, Result};
 use crate::output::charts;
 use crate::scenario;
 use std::path::{Path, PathBuf};
@@ -23,14 +23,7 @@ pub fn chart(a: ChartArgs) -> Result<()> {
 
 fn scenario_of(dir: &Path) -> Result<(String, String)> {
     let file = dir.join("manifest.json");
-    let bad = |message: String| {
-        Error::from(InputError {
-            origin: Origin::FileOnly { file: file.clone() },
-            field: String::new(),
-            message,
-            hint: None,
-        })
-    };
+    let bad = |message: String| Error::file(&file, message);
     let bytes = std::fs::read(&file).map_err(|e| {
         bad(format!(
             "cannot read it ({e}); expected a result folder written by capsim run, merge or batch"

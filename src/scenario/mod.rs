@@ -65,16 +65,8 @@ pub struct Source {
 impl Source {
     /// Reads `path` (which must be UTF-8 text).
     pub fn read(path: &Path) -> Result<Source, Error> {
-        let bytes = std::fs::read(path).map_err(|e| {
-            Error::from(InputError {
-                origin: Origin::FileOnly {
-                    file: path.to_path_buf(),
-                },
-                field: String::new(),
-                message: format!("cannot read scenario file: {e}"),
-                hint: None,
-            })
-        })?;
+        let bytes = std::fs::read(path)
+            .map_err(|e| Error::file(path, format!("cannot read scenario file: {e}")))?;
         // A file saved in another encoding (Windows-1252 from a spreadsheet,
         // say): point at its first byte that is not UTF-8.
         let text = String::from_utf8(bytes).map_err(|e| {
