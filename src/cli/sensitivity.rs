@@ -202,7 +202,7 @@ pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
     };
     let mut means = Vec::with_capacity(plan.runs.len());
     let tornado: Vec<&Loaded> = plan.runs.iter().collect();
-    let what = |r: usize| format!("run {} of {runs}: {}", r + 1, plan.params[r / 2].key);
+    let what = |r: usize| plan.what(r);
     crate::runner::simulate_each(
         &tornado,
         a.sim.threads,
