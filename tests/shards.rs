@@ -276,7 +276,33 @@ fn merge_refuses_what_is_not_every_shard_of_one_run() {
         &with(1, dir.path().join("nowhere")),
         "expected a shard folder",
     );
-    refused(&out, &with(1, parts.clone()), "shard.json: cannot read it");
+    // A shard's --out folder instead of the shard folder in it, a file,
+    // and a folder with no shard folder in it.
+    refused(
+        &out,
+        &with(1, parts.clone()),
+        &format!(
+            "not a shard folder (no shard.json, compare_shard.json, batch_shard.json, \
+             sweep_shard.json or sensitivity_shard.json in it); it holds 3: {} (give those)",
+            s.iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    );
+    refused(&out, &with(1, dir.path().join("other")), "it holds 2: ");
+    refused(
+        &out,
+        &with(1, s[1].join("shard.json")),
+        "a file, not a folder",
+    );
+    refused(&out, &with(1, dir.path().join("focus")), "it holds one: ");
+    std::fs::create_dir(dir.path().join("empty")).unwrap();
+    refused(
+        &out,
+        &with(1, dir.path().join("empty")),
+        "in it); expected a shard folder written by",
+    );
 
     // Damaged files, each in a copy of shard 2.
     let damaged = |name: &str, edit: &dyn Fn(&Path)| {
@@ -617,7 +643,7 @@ fn merge_refuses_what_is_not_every_shard_of_one_comparison() {
     refused(&instead(edited), &[], "the file was edited or damaged");
     // A run's shard among them, and charts asked for.
     let run = shard(&base, &dir.path().join("run"), 2, 3, 1, &[]);
-    refused(&instead(run), &[], "compare_shard.json: cannot read it");
+    refused(&instead(run), &[], "a run's shard folder, but ");
     refused(&s, &["--charts"], "charts are drawn for a run's result");
 }
 
@@ -794,7 +820,7 @@ fn merge_refuses_what_is_not_every_shard_of_one_batch() {
     let files = [lib.join("baseline.toml"), lib.join("dearer.toml")];
     let files: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
     let c = compare_shard(&files, &dir.path().join("c"), 2, 3, 1, &[]);
-    refused(&instead(c), "batch_shard.json: cannot read it");
+    refused(&instead(c), "a comparison's shard folder, but ");
 }
 
 /// The sweep the sweep tests split: a point's own paths on one axis
@@ -932,7 +958,7 @@ fn merge_refuses_what_is_not_every_shard_of_one_sweep() {
     );
     // A run's shard among them, and charts asked for.
     let run = shard(&file, &dir.path().join("run"), 2, 3, 1, &[]);
-    refused(&instead(run), &[], "sweep_shard.json: cannot read it");
+    refused(&instead(run), &[], "a run's shard folder, but ");
     refused(&s, &["--charts"], "found a sweep's shards");
 }
 
@@ -1126,11 +1152,7 @@ fn merge_refuses_what_is_not_every_shard_of_one_sensitivity() {
     );
     // A sweep's shard among them, and charts asked for.
     let sweep = sweep_shard(&file, &dir.path().join("sweep"), 2, 3, 1, &[]);
-    refused(
-        &instead(sweep),
-        &[],
-        "sensitivity_shard.json: cannot read it",
-    );
+    refused(&instead(sweep), &[], "a sweep's shard folder, but ");
     refused(&s, &["--charts"], "found a sensitivity analysis's shards");
 }
 
