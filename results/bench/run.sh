@@ -4,6 +4,8 @@
 #                      10^6 paths with 1 and 2 threads: best of 9, 5 and 3
 #                      rounds, the 1- and 2-thread runs interleaved so that
 #                      drifts in the machine's speed hit both alike
+#   whole_rounds.csv   every round of those: the 1- and 2-thread runs, back
+#                      to back (the median of the rounds' speed-ups)
 #   two_processes.csv  control: two independent 1-thread processes side by
 #                      side, each with half of 10^6 paths (what the machine
 #                      itself gives two cores)
@@ -75,39 +77,52 @@ stamp() {
   mv "$tmp/commits" "$dir/commits.csv"
 }
 
-# One timed run: prints "wall_seconds peak_rss_kb" (wall time to the
-# millisecond from the clock around the run: /usr/bin/time's %e has only
-# 10 ms steps, too coarse for the 10^4-path runs).
+# One timed run: prints "wall_seconds peak_rss_kb". The wall time is bash's
+# own timer around the run, to the millisecond: /usr/bin/time's %e has only
+# 10 ms steps, too coarse for the 10^4-path runs, and reading the clock with
+# `date` before and after (as this script did before 2026-11-29) added 6-13
+# ms of its own processes to every run here. Its files go in the run's
+# output folder, so two runs side by side keep theirs apart.
 timed() {
-  local t0 t1 rss
-  t0=$(date +%s.%N)
-  rss=$({ /usr/bin/time -f "%M" "${run_bin:-$bin}" run scenarios/baseline.toml --out "$1" --quiet "${@:2}"; } 2>&1 | tail -1)
-  t1=$(date +%s.%N)
-  echo "$(awk "BEGIN{printf \"%.3f\", $t1 - $t0}") $rss"
+  local TIMEFORMAT=%3R
+  if ! { time /usr/bin/time -f "%M" -o "$1/timed.rss" "${run_bin:-$bin}" run scenarios/baseline.toml --out "$1" --quiet "${@:2}"; } 2> "$1/timed.wall"; then
+    cat "$1/timed.wall" >&2
+    exit 1
+  fi
+  echo "$(tail -1 "$1/timed.wall") $(tail -1 "$1/timed.rss")"
 }
 
 if want --whole; then
 echo "paths,threads,wall_seconds,peak_rss_kb,path_periods_per_second" > "$dir/whole_process.csv"
 stamp whole_process.csv
+echo "paths,round,one_thread_seconds,two_threads_seconds" > "$dir/whole_rounds.csv"
+stamp whole_rounds.csv
 for paths in 10000 100000 1000000; do
-  declare -A best=() rss=()
+  declare -A best=() rss=() wall_of=()
+  round=0
   # Best of 9, 5 and 3 rounds: a short run is more easily caught whole by
   # one of the machine's slow spells.
   case $paths in 10000) rounds=9 ;; 100000) rounds=5 ;; *) rounds=3 ;; esac
   for _ in $(seq "$rounds"); do
+    round=$((round + 1))
     for threads in 1 2; do
       line=$(timed "$tmp" --paths "$paths" --threads "$threads")
       wall=${line% *}
+      wall_of[$threads]=$wall
       if [ -z "${best[$threads]:-}" ] || awk "BEGIN{exit !($wall < ${best[$threads]})}"; then
         best[$threads]=$wall; rss[$threads]=${line#* }
       fi
     done
+    # Every round's pair, run back to back (whole_rounds.csv): the
+    # median of their ratios is less at the mercy of one lucky run than
+    # the ratio of the bests.
+    echo "$paths,$round,${wall_of[1]},${wall_of[2]}" >> "$dir/whole_rounds.csv"
   done
   for threads in 1 2; do
     rate=$(awk "BEGIN{printf \"%.0f\", $paths * $periods / ${best[$threads]}}")
     echo "$paths,$threads,${best[$threads]},${rss[$threads]},$rate" | tee -a "$dir/whole_process.csv"
   done
-  unset best rss
+  unset best rss wall_of
 done
 
 echo "run,alone_seconds,side_by_side_a_seconds,side_by_side_b_seconds" > "$dir/two_processes.csv"
@@ -331,6 +346,17 @@ mhz=$(grep -m1 'cpu MHz' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   echo "2-thread speed-up (1-thread wall / 2-thread wall):"
   awk -F, 'NR>1 && $2==1{one[$1]=$3; order[++n]=$1} NR>1 && $2==2{two[$1]=$3}
     END{for (i=1;i<=n;i++) printf "%s%d paths %.2fx", (i>1?", ":""), order[i], one[order[i]]/two[order[i]]; print ""}' "$dir/whole_process.csv"
+  if [ -f "$dir/whole_rounds.csv" ]; then
+    echo
+    echo "Each round's 1- and 2-thread runs back to back (\`whole_rounds.csv\`): the rounds' speed-ups, lowest to highest, and their median:"
+    echo
+    for paths in $(tail -n +2 "$dir/whole_rounds.csv" | cut -d, -f1 | uniq); do
+      awk -F, -v p="$paths" 'NR>1 && $1==p {print $3/$4}' "$dir/whole_rounds.csv" | sort -g |
+        awk -v p="$paths" '{r[++n]=$1} END{
+          m = (n % 2) ? r[(n+1)/2] : (r[n/2] + r[n/2+1]) / 2
+          printf "- %d paths: ", p; for (i=1;i<=n;i++) printf "%s%.2f", (i>1?", ":""), r[i]; printf "; median **%.2fx**\n", m}'
+    done
+  fi
   echo
   if [ -f "$dir/paths_csv.csv" ]; then
     echo "## Writing paths.csv too (\`--paths-csv\`), best of 5 (10^5 paths) and 3 (10^6) rounds"
