@@ -431,6 +431,7 @@ mhz=$(grep -m1 'cpu MHz' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
     awk -F, 'NR>1 && $2=="rng_floor"{f[$1]=$3} NR>1{r[NR]=$0} END{for (i=2;i<=NR;i++) {split(r[i],a,","); printf "| %s | %s | %d | %.1fx |\n", a[1], a[2], a[3], a[3]/f[a[1]]}}' "$dir/instructions.csv"
   fi
   echo
+  # shellcheck disable=SC2016 # the backquotes are markdown
   echo '## Criterion medians (`*_engine`: 16,384 paths per iteration; others 2,048; allocation: one period)'
   echo
   echo "| group | bench | median | path-periods/s |"
