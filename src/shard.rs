@@ -94,8 +94,19 @@ fn file_sha256(file: &Path) -> Result<String> {
 }
 
 /// Checks the data files of shard folder `dir` against the sha256s its
-/// description lists.
-pub(crate) fn check_files(dir: &Path, hashes: &FileHashes) -> Result<()> {
+/// description lists; `reads` are the files the merge will read, each of
+/// which must be listed (a description without them, written by a capsim
+/// from before descriptions listed their files, or edited, would let a
+/// damaged file through unchecked).
+pub(crate) fn check_files(dir: &Path, hashes: &FileHashes, reads: &[&str]) -> Result<()> {
+    if let Some(name) = reads.iter().find(|n| !hashes.contains_key(**n)) {
+        return Err(bad(
+            &dir.join(name),
+            "its shard's description lists no size and sha256 for it, so it cannot be \
+             checked (a description written by an older capsim, before shards listed \
+             their files, or edited); run that shard again",
+        ));
+    }
     for (name, want) in hashes {
         let file = dir.join(name);
         let len = std::fs::metadata(&file)
@@ -660,7 +671,12 @@ pub fn merge(
     let (width, sketched) = engine::model_job_shape(&model, charges, other.as_ref());
 
     for (d, h) in &shards {
-        check_files(d, &h.files)?;
+        let reads: &[&str] = if h.paths_csv {
+            &[MOMENTS, "paths.csv"]
+        } else {
+            &[MOMENTS]
+        };
+        check_files(d, &h.files, reads)?;
     }
     let mut acc = Accumulated::new(width, sketched);
     let mut records = Vec::with_capacity(shards.len());
@@ -1148,7 +1164,7 @@ pub fn merge_compare(dirs: &[PathBuf]) -> Result<MergedComparison> {
     let job = PairJob::new(&base_model, &refs)?;
     let width = job.width();
     for (d, h) in &shards {
-        check_files(d, &h.files)?;
+        check_files(d, &h.files, &[MOMENTS])?;
     }
     let mut acc = Accumulated::new(width, 0);
     let mut records = Vec::with_capacity(shards.len());

@@ -205,6 +205,32 @@ fn refuses_damaged(
         &[],
         &format!("{file}: its sha256 is not the one"),
     );
+    let unlisted = copy(shard, &dir.join(format!("unlisted-{file}")));
+    unlist(&unlisted, file);
+    refused(&instead(unlisted), &[], UNLISTED);
+}
+
+/// What `merge` says of a data file its shard's description does not list.
+const UNLISTED: &str = "its shard's description lists no size and sha256 for it";
+
+/// Takes data file `file` off the list of files (and their sha256s) in
+/// the description of shard folder `shard` (its one `*shard.json`), as
+/// a description written before descriptions listed them would be: the
+/// merge cannot check the file, so it refuses it. With `file` the last
+/// listed, the description loses its `files` altogether.
+fn unlist(shard: &Path, file: &str) {
+    let desc = std::fs::read_dir(shard)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("shard.json"))
+        .expect("a shard description");
+    let mut v = json(&desc);
+    let files = v["files"].as_object_mut().expect("files listed");
+    assert!(files.remove(file).is_some(), "{file} listed");
+    if files.is_empty() {
+        v.as_object_mut().unwrap().remove("files");
+    }
+    std::fs::write(&desc, serde_json::to_vec(&v).unwrap()).unwrap();
 }
 
 /// Flips the bits of the middle byte of `file` (same size: only its
@@ -327,6 +353,13 @@ fn merge_refuses_what_is_not_every_shard_of_one_run() {
         &damaged("short_header", &cut("shard.json", 1000)),
         "shard.json:1:1000: not a capsim shard description",
     );
+    for f in ["moments.bin", "paths.csv"] {
+        refused(
+            &out,
+            &damaged(&format!("unlisted_{f}"), &|d: &Path| unlist(d, f)),
+            &format!("{f}: {UNLISTED}"),
+        );
+    }
     refused(
         &out,
         &damaged("short_paths", &|d: &Path| {
@@ -817,6 +850,9 @@ fn merge_refuses_what_is_not_every_shard_of_one_batch() {
     let flipped = copy(&s[1], &dir.path().join("flipped"));
     flip_byte(&flipped.join("pass-1.bin"));
     refused(&instead(flipped), "pass-1.bin: its sha256 is not the one");
+    let unlisted = copy(&s[1], &dir.path().join("unlisted"));
+    unlist(&unlisted, "pass-1.bin");
+    refused(&instead(unlisted), &format!("pass-1.bin: {UNLISTED}"));
     let files = [lib.join("baseline.toml"), lib.join("dearer.toml")];
     let files: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
     let c = compare_shard(&files, &dir.path().join("c"), 2, 3, 1, &[]);

@@ -643,8 +643,10 @@ pub fn merge_shards(
     }
     let plan = Plan::new(&runs, &h0.benchmark);
     let paths = plan.models[plan.rb].paths;
+    let pass_names: Vec<String> = (0..plan.groups.len()).map(pass_file).collect();
+    let reads: Vec<&str> = pass_names.iter().map(String::as_str).collect();
     for (d, h) in &shards {
-        shard::check_files(d, &h.files)?;
+        shard::check_files(d, &h.files, &reads)?;
     }
     let threads = shard::all_cores(threads);
     // The threads the shards ran on (the largest), as a merged run's

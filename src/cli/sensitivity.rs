@@ -606,7 +606,7 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -
         ));
     }
     for (d, h) in &shards {
-        shard::check_files(d, &h.files)?;
+        shard::check_files(d, &h.files, &[shard::MOMENTS, DRIVERS])?;
     }
     let mut readers = Vec::with_capacity(shards.len());
     for (d, h) in &shards {

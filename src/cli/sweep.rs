@@ -542,7 +542,7 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -
     // Every shard's moments file holds its points' chunks one point after
     // the other; each is opened once and read on as the points are merged.
     for (d, h) in &shards {
-        shard::check_files(d, &h.files)?;
+        shard::check_files(d, &h.files, &[shard::MOMENTS])?;
     }
     let mut readers = Vec::with_capacity(shards.len());
     for (d, h) in &shards {
