@@ -340,9 +340,70 @@ pub(crate) fn write_header(
             },
         )?,
     };
-    let mut v = serde_json::to_vec(&h).map_err(|e| Error::Other(e.to_string()))?;
-    v.push(b'\n');
-    dir.write(HEADER, &v)
+    write_description(dir, HEADER, &h)
+}
+
+/// The field that ends every shard description: the sha256 of the
+/// description's bytes before it ([`seal`]).
+const SEAL: &str = "description_sha256";
+
+/// The sha256 of `bytes`, in hex.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Description `body` (one JSON object, as serialized) with the sha256 of
+/// its bytes added as its last field, then a newline: a description holds
+/// data too (a run's sketches, its chunks' records, the scenario text), so
+/// `merge` checks it as it checks the data files the description lists.
+pub fn seal(mut body: Vec<u8>) -> Vec<u8> {
+    let hash = sha256_hex(&body);
+    debug_assert!(
+        body.ends_with(b"}") && body.len() > 2,
+        "a JSON object with fields"
+    );
+    body.pop();
+    body.extend_from_slice(format!(",\"{SEAL}\":\"{hash}\"}}\n").as_bytes());
+    body
+}
+
+/// Writes description `h` into shard folder `dir` as file `name`, sealed.
+pub(crate) fn write_description<H: serde::Serialize>(
+    dir: &ResultDir,
+    name: &str,
+    h: &H,
+) -> Result<()> {
+    let body = serde_json::to_vec(h).map_err(|e| Error::Other(e.to_string()))?;
+    dir.write(name, &seal(body))
+}
+
+/// The bytes [`seal`] sealed, if description `bytes` ends with their
+/// sha256 and it matches: `Ok(None)` if it ends without one.
+fn unseal(file: &Path, bytes: &[u8]) -> Result<Option<Vec<u8>>> {
+    let text = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    let tag = format!(",\"{SEAL}\":\"");
+    let n = tag.len() + 64 + 2;
+    if text.len() <= n
+        || !text[text.len() - n..].starts_with(tag.as_bytes())
+        || !text.ends_with(b"\"}")
+    {
+        return Ok(None);
+    }
+    let cut = text.len() - n;
+    let mut body = text[..cut].to_vec();
+    body.push(b'}');
+    if sha256_hex(&body).as_bytes() != &text[cut + tag.len()..text.len() - 2] {
+        return Err(bad(
+            file,
+            "its sha256 is not that of its contents: the description is damaged (or was \
+             edited); copy or run that shard again",
+        ));
+    }
+    Ok(Some(body))
 }
 
 /// A problem with a shard folder given to `merge` (exit code 2).
@@ -377,7 +438,8 @@ pub(crate) fn read_description<H: serde::de::DeserializeOwned>(
     }
     let bytes =
         std::fs::read(&file).map_err(|e| bad(&file, format!("cannot read it ({e}); {what}")))?;
-    let h: H = serde_json::from_slice(&bytes).map_err(|e| {
+    let body = unseal(&file, &bytes)?;
+    let h: H = serde_json::from_slice(body.as_deref().unwrap_or(&bytes)).map_err(|e| {
         Error::from(InputError {
             origin: Origin::File {
                 file: file.clone(),
@@ -394,6 +456,16 @@ pub(crate) fn read_description<H: serde::de::DeserializeOwned>(
         return Err(bad(
             &file,
             format!("shard format {found}, expected {FORMAT} (written by capsim {version})"),
+        ));
+    }
+    if body.is_none() {
+        return Err(bad(
+            &file,
+            format!(
+                "it ends without its sha256 (`{SEAL}`), so its contents cannot be checked (a \
+                 description written by an older capsim, before descriptions carried one, or \
+                 edited); run that shard again"
+            ),
         ));
     }
     Ok(h)
@@ -1047,9 +1119,7 @@ pub fn run_compare_shard(
         width: stats.acc.moments.len(),
         files: hash_files(&dir, &[MOMENTS])?,
     };
-    let mut json = serde_json::to_vec(&h).map_err(|e| Error::Other(e.to_string()))?;
-    json.push(b'\n');
-    dir.write(COMPARE_HEADER, &json)?;
+    write_description(&dir, COMPARE_HEADER, &h)?;
     Ok(ShardOutcome {
         dir: dir.commit()?,
         span,

@@ -64,6 +64,14 @@ fn json(p: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
 }
 
+/// Writes shard description `v` to `p`, sealed again as capsim seals it
+/// (its old sha256 dropped): an edit the merge's own checks must catch,
+/// not the description's sha256.
+fn reseal(p: &Path, mut v: serde_json::Value) {
+    v.as_object_mut().unwrap().remove("description_sha256");
+    std::fs::write(p, capsim::shard::seal(serde_json::to_vec(&v).unwrap())).unwrap();
+}
+
 #[test]
 fn merged_shards_write_what_one_run_writes() {
     let dir = tempfile::tempdir().unwrap();
@@ -208,6 +216,47 @@ fn refuses_damaged(
     let unlisted = copy(shard, &dir.join(format!("unlisted-{file}")));
     unlist(&unlisted, file);
     refused(&instead(unlisted), &[], UNLISTED);
+    // The description itself: a digit changed, or its sha256 gone.
+    let edited = copy(shard, &dir.join(format!("edited-{file}")));
+    let desc = description(&edited);
+    let t = std::fs::read_to_string(&desc).unwrap();
+    let at = t.find("\"first_path\":").unwrap() + "\"first_path\":".len();
+    let digit = t[at..].chars().next().unwrap().to_digit(10).unwrap();
+    let mut changed = t.clone();
+    changed.replace_range(at..=at, &((digit + 1) % 10).to_string());
+    std::fs::write(&desc, changed).unwrap();
+    refused(&instead(edited), &[], DAMAGED_DESCRIPTION);
+    let unsealed = copy(shard, &dir.join(format!("unsealed-{file}")));
+    unseal(&unsealed);
+    refused(&instead(unsealed), &[], UNSEALED);
+}
+
+/// What `merge` says of a description whose sha256 does not match it.
+const DAMAGED_DESCRIPTION: &str =
+    "its sha256 is not that of its contents: the description is damaged";
+/// What `merge` says of a description without its sha256.
+const UNSEALED: &str = "it ends without its sha256 (`description_sha256`)";
+
+/// The description of shard folder `shard` (its one `*shard.json`).
+fn description(shard: &Path) -> PathBuf {
+    std::fs::read_dir(shard)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("shard.json"))
+        .expect("a shard description")
+}
+
+/// Drops the sha256 that ends the description of shard folder `shard`,
+/// as a description written before descriptions carried one.
+fn unseal(shard: &Path) {
+    let desc = description(shard);
+    let mut v = json(&desc);
+    assert!(v
+        .as_object_mut()
+        .unwrap()
+        .remove("description_sha256")
+        .is_some());
+    std::fs::write(&desc, serde_json::to_vec(&v).unwrap()).unwrap();
 }
 
 /// What `merge` says of a data file its shard's description does not list.
@@ -219,18 +268,14 @@ const UNLISTED: &str = "its shard's description lists no size and sha256 for it"
 /// merge cannot check the file, so it refuses it. With `file` the last
 /// listed, the description loses its `files` altogether.
 fn unlist(shard: &Path, file: &str) {
-    let desc = std::fs::read_dir(shard)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().ends_with("shard.json"))
-        .expect("a shard description");
+    let desc = description(shard);
     let mut v = json(&desc);
     let files = v["files"].as_object_mut().expect("files listed");
     assert!(files.remove(file).is_some(), "{file} listed");
     if files.is_empty() {
         v.as_object_mut().unwrap().remove("files");
     }
-    std::fs::write(&desc, serde_json::to_vec(&v).unwrap()).unwrap();
+    reseal(&desc, v);
 }
 
 /// Flips the bits of the middle byte of `file` (same size: only its
@@ -360,6 +405,25 @@ fn merge_refuses_what_is_not_every_shard_of_one_run() {
             &format!("{f}: {UNLISTED}"),
         );
     }
+    // The description's own data (a sketch's counts), changed in place,
+    // and the description without its sha256.
+    refused(
+        &out,
+        &damaged("edited_counts", &|d: &Path| {
+            let p = d.join("shard.json");
+            let t = std::fs::read_to_string(&p).unwrap();
+            let at = t.find("\"counts\":[").unwrap() + "\"counts\":[".len();
+            let mut changed = t.clone();
+            changed.insert(at, '1');
+            std::fs::write(&p, changed).unwrap();
+        }),
+        &format!("shard.json: {DAMAGED_DESCRIPTION}"),
+    );
+    refused(
+        &out,
+        &damaged("unsealed", &|d: &Path| unseal(d)),
+        &format!("shard.json: {UNSEALED}"),
+    );
     refused(
         &out,
         &damaged("short_paths", &|d: &Path| {
@@ -376,7 +440,7 @@ fn merge_refuses_what_is_not_every_shard_of_one_run() {
             let p = d.join("shard.json");
             let t = std::fs::read_to_string(&p).unwrap();
             assert!(t.contains(from), "{from}");
-            std::fs::write(&p, t.replacen(from, to, 1)).unwrap();
+            reseal(&p, serde_json::from_str(&t.replacen(from, to, 1)).unwrap());
         }
     };
     let version = format!("\"capsim_version\":\"{}\"", env!("CARGO_PKG_VERSION"));
@@ -425,7 +489,7 @@ fn far_sketch(file: &Path, tails: &str) {
         .find(|k| !k["pos"]["counts"].as_array().unwrap().is_empty())
         .unwrap();
     k["pos"]["offset"] = (1u64 << 53).into();
-    std::fs::write(file, serde_json::to_vec(&v).unwrap()).unwrap();
+    reseal(file, v);
 }
 
 #[test]
@@ -672,7 +736,7 @@ fn merge_refuses_what_is_not_every_shard_of_one_comparison() {
     let mut v = json(&h);
     assert_ne!(v["record"]["first_path"], 0);
     v["record"]["first_path"] = 0.into();
-    std::fs::write(&h, serde_json::to_vec(&v).unwrap()).unwrap();
+    reseal(&h, v);
     refused(&instead(edited), &[], "the file was edited or damaged");
     // A run's shard among them, and charts asked for.
     let run = shard(&base, &dir.path().join("run"), 2, 3, 1, &[]);
@@ -853,6 +917,9 @@ fn merge_refuses_what_is_not_every_shard_of_one_batch() {
     let unlisted = copy(&s[1], &dir.path().join("unlisted"));
     unlist(&unlisted, "pass-1.bin");
     refused(&instead(unlisted), &format!("pass-1.bin: {UNLISTED}"));
+    let unsealed = copy(&s[1], &dir.path().join("unsealed"));
+    unseal(&unsealed);
+    refused(&instead(unsealed), &format!("batch_shard.json: {UNSEALED}"));
     let files = [lib.join("baseline.toml"), lib.join("dearer.toml")];
     let files: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
     let c = compare_shard(&files, &dir.path().join("c"), 2, 3, 1, &[]);
@@ -971,7 +1038,7 @@ fn merge_refuses_what_is_not_every_shard_of_one_sweep() {
     let mut v = json(&h);
     assert_ne!(v["points"][4]["first_path"], 0);
     v["points"][4]["first_path"] = 0.into();
-    std::fs::write(&h, serde_json::to_vec(&v).unwrap()).unwrap();
+    reseal(&h, v);
     refused(
         &instead(edited),
         &[],
@@ -986,7 +1053,7 @@ fn merge_refuses_what_is_not_every_shard_of_one_sweep() {
         .unwrap()
         .replace("discount_rate = 0.08", "discount_rate = 0.09");
     v["scenario_text"] = t.into();
-    std::fs::write(&h, serde_json::to_vec(&v).unwrap()).unwrap();
+    reseal(&h, v);
     refused(
         &[text, s[1].clone(), s[2].clone()],
         &[],
@@ -1144,7 +1211,7 @@ fn merge_refuses_what_is_not_every_shard_of_one_sensitivity() {
         let h = d.join("sensitivity_shard.json");
         let mut v = json(&h);
         f(&mut v);
-        std::fs::write(&h, serde_json::to_vec(&v).unwrap()).unwrap();
+        reseal(&h, v);
         d
     };
     let run = edit("run", &|v| {
@@ -1180,7 +1247,7 @@ fn merge_refuses_what_is_not_every_shard_of_one_sensitivity() {
         .unwrap()
         .replace("discount_rate = 0.08", "discount_rate = 0.09");
     v["scenario_text"] = t.into();
-    std::fs::write(&h, serde_json::to_vec(&v).unwrap()).unwrap();
+    reseal(&h, v);
     refused(
         &[text, s[1].clone(), s[2].clone()],
         &[],

@@ -558,9 +558,7 @@ fn run_shard(
             &pass_names.iter().map(String::as_str).collect::<Vec<_>>(),
         )?,
     };
-    let mut json = serde_json::to_vec(&h).map_err(|e| Error::Other(e.to_string()))?;
-    json.push(b'\n');
-    dir.write(BATCH_HEADER, &json)?;
+    shard::write_description(&dir, BATCH_HEADER, &h)?;
     let done = dir.commit()?;
     if !to.quiet {
         println!(

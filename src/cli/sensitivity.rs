@@ -525,9 +525,7 @@ fn run_shard(a: &SensitivityArgs, plan: &Plan, part: Shard) -> Result<()> {
         span_paths: n,
         files: shard::hash_files(&dir, &[shard::MOMENTS, DRIVERS])?,
     };
-    let mut json = serde_json::to_vec(&h).map_err(|e| Error::Other(e.to_string()))?;
-    json.push(b'\n');
-    dir.write(SENSITIVITY_HEADER, &json)?;
+    shard::write_description(&dir, SENSITIVITY_HEADER, &h)?;
     let done = dir.commit()?;
     if !a.quiet {
         println!(

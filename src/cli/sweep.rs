@@ -446,9 +446,7 @@ fn run_shard(a: &SweepArgs, grid: &Grid, part: Shard) -> Result<()> {
         points: parts,
         files: shard::hash_files(&dir, &[shard::MOMENTS])?,
     };
-    let mut json = serde_json::to_vec(&h).map_err(|e| Error::Other(e.to_string()))?;
-    json.push(b'\n');
-    dir.write(SWEEP_HEADER, &json)?;
+    shard::write_description(&dir, SWEEP_HEADER, &h)?;
     let done = dir.commit()?;
     if !a.quiet {
         println!(
