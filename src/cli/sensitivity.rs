@@ -6,7 +6,6 @@ use crate::output::ResultDir;
 use crate::scenario::{self, Loaded};
 use crate::sensitivity::{self, DriverJob, Param};
 use crate::shard::{self, Shard};
-use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -135,40 +134,6 @@ fn npv(m: &Model, st: &engine::RunStats) -> f64 {
     st.path_metric(m, "npv").expect("npv").mean
 }
 
-/// A progress bar over `runs` runs of `paths` paths each: `at(r, what)`
-/// labels run `r` and gives its progress callback.
-struct Bar<'a> {
-    bar: Option<ProgressBar>,
-    name: &'a str,
-    runs: u64,
-    paths: u64,
-}
-
-impl Bar<'_> {
-    fn at(&self, r: u64, what: &str) -> impl Fn(u64) + Sync + '_ {
-        if let Some(b) = &self.bar {
-            b.set_message(format!(
-                "{}, run {} of {}: {what}",
-                self.name,
-                r + 1,
-                self.runs
-            ));
-            b.set_position(r * self.paths);
-        }
-        move |done: u64| {
-            if let Some(b) = &self.bar {
-                b.set_position(r * self.paths + done.min(self.paths));
-            }
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(b) = &self.bar {
-            b.finish_and_clear();
-        }
-    }
-}
-
 fn params_of(a: &SensitivityArgs) -> Result<Option<Vec<Param>>> {
     if a.params.is_empty() {
         return Ok(None);
@@ -194,19 +159,14 @@ pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
     // run, each of the base's paths (no parameter sets `simulation.paths`).
     let runs = plan.runs.len() as u64 + 1;
     let paths = base.scenario.simulation.paths;
-    let bar = Bar {
-        bar: crate::runner::progress_bar(runs * paths, &base.scenario.name, !a.quiet),
-        name: &base.scenario.name,
-        runs,
-        paths,
-    };
+    let bar = crate::runner::progress_bar(runs * paths, &base.scenario.name, !a.quiet);
     let mut means = Vec::with_capacity(plan.runs.len());
     let tornado: Vec<&Loaded> = plan.runs.iter().collect();
     let what = |r: usize| plan.what(r);
     crate::runner::simulate_each(
         &tornado,
         a.sim.threads,
-        &bar.bar,
+        &bar,
         crate::runner::RunLabels {
             name: &base.scenario.name,
             unit: "tornado runs",
@@ -233,7 +193,20 @@ pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
         }
         Ok(())
     };
-    let progress = bar.at(runs - 1, "drivers");
+    // The drivers' run: the bar's last `paths`.
+    let before = (runs - 1) * paths;
+    if let Some(b) = &bar {
+        b.set_message(format!(
+            "{}, run {runs} of {runs}: drivers",
+            base.scenario.name
+        ));
+        b.set_position(before);
+    }
+    let progress = |done: u64| {
+        if let Some(b) = &bar {
+            b.set_position(before + done.min(paths));
+        }
+    };
     engine::run_job(
         &job,
         m.paths,
@@ -245,7 +218,9 @@ pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
         },
     )
     .map_err(|e| e.in_scenario(base))?;
-    bar.finish();
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
     write(
         &a.sim.out,
         &plan,

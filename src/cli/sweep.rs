@@ -244,7 +244,7 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
         .sum();
     let bar = crate::runner::progress_bar(total, &name, !a.quiet);
     let runs: Vec<&Loaded> = grid.points.iter().map(|(_, l)| l).collect();
-    let what = |i: usize| format!("point {} of {points}", i + 1);
+    let what = point_of(points);
     crate::runner::simulate_each(
         &runs,
         a.sim.threads,
@@ -396,6 +396,12 @@ struct SweepHeader {
 }
 
 /// Whether `dir` holds a sweep's shard.
+/// The progress bar's label of grid point `i` of `points` ("point 3 of 20"),
+/// in one process and in a shard alike.
+fn point_of(points: usize) -> impl Fn(usize) -> String + Sync {
+    move |i| format!("point {} of {points}", i + 1)
+}
+
 pub fn is_sweep_shard(dir: &Path) -> bool {
     dir.join(SWEEP_HEADER).is_file()
 }
@@ -418,8 +424,7 @@ fn run_shard(a: &SweepArgs, grid: &Grid, part: Shard) -> Result<()> {
     let mut writer = shard::MomentsWriter::create(&dir.path(shard::MOMENTS))?;
     let total: u64 = spans.iter().map(|s| s.end - s.start).sum();
     let bar = crate::runner::progress_bar(total, &folder, !a.quiet);
-    let points = runs.len();
-    let what = |i: usize| format!("point {} of {points}", i + 1);
+    let what = point_of(runs.len());
     let labels = crate::runner::RunLabels {
         name: &folder,
         unit: "points",
