@@ -218,13 +218,7 @@ fn refuses_damaged(
     refused(&instead(unlisted), &[], UNLISTED);
     // The description itself: a digit changed, or its sha256 gone.
     let edited = copy(shard, &dir.join(format!("edited-{file}")));
-    let desc = description(&edited);
-    let t = std::fs::read_to_string(&desc).unwrap();
-    let at = t.find("\"first_path\":").unwrap() + "\"first_path\":".len();
-    let digit = t[at..].chars().next().unwrap().to_digit(10).unwrap();
-    let mut changed = t.clone();
-    changed.replace_range(at..=at, &((digit + 1) % 10).to_string());
-    std::fs::write(&desc, changed).unwrap();
+    edit_in_place(&edited, "\"first_path\":");
     refused(&instead(edited), &[], DAMAGED_DESCRIPTION);
     let unsealed = copy(shard, &dir.join(format!("unsealed-{file}")));
     unseal(&unsealed);
@@ -244,6 +238,17 @@ fn description(shard: &Path) -> PathBuf {
         .map(|e| e.unwrap().path())
         .find(|p| p.to_string_lossy().ends_with("shard.json"))
         .expect("a shard description")
+}
+
+/// Puts a digit 1 right after the first `after` in the description of
+/// shard folder `shard` (a number there grows a digit), its sha256 left
+/// as it was: a description changed in place.
+fn edit_in_place(shard: &Path, after: &str) {
+    let desc = description(shard);
+    let mut t = std::fs::read_to_string(&desc).unwrap();
+    let at = t.find(after).expect("in the description") + after.len();
+    t.insert(at, '1');
+    std::fs::write(&desc, t).unwrap();
 }
 
 /// Drops the sha256 that ends the description of shard folder `shard`,
@@ -410,12 +415,7 @@ fn merge_refuses_what_is_not_every_shard_of_one_run() {
     refused(
         &out,
         &damaged("edited_counts", &|d: &Path| {
-            let p = d.join("shard.json");
-            let t = std::fs::read_to_string(&p).unwrap();
-            let at = t.find("\"counts\":[").unwrap() + "\"counts\":[".len();
-            let mut changed = t.clone();
-            changed.insert(at, '1');
-            std::fs::write(&p, changed).unwrap();
+            edit_in_place(d, "\"counts\":[")
         }),
         &format!("shard.json: {DAMAGED_DESCRIPTION}"),
     );
