@@ -347,21 +347,12 @@ pub(crate) fn write_header(
 /// description's bytes before it ([`seal`]).
 const SEAL: &str = "description_sha256";
 
-/// The sha256 of `bytes`, in hex.
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// Description `body` (one JSON object, as serialized) with the sha256 of
 /// its bytes added as its last field, then a newline: a description holds
 /// data too (a run's sketches, its chunks' records, the scenario text), so
 /// `merge` checks it as it checks the data files the description lists.
 pub fn seal(mut body: Vec<u8>) -> Vec<u8> {
-    let hash = sha256_hex(&body);
+    let hash = scenario::sha256_hex(&body);
     debug_assert!(
         body.ends_with(b"}") && body.len() > 2,
         "a JSON object with fields"
@@ -396,7 +387,7 @@ fn unseal(file: &Path, bytes: &[u8]) -> Result<Option<Vec<u8>>> {
     let cut = text.len() - n;
     let mut body = text[..cut].to_vec();
     body.push(b'}');
-    if sha256_hex(&body).as_bytes() != &text[cut + tag.len()..text.len() - 2] {
+    if scenario::sha256_hex(&body).as_bytes() != &text[cut + tag.len()..text.len() - 2] {
         return Err(bad(
             file,
             "its sha256 is not that of its contents: the description is damaged (or was \

@@ -395,13 +395,13 @@ struct SweepHeader {
     files: shard::FileHashes,
 }
 
-/// Whether `dir` holds a sweep's shard.
 /// The progress bar's label of grid point `i` of `points` ("point 3 of 20"),
 /// in one process and in a shard alike.
 fn point_of(points: usize) -> impl Fn(usize) -> String + Sync {
     move |i| format!("point {} of {points}", i + 1)
 }
 
+/// Whether `dir` holds a sweep's shard.
 pub fn is_sweep_shard(dir: &Path) -> bool {
     dir.join(SWEEP_HEADER).is_file()
 }
