@@ -1156,11 +1156,6 @@ pub(crate) fn run_span<J: Job>(
     Ok(out)
 }
 
-/// Whether `dir` holds a comparison's shard (rather than a run's).
-pub fn is_compare_shard(dir: &Path) -> bool {
-    dir.join(COMPARE_HEADER).is_file()
-}
-
 fn read_compare_header(dir: &Path) -> Result<CompareHeader> {
     read_description(
         dir,

@@ -475,11 +475,6 @@ struct BatchHeader {
     files: shard::FileHashes,
 }
 
-/// Whether `dir` holds a batch's shard.
-pub fn is_batch_shard(dir: &Path) -> bool {
-    dir.join(BATCH_HEADER).is_file()
-}
-
 /// The shard folder's name: `<folder>.batch.shard-I-of-N`.
 fn shard_folder(folder: &Path, part: Shard) -> String {
     let name = folder

@@ -44,15 +44,20 @@ impl Kind {
         Kind::Sensitivity,
     ];
 
+    /// The description file a shard folder of this kind holds.
+    fn file(self) -> &'static str {
+        match self {
+            Kind::Run => shard::HEADER,
+            Kind::Compare => shard::COMPARE_HEADER,
+            Kind::Batch => super::batch::BATCH_HEADER,
+            Kind::Sweep => super::sweep::SWEEP_HEADER,
+            Kind::Sensitivity => super::sensitivity::SENSITIVITY_HEADER,
+        }
+    }
+
     /// The kind of shard folder `dir` is, if it is one.
     fn of(dir: &Path) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| match k {
-            Kind::Run => dir.join(shard::HEADER).is_file(),
-            Kind::Compare => shard::is_compare_shard(dir),
-            Kind::Batch => super::batch::is_batch_shard(dir),
-            Kind::Sweep => super::sweep::is_sweep_shard(dir),
-            Kind::Sensitivity => super::sensitivity::is_sensitivity_shard(dir),
-        })
+        Kind::ALL.into_iter().find(|k| dir.join(k.file()).is_file())
     }
 
     /// "a run's", for a message.
@@ -122,8 +127,8 @@ fn kind(dirs: &[PathBuf]) -> Result<Kind> {
                     shown.join(", ")
                 }
             };
-            let files = "shard.json, compare_shard.json, batch_shard.json, \
-                         sweep_shard.json or sensitivity_shard.json";
+            let files: Vec<&str> = Kind::ALL.iter().map(|k| k.file()).collect();
+            let files = format!("{} or {}", files[..4].join(", "), files[4]);
             let held = match inside.len() {
                 0 => String::new(),
                 1 => format!("; it holds one: {} (give that)", names(&inside)),
@@ -158,60 +163,45 @@ fn kind(dirs: &[PathBuf]) -> Result<Kind> {
 
 pub fn merge(a: MergeArgs) -> Result<()> {
     let kind = kind(&a.shards)?;
-    if kind == Kind::Sweep {
+    if a.charts && !matches!(kind, Kind::Run | Kind::Batch) {
+        return Err(Error::flag(
+            "--charts",
+            format!(
+                "found {} shards, expected a run's or a batch's: charts are drawn for a run's result",
+                kind.whose()
+            ),
+        ));
+    }
+    match kind {
         // A sweep's shards: <out>/sweep/<name>/, as `sweep` writes it.
-        if a.charts {
-            return Err(Error::flag(
-                "--charts",
-                "found a sweep's shards, expected a run's or a batch's: charts are drawn for a run's result",
-            ));
-        }
-        return super::sweep::merge_shards(&a.shards, &a.out, a.threads, a.quiet);
-    }
-    if kind == Kind::Sensitivity {
+        Kind::Sweep => super::sweep::merge_shards(&a.shards, &a.out, a.threads, a.quiet),
         // A sensitivity analysis's shards: <out>/sensitivity/<name>/.
-        if a.charts {
-            return Err(Error::flag(
-                "--charts",
-                "found a sensitivity analysis's shards, expected a run's or a batch's: charts are drawn for a run's result",
-            ));
+        Kind::Sensitivity => {
+            super::sensitivity::merge_shards(&a.shards, &a.out, a.threads, a.quiet)
         }
-        return super::sensitivity::merge_shards(&a.shards, &a.out, a.threads, a.quiet);
-    }
-    if kind == Kind::Batch {
         // A batch's shards: every scenario's folder and the index in
         // <out>, as `batch` writes them.
-        return super::batch::merge_shards(&a.shards, &a.out, a.threads, a.charts, a.quiet);
-    }
-    if kind == Kind::Compare {
+        Kind::Batch => super::batch::merge_shards(&a.shards, &a.out, a.threads, a.charts, a.quiet),
         // A comparison's shards: its folders under <out>/compare/, as
         // `compare` writes them.
-        if a.charts {
-            return Err(Error::flag(
-                "--charts",
-                "found a comparison's shards, expected a run's or a batch's: charts are drawn for a run's result",
-            ));
+        Kind::Compare => {
+            let m = shard::merge_compare(&a.shards)?;
+            let sides = super::compare::Sides {
+                base: &m.base,
+                base_model: &m.base_model,
+                alts: &m.alts,
+                alt_models: &m.alt_models,
+            };
+            super::compare::write_comparisons(&sides, &m.comparisons, &m.shards, &a.out, a.quiet)
         }
-        let m = shard::merge_compare(&a.shards)?;
-        let sides = super::compare::Sides {
-            base: &m.base,
-            base_model: &m.base_model,
-            alts: &m.alts,
-            alt_models: &m.alt_models,
-        };
-        return super::compare::write_comparisons(
-            &sides,
-            &m.comparisons,
-            &m.shards,
-            &a.out,
-            a.quiet,
-        );
+        Kind::Run => {
+            let (loaded, outcome) = shard::merge(&a.shards, &a.out, a.threads, a.charts)?;
+            if !a.quiet {
+                let mut out = std::io::stdout().lock();
+                runner::print_report(&mut out, &loaded, &outcome)
+                    .map_err(|e| Error::io("writing to stdout", e))?;
+            }
+            Ok(())
+        }
     }
-    let (loaded, outcome) = shard::merge(&a.shards, &a.out, a.threads, a.charts)?;
-    if !a.quiet {
-        let mut out = std::io::stdout().lock();
-        runner::print_report(&mut out, &loaded, &outcome)
-            .map_err(|e| Error::io("writing to stdout", e))?;
-    }
-    Ok(())
 }

@@ -362,7 +362,7 @@ fn write(
 // `tornado.csv` and `drivers.csv` one `sensitivity` writes, byte for byte.
 
 /// A sensitivity shard's description.
-const SENSITIVITY_HEADER: &str = "sensitivity_shard.json";
+pub(crate) const SENSITIVITY_HEADER: &str = "sensitivity_shard.json";
 /// The drivers' run's rows of the shard's span: per path, npv, economic
 /// and each driver (f64, little-endian), in path order.
 const DRIVERS: &str = "drivers.bin";
@@ -396,11 +396,6 @@ struct SensitivityHeader {
     span_paths: u64,
     #[serde(default)]
     files: shard::FileHashes,
-}
-
-/// Whether `dir` holds a sensitivity analysis's shard.
-pub fn is_sensitivity_shard(dir: &Path) -> bool {
-    dir.join(SENSITIVITY_HEADER).is_file()
 }
 
 /// Simulates part `part` of every run's paths into

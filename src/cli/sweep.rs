@@ -371,7 +371,7 @@ impl<'g> Table<'g> {
 // and writes the `sweep.csv` one `sweep` writes, byte for byte.
 
 /// A sweep shard's description.
-const SWEEP_HEADER: &str = "sweep_shard.json";
+pub(crate) const SWEEP_HEADER: &str = "sweep_shard.json";
 
 /// `sweep_shard.json`.
 #[derive(Debug, Serialize, Deserialize)]
@@ -399,11 +399,6 @@ struct SweepHeader {
 /// in one process and in a shard alike.
 fn point_of(points: usize) -> impl Fn(usize) -> String + Sync {
     move |i| format!("point {} of {points}", i + 1)
-}
-
-/// Whether `dir` holds a sweep's shard.
-pub fn is_sweep_shard(dir: &Path) -> bool {
-    dir.join(SWEEP_HEADER).is_file()
 }
 
 /// Simulates part `part` of every point's paths into
