@@ -432,7 +432,7 @@ fn simulate_scenario(
     };
 
     let mut csv_out = if settings.paths_csv {
-        let f = std::fs::File::create(dir.path("paths.csv"))
+        let f = std::fs::File::create(dir.path(shard::PATHS_CSV))
             .map_err(|e| Error::io("cannot create paths.csv", e))?;
         let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
         let mut head = output::writer();
@@ -523,7 +523,7 @@ pub fn write_result(
         "manifest.json",
     ];
     if settings.paths_csv {
-        files.push("paths.csv");
+        files.push(shard::PATHS_CSV);
     }
     if let Some(stat) = settings.focus {
         dir.write("focus.csv", &focus::focus_csv(s, &model, &stats, stat)?)?;

@@ -45,6 +45,9 @@ pub const HEADER: &str = "shard.json";
 /// then per value its mean and sum of squared deviations (f64), all
 /// little-endian.
 pub const MOMENTS: &str = "moments.bin";
+/// A run's per-path rows (`--paths-csv`): in a shard folder, the shard's
+/// own rows, which `merge` joins in path order.
+pub const PATHS_CSV: &str = "paths.csv";
 /// The sha256 of each of a shard folder's data files (moments, rows), by
 /// file name, as its description lists them: `merge` checks them before it
 /// reads any, so that a file damaged on its way between machines is
@@ -334,7 +337,7 @@ pub(crate) fn write_header(
         files: hash_files(
             dir,
             if settings.paths_csv {
-                &[MOMENTS, "paths.csv"]
+                &[MOMENTS, PATHS_CSV]
             } else {
                 &[MOMENTS]
             },
@@ -735,7 +738,7 @@ pub fn merge(
 
     for (d, h) in &shards {
         let reads: &[&str] = if h.paths_csv {
-            &[MOMENTS, "paths.csv"]
+            &[MOMENTS, PATHS_CSV]
         } else {
             &[MOMENTS]
         };
@@ -897,13 +900,13 @@ pub(crate) fn fold_moments_from(
 
 /// Joins the shards' `paths.csv` (in path order, one header) into `dir`.
 fn join_paths_csv(shards: &[(PathBuf, Header)], dir: &ResultDir) -> Result<()> {
-    let target = dir.path("paths.csv");
+    let target = dir.path(PATHS_CSV);
     let f = std::fs::File::create(&target)
         .map_err(|e| Error::io(format!("cannot create {}", target.display()), e))?;
     let mut w = BufWriter::with_capacity(1 << 20, f);
     let mut head0: Option<String> = None;
     for (d, h) in shards {
-        let p = d.join("paths.csv");
+        let p = d.join(PATHS_CSV);
         let f = std::fs::File::open(&p).map_err(|e| {
             bad(
                 &p,
