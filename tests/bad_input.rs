@@ -402,6 +402,72 @@ fn whole_number_written_as_a_float() {
     );
 }
 
+/// A percentage, a decimal comma or thousands separators, written as a
+/// spreadsheet shows them: in the file (TOML syntax, or a quoted string)
+/// and in `--set` (read as a string), the hint says how to write it.
+#[test]
+fn number_written_as_a_spreadsheet_shows_it() {
+    let percent = "hint: a percentage is written as a fraction: ";
+    let separators = "hint: a number is written with a decimal point and no thousands \
+                      separators: 1.5 or 1000 (or 1_000), not 1,5 or 1,000";
+    let with = |line: &str| GOOD.replace("demand = 100", &format!("demand = 100\n{line}"));
+    bad(
+        &with("growth = 30%"),
+        &[],
+        &[
+            "scenario.toml:8:10: invalid TOML:",
+            &format!("{percent}0.3 for 30%"),
+        ],
+    );
+    bad(
+        &with("growth = 12.5 %  # a comment"),
+        &[],
+        &["scenario.toml:8:10:", &format!("{percent}0.125 for 12.5 %")],
+    );
+    bad(
+        &with("growth = \"7%\""),
+        &[],
+        &[
+            "scenario.toml:8:10: field `workload.api.growth`: invalid type: string \"7%\", expected f64",
+            &format!("{percent}0.07 for 7%"),
+        ],
+    );
+    bad(
+        &GOOD.replace("demand = 100", "demand = 1,000"),
+        &[],
+        &["scenario.toml:7:11: invalid TOML:", separators],
+    );
+    bad(
+        &GOOD.replace("price = 2.0", "price = 2,5"),
+        &[],
+        &["scenario.toml:11:10: invalid TOML:", separators],
+    );
+    bad(
+        GOOD,
+        &["--set", "workload.api.growth=10%"],
+        &[
+            "--set workload.api.growth=10%: field `workload.api.growth`",
+            &format!("{percent}0.1 for 10%"),
+        ],
+    );
+    bad(
+        GOOD,
+        &["--set", "simulation.seed=1,000"],
+        &["--set simulation.seed=1,000", "expected u64", separators],
+    );
+    // No hint where the value is not such a number.
+    for (text, extra) in [
+        (GOOD.replace("price = 2.0", "price = \"cheap\""), vec![]),
+        (with("growth = x%"), vec![]),
+        (GOOD.to_string(), vec!["--set", "workload.api.growth=a,b"]),
+        (GOOD.to_string(), vec!["--set", "workload.api.growth=%"]),
+    ] {
+        let o = run_with(&text, &extra);
+        assert_eq!(o.code, 2, "{}", o.stderr);
+        assert!(!o.stderr.contains("hint"), "{}", o.stderr);
+    }
+}
+
 #[test]
 fn field_of_another_rule_kind() {
     let text = GOOD.replace(

@@ -131,11 +131,14 @@ impl Source {
 
     /// Phase A: the file alone, so errors point into it precisely.
     fn phase_a(&self) -> Result<RawScenario, InputError> {
-        let parsed = toml_edit::Document::parse(self.text.clone()).map_err(|e| InputError {
-            origin: self.at_offset(e.span().map(|s| s.start).unwrap_or(0)),
-            field: String::new(),
-            message: format!("invalid TOML: {}", e.message().trim()),
-            hint: None,
+        let parsed = toml_edit::Document::parse(self.text.clone()).map_err(|e| {
+            let at = e.span().map(|s| s.start).unwrap_or(0);
+            InputError {
+                origin: self.at_offset(at),
+                field: String::new(),
+                message: format!("invalid TOML: {}", e.message().trim()),
+                hint: value_at(&self.text, at).and_then(number_hint),
+            }
         })?;
         serde_path_to_error::deserialize(toml_edit::de::Deserializer::from(parsed)).map_err(|e| {
             let doc = self.doc();
@@ -322,12 +325,54 @@ fn serde_error(message: &str, field: String, origin: Origin) -> InputError {
             }
         }
     }
+    // `"30%"`, `"1,5"` in the file; `--set growth=30%` (read as a string).
+    if let Some(rest) = message.strip_prefix("invalid type: string \"") {
+        if let Some((v, expected)) = rest.split_once("\", expected ") {
+            if expected.contains("f64") || expected.contains("i64") || expected.contains("u64") {
+                hint = hint.or_else(|| number_hint(v));
+            }
+        }
+    }
     InputError {
         origin,
         field,
         message,
         hint,
     }
+}
+
+/// The value of the `key = value` line that holds byte `offset` of `text`
+/// (comment and blanks cut), for the hint on a TOML syntax error there.
+fn value_at(text: &str, offset: usize) -> Option<&str> {
+    let start = text.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
+    let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    let (_, value) = text[start..end].split_once('=')?;
+    Some(value.split('#').next().unwrap_or_default().trim())
+}
+
+/// How to write a number that a spreadsheet user may write the way a
+/// spreadsheet shows it but TOML (and `--set`) do not read: a percentage
+/// (`30%`) or a decimal comma or thousands separators (`1,5`, `1,000`).
+fn number_hint(value: &str) -> Option<String> {
+    let v = value.trim();
+    if let Some(n) = v.strip_suffix('%') {
+        let x = n.trim().parse::<f64>().ok().filter(|x| x.is_finite())?;
+        return Some(format!(
+            "a percentage is written as a fraction: {} for {v}",
+            x / 100.0
+        ));
+    }
+    let numeric = |p: &str| {
+        let p = p.strip_prefix(['-', '+']).unwrap_or(p);
+        !p.is_empty()
+            && p.bytes()
+                .all(|b| b.is_ascii_digit() || b == b'.' || b == b'_')
+    };
+    (v.contains(',') && v.split(',').all(numeric)).then(|| {
+        "a number is written with a decimal point and no thousands separators: 1.5 or \
+         1000 (or 1_000), not 1,5 or 1,000"
+            .to_string()
+    })
 }
 
 /// For a top-level key that is a field of a nested table (`paths`, `seed`,
