@@ -402,65 +402,148 @@ fn whole_number_written_as_a_float() {
     );
 }
 
-/// A percentage, a decimal comma or thousands separators, written as a
-/// spreadsheet shows them: in the file (TOML syntax, or a quoted string)
-/// and in `--set` (read as a string), the hint says how to write it.
+/// A value written as a spreadsheet or a report shows it: a percentage, a
+/// decimal comma or thousands separators, a currency sign or a K/M/B/T
+/// suffix, a date without quotes. In the file (a TOML syntax error, or a
+/// value of the wrong type) and in `--set` (read as a string), the hint
+/// says how to write it.
 #[test]
-fn number_written_as_a_spreadsheet_shows_it() {
+fn value_written_as_a_spreadsheet_shows_it() {
     let percent = "hint: a percentage is written as a fraction: ";
     let separators = "hint: a number is written with a decimal point and no thousands \
                       separators: 1.5 or 1000 (or 1_000), not 1,5 or 1,000";
+    let plain = "hint: a number is written without a currency sign or a K/M/B/T suffix: ";
     let with = |line: &str| GOOD.replace("demand = 100", &format!("demand = 100\n{line}"));
-    bad(
-        &with("growth = 30%"),
-        &[],
-        &[
-            "scenario.toml:8:10: invalid TOML:",
-            &format!("{percent}0.3 for 30%"),
-        ],
-    );
-    bad(
-        &with("growth = 12.5 %  # a comment"),
-        &[],
-        &["scenario.toml:8:10:", &format!("{percent}0.125 for 12.5 %")],
-    );
-    bad(
-        &with("growth = \"7%\""),
-        &[],
-        &[
-            "scenario.toml:8:10: field `workload.api.growth`: invalid type: string \"7%\", expected f64",
-            &format!("{percent}0.07 for 7%"),
-        ],
-    );
-    bad(
-        &GOOD.replace("demand = 100", "demand = 1,000"),
-        &[],
-        &["scenario.toml:7:11: invalid TOML:", separators],
-    );
-    bad(
-        &GOOD.replace("price = 2.0", "price = 2,5"),
-        &[],
-        &["scenario.toml:11:10: invalid TOML:", separators],
-    );
-    bad(
-        GOOD,
-        &["--set", "workload.api.growth=10%"],
-        &[
-            "--set workload.api.growth=10%: field `workload.api.growth`",
-            &format!("{percent}0.1 for 10%"),
-        ],
-    );
-    bad(
-        GOOD,
-        &["--set", "simulation.seed=1,000"],
-        &["--set simulation.seed=1,000", "expected u64", separators],
-    );
-    // No hint where the value is not such a number.
+    let cases: Vec<(String, Vec<&str>, Vec<String>)> = vec![
+        (
+            with("growth = 30%"),
+            vec![],
+            vec![
+                "scenario.toml:8:10: invalid TOML:".into(),
+                format!("{percent}0.3 for 30%"),
+            ],
+        ),
+        (
+            with("growth = 12.5 %  # a comment"),
+            vec![],
+            vec![
+                "scenario.toml:8:10:".into(),
+                format!("{percent}0.125 for 12.5 %"),
+            ],
+        ),
+        (
+            with("growth = \"7%\""),
+            vec![],
+            vec![
+                "scenario.toml:8:10: field `workload.api.growth`: invalid type: string \"7%\", \
+                 expected f64"
+                    .into(),
+                format!("{percent}0.07 for 7%"),
+            ],
+        ),
+        (
+            GOOD.replace("demand = 100", "demand = 1,000"),
+            vec![],
+            vec![
+                "scenario.toml:7:11: invalid TOML:".into(),
+                separators.into(),
+            ],
+        ),
+        (
+            GOOD.replace("price = 2.0", "price = 2,5"),
+            vec![],
+            vec![
+                "scenario.toml:11:10: invalid TOML:".into(),
+                separators.into(),
+            ],
+        ),
+        (
+            GOOD.replace("price = 2.0", "price = $2.5"),
+            vec![],
+            vec![
+                "scenario.toml:11:9: invalid TOML:".into(),
+                format!("{plain}2.5 for $2.5"),
+            ],
+        ),
+        (
+            GOOD.replace("demand = 100", "demand = 1.5M"),
+            vec![],
+            vec!["scenario.toml:7:".into(), format!("{plain}1.5e6 for 1.5M")],
+        ),
+        (
+            GOOD.replace("demand = 100", "demand = \"$250 bn\""),
+            vec![],
+            vec![
+                "scenario.toml:7:10: field `workload.api.demand`".into(),
+                format!("{plain}250e9 for $250 bn"),
+            ],
+        ),
+        (
+            GOOD.replace("start = \"2026-01\"", "start = 2026-01"),
+            vec![],
+            vec![
+                "scenario.toml:2:9: invalid TOML:".into(),
+                "hint: a date is written in quotes, as \"YYYY-MM\": \"2026-01\"".into(),
+            ],
+        ),
+        (
+            GOOD.replace("online = \"2025-06\"", "online = 2025-06-15"),
+            vec![],
+            vec![
+                "field `provider.azure.tranche.0.online`: invalid type: map, expected a string"
+                    .into(),
+                "hint: a date is written in quotes, as \"YYYY-MM\": \"2025-06\"".into(),
+            ],
+        ),
+        (
+            GOOD.into(),
+            vec!["--set", "workload.api.growth=10%"],
+            vec![
+                "--set workload.api.growth=10%: field `workload.api.growth`".into(),
+                format!("{percent}0.1 for 10%"),
+            ],
+        ),
+        (
+            GOOD.into(),
+            vec!["--set", "simulation.seed=1,000"],
+            vec![
+                "--set simulation.seed=1,000".into(),
+                "expected u64".into(),
+                separators.into(),
+            ],
+        ),
+        (
+            GOOD.into(),
+            vec!["--set", "provider.azure.price=-1.5 T"],
+            vec![format!("{plain}-1.5e12 for -1.5 T")],
+        ),
+        (
+            GOOD.into(),
+            vec!["--set", "start=2026-03-01"],
+            vec![
+                "--set start=2026-03-01: field `start`".into(),
+                "hint: a date is written as YYYY-MM: 2026-03".into(),
+            ],
+        ),
+    ];
+    for (text, extra, expect) in &cases {
+        let expect: Vec<&str> = expect.iter().map(String::as_str).collect();
+        bad(text, extra, &expect);
+    }
+    // No hint where the value is not such a value, or a date is not
+    // expected.
     for (text, extra) in [
         (GOOD.replace("price = 2.0", "price = \"cheap\""), vec![]),
         (with("growth = x%"), vec![]),
+        (with("growth = 2026-01"), vec![]),
+        (GOOD.replace("price = 2.0", "price = \"$\""), vec![]),
+        (GOOD.replace("price = 2.0", "price = \"2x\""), vec![]),
         (GOOD.to_string(), vec!["--set", "workload.api.growth=a,b"]),
         (GOOD.to_string(), vec!["--set", "workload.api.growth=%"]),
+        (
+            GOOD.to_string(),
+            vec!["--set", "workload.api.growth=2026-01-01"],
+        ),
     ] {
         let o = run_with(&text, &extra);
         assert_eq!(o.code, 2, "{}", o.stderr);

@@ -137,7 +137,7 @@ impl Source {
                 origin: self.at_offset(at),
                 field: String::new(),
                 message: format!("invalid TOML: {}", e.message().trim()),
-                hint: value_at(&self.text, at).and_then(number_hint),
+                hint: value_at(&self.text, at).and_then(|(k, v)| value_hint(k, v, Written::File)),
             }
         })?;
         serde_path_to_error::deserialize(toml_edit::de::Deserializer::from(parsed)).map_err(|e| {
@@ -147,11 +147,17 @@ impl Source {
                 .inner()
                 .span()
                 .or_else(|| locate::span_of(doc.as_table(), &path));
-            serde_error(
+            let at = span.map(|s| s.start).unwrap_or(0);
+            let mut err = serde_error(
                 e.inner().message(),
                 locate::display_path(doc.as_table(), &path),
-                self.at_offset(span.map(|s| s.start).unwrap_or(0)),
-            )
+                self.at_offset(at),
+            );
+            if err.hint.is_none() {
+                err.hint =
+                    value_at(&self.text, at).and_then(|(k, v)| value_hint(k, v, Written::File));
+            }
+            err
         })
     }
 
@@ -193,11 +199,18 @@ impl Source {
                 .map_err(|e| {
                     let (doc_mut, _) = edit().expect("edited above");
                     let path = locate::from_serde_path(e.path());
-                    serde_error(
+                    let origin = override_origin(&applied, &path);
+                    let mut err = serde_error(
                         e.inner().message(),
                         locate::display_path(doc_mut.as_table(), &path),
-                        override_origin(&applied, &path),
-                    )
+                        origin.clone(),
+                    );
+                    if let (None, Origin::Override { arg }) = (&err.hint, &origin) {
+                        err.hint = arg
+                            .split_once('=')
+                            .and_then(|(k, v)| value_hint(k, v, Written::Set));
+                    }
+                    err
                 })?;
         }
 
@@ -325,14 +338,6 @@ fn serde_error(message: &str, field: String, origin: Origin) -> InputError {
             }
         }
     }
-    // `"30%"`, `"1,5"` in the file; `--set growth=30%` (read as a string).
-    if let Some(rest) = message.strip_prefix("invalid type: string \"") {
-        if let Some((v, expected)) = rest.split_once("\", expected ") {
-            if expected.contains("f64") || expected.contains("i64") || expected.contains("u64") {
-                hint = hint.or_else(|| number_hint(v));
-            }
-        }
-    }
     InputError {
         origin,
         field,
@@ -341,20 +346,46 @@ fn serde_error(message: &str, field: String, origin: Origin) -> InputError {
     }
 }
 
-/// The value of the `key = value` line that holds byte `offset` of `text`
-/// (comment and blanks cut), for the hint on a TOML syntax error there.
-fn value_at(text: &str, offset: usize) -> Option<&str> {
+/// The key and value of the `key = value` line that holds byte `offset`
+/// of `text` (comment and blanks cut), for the hint on an error there.
+fn value_at(text: &str, offset: usize) -> Option<(&str, &str)> {
     let start = text.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
     let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
-    let (_, value) = text[start..end].split_once('=')?;
-    Some(value.split('#').next().unwrap_or_default().trim())
+    let (key, value) = text[start..end].split_once('=')?;
+    Some((key, value.split('#').next().unwrap_or_default().trim()))
 }
 
-/// How to write a number that a spreadsheet user may write the way a
-/// spreadsheet shows it but TOML (and `--set`) do not read: a percentage
-/// (`30%`) or a decimal comma or thousands separators (`1,5`, `1,000`).
-fn number_hint(value: &str) -> Option<String> {
-    let v = value.trim();
+/// `p` without a leading sign.
+fn unsigned(p: &str) -> &str {
+    p.strip_prefix(['-', '+']).unwrap_or(p)
+}
+
+/// Where a value was written, for [`value_hint`].
+#[derive(Clone, Copy, PartialEq)]
+enum Written {
+    File,
+    Set,
+}
+
+/// How to write a value that a user may have written the way a spreadsheet
+/// or a report shows it, which TOML (and `--set`) do not read: a percentage
+/// (`30%`), a decimal comma or thousands separators (`1,5`, `1,000`), a
+/// currency sign or a K/M/B/T suffix (`$250B`), and, for a date field
+/// (`key`, a dotted path or a bare key: `start`, `online`, `from`, `to`,
+/// `until`, `earliest`), a date without quotes (`start = 2026-01`, which
+/// TOML rejects, or `2026-01-01`, which it reads as a date-time). `raw` is
+/// the value as written (with its quotes, in a file).
+fn value_hint(key: &str, raw: &str, written: Written) -> Option<String> {
+    let v = raw.trim();
+    let quoted = v.len() >= 2
+        && ((v.starts_with('"') && v.ends_with('"')) || (v.starts_with('\'') && v.ends_with('\'')));
+    let v = if quoted { v[1..v.len() - 1].trim() } else { v };
+    let digits = |p: &str| {
+        !p.is_empty()
+            && p.bytes().any(|b| b.is_ascii_digit())
+            && p.bytes()
+                .all(|b| b.is_ascii_digit() || b == b'.' || b == b'_')
+    };
     if let Some(n) = v.strip_suffix('%') {
         let x = n.trim().parse::<f64>().ok().filter(|x| x.is_finite())?;
         return Some(format!(
@@ -362,17 +393,64 @@ fn number_hint(value: &str) -> Option<String> {
             x / 100.0
         ));
     }
-    let numeric = |p: &str| {
-        let p = p.strip_prefix(['-', '+']).unwrap_or(p);
-        !p.is_empty()
-            && p.bytes()
-                .all(|b| b.is_ascii_digit() || b == b'.' || b == b'_')
+    if v.contains(',') && v.split(',').all(|p| digits(unsigned(p))) {
+        return Some(
+            "a number is written with a decimal point and no thousands separators: 1.5 or \
+             1000 (or 1_000), not 1,5 or 1,000"
+                .to_string(),
+        );
+    }
+    // `$250B`, `250bn`, `1.5 T`, `$2.50`.
+    let (symbol, rest) = match unsigned(v).strip_prefix(['$', '€', '£']) {
+        Some(rest) => (true, rest.trim_start()),
+        None => (false, unsigned(v)),
     };
-    (v.contains(',') && v.split(',').all(numeric)).then(|| {
-        "a number is written with a decimal point and no thousands separators: 1.5 or \
-         1000 (or 1_000), not 1,5 or 1,000"
-            .to_string()
-    })
+    let split = rest
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_'))
+        .unwrap_or(rest.len());
+    let (number, suffix) = rest.split_at(split);
+    let exponent = match suffix.trim().to_ascii_lowercase().as_str() {
+        "" => 0,
+        "k" => 3,
+        "m" | "mn" => 6,
+        "b" | "bn" => 9,
+        "t" | "tn" => 12,
+        _ => -1,
+    };
+    if symbol && rest.parse::<f64>().is_ok_and(f64::is_finite) {
+        let minus = if v.starts_with('-') { "-" } else { "" };
+        return Some(format!(
+            "a number is written without a currency sign or a K/M/B/T suffix: {minus}{rest} for {v}"
+        ));
+    }
+    if digits(number) && exponent >= 0 && (symbol || exponent > 0) {
+        let minus = if v.starts_with('-') { "-" } else { "" };
+        let plain = if exponent > 0 {
+            format!("{minus}{number}e{exponent}")
+        } else {
+            format!("{minus}{number}")
+        };
+        return Some(format!(
+            "a number is written without a currency sign or a K/M/B/T suffix: {plain} for {v}"
+        ));
+    }
+    // `2026-01`, `2026-01-01`: a date is a string.
+    let b = v.as_bytes();
+    let dated = b.len() >= 7
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[5..7].iter().all(u8::is_ascii_digit)
+        && (b.len() == 7 || b[7] == b'-');
+    let field = key.trim().rsplit('.').next().unwrap_or_default();
+    let date = ["start", "online", "from", "to", "until", "earliest"].contains(&field);
+    if date && !quoted && dated {
+        let month = &v[..7];
+        return Some(match written {
+            Written::File => format!("a date is written in quotes, as \"YYYY-MM\": \"{month}\""),
+            Written::Set => format!("a date is written as YYYY-MM: {month}"),
+        });
+    }
+    None
 }
 
 /// For a top-level key that is a field of a nested table (`paths`, `seed`,
