@@ -514,6 +514,11 @@ fn value_written_as_a_spreadsheet_shows_it() {
         ),
         (
             GOOD.into(),
+            vec!["--set", "simulation.seed=10k"],
+            vec![format!("{plain}10000 for 10k")],
+        ),
+        (
+            GOOD.into(),
             vec!["--set", "provider.azure.price=-1.5 T"],
             vec![format!("{plain}-1.5e12 for -1.5 T")],
         ),
@@ -683,6 +688,38 @@ fn missing_file_and_bad_flags() {
         err.contains("--threads") && err.contains("expected 0 (all cores) to 1024"),
         "{err}"
     );
+    // A whole number written as a report or TOML writes it: the message
+    // writes it out.
+    for (args, expect) in [
+        (
+            &["run", "x.toml", "--paths", "1e6"][..],
+            "expected a whole number written out: 1000000",
+        ),
+        (
+            &["run", "x.toml", "--paths", "1,000,000"],
+            "written out: 1000000",
+        ),
+        (&["run", "x.toml", "--paths", "2.5k"], "written out: 2500"),
+        (
+            &["run", "x.toml", "--paths", "10000.0"],
+            "written out: 10000",
+        ),
+        (&["sweep", "x.toml", "--seed", "1_000"], "written out: 1000"),
+        (&["trace", "x.toml", "--path", "1e3"], "written out: 1000"),
+        (
+            &["run", "x.toml", "--paths", "1.5"],
+            "expected a whole number (0 to 18446744073709551615)",
+        ),
+        (
+            &["run", "x.toml", "--paths", "ten"],
+            "expected a whole number (0 to",
+        ),
+    ] {
+        let o = Command::new(bin()).args(args).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(expect), "{args:?}: {err}");
+    }
 }
 
 #[test]

@@ -52,11 +52,11 @@ pub struct SetArgs {
 pub struct SimArgs {
     /// Number of paths (overrides simulation.paths; compare and batch: every
     /// scenario gets the base's unless this is given)
-    #[arg(long)]
+    #[arg(long, value_parser = whole_arg)]
     pub paths: Option<u64>,
     /// Random seed (overrides simulation.seed; compare, batch, sweep and
     /// sensitivity use one seed for every run: common random numbers)
-    #[arg(long)]
+    #[arg(long, value_parser = whole_arg)]
     pub seed: Option<u64>,
     /// Worker threads (default: all cores; at most 1024); results do not
     /// depend on it
@@ -80,6 +80,36 @@ fn threads_arg(s: &str) -> Result<usize, String> {
         ));
     }
     Ok(n)
+}
+
+/// A whole number (`--paths`, `--seed`, `trace --path`). Written as a
+/// report or TOML would write it (`1e6`, `1,000,000`, `1_000_000`, `10k`,
+/// `1000000.0`), it is refused with the number written out, as the
+/// scenario file's whole numbers are.
+pub(crate) fn whole_arg(s: &str) -> Result<u64, String> {
+    if let Ok(n) = s.parse::<u64>() {
+        return Ok(n);
+    }
+    let t = s.trim().replace(['_', ','], "");
+    let (digits, scale) = match t.char_indices().last() {
+        Some((i, c)) if "kKmMbB".contains(c) && i > 0 => (
+            &t[..i],
+            match c.to_ascii_lowercase() {
+                'k' => 1e3,
+                'm' => 1e6,
+                _ => 1e9,
+            },
+        ),
+        _ => (t.as_str(), 1.0),
+    };
+    let x = digits.parse::<f64>().map(|x| x * scale);
+    match x {
+        Ok(x) if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x < 1.8e19 => {
+            Err(format!("expected a whole number written out: {x:.0}"))
+        }
+        Ok(x) if x < 0.0 => Err("expected a whole number >= 0".to_string()),
+        _ => Err(format!("expected a whole number (0 to {})", u64::MAX)),
+    }
 }
 
 #[derive(Debug, Subcommand)]

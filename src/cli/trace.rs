@@ -12,10 +12,10 @@ pub struct TraceArgs {
     #[command(flatten)]
     pub scenario: ScenarioArgs,
     /// Path index (0-based), as in paths.csv
-    #[arg(long)]
+    #[arg(long, value_parser = super::whole_arg)]
     pub path: u64,
     /// Random seed (overrides simulation.seed)
-    #[arg(long)]
+    #[arg(long, value_parser = super::whole_arg)]
     pub seed: Option<u64>,
     /// One CSV row per period on stdout instead of the readable story
     #[arg(long)]

@@ -360,6 +360,11 @@ fn unsigned(p: &str) -> &str {
     p.strip_prefix(['-', '+']).unwrap_or(p)
 }
 
+/// The scenario's fields that hold a date (`"YYYY-MM"`), and those that
+/// hold a whole number, for [`value_hint`].
+const DATE_FIELDS: [&str; 6] = ["start", "online", "from", "to", "until", "earliest"];
+const WHOLE_FIELDS: [&str; 3] = ["periods", "paths", "seed"];
+
 /// Where a value was written, for [`value_hint`].
 #[derive(Clone, Copy, PartialEq)]
 enum Written {
@@ -425,7 +430,18 @@ fn value_hint(key: &str, raw: &str, written: Written) -> Option<String> {
     }
     if digits(number) && exponent >= 0 && (symbol || exponent > 0) {
         let minus = if v.starts_with('-') { "-" } else { "" };
-        let plain = if exponent > 0 {
+        // A whole-number field (`periods`, `paths`, `seed`) takes no
+        // exponent: the number written out.
+        let field = key.trim().rsplit('.').next().unwrap_or_default();
+        let written_out = number
+            .replace('_', "")
+            .parse::<f64>()
+            .map(|x| x * 10f64.powi(exponent))
+            .ok()
+            .filter(|x| x.fract() == 0.0 && *x < 1e18);
+        let plain = if let (true, Some(x)) = (WHOLE_FIELDS.contains(&field), written_out) {
+            format!("{minus}{x:.0}")
+        } else if exponent > 0 {
             format!("{minus}{number}e{exponent}")
         } else {
             format!("{minus}{number}")
@@ -442,7 +458,7 @@ fn value_hint(key: &str, raw: &str, written: Written) -> Option<String> {
         && b[5..7].iter().all(u8::is_ascii_digit)
         && (b.len() == 7 || b[7] == b'-');
     let field = key.trim().rsplit('.').next().unwrap_or_default();
-    let date = ["start", "online", "from", "to", "until", "earliest"].contains(&field);
+    let date = DATE_FIELDS.contains(&field);
     if date && !quoted && dated {
         let month = &v[..7];
         return Some(match written {
