@@ -152,6 +152,15 @@ impl Error {
             hint: None,
         }))
     }
+
+    /// This error with `hint` (bad input only; a hint of `None` changes
+    /// nothing).
+    pub fn with_hint(mut self, hint: Option<String>) -> Self {
+        if let (Error::Input(e), Some(h)) = (&mut self, hint) {
+            e.hint = Some(h);
+        }
+        self
+    }
 }
 
 impl From<InputError> for Error {

@@ -867,6 +867,32 @@ fn a_sweep_sets_each_field_once() {
                     "(--set simulation.paths=10",
                 ],
             ),
+            // A range without steps was taken for a fixed override (and
+            // the sweep refused for having no axis); a range as a
+            // spreadsheet writes it gets the hint a --set gets.
+            (
+                &["--set", "workload.api.growth=0.1:0.3"],
+                &[
+                    "--set workload.api.growth=0.1:0.3: found lo:hi without steps, expected \
+                     lo:hi:steps, e.g. 0.1:0.3:5",
+                ],
+            ),
+            (
+                &["--set", "workload.api.growth=10%:30%:3"],
+                &[
+                    "expected numbers in lo:hi:steps",
+                    "hint: a percentage is written as a fraction: 0.1 for 10%",
+                ],
+            ),
+            // (Not for a date field, where `a:b` is a mistyped date.)
+            (
+                &["--set", "rule.0.until=2029:01"],
+                &["--set: found no swept parameter"],
+            ),
+            (
+                &["--set", "workload.api.demand=1:2M:3"],
+                &["hint: a number is written without a currency sign or a K/M/B/T suffix: 2e6 for 2M"],
+            ),
         ],
         &[
             "--set",
@@ -919,6 +945,13 @@ fn sensitivity_params_are_model_fields_once_each() {
             (
                 &["--param", "workload.api.demand=nan:120"],
                 &["--param workload.api.demand=nan:120", "expected key=lo:hi"],
+            ),
+            (
+                &["--param", "workload.api.growth=10%:0.3"],
+                &[
+                    "--param workload.api.growth=10%:0.3: expected key=lo:hi",
+                    "hint: a percentage is written as a fraction: 0.1 for 10%",
+                ],
             ),
         ],
         &[

@@ -40,7 +40,10 @@ fn parse_param(arg: &str) -> Result<Param> {
     let (key, v) = arg.split_once('=').ok_or_else(bad)?;
     let (lo, hi) = v.split_once(':').ok_or_else(bad)?;
     let (Ok(low), Ok(high)) = (lo.trim().parse::<f64>(), hi.trim().parse::<f64>()) else {
-        return Err(bad());
+        let hint = [lo, hi]
+            .iter()
+            .find_map(|x| crate::scenario::flag_number_hint(key, x));
+        return Err(bad().with_hint(hint));
     };
     if !low.is_finite() || !high.is_finite() {
         return Err(bad());

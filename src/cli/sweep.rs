@@ -40,15 +40,29 @@ pub struct Axis {
 pub fn parse_axis(arg: &str) -> Option<Result<Axis>> {
     let (key, v) = arg.split_once('=')?;
     let parts: Vec<&str> = v.split(':').collect();
+    let bad = |m: String| Some(Err(Error::flag(&format!("--set {arg}"), m)));
+    let numbers = |p: &[&str]| p.iter().all(|x| x.trim().parse::<f64>().is_ok());
+    if parts.len() == 2 && numbers(&parts) && !crate::scenario::is_date_field(key) {
+        // No number field takes `a:b`: a range without its number of steps.
+        return bad(format!(
+            "found lo:hi without steps, expected lo:hi:steps, e.g. {v}:5"
+        ));
+    }
     if parts.len() != 3 {
         return None;
     }
-    let bad = |m: String| Some(Err(Error::flag(&format!("--set {arg}"), m)));
     let (Ok(lo), Ok(hi)) = (
         parts[0].trim().parse::<f64>(),
         parts[1].trim().parse::<f64>(),
     ) else {
-        return bad("expected numbers in lo:hi:steps".into());
+        let hint = parts[..2]
+            .iter()
+            .find_map(|x| crate::scenario::flag_number_hint(key, x));
+        return Some(Err(Error::flag(
+            &format!("--set {arg}"),
+            "expected numbers in lo:hi:steps",
+        )
+        .with_hint(hint)));
     };
     let Ok(steps) = parts[2].trim().parse::<usize>() else {
         return bad(format!(

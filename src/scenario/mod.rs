@@ -365,6 +365,18 @@ fn unsigned(p: &str) -> &str {
 const DATE_FIELDS: [&str; 6] = ["start", "online", "from", "to", "until", "earliest"];
 const WHOLE_FIELDS: [&str; 3] = ["periods", "paths", "seed"];
 
+/// The hint for a number given on the command line (a range of `sweep`'s
+/// `--set` or `sensitivity`'s `--param`) for field `key`, written as a
+/// spreadsheet shows it (`10%`, `1,5`, `$2.5`, `10k`); see [`value_hint`].
+pub fn flag_number_hint(key: &str, value: &str) -> Option<String> {
+    value_hint(key, value, Written::Set)
+}
+
+/// Whether field `key` (a dotted path) holds a date (`"YYYY-MM"`).
+pub fn is_date_field(key: &str) -> bool {
+    DATE_FIELDS.contains(&key.trim().rsplit('.').next().unwrap_or_default())
+}
+
 /// Where a value was written, for [`value_hint`].
 #[derive(Clone, Copy, PartialEq)]
 enum Written {
@@ -457,9 +469,7 @@ fn value_hint(key: &str, raw: &str, written: Written) -> Option<String> {
         && b[4] == b'-'
         && b[5..7].iter().all(u8::is_ascii_digit)
         && (b.len() == 7 || b[7] == b'-');
-    let field = key.trim().rsplit('.').next().unwrap_or_default();
-    let date = DATE_FIELDS.contains(&field);
-    if date && !quoted && dated {
+    if is_date_field(key) && !quoted && dated {
         let month = &v[..7];
         return Some(match written {
             Written::File => format!("a date is written in quotes, as \"YYYY-MM\": \"{month}\""),
