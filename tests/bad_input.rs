@@ -479,6 +479,17 @@ fn value_written_as_a_spreadsheet_shows_it() {
             ],
         ),
         (
+            GOOD.replace(
+                "online = \"2025-06\"",
+                "online = \"2025-06\"\n  delay_months = { median = 3, sigma = 50% }",
+            ),
+            vec![],
+            vec![
+                "scenario.toml:15:40:".into(),
+                format!("{percent}0.5 for 50%"),
+            ],
+        ),
+        (
             GOOD.replace("start = \"2026-01\"", "start = 2026-01"),
             vec![],
             vec![
@@ -543,6 +554,14 @@ fn value_written_as_a_spreadsheet_shows_it() {
         (with("growth = 2026-01"), vec![]),
         (GOOD.replace("price = 2.0", "price = \"$\""), vec![]),
         (GOOD.replace("price = 2.0", "price = \"2x\""), vec![]),
+        // `6m` may be six months, not six million.
+        (
+            GOOD.replace(
+                "online = \"2025-06\"",
+                "online = \"2025-06\"\n  delay_months = { median = 6m, sigma = 0.5 }",
+            ),
+            vec![],
+        ),
         (GOOD.to_string(), vec!["--set", "workload.api.growth=a,b"]),
         (GOOD.to_string(), vec!["--set", "workload.api.growth=%"]),
         (

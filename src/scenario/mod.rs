@@ -348,11 +348,29 @@ fn serde_error(message: &str, field: String, origin: Origin) -> InputError {
 
 /// The key and value of the `key = value` line that holds byte `offset`
 /// of `text` (comment and blanks cut), for the hint on an error there.
+/// In an inline table (`delay_months = { median = 6, sigma = 50% }`), the
+/// key and value of its entry that holds `offset`.
 fn value_at(text: &str, offset: usize) -> Option<(&str, &str)> {
     let start = text.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
     let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
-    let (key, value) = text[start..end].split_once('=')?;
-    Some((key, value.split('#').next().unwrap_or_default().trim()))
+    let line = &text[start..end];
+    let at = offset - start;
+    let line = &line[..line.find('#').filter(|&h| h >= at).unwrap_or(line.len())];
+    let eq = match line[..at].rfind('=') {
+        Some(eq) => eq,
+        // The error at the key: the line's first `=`.
+        None => line.find('=')?,
+    };
+    let (key, value) = (&line[..eq], &line[eq + 1..]);
+    // Inside an inline table: the entry's key and value, cut at the next
+    // `,` or `}`.
+    let key = key.rsplit(['{', ',']).next().unwrap_or(key);
+    let value = if line[..eq].contains('{') {
+        value.split([',', '}']).next().unwrap_or(value)
+    } else {
+        value
+    };
+    Some((key.trim(), value.trim()))
 }
 
 /// `p` without a leading sign.
@@ -426,12 +444,14 @@ fn value_hint(key: &str, raw: &str, written: Written) -> Option<String> {
         .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_'))
         .unwrap_or(rest.len());
     let (number, suffix) = rest.split_at(split);
-    let exponent = match suffix.trim().to_ascii_lowercase().as_str() {
+    // (`m` alone only after a currency sign: `6m` may be six months.)
+    let exponent = match suffix.trim() {
         "" => 0,
-        "k" => 3,
-        "m" | "mn" => 6,
-        "b" | "bn" => 9,
-        "t" | "tn" => 12,
+        "k" | "K" => 3,
+        "M" | "mn" | "MN" => 6,
+        "m" if symbol => 6,
+        "b" | "B" | "bn" | "BN" => 9,
+        "t" | "T" | "tn" | "TN" => 12,
         _ => -1,
     };
     if symbol && rest.parse::<f64>().is_ok_and(f64::is_finite) {
