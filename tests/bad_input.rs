@@ -575,6 +575,83 @@ fn value_written_as_a_spreadsheet_shows_it() {
     }
 }
 
+/// A value that is almost right (other case, a longer word, another date
+/// format, spaces in the scenario name): the hint names what was meant.
+#[test]
+fn hints_name_what_was_meant() {
+    for (from, to, expect) in [
+        (
+            "name = \"bad\"",
+            "name = \"My Scenario 2\"",
+            "hint: did you mean \"my-scenario-2\"?",
+        ),
+        (
+            "periods = 4",
+            "periods = 4\nperiod = \"quarterly\"",
+            "hint: did you mean \"quarter\"?",
+        ),
+        (
+            "periods = 4",
+            "periods = 4\ncurrency = \"eur\"",
+            "hint: did you mean \"EUR\"?",
+        ),
+        (
+            "workloads = [\"api\"]",
+            "workloads = [\"API\"]",
+            "hint: did you mean \"api\"?",
+        ),
+        (
+            "providers = [\"azure\"]",
+            "providers = [\"Azure\"]",
+            "hint: did you mean \"azure\"?",
+        ),
+        (
+            "price = 2.0",
+            "price = 2.0\nkind = \"Owned\"",
+            "hint: did you mean \"owned\"?",
+        ),
+        (
+            "kind = \"exclusive\"",
+            "kind = \"exclusivity\"",
+            "hint: did you mean \"exclusive\"?",
+        ),
+        (
+            "start = \"2026-01\"",
+            "start = \"Jan 2026\"",
+            "hint: did you mean \"2026-01\"?",
+        ),
+        (
+            "online = \"2025-06\"",
+            "online = \"2025/6\"",
+            "hint: did you mean \"2025-06\"?",
+        ),
+        (
+            "providers = [\"azure\"]",
+            "providers = [\"azure\"]\nuntil = \"Q3 2027\"",
+            "hint: did you mean \"2027-07\"?",
+        ),
+        (
+            "providers = [\"azure\"]",
+            "providers = [\"azure\"]\nuntil = \"AGI\"",
+            "hint: did you mean \"agi\"?",
+        ),
+    ] {
+        assert!(GOOD.contains(from), "{from}");
+        bad(&GOOD.replacen(from, to, 1), &[], &[expect]);
+    }
+    // No guess between day-first and month-first dates.
+    let o = run_with(
+        &GOOD.replace("start = \"2026-01\"", "start = \"01/02/2026\""),
+        &[],
+    );
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr.contains("expected a date \"YYYY-MM\"") && !o.stderr.contains("hint"),
+        "{}",
+        o.stderr
+    );
+}
+
 #[test]
 fn field_of_another_rule_kind() {
     let text = GOOD.replace(

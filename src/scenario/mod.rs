@@ -552,9 +552,19 @@ fn struct_fields<'de, T: serde::Deserialize<'de>>() -> &'static [&'static str] {
 /// and at least 2).
 pub fn closest<'a>(bad: &str, known: impl Iterator<Item = &'a str>) -> Option<String> {
     let limit = (bad.chars().count() / 3).max(2);
+    // The same name in other case (`API` for `api`) first, then by edit
+    // distance in lower case.
+    let lower = bad.to_lowercase();
     known
-        .map(|k| (strsim::damerau_levenshtein(bad, k), k))
-        .filter(|(d, _)| *d <= limit)
+        .map(|k| {
+            let d = if k.eq_ignore_ascii_case(bad) {
+                0
+            } else {
+                1 + strsim::damerau_levenshtein(&lower, &k.to_lowercase())
+            };
+            (d, k)
+        })
+        .filter(|(d, _)| *d <= limit + 1)
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| k.to_string())
 }

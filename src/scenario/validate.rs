@@ -26,6 +26,69 @@ fn err<T>(path: Vec<Seg>, message: impl Into<String>) -> R<T> {
     })
 }
 
+/// `found` is none of `choices`: the message lists them, the hint names the
+/// closest.
+fn one_of<T>(path: Vec<Seg>, found: &str, choices: &[&str]) -> R<T> {
+    let quoted: Vec<String> = choices.iter().map(|c| format!("\"{c}\"")).collect();
+    let list = match quoted.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    Err(VErr {
+        path,
+        message: format!("found \"{found}\", expected {list}"),
+        hint: super::closest(found, choices.iter().copied())
+            .map(|c| format!("did you mean \"{c}\"?")),
+    })
+}
+
+/// A date written another way (`"2026-1"`, `"2026/01"`, `"01/2026"`,
+/// `"2026-01-15"`, `"Jan 2026"`, `"15 January 2026"`, `"Q3 2026"`, its
+/// first month): the same month as `"YYYY-MM"`. Not for `"01/02/2026"`, which may be either month.
+fn date_hint(s: &str) -> Option<String> {
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    let parts: Vec<&str> = s
+        .split(['-', '/', '.', ' ', ','])
+        .filter(|p| !p.is_empty())
+        .collect();
+    let year = |p: &str| {
+        (p.len() == 4)
+            .then(|| p.parse::<u32>().ok())
+            .flatten()
+            .filter(|y| (1000..=9999).contains(y))
+    };
+    let month = |p: &str| {
+        p.parse::<u32>()
+            .ok()
+            .filter(|m| (1..=12).contains(m))
+            .or_else(|| {
+                let l = p.to_ascii_lowercase();
+                // A quarter: its first month.
+                if let Some(q) = l.strip_prefix('q').and_then(|q| q.parse::<u32>().ok()) {
+                    return (1..=4).contains(&q).then_some(3 * q - 2);
+                }
+                (l.len() >= 3)
+                    .then(|| MONTHS.iter().position(|m| l.starts_with(m)))
+                    .flatten()
+                    .map(|i| i as u32 + 1)
+            })
+    };
+    let (y, m) = match parts.as_slice() {
+        // 2026-1, 2026/01, 2026-01-15, 2026 Jan
+        [a, b, ..] if year(a).is_some() => (year(a)?, month(b)?),
+        // 01/2026, Jan 2026, January 2026
+        [a, b] if year(b).is_some() => (year(b)?, month(a)?),
+        // 15 Jan 2026 (not 01/02/2026: day first or month first?)
+        [_, b, c] if year(c).is_some() && b.parse::<u32>().is_err() => (year(c)?, month(b)?),
+        _ => return None,
+    };
+    let d = format!("{y}-{m:02}");
+    (d != s).then(|| format!("did you mean \"{d}\"?"))
+}
+
 fn at(base: &[Seg], k: &str) -> Vec<Seg> {
     let mut p = base.to_vec();
     p.push(key(k));
@@ -92,10 +155,11 @@ fn unit(v: Option<f64>, path: Vec<Seg>, default: f64) -> R<f64> {
 fn date(s: &str, path: Vec<Seg>, start: YearMonth) -> R<i64> {
     match YearMonth::parse(s) {
         Some(d) => Ok(d.months_since(start)),
-        None => err(
+        None => Err(VErr {
             path,
-            format!("found \"{s}\", expected a date \"YYYY-MM\" (e.g. \"2027-01\")"),
-        ),
+            message: format!("found \"{s}\", expected a date \"YYYY-MM\" (e.g. \"2027-01\")"),
+            hint: date_hint(s),
+        }),
     }
 }
 
@@ -105,10 +169,14 @@ fn bound(s: &Option<String>, path: Vec<Seg>, start: YearMonth) -> R<Bound> {
         Some("agi") => Ok(Bound::Agi),
         Some(x) => match YearMonth::parse(x) {
             Some(d) => Ok(Bound::Month(d.months_since(start))),
-            None => err(
+            None => Err(VErr {
                 path,
-                format!("found \"{x}\", expected a date \"YYYY-MM\" or \"agi\""),
-            ),
+                message: format!("found \"{x}\", expected a date \"YYYY-MM\" or \"agi\""),
+                hint: date_hint(x).or_else(|| {
+                    x.eq_ignore_ascii_case("agi")
+                        .then(|| "did you mean \"agi\"?".to_string())
+                }),
+            }),
         },
     }
 }
@@ -194,19 +262,36 @@ pub fn validate(raw: &RawScenario) -> R<Scenario> {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
     {
-        return err(
-            at(&root, "name"),
-            format!("found \"{name}\", expected a name matching [a-z0-9_-]+"),
-        );
+        // `My Baseline` -> `my-baseline`.
+        let slug: String = name
+            .trim()
+            .chars()
+            .map(|c| {
+                if c.is_whitespace() {
+                    '-'
+                } else {
+                    c.to_ascii_lowercase()
+                }
+            })
+            .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-')
+            .collect();
+        return Err(VErr {
+            path: at(&root, "name"),
+            message: format!("found \"{name}\", expected a name matching [a-z0-9_-]+"),
+            hint: (!slug.is_empty()).then(|| format!("did you mean \"{slug}\"?")),
+        });
     }
     let start_s = required(&raw.start, at(&root, "start"), "a date \"YYYY-MM\"")?;
     let start = match YearMonth::parse(&start_s) {
         Some(d) => d,
         None => {
-            return err(
-                at(&root, "start"),
-                format!("found \"{start_s}\", expected a date \"YYYY-MM\" (e.g. \"2026-01\")"),
-            )
+            return Err(VErr {
+                path: at(&root, "start"),
+                message: format!(
+                    "found \"{start_s}\", expected a date \"YYYY-MM\" (e.g. \"2026-01\")"
+                ),
+                hint: date_hint(&start_s),
+            })
         }
     };
     let periods = required(
@@ -224,19 +309,19 @@ pub fn validate(raw: &RawScenario) -> R<Scenario> {
         "month" => PeriodKind::Month,
         "quarter" => PeriodKind::Quarter,
         "year" => PeriodKind::Year,
-        other => {
-            return err(
-                at(&root, "period"),
-                format!("found \"{other}\", expected \"month\", \"quarter\" or \"year\""),
-            )
-        }
+        other => return one_of(at(&root, "period"), other, &["month", "quarter", "year"]),
     };
     let currency = raw.currency.clone().unwrap_or_else(|| "USD".to_string());
     if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
-        return err(
-            at(&root, "currency"),
-            format!("found \"{currency}\", expected a three-letter ISO 4217 code such as \"USD\""),
-        );
+        let upper = currency.trim().to_ascii_uppercase();
+        return Err(VErr {
+            path: at(&root, "currency"),
+            message: format!(
+                "found \"{currency}\", expected a three-letter ISO 4217 code such as \"USD\""
+            ),
+            hint: (upper.len() == 3 && upper.chars().all(|c| c.is_ascii_uppercase()))
+                .then(|| format!("did you mean \"{upper}\"?")),
+        });
     }
     let discount_rate = nonneg(raw.discount_rate, at(&root, "discount_rate"), 0.0)?;
     let shortfall_price = nonneg(raw.shortfall_price, at(&root, "shortfall_price"), 0.0)?;
@@ -259,22 +344,12 @@ pub fn validate(raw: &RawScenario) -> R<Scenario> {
                     format!("sampling \"{other}\" is not implemented in this version of capsim, expected \"mc\""),
                 )
             }
-            other => {
-                return err(
-                    at(&base, "sampling"),
-                    format!("found \"{other}\", expected \"mc\""),
-                )
-            }
+            other => return one_of(at(&base, "sampling"), other, &["mc"]),
         };
         let policy = match s.policy.as_deref().unwrap_or("priority") {
             "priority" => Policy::Priority,
             "optimal" => Policy::Optimal,
-            other => {
-                return err(
-                    at(&base, "policy"),
-                    format!("found \"{other}\", expected \"priority\" or \"optimal\""),
-                )
-            }
+            other => return one_of(at(&base, "policy"), other, &["priority", "optimal"]),
         };
         Simulation {
             paths: paths as u64,
@@ -339,12 +414,7 @@ pub fn validate(raw: &RawScenario) -> R<Scenario> {
         let kind = match p.kind.as_deref().unwrap_or("cloud") {
             "cloud" => ProviderKind::Cloud,
             "owned" => ProviderKind::Owned,
-            other => {
-                return err(
-                    at(&b, "kind"),
-                    format!("found \"{other}\", expected \"cloud\" or \"owned\""),
-                )
-            }
+            other => return one_of(at(&b, "kind"), other, &["cloud", "owned"]),
         };
         let price = required(&p.price, at(&b, "price"), "a price per GPU-hour >= 0")?;
         let life_years = finite(p.life_years, at(&b, "life_years"), 5.0)?;
@@ -419,12 +489,7 @@ pub fn validate(raw: &RawScenario) -> R<Scenario> {
                     amount: nonneg(c.amount, at(&b, "amount"), 0.0)?,
                 }
             }
-            other => {
-                return err(
-                    at(&b, "kind"),
-                    format!("found \"{other}\", expected \"reserved\" or \"commitment\""),
-                )
-            }
+            other => return one_of(at(&b, "kind"), other, &["reserved", "commitment"]),
         };
         let from = c
             .from
@@ -496,15 +561,28 @@ pub fn validate(raw: &RawScenario) -> R<Scenario> {
         let kind = match kind_s.as_str() {
             "exclusive" => {
                 only_fields(&b, "exclusive", &present, &["workloads", "providers"])?;
-                let wl = required(&r.workloads, at(&b, "workloads"), "a list of workload names")?;
-                let pl = required(&r.providers, at(&b, "providers"), "a list of provider names")?;
+                let wl = required(
+                    &r.workloads,
+                    at(&b, "workloads"),
+                    "a list of workload names",
+                )?;
+                let pl = required(
+                    &r.providers,
+                    at(&b, "providers"),
+                    "a list of provider names",
+                )?;
                 RuleKind::Exclusive {
                     workloads: names_list(&wl, "workloads", &wnames, "workload")?,
                     providers: names_list(&pl, "providers", &pnames, "provider")?,
                 }
             }
             "first_refusal" => {
-                only_fields(&b, "first_refusal", &present, &["provider", "workloads", "accept"])?;
+                only_fields(
+                    &b,
+                    "first_refusal",
+                    &present,
+                    &["provider", "workloads", "accept"],
+                )?;
                 let provider = provider_of()?;
                 let workloads = match &r.workloads {
                     Some(wl) => names_list(wl, "workloads", &wnames, "workload")?,
@@ -528,17 +606,11 @@ pub fn validate(raw: &RawScenario) -> R<Scenario> {
                 }
             }
             other => {
-                return Err(VErr {
-                    path: at(&b, "kind"),
-                    message: format!(
-                        "found \"{other}\", expected \"exclusive\", \"first_refusal\", \"min_share\" or \"max_share\""
-                    ),
-                    hint: super::closest(
-                        other,
-                        ["exclusive", "first_refusal", "min_share", "max_share"].into_iter(),
-                    )
-                    .map(|c| format!("did you mean \"{c}\"?")),
-                })
+                return one_of(
+                    at(&b, "kind"),
+                    other,
+                    &["exclusive", "first_refusal", "min_share", "max_share"],
+                )
             }
         };
         let from = bound(&r.from, at(&b, "from"), start)?;
@@ -659,4 +731,52 @@ pub fn validate(raw: &RawScenario) -> R<Scenario> {
         }
     }
     Ok(scenario)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::date_hint;
+
+    #[test]
+    fn a_date_written_another_way_is_hinted_as_yyyy_mm() {
+        for (written, hinted) in [
+            ("2026-1", "2026-01"),
+            ("2026/01", "2026-01"),
+            ("2026.12", "2026-12"),
+            ("2026-01-15", "2026-01"),
+            ("01/2026", "2026-01"),
+            ("1-2026", "2026-01"),
+            ("Jan 2026", "2026-01"),
+            ("September 2027", "2027-09"),
+            ("sept. 2027", "2027-09"),
+            ("2026 Mar", "2026-03"),
+            ("15 Jan 2026", "2026-01"),
+            ("15-jan-2026", "2026-01"),
+            ("Q3 2026", "2026-07"),
+            ("2026-Q4", "2026-10"),
+            ("2026 q1", "2026-01"),
+        ] {
+            assert_eq!(
+                date_hint(written),
+                Some(format!("did you mean \"{hinted}\"?")),
+                "{written}"
+            );
+        }
+        // Nothing to suggest: not a month, no year, or ambiguous (day or
+        // month first?).
+        for written in [
+            "2026-13",
+            "2026-00",
+            "soon",
+            "Q5 2026",
+            "2026",
+            "26-01",
+            "01/02/2026",
+            "Janvier",
+            "",
+            "2026-01",
+        ] {
+            assert_eq!(date_hint(written), None, "{written}");
+        }
+    }
 }
