@@ -818,6 +818,44 @@ fn missing_file_and_bad_flags() {
     }
 }
 
+/// A scenario file that is not there: the hint names the one meant, if
+/// one is near (the name with `.toml`, in `scenarios/`, a typo of a file
+/// name there or beside it), and nothing for a name like no file's.
+#[test]
+fn a_missing_scenario_file_names_the_one_meant() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("scenarios")).unwrap();
+    std::fs::write(dir.path().join("scenarios/base-case.toml"), GOOD).unwrap();
+    std::fs::write(dir.path().join("other.toml"), GOOD).unwrap();
+    for (arg, hint) in [
+        ("base-case", Some("scenarios/base-case.toml")),
+        ("base-case.toml", Some("scenarios/base-case.toml")),
+        ("scenarios/base-case", Some("scenarios/base-case.toml")),
+        ("scenarios/base_cse.toml", Some("scenarios/base-case.toml")),
+        ("Base_Case", Some("scenarios/base-case.toml")),
+        ("other", Some("other.toml")),
+        ("othr.toml", Some("other.toml")),
+        ("zzz.toml", None),
+        ("ot.toml", None),
+    ] {
+        let o = Command::new(bin())
+            .current_dir(dir.path())
+            .args(["check", arg])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{arg}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("cannot read scenario file"), "{arg}: {err}");
+        match hint {
+            Some(h) => assert!(
+                err.contains(&format!("hint: did you mean {h}?")),
+                "{arg}: {err}"
+            ),
+            None => assert!(!err.contains("hint"), "{arg}: {err}"),
+        }
+    }
+}
+
 #[test]
 fn check_reports_the_same_errors() {
     let dir = tempfile::tempdir().unwrap();

@@ -65,8 +65,12 @@ pub struct Source {
 impl Source {
     /// Reads `path` (which must be UTF-8 text).
     pub fn read(path: &Path) -> Result<Source, Error> {
-        let bytes = std::fs::read(path)
-            .map_err(|e| Error::file(path, format!("cannot read scenario file: {e}")))?;
+        let bytes = std::fs::read(path).map_err(|e| {
+            let hint = (e.kind() == std::io::ErrorKind::NotFound)
+                .then(|| missing_file_hint(path))
+                .flatten();
+            Error::file(path, format!("cannot read scenario file: {e}")).with_hint(hint)
+        })?;
         // A file saved in another encoding (Windows-1252 from a spreadsheet,
         // say): point at its first byte that is not UTF-8.
         let text = String::from_utf8(bytes).map_err(|e| {
@@ -90,6 +94,60 @@ impl Source {
         })?;
         Ok(Source::new(path, text))
     }
+}
+
+/// For a scenario file that does not exist: the file meant, if one is
+/// there: the name with `.toml`, the same name in `scenarios/`, or the
+/// closest `*.toml` name in its folder or in `scenarios/`.
+fn missing_file_hint(path: &Path) -> Option<String> {
+    let with_toml = |p: &Path| -> PathBuf {
+        let mut s = p.as_os_str().to_os_string();
+        s.push(".toml");
+        PathBuf::from(s)
+    };
+    let library = Path::new("scenarios");
+    let mut tries = Vec::new();
+    if path.extension().is_none() {
+        tries.push(with_toml(path));
+    }
+    if path.is_relative() && !path.starts_with(library) {
+        tries.push(library.join(path));
+        if path.extension().is_none() {
+            tries.push(with_toml(&library.join(path)));
+        }
+    }
+    let found = tries.into_iter().find(|p| p.is_file()).or_else(|| {
+        // A typo: the closest `*.toml` file name nearby.
+        let name = path.file_name()?.to_str()?;
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+        let folders = [parent.unwrap_or(Path::new(".")), library];
+        folders.iter().find_map(|dir| {
+            let names: Vec<String> = std::fs::read_dir(dir)
+                .ok()?
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter(|n| n.ends_with(".toml"))
+                .collect();
+            // By stem, within a quarter of its letters (a short name
+            // matches no unrelated file).
+            let stem = name.strip_suffix(".toml").unwrap_or(name).to_lowercase();
+            let limit = (stem.chars().count() / 4).max(1);
+            let best = names
+                .iter()
+                .map(|n| {
+                    let other = n.strip_suffix(".toml").unwrap_or(n).to_lowercase();
+                    (strsim::damerau_levenshtein(&stem, &other), n)
+                })
+                .filter(|(d, _)| *d <= limit)
+                .min_by_key(|(d, _)| *d)?
+                .1;
+            Some(match parent {
+                Some(p) if *dir == p => p.join(best),
+                None if *dir == Path::new(".") => PathBuf::from(best),
+                _ => dir.join(best),
+            })
+        })
+    })?;
+    Some(format!("did you mean {}?", found.display()))
 }
 
 /// Loads a scenario from text; `file` is only used in messages.
