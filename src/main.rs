@@ -6,6 +6,13 @@
 use clap::Parser;
 
 fn main() {
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    if let Some(e) = capsim::cli::spaced_override(&args) {
+        eprintln!("error: {e}");
+        std::process::exit(e.exit_code());
+    }
     let cli = capsim::cli::Cli::parse();
     if let Err(e) = capsim::interrupt::install() {
         eprintln!("warning: cannot handle Ctrl-C ({e}); an interrupted run leaves its partial result folder");

@@ -856,6 +856,79 @@ fn a_missing_scenario_file_names_the_one_meant() {
     }
 }
 
+/// `--set KEY = VALUE`: the shell splits it; clap said "unexpected
+/// argument '='" (or took VALUE for a scenario). Now the message gives the
+/// argument as it should be written.
+#[test]
+fn an_override_split_at_its_spaces() {
+    let expected = "expected KEY=VALUE as one argument: --set workload.api.growth=0.3";
+    for (set, found) in [
+        (
+            &["workload.api.growth", "=", "0.3"][..],
+            "`workload.api.growth = 0.3`",
+        ),
+        (
+            &["workload.api.growth", "=0.3"],
+            "`workload.api.growth =0.3`",
+        ),
+        (
+            &["workload.api.growth=", "0.3"],
+            "`workload.api.growth= 0.3`",
+        ),
+    ] {
+        let mut extra = vec!["--set"];
+        extra.extend(set);
+        bad(
+            GOOD,
+            &extra,
+            &["--set: found ", found, "(the shell split it", expected],
+        );
+    }
+    let o = Command::new(bin())
+        .args([
+            "sensitivity",
+            "x.toml",
+            "--param",
+            "workload.api.growth",
+            "=",
+            "0.1:0.3",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("argument: --param workload.api.growth=0.1:0.3"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // Not when what follows `KEY=` is a scenario file: an empty value, then
+    // an alternative.
+    let dir = tempfile::tempdir().unwrap();
+    let (base, alt) = (dir.path().join("base.toml"), dir.path().join("alt.toml"));
+    std::fs::write(&base, GOOD).unwrap();
+    std::fs::write(&alt, GOOD.replace("name = \"bad\"", "name = \"alt\"")).unwrap();
+    let out = dir.path().join("out");
+    let o = crate::util::quietly(
+        &out,
+        &[
+            "compare",
+            base.to_str().unwrap(),
+            "--set",
+            "description=",
+            alt.to_str().unwrap(),
+            "--paths",
+            "10",
+        ],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
 #[test]
 fn check_reports_the_same_errors() {
     let dir = tempfile::tempdir().unwrap();

@@ -11,7 +11,7 @@ mod sensitivity;
 mod sweep;
 mod trace;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -80,6 +80,50 @@ fn threads_arg(s: &str) -> Result<usize, String> {
         ));
     }
     Ok(n)
+}
+
+/// `--set KEY = VALUE` (or `KEY= VALUE`, `KEY =VALUE`): the shell splits
+/// it into several arguments, which clap then reports as an unexpected
+/// `=` or takes the value for a scenario file. Checked before clap parses
+/// the command line: bad input, with the argument as it should be.
+pub fn spaced_override(args: &[String]) -> Option<Error> {
+    for (i, flag) in args.iter().enumerate() {
+        if flag != "--set" && flag != "--param" {
+            continue;
+        }
+        let (Some(a), b) = (args.get(i + 1), args.get(i + 2)) else {
+            continue;
+        };
+        // What was meant, and how many arguments it was split into.
+        let (joined, n) = match (a.contains('='), b) {
+            // KEY = VALUE, KEY =VALUE
+            (false, Some(b)) if b.starts_with('=') => match args.get(i + 3) {
+                Some(c) if b == "=" && !c.starts_with('-') => (format!("{a}={c}"), 3),
+                _ => (format!("{a}{b}"), 2),
+            },
+            // KEY= VALUE, unless VALUE is a file (`--set description=
+            // alt.toml`: an empty description, then a scenario).
+            (true, Some(b))
+                if a.ends_with('=')
+                    && !b.starts_with('-')
+                    && !b.contains('=')
+                    && !b.ends_with(".toml")
+                    && !std::path::Path::new(b).exists() =>
+            {
+                (format!("{a}{b}"), 2)
+            }
+            _ => continue,
+        };
+        return Some(Error::flag(
+            flag,
+            format!(
+                "found `{}` (the shell split it at its spaces), expected KEY=VALUE as one \
+                 argument: {flag} {joined}",
+                args[i + 1..=i + n].join(" ")
+            ),
+        ));
+    }
+    None
 }
 
 /// A whole number (`--paths`, `--seed`, `trace --path`). Written as a
