@@ -854,6 +854,28 @@ fn a_missing_scenario_file_names_the_one_meant() {
             None => assert!(!err.contains("hint"), "{arg}: {err}"),
         }
     }
+    // And a library folder.
+    for (arg, hint) in [
+        ("scenario", Some("scenarios")),
+        ("Scenarios", Some("scenarios")),
+        ("xyz", None),
+    ] {
+        let o = Command::new(bin())
+            .current_dir(dir.path())
+            .args(["batch", arg, "--quiet"])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{arg}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("cannot read scenario folder"), "{arg}: {err}");
+        match hint {
+            Some(h) => assert!(
+                err.contains(&format!("hint: did you mean {h}?")),
+                "{arg}: {err}"
+            ),
+            None => assert!(!err.contains("hint"), "{arg}: {err}"),
+        }
+    }
 }
 
 /// `--set KEY = VALUE`: the shell splits it; clap said "unexpected

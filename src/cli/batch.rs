@@ -54,8 +54,19 @@ pub const INDEX_HEADER: [&str; 9] = [
 const PER_PASS: usize = 11;
 
 fn scenario_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let rd = std::fs::read_dir(dir)
-        .map_err(|e| Error::file(dir, format!("cannot read scenario folder: {e}")))?;
+    let rd = std::fs::read_dir(dir).map_err(|e| {
+        // `scenario` for `scenarios`: the folder meant, if one is near.
+        let parent = dir.parent().filter(|p| !p.as_os_str().is_empty());
+        let hint = (e.kind() == std::io::ErrorKind::NotFound)
+            .then(|| {
+                crate::scenario::near_name(parent.unwrap_or(Path::new(".")), dir, "", |p| {
+                    p.is_dir()
+                })
+            })
+            .flatten()
+            .map(|p| format!("did you mean {}?", p.display()));
+        Error::file(dir, format!("cannot read scenario folder: {e}")).with_hint(hint)
+    })?;
     let mut files: Vec<PathBuf> = rd
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))

@@ -117,37 +117,47 @@ fn missing_file_hint(path: &Path) -> Option<String> {
         }
     }
     let found = tries.into_iter().find(|p| p.is_file()).or_else(|| {
-        // A typo: the closest `*.toml` file name nearby.
-        let name = path.file_name()?.to_str()?;
+        // A typo: the closest `*.toml` file name beside it or in the
+        // library.
         let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
-        let folders = [parent.unwrap_or(Path::new(".")), library];
-        folders.iter().find_map(|dir| {
-            let names: Vec<String> = std::fs::read_dir(dir)
-                .ok()?
-                .filter_map(|e| e.ok()?.file_name().into_string().ok())
-                .filter(|n| n.ends_with(".toml"))
-                .collect();
-            // By stem, within a quarter of its letters (a short name
-            // matches no unrelated file).
-            let stem = name.strip_suffix(".toml").unwrap_or(name).to_lowercase();
-            let limit = (stem.chars().count() / 4).max(1);
-            let best = names
-                .iter()
-                .map(|n| {
-                    let other = n.strip_suffix(".toml").unwrap_or(n).to_lowercase();
-                    (strsim::damerau_levenshtein(&stem, &other), n)
-                })
-                .filter(|(d, _)| *d <= limit)
-                .min_by_key(|(d, _)| *d)?
-                .1;
-            Some(match parent {
-                Some(p) if *dir == p => p.join(best),
-                None if *dir == Path::new(".") => PathBuf::from(best),
-                _ => dir.join(best),
-            })
-        })
+        [parent.unwrap_or(Path::new(".")), library]
+            .iter()
+            .find_map(|dir| near_name(dir, path, ".toml", |p| p.is_file()))
     })?;
     Some(format!("did you mean {}?", found.display()))
+}
+
+/// The entry of folder `dir` (files or folders, as `keep` says) whose name
+/// is closest to `path`'s, without `suffix`, within a quarter of its
+/// letters (a short name matches no unrelated entry), case aside; as a
+/// path to give on the command line.
+pub(crate) fn near_name(
+    dir: &Path,
+    path: &Path,
+    suffix: &str,
+    keep: impl Fn(&Path) -> bool,
+) -> Option<PathBuf> {
+    let name = path.file_name()?.to_str()?;
+    let stem = name.strip_suffix(suffix).unwrap_or(name).to_lowercase();
+    let limit = (stem.chars().count() / 4).max(1);
+    let best = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter(|e| keep(&e.path()))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.ends_with(suffix))
+        .map(|n| {
+            let other = n.strip_suffix(suffix).unwrap_or(&n).to_lowercase();
+            (strsim::damerau_levenshtein(&stem, &other), n)
+        })
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)?
+        .1;
+    Some(if dir == Path::new(".") {
+        PathBuf::from(best)
+    } else {
+        dir.join(best)
+    })
 }
 
 /// Loads a scenario from text; `file` is only used in messages.
