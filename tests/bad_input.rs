@@ -951,6 +951,52 @@ fn an_override_split_at_its_spaces() {
     );
 }
 
+/// `batch --benchmark` naming no scenario of the library: exit 2, the
+/// names listed, the closest as a hint, nothing written.
+#[test]
+fn a_benchmark_the_library_does_not_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    std::fs::create_dir(&lib).unwrap();
+    std::fs::write(lib.join("a.toml"), GOOD).unwrap();
+    std::fs::write(
+        lib.join("b.toml"),
+        GOOD.replace("name = \"bad\"", "name = \"base-case\""),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    for (benchmark, hint) in [("Base_Case", Some("base-case")), ("zzz", None)] {
+        let o = crate::util::quietly(
+            &out,
+            &[
+                "batch",
+                lib.to_str().unwrap(),
+                "--benchmark",
+                benchmark,
+                "--paths",
+                "10",
+            ],
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(&format!(
+                "--benchmark: found no scenario named \"{benchmark}\" in {}, expected one of: bad, base-case",
+                lib.display()
+            )),
+            "{err}"
+        );
+        match hint {
+            Some(h) => assert!(
+                err.contains(&format!("hint: did you mean \"{h}\"?")),
+                "{err}"
+            ),
+            None => assert!(!err.contains("hint"), "{err}"),
+        }
+        assert!(!out.exists());
+    }
+}
+
 #[test]
 fn check_reports_the_same_errors() {
     let dir = tempfile::tempdir().unwrap();

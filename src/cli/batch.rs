@@ -160,18 +160,19 @@ fn load_library(a: &BatchArgs) -> Result<Library> {
     }
     let loaded = distinct;
     let Some(bi) = loaded.iter().position(|l| l.scenario.name == a.benchmark) else {
+        let names = || loaded.iter().map(|l| l.scenario.name.as_str());
         return Err(Error::flag(
             "--benchmark",
             format!(
                 "found no scenario named \"{}\" in {}, expected one of: {}",
                 a.benchmark,
                 a.dir.display(),
-                loaded
-                    .iter()
-                    .map(|l| l.scenario.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                names().collect::<Vec<_>>().join(", ")
             ),
+        )
+        .with_hint(
+            crate::scenario::closest(&a.benchmark, names())
+                .map(|c| format!("did you mean \"{c}\"?")),
         ));
     };
     let bench = loaded[bi].clone();
