@@ -611,6 +611,11 @@ fn hints_name_what_was_meant() {
             "hint: did you mean \"owned\"?",
         ),
         (
+            "providers = [\"azure\"]",
+            "providers = [\"azure\"]\n[[rule]]\nkind = \"min_share\"\nprovider = \"azure\"\nshare = 30",
+            "hint: a percentage is written as a fraction: 0.3 for 30%",
+        ),
+        (
             "kind = \"exclusive\"",
             "kind = \"exclusivity\"",
             "hint: did you mean \"exclusive\"?",

@@ -441,6 +441,14 @@ fn value_at(text: &str, offset: usize) -> Option<(&str, &str)> {
     Some((key.trim(), value.trim()))
 }
 
+/// `x`% as a fraction, as one would write it: `0.3` for 30, `0.011` for
+/// 1.1 (not `0.011000000000000001`, the nearest double's shortest form).
+pub(crate) fn percent_as_fraction(x: f64) -> String {
+    let s = format!("{:.15}", x / 100.0);
+    let s = s.trim_end_matches('0');
+    s.strip_suffix('.').unwrap_or(s).to_string()
+}
+
 /// `p` without a leading sign.
 fn unsigned(p: &str) -> &str {
     p.strip_prefix(['-', '+']).unwrap_or(p)
@@ -493,7 +501,7 @@ fn value_hint(key: &str, raw: &str, written: Written) -> Option<String> {
         let x = n.trim().parse::<f64>().ok().filter(|x| x.is_finite())?;
         return Some(format!(
             "a percentage is written as a fraction: {} for {v}",
-            x / 100.0
+            percent_as_fraction(x)
         ));
     }
     if v.contains(',') && v.split(',').all(|p| digits(unsigned(p))) {

@@ -147,7 +147,17 @@ fn jump_rate(v: Option<f64>, path: Vec<Seg>) -> R<f64> {
 fn unit(v: Option<f64>, path: Vec<Seg>, default: f64) -> R<f64> {
     let x = finite(v, path.clone(), default)?;
     if !(0.0..=1.0).contains(&x) {
-        return err(path, format!("found {x}, expected a number in [0, 1]"));
+        // `share = 30` for 30%.
+        return Err(VErr {
+            path,
+            message: format!("found {x}, expected a number in [0, 1]"),
+            hint: (1.0 < x && x <= 100.0).then(|| {
+                format!(
+                    "a percentage is written as a fraction: {} for {x}%",
+                    super::percent_as_fraction(x)
+                )
+            }),
+        });
     }
     Ok(x)
 }

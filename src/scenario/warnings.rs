@@ -8,6 +8,34 @@ pub fn warnings(s: &Scenario) -> Vec<String> {
     let mut out = Vec::new();
     let horizon = s.periods as i64 * s.period.months();
     let end = s.month_label(horizon - 1);
+    // Annual rates written as percentages (`growth = 30` for 30%): valid,
+    // but e^30 a year.
+    let mut rate = |field: String, x: f64, limit: f64| {
+        if x.abs() > limit {
+            out.push(format!(
+                "{field} = {x} is {:.0}% a year; a rate is a fraction: {} for {x}%",
+                x * 100.0,
+                super::percent_as_fraction(x)
+            ));
+        }
+    };
+    rate("discount_rate".to_string(), s.discount_rate, 0.999);
+    for w in &s.workloads {
+        rate(format!("workload.{}.growth", w.name), w.growth, 1.0);
+        rate(format!("workload.{}.volatility", w.name), w.volatility, 1.0);
+    }
+    for p in &s.providers {
+        rate(
+            format!("provider.{}.price_drift", p.name),
+            p.price_drift,
+            1.0,
+        );
+        rate(
+            format!("provider.{}.price_volatility", p.name),
+            p.price_volatility,
+            1.0,
+        );
+    }
     if s.workloads.is_empty() {
         out.push("no [[workload]]: there is no demand, only contracted spend".to_string());
     }
@@ -126,5 +154,64 @@ until = "agi"
             "{:?}",
             warnings(&base.scenario)
         );
+    }
+
+    /// Annual rates written as percentages: a warning for each, with the
+    /// fraction meant; none for rates of plausible size, or on any
+    /// shipped scenario.
+    #[test]
+    fn flags_rates_written_as_percentages() {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml");
+        let sets: Vec<String> = [
+            "discount_rate=8",
+            "workload.api.growth=30",
+            "workload.product.volatility=1.1",
+            "provider.azure.price_drift=-25",
+            "provider.aws.price_volatility=45",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let l = crate::scenario::load_file(&file, &sets).unwrap();
+        let w = warnings(&l.scenario);
+        for expected in [
+            "discount_rate = 8 is 800% a year; a rate is a fraction: 0.08 for 8%",
+            "workload.api.growth = 30 is 3000% a year; a rate is a fraction: 0.3 for 30%",
+            "workload.product.volatility = 1.1 is 110% a year; a rate is a fraction: 0.011 for 1.1%",
+            "provider.azure.price_drift = -25 is -2500% a year; a rate is a fraction: -0.25 for -25%",
+            "provider.aws.price_volatility = 45 is 4500% a year; a rate is a fraction: 0.45 for 45%",
+        ] {
+            assert!(w.iter().any(|x| x == expected), "{expected}: {w:?}");
+        }
+        assert_eq!(w.len(), 5, "{w:?}");
+        // At the limits: no warning.
+        let sets: Vec<String> = [
+            "discount_rate=0.99",
+            "workload.api.growth=1",
+            "provider.azure.price_drift=-1",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let l = crate::scenario::load_file(&file, &sets).unwrap();
+        assert!(
+            warnings(&l.scenario).is_empty(),
+            "{:?}",
+            warnings(&l.scenario)
+        );
+        for f in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")).unwrap()
+        {
+            let f = f.unwrap().path();
+            if f.extension().is_some_and(|x| x == "toml") {
+                let l = crate::scenario::load_file(&f, &[]).unwrap();
+                assert!(
+                    !warnings(&l.scenario)
+                        .iter()
+                        .any(|x| x.contains("a rate is a fraction")),
+                    "{}",
+                    f.display()
+                );
+            }
+        }
     }
 }
