@@ -466,13 +466,19 @@ pub fn flag_number_hint(key: &str, value: &str) -> Option<String> {
     value_hint(key, value, Written::Set)
 }
 
+/// The field's own name: the last part of a dotted path (`growth` of
+/// `workload.api.growth`).
+fn field_name(key: &str) -> &str {
+    key.trim().rsplit('.').next().unwrap_or_default()
+}
+
 /// Whether field `key` (a dotted path) holds a date (`"YYYY-MM"`).
 pub fn is_date_field(key: &str) -> bool {
-    DATE_FIELDS.contains(&key.trim().rsplit('.').next().unwrap_or_default())
+    DATE_FIELDS.contains(&field_name(key))
 }
 
 /// Where a value was written, for [`value_hint`].
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 enum Written {
     File,
     Set,
@@ -540,14 +546,14 @@ fn value_hint(key: &str, raw: &str, written: Written) -> Option<String> {
         let minus = if v.starts_with('-') { "-" } else { "" };
         // A whole-number field (`periods`, `paths`, `seed`) takes no
         // exponent: the number written out.
-        let field = key.trim().rsplit('.').next().unwrap_or_default();
         let written_out = number
             .replace('_', "")
             .parse::<f64>()
             .map(|x| x * 10f64.powi(exponent))
             .ok()
             .filter(|x| x.fract() == 0.0 && *x < 1e18);
-        let plain = if let (true, Some(x)) = (WHOLE_FIELDS.contains(&field), written_out) {
+        let plain = if let (true, Some(x)) = (WHOLE_FIELDS.contains(&field_name(key)), written_out)
+        {
             format!("{minus}{x:.0}")
         } else if exponent > 0 {
             format!("{minus}{number}e{exponent}")

@@ -44,8 +44,9 @@ fn one_of<T>(path: Vec<Seg>, found: &str, choices: &[&str]) -> R<T> {
 }
 
 /// A date written another way (`"2026-1"`, `"2026/01"`, `"01/2026"`,
-/// `"2026-01-15"`, `"Jan 2026"`, `"15 January 2026"`, `"Q3 2026"`, its
-/// first month): the same month as `"YYYY-MM"`. Not for `"01/02/2026"`, which may be either month.
+/// `"2026-01-15"`, `"Jan 2026"`, `"15 January 2026"`; `"Q3 2026"` for the
+/// quarter's first month): the same month as `"YYYY-MM"`. Not for
+/// `"01/02/2026"`, which may be either month.
 fn date_hint(s: &str) -> Option<String> {
     const MONTHS: [&str; 12] = [
         "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
