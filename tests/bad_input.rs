@@ -734,6 +734,27 @@ fn bad_overrides_name_the_set_argument() {
             "did you mean `azure`?",
         ],
     );
+    // An index past the end: the indexes there are, and no "closest"
+    // (it said "did you mean `0`?" for `rule.2`).
+    for (set, expect) in [
+        (
+            "rule.2.share=0.3",
+            "no element `2` in `rule`, expected an index 0 to 0",
+        ),
+        (
+            "workload.5.growth=0.1",
+            "no element `5` in `workload`, expected an index 0 to 0 or a name: api",
+        ),
+        (
+            "contract.0.amount=1",
+            "no element `0` in `contract`, which has none",
+        ),
+    ] {
+        let o = run_with(GOOD, &["--set", set]);
+        assert_eq!(o.code, 2, "{set}");
+        assert!(o.stderr.contains(expect), "{set}: {}", o.stderr);
+        assert!(!o.stderr.contains("did you mean"), "{set}: {}", o.stderr);
+    }
     bad(
         GOOD,
         &["--set", "provider.azure.price=-1"],

@@ -79,7 +79,22 @@ fn set_in_table(
         return Ok(());
     }
     if table.get(name).is_none() {
-        table.insert(name, Item::Table(Table::new()));
+        // A missing array of tables (`contract.0.amount` in a file without
+        // contracts) is an empty one, which names no element; any other
+        // missing table (`agi.hazard`) is created.
+        let array = [
+            "workload",
+            "provider",
+            "contract",
+            "rule",
+            "correlation",
+            "tranche",
+        ];
+        if array.contains(&name) {
+            table.insert(name, Item::ArrayOfTables(ArrayOfTables::new()));
+        } else {
+            table.insert(name, Item::Table(Table::new()));
+        }
     }
     let item = table.get_mut(name).expect("just inserted");
     normalise(item);
@@ -145,6 +160,22 @@ fn set_in_array(
         found = sel.parse::<usize>().ok().filter(|i| *i < arr.len());
     }
     let Some(i) = found else {
+        if sel.parse::<usize>().is_ok() {
+            // An index past the end: no name is "closest" to it.
+            let named = known.iter().enumerate().any(|(i, k)| *k != i.to_string());
+            return Err(match arr.len() {
+                0 => format!("no element `{sel}` in `{prefix}`, which has none"),
+                n if named => format!(
+                    "no element `{sel}` in `{prefix}`, expected an index 0 to {} or a name: {}",
+                    n - 1,
+                    known.join(", ")
+                ),
+                n => format!(
+                    "no element `{sel}` in `{prefix}`, expected an index 0 to {}",
+                    n - 1
+                ),
+            });
+        }
         let hint = super::closest(sel, known.iter().map(String::as_str))
             .map(|c| format!(" (did you mean `{c}`?)"))
             .unwrap_or_default();
