@@ -836,6 +836,10 @@ fn missing_file_and_bad_flags() {
             &["run", "x.toml", "--paths", "ten"],
             "expected a whole number (0 to",
         ),
+        (
+            &["run", "x.toml", "--threads", "2.0"],
+            "expected a whole number, 0 (all cores) to 1024",
+        ),
     ] {
         let o = Command::new(bin()).args(args).output().unwrap();
         assert_eq!(o.status.code(), Some(2), "{args:?}");

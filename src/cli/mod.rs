@@ -73,7 +73,9 @@ pub struct SimArgs {
 pub const MAX_THREADS: usize = 1024;
 
 fn threads_arg(s: &str) -> Result<usize, String> {
-    let n: usize = s.parse().map_err(|e| format!("{e}"))?;
+    let n: usize = s
+        .parse()
+        .map_err(|_| format!("expected a whole number, 0 (all cores) to {MAX_THREADS}"))?;
     if n > MAX_THREADS {
         return Err(format!(
             "found {n}, expected 0 (all cores) to {MAX_THREADS}"
