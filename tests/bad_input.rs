@@ -66,6 +66,15 @@ fn run_bytes(bytes: &[u8], extra: &[&str]) -> Outcome {
 }
 
 #[track_caller]
+/// `err` holds the hint `hint`, or none if that is `None` (`what` names
+/// the case in a failure).
+fn assert_hint(err: &str, hint: Option<String>, what: &str) {
+    match hint {
+        Some(h) => assert!(err.contains(&format!("hint: {h}")), "{what}: {err}"),
+        None => assert!(!err.contains("hint"), "{what}: {err}"),
+    }
+}
+
 fn bad(text: &str, extra: &[&str], expect: &[&str]) {
     let o = run_with(text, extra);
     assert_eq!(o.code, 2, "exit code; stderr:\n{}", o.stderr);
@@ -857,54 +866,42 @@ fn a_missing_scenario_file_names_the_one_meant() {
     std::fs::create_dir(dir.path().join("scenarios")).unwrap();
     std::fs::write(dir.path().join("scenarios/base-case.toml"), GOOD).unwrap();
     std::fs::write(dir.path().join("other.toml"), GOOD).unwrap();
-    for (arg, hint) in [
-        ("base-case", Some("scenarios/base-case.toml")),
-        ("base-case.toml", Some("scenarios/base-case.toml")),
-        ("scenarios/base-case", Some("scenarios/base-case.toml")),
-        ("scenarios/base_cse.toml", Some("scenarios/base-case.toml")),
-        ("Base_Case", Some("scenarios/base-case.toml")),
-        ("other", Some("other.toml")),
-        ("othr.toml", Some("other.toml")),
-        ("zzz.toml", None),
-        ("ot.toml", None),
+    // And a library folder (`batch`).
+    for (command, arg, hint) in [
+        ("check", "base-case", Some("scenarios/base-case.toml")),
+        ("check", "base-case.toml", Some("scenarios/base-case.toml")),
+        (
+            "check",
+            "scenarios/base-case",
+            Some("scenarios/base-case.toml"),
+        ),
+        (
+            "check",
+            "scenarios/base_cse.toml",
+            Some("scenarios/base-case.toml"),
+        ),
+        ("check", "Base_Case", Some("scenarios/base-case.toml")),
+        ("check", "other", Some("other.toml")),
+        ("check", "othr.toml", Some("other.toml")),
+        ("check", "zzz.toml", None),
+        ("check", "ot.toml", None),
+        ("batch", "scenario", Some("scenarios")),
+        ("batch", "Scenarios", Some("scenarios")),
+        ("batch", "xyz", None),
     ] {
         let o = Command::new(bin())
             .current_dir(dir.path())
-            .args(["check", arg])
+            .args([command, arg])
             .output()
             .unwrap();
         assert_eq!(o.status.code(), Some(2), "{arg}");
         let err = String::from_utf8_lossy(&o.stderr);
-        assert!(err.contains("cannot read scenario file"), "{arg}: {err}");
-        match hint {
-            Some(h) => assert!(
-                err.contains(&format!("hint: did you mean {h}?")),
-                "{arg}: {err}"
-            ),
-            None => assert!(!err.contains("hint"), "{arg}: {err}"),
-        }
-    }
-    // And a library folder.
-    for (arg, hint) in [
-        ("scenario", Some("scenarios")),
-        ("Scenarios", Some("scenarios")),
-        ("xyz", None),
-    ] {
-        let o = Command::new(bin())
-            .current_dir(dir.path())
-            .args(["batch", arg, "--quiet"])
-            .output()
-            .unwrap();
-        assert_eq!(o.status.code(), Some(2), "{arg}");
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert!(err.contains("cannot read scenario folder"), "{arg}: {err}");
-        match hint {
-            Some(h) => assert!(
-                err.contains(&format!("hint: did you mean {h}?")),
-                "{arg}: {err}"
-            ),
-            None => assert!(!err.contains("hint"), "{arg}: {err}"),
-        }
+        let what = if command == "batch" { "folder" } else { "file" };
+        assert!(
+            err.contains(&format!("cannot read scenario {what}")),
+            "{arg}: {err}"
+        );
+        assert_hint(&err, hint.map(|h| format!("did you mean {h}?")), arg);
     }
 }
 
@@ -1016,13 +1013,11 @@ fn a_benchmark_the_library_does_not_hold() {
             )),
             "{err}"
         );
-        match hint {
-            Some(h) => assert!(
-                err.contains(&format!("hint: did you mean \"{h}\"?")),
-                "{err}"
-            ),
-            None => assert!(!err.contains("hint"), "{err}"),
-        }
+        assert_hint(
+            &err,
+            hint.map(|h| format!("did you mean \"{h}\"?")),
+            benchmark,
+        );
         assert!(!out.exists());
     }
 }

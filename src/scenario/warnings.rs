@@ -162,18 +162,17 @@ until = "agi"
     #[test]
     fn flags_rates_written_as_percentages() {
         let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml");
-        let sets: Vec<String> = [
+        let baseline_with = |sets: &[&str]| {
+            let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+            warnings(&crate::scenario::load_file(&file, &sets).unwrap().scenario)
+        };
+        let w = baseline_with(&[
             "discount_rate=8",
             "workload.api.growth=30",
             "workload.product.volatility=1.1",
             "provider.azure.price_drift=-25",
             "provider.aws.price_volatility=45",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        let l = crate::scenario::load_file(&file, &sets).unwrap();
-        let w = warnings(&l.scenario);
+        ]);
         for expected in [
             "discount_rate = 8 is 800% a year; a rate is a fraction: 0.08 for 8%",
             "workload.api.growth = 30 is 3000% a year; a rate is a fraction: 0.3 for 30%",
@@ -185,20 +184,12 @@ until = "agi"
         }
         assert_eq!(w.len(), 5, "{w:?}");
         // At the limits: no warning.
-        let sets: Vec<String> = [
+        let w = baseline_with(&[
             "discount_rate=0.99",
             "workload.api.growth=1",
             "provider.azure.price_drift=-1",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        let l = crate::scenario::load_file(&file, &sets).unwrap();
-        assert!(
-            warnings(&l.scenario).is_empty(),
-            "{:?}",
-            warnings(&l.scenario)
-        );
+        ]);
+        assert!(w.is_empty(), "{w:?}");
         for f in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")).unwrap()
         {
             let f = f.unwrap().path();
