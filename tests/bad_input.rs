@@ -451,6 +451,20 @@ fn value_written_as_a_spreadsheet_shows_it() {
             ],
         ),
         (
+            GOOD.replace("periods = 4", "periods = \"4\""),
+            vec![],
+            vec![
+                "scenario.toml:3:11: field `periods`: invalid type: string \"4\", expected i64"
+                    .into(),
+                "hint: a number is written without quotes: 4".into(),
+            ],
+        ),
+        (
+            GOOD.replace("price = 2.0", "price = '2.5'"),
+            vec![],
+            vec!["hint: a number is written without quotes: 2.5".into()],
+        ),
+        (
             GOOD.replace("demand = 100", "demand = 1,000"),
             vec![],
             vec![

@@ -485,7 +485,8 @@ enum Written {
 }
 
 /// How to write a value that a user may have written the way a spreadsheet
-/// or a report shows it, which TOML (and `--set`) do not read: a percentage
+/// or a report shows it, which TOML (and `--set`) do not read: a number in
+/// quotes (`"28"`), a percentage
 /// (`30%`), a decimal comma or thousands separators (`1,5`, `1,000`), a
 /// currency sign or a K/M/B/T suffix (`$250B`), and, for a date field
 /// (`key`, a dotted path or a bare key: `start`, `online`, `from`, `to`,
@@ -503,6 +504,10 @@ fn value_hint(key: &str, raw: &str, written: Written) -> Option<String> {
             && p.bytes()
                 .all(|b| b.is_ascii_digit() || b == b'.' || b == b'_')
     };
+    // `periods = "28"`: a number in quotes is a string.
+    if quoted && v.parse::<f64>().is_ok_and(f64::is_finite) {
+        return Some(format!("a number is written without quotes: {v}"));
+    }
     if let Some(n) = v.strip_suffix('%') {
         let x = n.trim().parse::<f64>().ok().filter(|x| x.is_finite())?;
         return Some(format!(
