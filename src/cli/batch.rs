@@ -170,10 +170,7 @@ fn load_library(a: &BatchArgs) -> Result<Library> {
                 names().collect::<Vec<_>>().join(", ")
             ),
         )
-        .with_hint(
-            crate::scenario::closest(&a.benchmark, names())
-                .map(|c| format!("did you mean \"{c}\"?")),
-        ));
+        .with_hint(crate::scenario::did_you_mean(&a.benchmark, names())));
     };
     let bench = loaded[bi].clone();
     // Every other scenario runs on the benchmark's seed and paths, so that

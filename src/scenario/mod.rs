@@ -656,6 +656,11 @@ pub fn closest<'a>(bad: &str, known: impl Iterator<Item = &'a str>) -> Option<St
         .map(|(_, k)| k.to_string())
 }
 
+/// The hint `did you mean "X"?` for the [`closest`] known value, if any.
+pub fn did_you_mean<'a>(bad: &str, known: impl Iterator<Item = &'a str>) -> Option<String> {
+    closest(bad, known).map(|c| format!("did you mean \"{c}\"?"))
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     digest.iter().map(|b| format!("{b:02x}")).collect()

@@ -38,8 +38,7 @@ fn one_of<T>(path: Vec<Seg>, found: &str, choices: &[&str]) -> R<T> {
     Err(VErr {
         path,
         message: format!("found \"{found}\", expected {list}"),
-        hint: super::closest(found, choices.iter().copied())
-            .map(|c| format!("did you mean \"{c}\"?")),
+        hint: super::did_you_mean(found, choices.iter().copied()),
     })
 }
 
@@ -235,8 +234,7 @@ fn resolve(name: &str, names: &[String], path: Vec<Seg>, what: &str) -> R<usize>
                 names.join(", ")
             }
         ),
-        hint: super::closest(name, names.iter().map(String::as_str))
-            .map(|c| format!("did you mean \"{c}\"?")),
+        hint: super::did_you_mean(name, names.iter().map(String::as_str)),
     })
 }
 
