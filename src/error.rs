@@ -58,6 +58,18 @@ impl fmt::Display for InputError {
 
 impl std::error::Error for InputError {}
 
+/// `items` as a message lists alternatives: `a`, `a or b`, `a, b or c`.
+pub(crate) fn or_list<S: AsRef<str>>(items: &[S]) -> String {
+    match items.split_last() {
+        Some((last, [])) => last.as_ref().to_string(),
+        Some((last, rest)) => {
+            let rest: Vec<&str> = rest.iter().map(AsRef::as_ref).collect();
+            format!("{} or {}", rest.join(", "), last.as_ref())
+        }
+        None => String::new(),
+    }
+}
+
 /// Every error the library returns.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -128,7 +128,7 @@ fn kind(dirs: &[PathBuf]) -> Result<Kind> {
                 }
             };
             let files: Vec<&str> = Kind::ALL.iter().map(|k| k.file()).collect();
-            let files = format!("{} or {}", files[..4].join(", "), files[4]);
+            let files = crate::error::or_list(&files);
             let held = match inside.len() {
                 0 => String::new(),
                 1 => format!("; it holds one: {} (give that)", names(&inside)),

@@ -541,14 +541,13 @@ fn value_hint(key: &str, raw: &str, written: Written) -> Option<String> {
         "t" | "T" | "tn" | "TN" => 12,
         _ => -1,
     };
+    let minus = if v.starts_with('-') { "-" } else { "" };
     if symbol && rest.parse::<f64>().is_ok_and(f64::is_finite) {
-        let minus = if v.starts_with('-') { "-" } else { "" };
         return Some(format!(
             "a number is written without a currency sign or a K/M/B/T suffix: {minus}{rest} for {v}"
         ));
     }
     if digits(number) && exponent >= 0 && (symbol || exponent > 0) {
-        let minus = if v.starts_with('-') { "-" } else { "" };
         // A whole-number field (`periods`, `paths`, `seed`) takes no
         // exponent: the number written out.
         let written_out = number

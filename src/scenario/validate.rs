@@ -30,11 +30,7 @@ fn err<T>(path: Vec<Seg>, message: impl Into<String>) -> R<T> {
 /// closest.
 fn one_of<T>(path: Vec<Seg>, found: &str, choices: &[&str]) -> R<T> {
     let quoted: Vec<String> = choices.iter().map(|c| format!("\"{c}\"")).collect();
-    let list = match quoted.split_last() {
-        Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
-        None => String::new(),
-    };
+    let list = crate::error::or_list(&quoted);
     Err(VErr {
         path,
         message: format!("found \"{found}\", expected {list}"),
