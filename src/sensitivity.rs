@@ -20,15 +20,15 @@ use crate::engine::Job;
 use crate::kernel::allocate::TakeObserver;
 use crate::kernel::{simulate_path, Observer, PeriodView, Scratch};
 use crate::model::{pm, Model};
-use crate::scenario::{Bound, Scenario};
+use crate::scenario::{Bound, FieldValue, Scenario};
 
 /// A parameter to vary, by its `--set` path.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Param {
     pub key: String,
-    pub low: f64,
-    pub high: f64,
+    pub low: FieldValue,
+    pub high: FieldValue,
 }
 
 fn rel(key: String, v: f64, unit: bool) -> Option<Param> {
@@ -42,8 +42,8 @@ fn rel(key: String, v: f64, unit: bool) -> Option<Param> {
     }
     (lo != hi).then_some(Param {
         key,
-        low: lo,
-        high: hi,
+        low: FieldValue::Number(lo),
+        high: FieldValue::Number(hi),
     })
 }
 

@@ -1203,6 +1203,41 @@ fn a_sweep_sets_each_field_once() {
                 &["--set", "rule.0.until=2029:01"],
                 &["--set: found no swept parameter"],
             ),
+            // A date field sweeps months: whole months apart, dates as
+            // YYYY-MM (it said "expected numbers", with the hint to write
+            // the date as it was written).
+            (
+                &["--set", "agi.earliest=2026-01:2027-01:6"],
+                &[
+                    "--set agi.earliest=2026-01:2027-01:6: found 6 steps from 2026-01 to \
+                     2027-01, which fall between months, expected steps that split its 12 \
+                     months evenly: 2, 3, 4, 5, 7 or 13",
+                ],
+            ),
+            (
+                &["--set", "agi.earliest=2026-01:2027-01"],
+                &["found lo:hi without steps, expected lo:hi:steps, e.g. 2026-01:2027-01:5"],
+            ),
+            (
+                &["--set", "agi.earliest=Jan 2026:2027-01:3"],
+                &[
+                    "expected dates (YYYY-MM) in lo:hi:steps",
+                    "hint: did you mean \"2026-01\"?",
+                ],
+            ),
+            (
+                &["--set", "agi.earliest=0:12:3"],
+                &["expected dates (YYYY-MM) in lo:hi:steps"],
+            ),
+            (
+                &[
+                    "--set",
+                    "agi.earliest=2026-06",
+                    "--set",
+                    "agi.earliest=2026-01:2027-01:3",
+                ],
+                &["also set to one value (--set agi.earliest=2026-06"],
+            ),
             (
                 &["--set", "workload.api.demand=1:2M:3"],
                 &["hint: a number is written without a currency sign or a K/M/B/T suffix: 2e6 for 2M"],
@@ -1266,6 +1301,19 @@ fn sensitivity_params_are_model_fields_once_each() {
                     "--param workload.api.growth=10%:0.3: expected key=lo:hi",
                     "hint: a percentage is written as a fraction: 0.1 for 10%",
                 ],
+            ),
+            // A date field's range is two dates.
+            (
+                &["--param", "agi.earliest=2026-01:Q3 2027"],
+                &[
+                    "--param agi.earliest=2026-01:Q3 2027: expected key=lo:hi with dates \
+                     (YYYY-MM) lo and hi",
+                    "hint: did you mean \"2027-07\"?",
+                ],
+            ),
+            (
+                &["--param", "agi.earliest=1:2"],
+                &["expected key=lo:hi with dates (YYYY-MM) lo and hi"],
             ),
         ],
         &[

@@ -990,6 +990,55 @@ fn merged_sweep_shards_write_what_one_sweep_writes() {
     assert!(plain["details"].get("shards").is_none());
 }
 
+/// A sweep over a date field (its axis months, `YYYY-MM` in the shard
+/// descriptions) and a sensitivity analysis with a date parameter, split
+/// in two and merged: the files one process writes.
+#[test]
+fn merged_shards_of_a_date_sweep_write_what_one_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path());
+    let f = file.to_str().unwrap();
+    let cases: [(&str, &[&str], &str); 2] = [
+        (
+            "sweep",
+            &["--set", "agi.earliest=2026-06:2027-06:3", "--paths", "2048"],
+            "sweep/golden/sweep.csv",
+        ),
+        (
+            "sensitivity",
+            &["--param", "agi.earliest=2026-06:2027-06", "--paths", "2048"],
+            "sensitivity/golden/tornado.csv",
+        ),
+    ];
+    for (command, flags, csv) in cases {
+        let whole = dir.path().join(format!("{command}-whole"));
+        let mut args = vec![command, f];
+        args.extend(flags);
+        ok(&quietly(&whole, &args));
+        let parts = dir.path().join(format!("{command}-parts"));
+        let shards: Vec<PathBuf> = (1..=2)
+            .map(|i| {
+                let part = format!("{i}/2");
+                let mut a = args.clone();
+                a.extend(["--shard", &part]);
+                ok(&quietly(&parts, &a));
+                parts.join(command).join(format!("golden.shard-{i}-of-2"))
+            })
+            .collect();
+        let out = dir.path().join(format!("{command}-merged"));
+        ok(&merge(&out, &shards));
+        let got = std::fs::read(out.join(csv)).unwrap();
+        assert!(
+            got == std::fs::read(whole.join(csv)).unwrap(),
+            "{command}: {csv} differs"
+        );
+        assert!(
+            String::from_utf8_lossy(&got).contains("2027-06"),
+            "{command}"
+        );
+    }
+}
+
 #[test]
 fn merge_refuses_what_is_not_every_shard_of_one_sweep() {
     let dir = tempfile::tempdir().unwrap();

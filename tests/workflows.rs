@@ -485,6 +485,80 @@ fn sweep_grid_with_common_random_numbers() {
     );
 }
 
+/// A date field sweeps months (`agi.earliest=2026-06:2027-06:3`: three
+/// points six months apart), written as `YYYY-MM` in `sweep.csv` and the
+/// manifest; a point is the run with that date set. `sensitivity` takes a
+/// date field's range the same way. (Both refused any date before.)
+#[test]
+fn sweep_and_sensitivity_over_dates() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "s.toml", GOLDEN);
+    let out = dir.path().join("out");
+    let o = quietly(
+        &out,
+        &[
+            "sweep",
+            f.to_str().unwrap(),
+            "--set",
+            "agi.earliest=2026-06:2027-06:3",
+            "--paths",
+            "1200",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rows = csv_rows(&out.join("sweep/golden/sweep.csv"));
+    assert_eq!(rows[0][0], "agi.earliest");
+    let dates: std::collections::BTreeSet<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(
+        dates.into_iter().collect::<Vec<_>>(),
+        ["2026-06", "2026-12", "2027-06"]
+    );
+    let man: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("sweep/golden/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        man["details"]["axes"][0]["values"],
+        serde_json::json!(["2026-06", "2026-12", "2027-06"])
+    );
+    // A later AGI date must matter here (the API's exclusivity ends with
+    // it), so each point is its own run, not the scenario's date.
+    let npv_at = |date: &str| -> f64 {
+        let l = load_with(
+            GOLDEN,
+            &[&format!("agi.earliest={date}"), "simulation.paths=1200"],
+        );
+        let m = Model::compile(&l.scenario);
+        run_model(&m, 2, 1024).path_metric(&m, "npv").unwrap().mean
+    };
+    let swept = |date: &str| -> f64 {
+        rows.iter().find(|r| r[0] == date && r[1] == "npv").unwrap()[2]
+            .parse()
+            .unwrap()
+    };
+    for date in ["2026-06", "2027-06"] {
+        assert_eq!(swept(date), npv_at(date), "{date}");
+    }
+    assert_ne!(swept("2026-06"), swept("2027-06"));
+
+    let o = quietly(
+        &out,
+        &[
+            "sensitivity",
+            f.to_str().unwrap(),
+            "--paths",
+            "1200",
+            "--param",
+            "agi.earliest=2026-06:2027-06",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let t = csv_rows(&out.join("sensitivity/golden/tornado.csv"));
+    assert_eq!(t[1][..3].join(","), "agi.earliest,2026-06,2027-06");
+    assert_eq!(t[1][3].parse::<f64>().unwrap(), npv_at("2026-06"));
+    assert_eq!(t[1][4].parse::<f64>().unwrap(), npv_at("2027-06"));
+}
+
 /// Where that finishes sooner (`runner::side_by_side`), `sweep` and
 /// `sensitivity` give the threads whole runs side by side (a run of one
 /// block kept the other threads idle); otherwise one run after the other

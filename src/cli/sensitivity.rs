@@ -3,7 +3,7 @@ use crate::engine::{self, Options};
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::output::ResultDir;
-use crate::scenario::{self, Loaded};
+use crate::scenario::{self, FieldValue, Loaded};
 use crate::sensitivity::{self, DriverJob, Param};
 use crate::shard::{self, Shard};
 use serde::{Deserialize, Serialize};
@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 pub struct SensitivityArgs {
     /// Scenario file
     pub scenario: PathBuf,
-    /// A parameter and its range, `key=lo:hi` (replaces the default set); repeatable
+    /// A parameter and its range, `key=lo:hi` (numbers, or YYYY-MM dates on a
+    /// date field; replaces the default set); repeatable
     #[arg(long = "param", value_name = "KEY=LO:HI")]
     pub params: Vec<String>,
     #[command(flatten)]
@@ -30,19 +31,28 @@ pub struct SensitivityArgs {
     pub shard: Option<Shard>,
 }
 
+/// `key=lo:hi`: numbers, or `YYYY-MM` months when `key` is a date field
+/// (`start`, `online`, `from`, `to`, `until`, `earliest`).
 fn parse_param(arg: &str) -> Result<Param> {
+    let date = scenario::is_date_field(arg.split_once('=').map_or("", |(k, _)| k));
     let bad = || {
-        Error::flag(
-            &format!("--param {arg}"),
-            "expected key=lo:hi with numbers lo and hi",
-        )
+        let expected = if date {
+            "expected key=lo:hi with dates (YYYY-MM) lo and hi"
+        } else {
+            "expected key=lo:hi with numbers lo and hi"
+        };
+        Error::flag(&format!("--param {arg}"), expected)
     };
     let (key, v) = arg.split_once('=').ok_or_else(bad)?;
     let (lo, hi) = v.split_once(':').ok_or_else(bad)?;
-    let (Ok(low), Ok(high)) = (lo.trim().parse::<f64>(), hi.trim().parse::<f64>()) else {
-        let hint = [lo, hi]
-            .iter()
-            .find_map(|x| crate::scenario::flag_number_hint(key, x));
+    let (Some(low), Some(high)) = (FieldValue::parse(lo, date), FieldValue::parse(hi, date)) else {
+        let hint = [lo, hi].iter().find_map(|x| {
+            if date {
+                scenario::validate::date_hint(x.trim())
+            } else {
+                scenario::flag_number_hint(key, x)
+            }
+        });
         return Err(bad().with_hint(hint));
     };
     if !low.is_finite() || !high.is_finite() {

@@ -3,7 +3,7 @@ use crate::engine::RunStats;
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::output::ResultDir;
-use crate::scenario::{self, Loaded};
+use crate::scenario::{self, FieldValue, Loaded};
 use crate::shard::{self, Shard};
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 pub struct SweepArgs {
     /// Scenario file
     pub scenario: PathBuf,
-    /// A swept parameter `key=lo:hi:steps`, or a fixed override `key=value`; repeatable
+    /// A swept parameter `key=lo:hi:steps` (numbers, or YYYY-MM dates on a
+    /// date field), or a fixed override `key=value`; repeatable
     #[arg(long = "set", value_name = "KEY=LO:HI:STEPS", required = true)]
     pub sets: Vec<String>,
     #[command(flatten)]
@@ -28,41 +29,66 @@ pub struct SweepArgs {
     pub shard: Option<Shard>,
 }
 
-/// A swept parameter: its dotted path and grid values.
+/// A swept parameter: its dotted path and grid values (numbers, or months
+/// for a date field).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Axis {
     pub key: String,
-    pub values: Vec<f64>,
+    pub values: Vec<FieldValue>,
 }
 
-/// `key=lo:hi:steps` -> an axis; anything else is not a sweep.
+/// `key=lo:hi:steps` -> an axis; anything else is not a sweep. The ends
+/// are numbers, or `YYYY-MM` months when `key` is a date field (`start`,
+/// `online`, `from`, `to`, `until`, `earliest`), whose steps must then be
+/// whole months.
 pub fn parse_axis(arg: &str) -> Option<Result<Axis>> {
     let (key, v) = arg.split_once('=')?;
     let parts: Vec<&str> = v.split(':').collect();
+    let date = scenario::is_date_field(key);
     let bad = |m: String| Some(Err(Error::flag(&format!("--set {arg}"), m)));
-    let numbers = |p: &[&str]| p.iter().all(|x| x.trim().parse::<f64>().is_ok());
-    if parts.len() == 2 && numbers(&parts) && !crate::scenario::is_date_field(key) {
-        // No number field takes `a:b`: a range without its number of steps.
+    let ends = |p: &[&str]| p.iter().all(|x| FieldValue::parse(x, date).is_some());
+    if parts.len() == 2 && ends(&parts) {
+        // No field takes `a:b`: a range without its number of steps (for
+        // dates, the number nearest 5 that steps whole months).
+        let steps = match (
+            FieldValue::parse(parts[0], date),
+            FieldValue::parse(parts[1], date),
+        ) {
+            (Some(FieldValue::Month(lo)), Some(FieldValue::Month(hi))) => {
+                month_steps(hi.months_since(lo).unsigned_abs())
+                    .into_iter()
+                    .min_by_key(|s| s.abs_diff(5))
+                    .unwrap_or(1)
+            }
+            _ => 5,
+        };
         return bad(format!(
-            "found lo:hi without steps, expected lo:hi:steps, e.g. {v}:5"
+            "found lo:hi without steps, expected lo:hi:steps, e.g. {v}:{steps}"
         ));
     }
     if parts.len() != 3 {
         return None;
     }
-    let (Ok(lo), Ok(hi)) = (
-        parts[0].trim().parse::<f64>(),
-        parts[1].trim().parse::<f64>(),
+    let (Some(lo), Some(hi)) = (
+        FieldValue::parse(parts[0], date),
+        FieldValue::parse(parts[1], date),
     ) else {
-        let hint = parts[..2]
-            .iter()
-            .find_map(|x| crate::scenario::flag_number_hint(key, x));
-        return Some(Err(Error::flag(
-            &format!("--set {arg}"),
-            "expected numbers in lo:hi:steps",
-        )
-        .with_hint(hint)));
+        let hint = parts[..2].iter().find_map(|x| {
+            if date {
+                scenario::validate::date_hint(x.trim())
+            } else {
+                scenario::flag_number_hint(key, x)
+            }
+        });
+        let expected = if date {
+            "expected dates (YYYY-MM) in lo:hi:steps"
+        } else {
+            "expected numbers in lo:hi:steps"
+        };
+        return Some(Err(
+            Error::flag(&format!("--set {arg}"), expected).with_hint(hint)
+        ));
     };
     let Ok(steps) = parts[2].trim().parse::<usize>() else {
         return bad(format!(
@@ -73,20 +99,53 @@ pub fn parse_axis(arg: &str) -> Option<Result<Axis>> {
     if steps == 0 || !lo.is_finite() || !hi.is_finite() {
         return bad("expected finite lo and hi and steps >= 1".into());
     }
-    let values = (0..steps)
-        .map(|i| {
-            let v = if steps == 1 {
-                lo
-            } else {
-                lo + (hi - lo) * i as f64 / (steps - 1) as f64
-            };
-            clean(v, lo.abs().max(hi.abs()))
-        })
-        .collect();
+    let values = match (lo, hi) {
+        (FieldValue::Month(lo), FieldValue::Month(hi)) => {
+            let span = hi.months_since(lo);
+            let gaps = steps.saturating_sub(1).max(1) as i64;
+            if span % gaps != 0 {
+                return bad(format!(
+                    "found {steps} steps from {lo} to {hi}, which fall between months, \
+                     expected steps that split its {} months evenly: {}",
+                    span.abs(),
+                    whole_month_steps(span.unsigned_abs())
+                ));
+            }
+            (0..steps as i64)
+                .map(|i| FieldValue::Month(lo.add_months(span / gaps * i)))
+                .collect()
+        }
+        (FieldValue::Number(lo), FieldValue::Number(hi)) => (0..steps)
+            .map(|i| {
+                let v = if steps == 1 {
+                    lo
+                } else {
+                    lo + (hi - lo) * i as f64 / (steps - 1) as f64
+                };
+                FieldValue::Number(clean(v, lo.abs().max(hi.abs())))
+            })
+            .collect(),
+        _ => unreachable!("both ends parsed as dates or both as numbers"),
+    };
     Some(Ok(Axis {
         key: key.trim().to_string(),
         values,
     }))
+}
+
+/// The numbers of steps that split `span` months into whole months (each
+/// divisor plus one; none for 0 months, which one step covers).
+fn month_steps(span: u64) -> Vec<u64> {
+    (1..=span)
+        .filter(|d| span % d == 0)
+        .map(|d| d + 1)
+        .collect()
+}
+
+/// [`month_steps`] as a list for a message: "2, 3, 4, 5, 7 or 13".
+fn whole_month_steps(span: u64) -> String {
+    let steps: Vec<String> = month_steps(span).iter().map(u64::to_string).collect();
+    crate::error::or_list(&steps)
 }
 
 /// A grid value without the binary noise of `lo + step * i`, so that
@@ -108,7 +167,7 @@ fn clean(v: f64, scale: f64) -> f64 {
 struct Grid {
     axes: Vec<Axis>,
     fixed: Vec<String>,
-    points: Vec<(Vec<f64>, Loaded)>,
+    points: Vec<(Vec<FieldValue>, Loaded)>,
 }
 
 impl Grid {
@@ -174,7 +233,7 @@ fn grid(
     let mut sets = Vec::with_capacity(points);
     for i in 0..points {
         let mut rem = i;
-        let mut at = vec![0.0; axes.len()];
+        let mut at = vec![FieldValue::Number(0.0); axes.len()];
         for (j, ax) in axes.iter().enumerate().rev() {
             at[j] = ax.values[rem % ax.values.len()];
             rem /= ax.values.len();
@@ -302,7 +361,7 @@ impl<'g> Table<'g> {
     /// A point's rows, and its line above the progress bar `bar`.
     fn point(
         &mut self,
-        coords: &[f64],
+        coords: &[FieldValue],
         l: &Loaded,
         m: &Model,
         st: &RunStats,
@@ -589,8 +648,67 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -
 mod tests {
     use super::*;
 
-    fn values(arg: &str) -> Vec<f64> {
+    fn axis(arg: &str) -> Vec<FieldValue> {
         parse_axis(arg).expect("an axis").expect("valid").values
+    }
+
+    fn values(arg: &str) -> Vec<f64> {
+        let number = |v: FieldValue| match v {
+            FieldValue::Number(x) => x,
+            FieldValue::Month(m) => panic!("{arg}: month {m}"),
+        };
+        axis(arg).into_iter().map(number).collect()
+    }
+
+    fn months(arg: &str) -> Vec<String> {
+        let month = |v: FieldValue| match v {
+            FieldValue::Month(m) => m.to_string(),
+            FieldValue::Number(x) => panic!("{arg}: number {x}"),
+        };
+        axis(arg).into_iter().map(month).collect()
+    }
+
+    fn refused(arg: &str) -> String {
+        parse_axis(arg)
+            .expect("an axis")
+            .expect_err(arg)
+            .to_string()
+    }
+
+    /// A date field's axis is months, whole months apart; anything else
+    /// numbers.
+    #[test]
+    fn date_fields_sweep_whole_months() {
+        assert_eq!(
+            months("provider.stargate.tranche.0.online=2026-06:2027-06:3"),
+            ["2026-06", "2026-12", "2027-06"]
+        );
+        assert_eq!(
+            months("rule.0.until=2030-01:2028-01:3"),
+            ["2030-01", "2029-01", "2028-01"]
+        );
+        assert_eq!(
+            months("start=2026-01:2026-04:4"),
+            ["2026-01", "2026-02", "2026-03", "2026-04"]
+        );
+        assert_eq!(months("agi.earliest=2027-01:2031-01:1"), ["2027-01"]);
+        assert_eq!(values("workload.api.growth=0.1:0.3:3"), [0.1, 0.2, 0.3]);
+        assert_eq!(
+            refused("start=2026-01:2027-01:6"),
+            "--set start=2026-01:2027-01:6: found 6 steps from 2026-01 to 2027-01, which \
+             fall between months, expected steps that split its 12 months evenly: 2, 3, 4, \
+             5, 7 or 13"
+        );
+        assert_eq!(
+            refused("start=2026-01:2027-01"),
+            "--set start=2026-01:2027-01: found lo:hi without steps, expected lo:hi:steps, \
+             e.g. 2026-01:2027-01:5"
+        );
+        assert!(refused("start=2026-01:2026-04").ends_with("e.g. 2026-01:2026-04:4"));
+        assert!(refused("start=2026-01:2026-01").ends_with("e.g. 2026-01:2026-01:1"));
+        assert!(refused("start=0:12:3").contains("expected dates (YYYY-MM) in lo:hi:steps"));
+        assert!(refused("workload.api.growth=2026-01:2027-01:3")
+            .contains("expected numbers in lo:hi:steps"));
     }
 
     /// Grid values read as typed, at every magnitude: the ends exact, the

@@ -1,5 +1,6 @@
 //! `YYYY-MM` dates. Everything in the model counts months from `start`.
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
 /// A calendar month, stored as months since year 0 (January = 0).
@@ -46,6 +47,62 @@ impl YearMonth {
 impl fmt::Display for YearMonth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:04}-{:02}", self.year(), self.month())
+    }
+}
+
+/// Written as `"YYYY-MM"`.
+impl Serialize for YearMonth {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for YearMonth {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<YearMonth, D::Error> {
+        let s = String::deserialize(d)?;
+        YearMonth::parse(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("found \"{s}\", expected YYYY-MM")))
+    }
+}
+
+/// A value a sweep's axis or a sensitivity parameter gives a field: a
+/// number, or a month for a date field (`start`, `online`, ...). Written
+/// (in the `--set` override it makes, in CSV cells and in manifests) as
+/// `{}` writes the number, or as `YYYY-MM`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum FieldValue {
+    Number(f64),
+    Month(YearMonth),
+}
+
+impl FieldValue {
+    /// `s` as a value of a date field (`date`: `YYYY-MM`) or of a number
+    /// field.
+    pub fn parse(s: &str, date: bool) -> Option<FieldValue> {
+        let s = s.trim();
+        if date {
+            YearMonth::parse(s).map(FieldValue::Month)
+        } else {
+            s.parse::<f64>().ok().map(FieldValue::Number)
+        }
+    }
+
+    /// Whether it is a month or a finite number.
+    pub fn is_finite(self) -> bool {
+        match self {
+            FieldValue::Number(x) => x.is_finite(),
+            FieldValue::Month(_) => true,
+        }
+    }
+}
+
+impl fmt::Display for FieldValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FieldValue::Number(x) => write!(f, "{x}"),
+            FieldValue::Month(m) => write!(f, "{m}"),
+        }
     }
 }
 

@@ -11,7 +11,7 @@ pub mod types;
 pub mod validate;
 pub mod warnings;
 
-pub use date::YearMonth;
+pub use date::{FieldValue, YearMonth};
 pub use types::*;
 pub use warnings::warnings;
 

@@ -42,7 +42,7 @@ fn one_of<T>(path: Vec<Seg>, found: &str, choices: &[&str]) -> R<T> {
 /// `"2026-01-15"`, `"Jan 2026"`, `"15 January 2026"`; `"Q3 2026"` for the
 /// quarter's first month): the same month as `"YYYY-MM"`. Not for
 /// `"01/02/2026"`, which may be either month.
-fn date_hint(s: &str) -> Option<String> {
+pub(crate) fn date_hint(s: &str) -> Option<String> {
     const MONTHS: [&str; 12] = [
         "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
     ];
