@@ -817,11 +817,22 @@ fn missing_file_and_bad_flags() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
-    let o = Command::new(bin())
-        .args(["run", "x.toml", "--paths", "0"])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
+    // Out of range: named as the flag written, not as the
+    // `simulation.paths` override it becomes (which the message named).
+    for paths in ["0", "4000000001"] {
+        let o = Command::new(bin())
+            .args(["run", "x.toml", "--paths", paths])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains(&format!(
+                "'--paths <PATHS>': found {paths}, expected a whole number from 1 to 4000000000"
+            )) && !err.contains("simulation.paths"),
+            "{err}"
+        );
+    }
     // A typo in --threads crashed the run when the system refused the stacks.
     let o = Command::new(bin())
         .args(["run", "x.toml", "--threads", "100000"])
@@ -916,6 +927,41 @@ fn a_missing_scenario_file_names_the_one_meant() {
             "{arg}: {err}"
         );
         assert_hint(&err, hint.map(|h| format!("did you mean {h}?")), arg);
+    }
+    // A folder for a file, and a file for a folder: the command meant.
+    std::fs::create_dir(dir.path().join("empty")).unwrap();
+    for (args, hint) in [
+        (
+            &["run", "scenarios"][..],
+            "name a scenario file, e.g. scenarios/base-case.toml; capsim batch scenarios runs \
+             every scenario in the folder",
+        ),
+        (
+            &["sweep", "scenarios", "--set", "agi.hazard=0:1:2"],
+            "name a scenario file, e.g. scenarios/base-case.toml;",
+        ),
+        (
+            &["check", "empty"],
+            "name a scenario file (.toml), not a folder",
+        ),
+        (
+            &["batch", "scenarios/base-case.toml"],
+            "capsim run scenarios/base-case.toml runs one scenario; capsim batch scenarios \
+             runs every scenario in its folder",
+        ),
+        (
+            &["batch", "other.toml"],
+            "capsim run other.toml runs one scenario; capsim batch . runs",
+        ),
+    ] {
+        let o = Command::new(bin())
+            .current_dir(dir.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(&format!("hint: {hint}")), "{args:?}: {err}");
     }
 }
 

@@ -64,7 +64,19 @@ fn scenario_files(dir: &Path) -> Result<Vec<PathBuf>> {
                 })
             })
             .flatten()
-            .map(|p| format!("did you mean {}?", p.display()));
+            .map(|p| format!("did you mean {}?", p.display()))
+            .or_else(|| {
+                // A scenario file for the folder.
+                dir.is_file().then(|| {
+                    let folder = parent.unwrap_or(Path::new("."));
+                    format!(
+                        "capsim run {} runs one scenario; capsim batch {} runs every \
+                         scenario in its folder",
+                        dir.display(),
+                        folder.display()
+                    )
+                })
+            });
         Error::file(dir, format!("cannot read scenario folder: {e}")).with_hint(hint)
     })?;
     let mut files: Vec<PathBuf> = rd

@@ -12,6 +12,7 @@ mod sweep;
 mod trace;
 
 use crate::error::{Error, Result};
+use crate::scenario::MAX_PATHS;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -52,7 +53,7 @@ pub struct SetArgs {
 pub struct SimArgs {
     /// Number of paths (overrides simulation.paths; compare and batch: every
     /// scenario gets the base's unless this is given)
-    #[arg(long, value_parser = whole_arg)]
+    #[arg(long, value_parser = paths_arg)]
     pub paths: Option<u64>,
     /// Random seed (overrides simulation.seed; compare, batch, sweep and
     /// sensitivity use one seed for every run: common random numbers)
@@ -79,6 +80,19 @@ fn threads_arg(s: &str) -> Result<usize, String> {
     if n > MAX_THREADS {
         return Err(format!(
             "found {n}, expected 0 (all cores) to {MAX_THREADS}"
+        ));
+    }
+    Ok(n)
+}
+
+/// `--paths`: a whole number from 1 to [`MAX_PATHS`] (refused here, not
+/// as the `simulation.paths` override it becomes, which the user did not
+/// write).
+fn paths_arg(s: &str) -> Result<u64, String> {
+    let n = whole_arg(s)?;
+    if !(1..=MAX_PATHS).contains(&n) {
+        return Err(format!(
+            "found {n}, expected a whole number from 1 to {MAX_PATHS}"
         ));
     }
     Ok(n)

@@ -21,6 +21,29 @@ use raw::*;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
+/// A folder given for a scenario file: one of its scenarios (the first
+/// by name, `baseline.toml` if it has one) for the file, and `batch` for
+/// all of them.
+fn folder_hint(dir: &Path) -> String {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|x| x == "toml"));
+    files.sort();
+    let one = files
+        .iter()
+        .find(|p| p.file_name().is_some_and(|n| n == "baseline.toml"))
+        .or(files.first());
+    match one {
+        Some(f) => format!(
+            "name a scenario file, e.g. {}; capsim batch {} runs every scenario in the folder",
+            f.display(),
+            dir.display()
+        ),
+        None => "name a scenario file (.toml), not a folder".to_string(),
+    }
+}
+
 /// A scenario as loaded, with what is needed to reproduce it.
 #[derive(Debug, Clone)]
 pub struct Loaded {
@@ -66,9 +89,13 @@ impl Source {
     /// Reads `path` (which must be UTF-8 text).
     pub fn read(path: &Path) -> Result<Source, Error> {
         let bytes = std::fs::read(path).map_err(|e| {
-            let hint = (e.kind() == std::io::ErrorKind::NotFound)
-                .then(|| missing_file_hint(path))
-                .flatten();
+            let hint = if path.is_dir() {
+                Some(folder_hint(path))
+            } else {
+                (e.kind() == std::io::ErrorKind::NotFound)
+                    .then(|| missing_file_hint(path))
+                    .flatten()
+            };
             Error::file(path, format!("cannot read scenario file: {e}")).with_hint(hint)
         })?;
         // A file saved in another encoding (Windows-1252 from a spreadsheet,

@@ -58,6 +58,10 @@ impl Policy {
     }
 }
 
+/// The most paths a run may have (`simulation.paths`, `--paths`): the
+/// sketches count a run's values in 32 bits (at most 4,294,967,295).
+pub const MAX_PATHS: u64 = 4_000_000_000;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Simulation {
     pub paths: u64,

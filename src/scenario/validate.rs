@@ -335,10 +335,10 @@ pub fn validate(raw: &RawScenario) -> R<Scenario> {
         let s = raw.simulation.clone().unwrap_or_default();
         let base = at(&root, "simulation");
         let paths = s.paths.unwrap_or(10_000);
-        if !(1..=4_000_000_000).contains(&paths) {
+        if !(1..=MAX_PATHS as i64).contains(&paths) {
             return err(
                 at(&base, "paths"),
-                format!("found {paths}, expected a whole number from 1 to 4000000000"),
+                format!("found {paths}, expected a whole number from 1 to {MAX_PATHS}"),
             );
         }
         let sampling = match s.sampling.as_deref().unwrap_or("mc") {
