@@ -226,7 +226,7 @@ pub fn print_summary(
         } else {
             "n/a".to_string()
         };
-        let vr = if m.diff_stderr > 1e-12 * m.base_mean.abs().max(1.0) {
+        let vr = if m.diff_stderr > crate::compare::ROUND_OFF * m.base_mean.abs().max(1.0) {
             format!(
                 "{:.0}x less variance than unpaired",
                 (m.independent_stderr / m.diff_stderr).powi(2)
