@@ -640,11 +640,7 @@ impl<'a> BatchJob<'a> {
                     paired: paired.to_vec(),
                     accumulated: Accumulated {
                         moments: acc.moments[o..o + n].to_vec(),
-                        tails: Tails {
-                            sketches: tails.sketches[o..o + n].to_vec(),
-                            min: tails.min[o..o + n].to_vec(),
-                            max: tails.max[o..o + n].to_vec(),
-                        },
+                        tails: tails.slice(o..o + n),
                     },
                 })
             })

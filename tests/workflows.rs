@@ -200,6 +200,56 @@ fn alt_lower_does_not_count_round_off() {
     assert!(m("true_up").p_alt_lower > 0.5);
 }
 
+/// Quantiles and CVaR inside a point mass at either extreme are exact:
+/// capex is 1e6 on the paths where the second site fails (30%) and 2.5e6
+/// where it is built; every quantile from p50 on and both CVaRs were the
+/// top bucket's representative (2,498,533.1, 0.06% low), p1 to p25 the
+/// bottom one's (1,001,467.8). The same on 1 and 2 threads, any block
+/// size.
+#[test]
+fn quantiles_inside_a_point_mass_at_an_extreme_are_exact() {
+    let text = r#"name = "sites"
+start = "2026-01"
+periods = 8
+
+[simulation]
+paths = 4000
+
+[[workload]]
+name = "api"
+demand = 500
+
+[[provider]]
+name = "site"
+kind = "owned"
+price = 0.3
+capex_per_gpu = 1000
+life_years = 6
+  [[provider.tranche]]
+  gpus = 1000
+  online = "2026-01"
+  [[provider.tranche]]
+  gpus = 1500
+  online = "2026-04"
+  failure = 0.3
+"#;
+    let m = model(text);
+    for (threads, block) in [(1, 1024), (2, 2048)] {
+        let st = run_model(&m, threads, block);
+        let capex = st.path_metric(&m, "capex").unwrap();
+        assert_eq!((capex.min, capex.max), (1e6, 2.5e6));
+        for q in [0.01, 0.05, 0.1, 0.25] {
+            assert_eq!(capex.q(q), 1e6, "p{q}");
+        }
+        for q in [0.5, 0.75, 0.9, 0.95, 0.99] {
+            assert_eq!(capex.q(q), 2.5e6, "p{q}");
+        }
+        assert_eq!((capex.cvar95, capex.cvar99), (2.5e6, 2.5e6));
+        // Between the two masses, the mean as ever.
+        assert!(capex.mean > 1e6 && capex.mean < 2.5e6);
+    }
+}
+
 #[test]
 fn compare_command_writes_its_files() {
     let dir = tempfile::tempdir().unwrap();

@@ -187,7 +187,7 @@ pub struct Manifest<'a> {
     pub resolved_scenario: &'a str,
 }
 
-pub const QUANTILE_METHOD: &str = "log-bucket sketch (7 mantissa bits), relative error <= 0.39%, type-7 interpolation, clamped to exact min/max";
+pub const QUANTILE_METHOD: &str = "log-bucket sketch (7 mantissa bits), relative error <= 0.39%, type-7 interpolation, clamped to exact min/max, exact at the ranks holding the min or the max";
 
 pub fn manifest_json(man: &Manifest<'_>) -> Result<Vec<u8>> {
     let mut v = serde_json::to_vec_pretty(man).map_err(|e| Error::Other(e.to_string()))?;

@@ -15,7 +15,7 @@
 pub mod sketch;
 
 use serde::{Deserialize, Serialize};
-use sketch::Sketch;
+use sketch::{Extremes, Sketch, Ties};
 
 /// Paths per moment chunk (a fixed part of the reduction order).
 pub const CHUNK: usize = 1024;
@@ -163,12 +163,27 @@ impl ChunkSums {
     }
 }
 
-/// Order-independent parts: sketches and exact extremes.
+/// Order-independent parts: sketches, exact extremes and how many values
+/// equal each (so that quantiles at those ranks are exact).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Tails {
     pub sketches: Vec<Sketch>,
     pub min: Vec<f64>,
     pub max: Vec<f64>,
+    pub at_min: Vec<u64>,
+    pub at_max: Vec<u64>,
+}
+
+/// Counts the values at an extreme as extremes merge: `x`, held by `n`
+/// values, merging into `e`, held by `c`; `beyond`: `x` replaces `e` (is
+/// lower, for a minimum). Equal values (`-0.0` and `0.0` too) add up.
+#[inline(always)]
+fn count_at(c: &mut u64, e: f64, x: f64, n: u64, beyond: bool) {
+    if beyond {
+        *c = n;
+    } else if x == e {
+        *c += n;
+    }
 }
 
 impl Tails {
@@ -180,6 +195,13 @@ impl Tails {
         self.sketches.len() == sketched
             && self.min.len() == sketched
             && self.max.len() == sketched
+            && self.at_min.len() == sketched
+            && self.at_max.len() == sketched
+            && self
+                .at_min
+                .iter()
+                .chain(&self.at_max)
+                .all(|&c| (1..=paths).contains(&c) || (c == 0 && paths == 0))
             && self
                 .sketches
                 .iter()
@@ -191,29 +213,67 @@ impl Tails {
             sketches: vec![Sketch::default(); k],
             min: vec![f64::INFINITY; k],
             max: vec![f64::NEG_INFINITY; k],
+            at_min: vec![0; k],
+            at_max: vec![0; k],
         }
     }
 
     /// Adds one path's values (the plain form of [`HotTails::add_rows`]).
     #[inline]
     pub fn add(&mut self, x: &[f64]) {
-        for (((v, s), lo), hi) in x
-            .iter()
-            .zip(&mut self.sketches)
-            .zip(&mut self.min)
-            .zip(&mut self.max)
-        {
-            s.add(*v);
-            *lo = lo.min(*v);
-            *hi = hi.max(*v);
+        for (k, &v) in x.iter().enumerate() {
+            self.sketches[k].add(v);
+            self.merge_extremes(k, (v, 1), (v, 1));
         }
+    }
+
+    /// Merges extremes `lo` and `hi` of metric `k`, each with the number of
+    /// values that equal it.
+    #[inline]
+    fn merge_extremes(&mut self, k: usize, (lo, at_lo): (f64, u64), (hi, at_hi): (f64, u64)) {
+        count_at(
+            &mut self.at_min[k],
+            self.min[k],
+            lo,
+            at_lo,
+            lo < self.min[k],
+        );
+        count_at(
+            &mut self.at_max[k],
+            self.max[k],
+            hi,
+            at_hi,
+            hi > self.max[k],
+        );
+        self.min[k] = self.min[k].min(lo);
+        self.max[k] = self.max[k].max(hi);
     }
 
     pub fn merge(&mut self, o: &Tails) {
         for k in 0..self.sketches.len() {
             self.sketches[k].merge(&o.sketches[k]);
-            self.min[k] = self.min[k].min(o.min[k]);
-            self.max[k] = self.max[k].max(o.max[k]);
+            self.merge_extremes(k, (o.min[k], o.at_min[k]), (o.max[k], o.at_max[k]));
+        }
+    }
+
+    /// Metric `k`'s extremes and their counts.
+    pub fn extremes(&self, k: usize) -> Extremes {
+        Extremes {
+            min: self.min[k],
+            max: self.max[k],
+            at_min: self.at_min[k],
+            at_max: self.at_max[k],
+        }
+    }
+
+    /// Metrics `r` alone.
+    pub fn slice(&self, r: std::ops::Range<usize>) -> Tails {
+        Tails {
+            sketches: self.sketches[r.clone()].to_vec(),
+            min: self.min[r.clone()].to_vec(),
+            max: self.max[r.clone()].to_vec(),
+            at_min: self.at_min[r.clone()].to_vec(),
+            at_max: self.at_max[r].to_vec(),
         }
     }
 }
@@ -229,6 +289,9 @@ pub struct HotTails {
     sketches: Vec<Sketch<u16>>,
     min: Vec<f64>,
     max: Vec<f64>,
+    /// How many values equal `min` and `max`.
+    at_min: Vec<u64>,
+    at_max: Vec<u64>,
     /// Extremes of the rows of one [`HotTails::add_rows`] call.
     block_min: Vec<f64>,
     block_max: Vec<f64>,
@@ -244,6 +307,8 @@ impl HotTails {
             sketches: vec![Sketch::default(); k],
             min: vec![f64::INFINITY; k],
             max: vec![f64::NEG_INFINITY; k],
+            at_min: vec![0; k],
+            at_max: vec![0; k],
             block_min: vec![f64::INFINITY; k],
             block_max: vec![f64::NEG_INFINITY; k],
             paths: 0,
@@ -306,26 +371,33 @@ impl HotTails {
             *h = f64::NEG_INFINITY;
         }
         add_extremes(lo, hi, rows, k, sketched);
-        // Into the running extremes with the same comparisons (among equal
-        // values, the first one seen stays, as before).
-        let (min, max) = (&mut self.min[..sketched], &mut self.max[..sketched]);
-        for m in 0..sketched {
-            min[m] = if lo[m] < min[m] { lo[m] } else { min[m] };
-            max[m] = if hi[m] > max[m] { hi[m] } else { max[m] };
-        }
         for (m, s) in self.sketches[..sketched].iter_mut().enumerate() {
-            if lo[m] == hi[m] {
+            // The sketch, and how many of the rows equal their extremes.
+            let ties = if lo[m] == hi[m] {
                 s.add_n(lo[m], n as u64);
+                Ties {
+                    lo: n as u64,
+                    hi: n as u64,
+                }
             } else if AVX2 {
                 #[cfg(target_arch = "x86_64")]
                 // SAFETY: `AVX2` only from `add_rows_avx2`, whose caller
                 // checked that the CPU has AVX2.
                 unsafe {
-                    s.add_column_avx2(rows, k, m)
-                };
+                    s.add_column_avx2(rows, k, m, lo[m], hi[m])
+                }
+                #[cfg(not(target_arch = "x86_64"))]
+                unreachable!("AVX2 on x86-64 only")
             } else {
-                s.add_column(rows, k, m);
-            }
+                s.add_column(rows, k, m, lo[m], hi[m])
+            };
+            // Into the running extremes with the same comparisons (among
+            // equal values, the first one seen stays, as before).
+            let (min, max) = (&mut self.min[m], &mut self.max[m]);
+            count_at(&mut self.at_min[m], *min, lo[m], ties.lo, lo[m] < *min);
+            count_at(&mut self.at_max[m], *max, hi[m], ties.hi, hi[m] > *max);
+            *min = if lo[m] < *min { lo[m] } else { *min };
+            *max = if hi[m] > *max { hi[m] } else { *max };
         }
     }
 
@@ -338,11 +410,16 @@ impl HotTails {
         for (k, s) in self.sketches.iter_mut().enumerate() {
             t.sketches[k].merge(s);
             s.clear();
-            t.min[k] = t.min[k].min(self.min[k]);
-            t.max[k] = t.max[k].max(self.max[k]);
+            t.merge_extremes(
+                k,
+                (self.min[k], self.at_min[k]),
+                (self.max[k], self.at_max[k]),
+            );
         }
         self.min.iter_mut().for_each(|x| *x = f64::INFINITY);
         self.max.iter_mut().for_each(|x| *x = f64::NEG_INFINITY);
+        self.at_min.iter_mut().for_each(|c| *c = 0);
+        self.at_max.iter_mut().for_each(|c| *c = 0);
         self.paths = 0;
     }
 }
@@ -442,12 +519,12 @@ impl Accumulated {
             cvar99: f64::NAN,
         };
         if k < self.tails.sketches.len() {
-            let (lo, hi) = (self.tails.min[k], self.tails.max[k]);
+            let e = self.tails.extremes(k);
             let s = &self.tails.sketches[k];
-            let (qs, cvars) = s.tails(&QUANTILES, &[0.95, 0.99], lo, hi);
+            let (qs, cvars) = s.tails(&QUANTILES, &[0.95, 0.99], &e);
             out.quantiles.copy_from_slice(&qs);
-            out.min = lo;
-            out.max = hi;
+            out.min = e.min;
+            out.max = e.max;
             out.cvar95 = cvars[0];
             out.cvar99 = cvars[1];
         }
@@ -587,6 +664,15 @@ mod tests {
             (got.min.clone(), got.max.clone()),
             (want.min.clone(), want.max.clone())
         );
+        // The values at each extreme, counted across batches and flushes:
+        // all of them for the constants (zeros of both signs count alike).
+        assert_eq!(
+            (got.at_min.clone(), got.at_max.clone()),
+            (want.at_min.clone(), want.at_max.clone())
+        );
+        for m in [2, 3, 4] {
+            assert_eq!((got.at_min[m], got.at_max[m]), (n as u64, n as u64));
+        }
         for m in 0..ks {
             assert_eq!(got.sketches[m].count(), n as u64);
             let q = |t: &Tails| t.sketches[m].quantiles(&QUANTILES, t.min[m], t.max[m]);

@@ -84,6 +84,22 @@ impl Count for u32 {
     }
 }
 
+/// How many values of a column equal its lowest and its highest
+/// ([`Sketch::add_column`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Ties {
+    pub lo: u64,
+    pub hi: u64,
+}
+
+impl Ties {
+    #[inline(always)]
+    fn add(&mut self, x: f64, lo: f64, hi: f64) {
+        self.lo += (x == lo) as u64;
+        self.hi += (x == hi) as u64;
+    }
+}
+
 /// Counts are scanned this many at a time: a group without any (most of a
 /// store's range in a short run) is passed over with one vector OR.
 const GROUP: usize = 16;
@@ -258,12 +274,15 @@ impl<C: Count> Sketch<C> {
         }
     }
 
-    /// Adds column `m` of rows stored row-major, `k` values each. The
-    /// positive store's offset and counts are held in locals (a count's
-    /// store cannot then force a reload of the store's header); the rare
-    /// values outside them take the general path.
+    /// Adds column `m` of rows stored row-major, `k` values each, and
+    /// counts the values equal to `lo` and to `hi` (the column's extremes,
+    /// whose quantiles are then exact: [`Ties`]). The positive store's
+    /// offset and counts are held in locals (a count's store cannot then
+    /// force a reload of the store's header); the rare values outside them
+    /// take the general path.
     #[inline]
-    pub fn add_column(&mut self, rows: &[f64], k: usize, m: usize) {
+    pub fn add_column(&mut self, rows: &[f64], k: usize, m: usize, lo: f64, hi: f64) -> Ties {
+        let mut ties = Ties::default();
         let mut rest = rows;
         while !rest.is_empty() {
             let off = self.pos.offset;
@@ -272,6 +291,8 @@ impl<C: Count> Sketch<C> {
             let mut stop = rest.len();
             for (j, row) in rest.chunks_exact(k).enumerate() {
                 let x = row[m];
+                ties.lo += (x == lo) as u64;
+                ties.hi += (x == hi) as u64;
                 if x > 0.0 {
                     if let Some(c) = counts.get_mut(bucket(x).wrapping_sub(off)) {
                         *c += C::ONE;
@@ -286,12 +307,14 @@ impl<C: Count> Sketch<C> {
             }
             self.zeros += zeros;
             if stop == rest.len() {
-                return;
+                return ties;
             }
-            // A negative value or a positive one outside the store.
+            // A negative value or a positive one outside the store (its
+            // ties counted above).
             self.add(rest[stop + m]);
             rest = &rest[stop + k..];
         }
+        ties
     }
 
     /// [`Sketch::add_column`] four rows at a time in AVX2 lanes: the four
@@ -306,15 +329,27 @@ impl<C: Count> Sketch<C> {
     /// The CPU has AVX2 (`simd::avx2`).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    pub(crate) unsafe fn add_column_avx2(&mut self, rows: &[f64], k: usize, m: usize) {
+    pub(crate) unsafe fn add_column_avx2(
+        &mut self,
+        rows: &[f64],
+        k: usize,
+        m: usize,
+        lo: f64,
+        hi: f64,
+    ) -> Ties {
         use std::arch::x86_64::*;
         assert!(m < k, "column {m} of rows of {k}");
         let n = rows.len() / k;
         let zero = _mm256_setzero_pd();
         let minus_one = _mm256_set1_epi64x(-1);
+        let (lo_v, hi_v) = (_mm256_set1_pd(lo), _mm256_set1_pd(hi));
         let groups = n / 4;
-        // Zero lanes counted in lanes (each adds its mask, -1).
-        let mut zeros = _mm256_setzero_si256();
+        // Lanes equal to `lo` and to `hi`, counted in lanes (each adds its
+        // mask, -1); zeros one by one in groups that hold any (every lane
+        // of a group here is counted in the store or zero).
+        let mut zeros = 0u64;
+        let (mut at_lo, mut at_hi) = (_mm256_setzero_si256(), _mm256_setzero_si256());
+        let mut ties = Ties::default();
         let mut g = 0;
         while g < groups {
             // The store's range, read again after every slow group (which
@@ -342,7 +377,10 @@ impl<C: Count> Sketch<C> {
                 if counted | _mm256_movemask_pd(is_zero) != 0b1111 {
                     break;
                 }
-                zeros = _mm256_sub_epi64(zeros, _mm256_castpd_si256(is_zero));
+                let eq_lo = _mm256_cmp_pd::<_CMP_EQ_OQ>(x, lo_v);
+                let eq_hi = _mm256_cmp_pd::<_CMP_EQ_OQ>(x, hi_v);
+                at_lo = _mm256_sub_epi64(at_lo, _mm256_castpd_si256(eq_lo));
+                at_hi = _mm256_sub_epi64(at_hi, _mm256_castpd_si256(eq_hi));
                 let mut at = [0i64; 4];
                 // SAFETY: `at` holds four i64s.
                 unsafe { _mm256_storeu_si256(at.as_mut_ptr().cast(), idx) };
@@ -357,6 +395,8 @@ impl<C: Count> Sketch<C> {
                         if counted & (1 << l) != 0 {
                             // SAFETY: lane l is `inside`.
                             unsafe { *counts.add(i as usize) += C::ONE };
+                        } else {
+                            zeros += 1;
                         }
                     }
                 }
@@ -365,19 +405,27 @@ impl<C: Count> Sketch<C> {
             if g < groups {
                 // A negative value or a positive one outside the store.
                 for row in rows[4 * g * k..4 * (g + 1) * k].chunks_exact(k) {
+                    ties.add(row[m], lo, hi);
                     self.add(row[m]);
                 }
                 g += 1;
             }
         }
-        let mut lane_zeros = [0u64; 4];
-        // SAFETY: `lane_zeros` holds four u64s.
-        unsafe { _mm256_storeu_si256(lane_zeros.as_mut_ptr().cast(), zeros) };
-        self.zeros += lane_zeros.iter().sum::<u64>();
+        let lanes = |v: __m256i| {
+            let mut l = [0u64; 4];
+            // SAFETY: `l` holds four u64s.
+            unsafe { _mm256_storeu_si256(l.as_mut_ptr().cast(), v) };
+            l.iter().sum::<u64>()
+        };
+        self.zeros += zeros;
+        ties.lo += lanes(at_lo);
+        ties.hi += lanes(at_hi);
         let j = 4 * groups;
         for row in rows[j * k..n * k].chunks_exact(k) {
+            ties.add(row[m], lo, hi);
             self.add(row[m]);
         }
+        ties
     }
 
     /// Adds every value of `other` (whatever its count type).
@@ -438,10 +486,19 @@ impl<C: Count> Sketch<C> {
         cum
     }
 
-    /// Approximate value of the `rank`-th smallest (0-based).
-    fn at_rank(cum: &[(f64, u64)], rank: u64) -> f64 {
+    /// Approximate value of the `rank`-th smallest (0-based): exact at the
+    /// ranks `e` knows hold its extremes, else its bucket's representative
+    /// clamped to the exact range.
+    fn at_rank(cum: &[(f64, u64)], rank: u64, e: &Extremes) -> f64 {
+        let n = cum.last().map_or(0, |c| c.1);
+        if rank < e.at_min {
+            return e.min;
+        }
+        if rank >= n.saturating_sub(e.at_max) {
+            return e.max;
+        }
         let i = cum.partition_point(|(_, c)| *c <= rank);
-        cum[i.min(cum.len() - 1)].0
+        cum[i.min(cum.len() - 1)].0.clamp(e.min, e.max)
     }
 
     /// Type-7 quantile (Hyndman & Fan 1996): linear interpolation between the
@@ -450,27 +507,31 @@ impl<C: Count> Sketch<C> {
         self.quantiles(&[q], min, max)[0]
     }
 
-    /// Several quantiles with one pass over the buckets.
+    /// Several quantiles with one pass over the buckets (no value known to
+    /// equal `min` or `max`: [`Extremes::range`]).
     pub fn quantiles(&self, qs: &[f64], min: f64, max: f64) -> Vec<f64> {
-        Self::quantiles_of(&self.cumulative(), qs, min, max)
+        Self::quantiles_of(&self.cumulative(), qs, &Extremes::range(min, max))
     }
 
     /// Conditional value at risk: the mean of the highest `ceil((1-q) n)`
     /// values (at least one).
     pub fn cvar(&self, q: f64, min: f64, max: f64) -> f64 {
-        Self::cvar_of(&self.cumulative(), q, min, max)
+        Self::cvar_of(&self.cumulative(), q, &Extremes::range(min, max))
     }
 
     /// Quantiles at `qs` and CVaR at `cvars`, from one pass over the
-    /// buckets (the same values as [`Sketch::quantiles`] and
-    /// [`Sketch::cvar`]).
-    pub fn tails(&self, qs: &[f64], cvars: &[f64], min: f64, max: f64) -> (Vec<f64>, Vec<f64>) {
+    /// buckets, with the extremes `e` and how many values equal them: the
+    /// order statistics at those ranks are exact (a capacity reached on
+    /// most paths is reported as it is, not as its bucket's
+    /// representative). The same values as [`Sketch::quantiles`] and
+    /// [`Sketch::cvar`] when no value is known to equal an extreme.
+    pub fn tails(&self, qs: &[f64], cvars: &[f64], e: &Extremes) -> (Vec<f64>, Vec<f64>) {
         let cum = self.cumulative();
-        let cv = cvars.iter().map(|&q| Self::cvar_of(&cum, q, min, max));
-        (Self::quantiles_of(&cum, qs, min, max), cv.collect())
+        let cv = cvars.iter().map(|&q| Self::cvar_of(&cum, q, e));
+        (Self::quantiles_of(&cum, qs, e), cv.collect())
     }
 
-    fn quantiles_of(cum: &[(f64, u64)], qs: &[f64], min: f64, max: f64) -> Vec<f64> {
+    fn quantiles_of(cum: &[(f64, u64)], qs: &[f64], e: &Extremes) -> Vec<f64> {
         let Some(&(_, n)) = cum.last() else {
             return vec![f64::NAN; qs.len()];
         };
@@ -479,32 +540,71 @@ impl<C: Count> Sketch<C> {
                 let h = (n - 1) as f64 * q;
                 let r0 = h.floor() as u64;
                 let r1 = (r0 + 1).min(n - 1);
-                let v0 = Self::at_rank(cum, r0).clamp(min, max);
-                let v1 = Self::at_rank(cum, r1).clamp(min, max);
+                let v0 = Self::at_rank(cum, r0, e);
+                let v1 = Self::at_rank(cum, r1, e);
                 v0 + (h - r0 as f64) * (v1 - v0)
             })
             .collect()
     }
 
-    /// The highest values first, as (value, count) from the cumulative
-    /// counts, summed in that order.
-    fn cvar_of(cum: &[(f64, u64)], q: f64, min: f64, max: f64) -> f64 {
+    /// The highest values first, bucket by bucket from the top, each
+    /// bucket's ranks at or above `n - at_max` as `max`, below `at_min` as
+    /// `min`, the rest as its representative clamped to the range, summed in
+    /// that order.
+    fn cvar_of(cum: &[(f64, u64)], q: f64, e: &Extremes) -> f64 {
         let Some(&(_, n)) = cum.last() else {
             return f64::NAN;
         };
         let k = (((1.0 - q) * n as f64).ceil() as u64).clamp(1, n);
-        let mut left = k;
+        let top = n - k;
+        let (max_from, min_below) = (n.saturating_sub(e.at_max), e.at_min);
         let mut sum = 0.0;
         for (i, &(v, seen)) in cum.iter().enumerate().rev() {
-            let c = seen - if i > 0 { cum[i - 1].1 } else { 0 };
-            let take = c.min(left);
-            sum += v.clamp(min, max) * take as f64;
-            left -= take;
-            if left == 0 {
+            let first = if i > 0 { cum[i - 1].1 } else { 0 };
+            // This bucket's ranks among the top k: [a, seen).
+            // Of those, [x, seen) are the max's, [a, min(min_below, x)) the
+            // min's (none twice: all values equal, every rank is the max's).
+            let a = first.max(top);
+            let x = a.max(max_from).min(seen);
+            let at_max = seen - x;
+            let at_min = min_below.clamp(a, x) - a;
+            let rest = x - a - at_min;
+            if at_max > 0 {
+                sum += e.max * at_max as f64;
+            }
+            if rest > 0 {
+                sum += v.clamp(e.min, e.max) * rest as f64;
+            }
+            if at_min > 0 {
+                sum += e.min * at_min as f64;
+            }
+            if first <= top {
                 break;
             }
         }
         sum / k as f64
+    }
+}
+
+/// A metric's exact extremes and how many of its values equal each (0:
+/// not known), for [`Sketch::tails`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Extremes {
+    pub min: f64,
+    pub max: f64,
+    pub at_min: u64,
+    pub at_max: u64,
+}
+
+impl Extremes {
+    /// The range alone: no value known to equal either end.
+    pub fn range(min: f64, max: f64) -> Extremes {
+        Extremes {
+            min,
+            max,
+            at_min: 0,
+            at_max: 0,
+        }
     }
 }
 
@@ -541,7 +641,7 @@ mod tests {
             });
         let levels = [0.95, 0.99, 0.0, 0.9999, 1.0];
         let qs = [0.0, 0.01, 0.5, 0.99, 1.0];
-        let (got_q, got_cvar) = s.tails(&qs, &levels, min, max);
+        let (got_q, got_cvar) = s.tails(&qs, &levels, &Extremes::range(min, max));
         assert_eq!(got_q, s.quantiles(&qs, min, max));
         let mut top: Vec<f64> = s
             .ascending()
@@ -558,8 +658,111 @@ mod tests {
             assert_eq!(*got, s.cvar(*q, min, max));
         }
         let empty: Sketch = Sketch::default();
-        let (q, c) = empty.tails(&[0.5], &[0.95], 0.0, 0.0);
+        let (q, c) = empty.tails(&[0.5], &[0.95], &Extremes::range(0.0, 0.0));
         assert!(q[0].is_nan() && c[0].is_nan());
+    }
+
+    /// With the number of values at each extreme known, the order
+    /// statistics at those ranks are the extremes themselves: quantiles and
+    /// CVaR inside a point mass at the top or the bottom are exact (a
+    /// capacity most paths reach was its bucket's representative, 0.19%
+    /// low), elsewhere as before; when every value is the same, it is.
+    #[test]
+    fn quantiles_at_a_point_mass_on_an_extreme_are_exact() {
+        let mut r = crate::rng::stream(1, 2, 3);
+        let (lo, hi) = (150_000.0, 5_335_000.0);
+        for (n_lo, n_hi, n) in [(100, 3_000, 10_000), (0, 9_000, 10_000), (2_000, 0, 5_000)] {
+            let mut xs: Vec<f64> = vec![lo; n_lo];
+            xs.extend(std::iter::repeat_n(hi, n_hi));
+            while xs.len() < n {
+                let x = 1e6 * (0.5 * crate::rng::normal(&mut r)).exp();
+                if x > lo && x < hi {
+                    xs.push(x);
+                }
+            }
+            if n_lo == 0 {
+                xs.push(lo - 1.0);
+            }
+            if n_hi == 0 {
+                xs.push(hi + 1.0);
+            }
+            let mut s: Sketch = Sketch::default();
+            xs.iter().for_each(|&x| s.add(x));
+            xs.sort_by(f64::total_cmp);
+            let (min, max) = (xs[0], xs[xs.len() - 1]);
+            let e = Extremes {
+                min,
+                max,
+                at_min: xs.iter().filter(|&&x| x == min).count() as u64,
+                at_max: xs.iter().filter(|&&x| x == max).count() as u64,
+            };
+            let qs = [0.0, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 1.0];
+            let levels = [0.95, 0.99, 0.5, 0.0];
+            let (got, cvars) = s.tails(&qs, &levels, &e);
+            let (plain, _) = s.tails(&qs, &levels, &Extremes::range(min, max));
+            let m = xs.len() as f64;
+            for ((q, g), p) in qs.iter().zip(&got).zip(&plain) {
+                let want = exact_q7(&xs, *q);
+                let h = (m - 1.0) * q;
+                let (r0, r1) = (h.floor() as u64, (h.floor() as u64 + 1).min(m as u64 - 1));
+                let ranks_at_max = |r: u64| r >= m as u64 - e.at_max;
+                let ranks_at_min = |r: u64| r < e.at_min;
+                if (ranks_at_max(r0) && ranks_at_max(r1)) || (ranks_at_min(r0) && ranks_at_min(r1))
+                {
+                    assert_eq!(*g, want, "n_lo {n_lo} n_hi {n_hi} q {q}");
+                } else if !(ranks_at_max(r0)
+                    || ranks_at_max(r1)
+                    || ranks_at_min(r0)
+                    || ranks_at_min(r1))
+                {
+                    assert_eq!(g, p, "q {q}: away from the extremes, as before");
+                }
+                assert!(
+                    (g - want).abs() <= 0.0039 * want.abs(),
+                    "q {q}: {g} vs {want}"
+                );
+            }
+            // CVaR: the top values one by one, each rank's exact-aware value.
+            let at = |rank: usize| {
+                if (rank as u64) < e.at_min {
+                    min
+                } else if rank as u64 >= m as u64 - e.at_max {
+                    max
+                } else {
+                    let cum = s.cumulative();
+                    Sketch::<u32>::at_rank(&cum, rank as u64, &e)
+                }
+            };
+            for (q, got) in levels.iter().zip(&cvars) {
+                let k = (((1.0 - q) * m).ceil() as usize).clamp(1, xs.len());
+                let want = (xs.len() - k..xs.len()).map(at).sum::<f64>() / k as f64;
+                assert!((got - want).abs() <= 1e-9 * want, "q {q}: {got} vs {want}");
+                let exact = xs[xs.len() - k..].iter().sum::<f64>() / k as f64;
+                assert!(
+                    (got - exact).abs() <= 0.0039 * exact,
+                    "q {q}: {got} vs {exact}"
+                );
+            }
+            if n_hi >= 500 {
+                assert_eq!(got[6], hi, "p95 inside the mass at the top");
+                assert_eq!(cvars[0], hi, "cvar95 inside the mass at the top");
+            }
+            if n_lo >= 500 {
+                assert_eq!(got[2], lo, "p5 inside the mass at the bottom");
+            }
+        }
+        // Every value the same.
+        let mut s: Sketch = Sketch::default();
+        (0..100).for_each(|_| s.add(5_335_000.0));
+        let e = Extremes {
+            min: 5_335_000.0,
+            max: 5_335_000.0,
+            at_min: 100,
+            at_max: 100,
+        };
+        let (q, c) = s.tails(&[0.0, 0.5, 1.0], &[0.95, 0.0], &e);
+        assert_eq!(q, [5_335_000.0; 3]);
+        assert_eq!(c, [5_335_000.0; 2]);
     }
 
     /// Every bucket's value is finite and within the documented bound of
@@ -651,10 +854,20 @@ mod tests {
         let mut one: Sketch = Sketch::default();
         rows.chunks_exact(k).for_each(|row| one.add(row[1]));
         let mut col: Sketch = Sketch::default();
-        col.add_column(&rows[..30 * k], k, 1);
-        col.add_column(&rows[30 * k..], k, 1);
+        let (lo, hi) = (-1.0, 1.0);
+        let a = col.add_column(&rows[..30 * k], k, 1, lo, hi);
+        let b = col.add_column(&rows[30 * k..], k, 1, lo, hi);
         assert_eq!(col.count(), 500);
         assert_eq!(col, one);
+        // Ties: the values equal to `lo` and to `hi`, counted across the
+        // two calls (none here), and the zeros as `lo`.
+        let count = |v: f64| rows.chunks_exact(k).filter(|r| r[1] == v).count() as u64;
+        assert_eq!(a.lo + b.lo, count(lo));
+        assert_eq!(a.hi + b.hi, count(hi));
+        let mut col: Sketch = Sketch::default();
+        let t = col.add_column(&rows, k, 1, 0.0, 1.0);
+        assert_eq!((t.lo, t.hi), (count(0.0), count(1.0)));
+        assert!(t.lo > 0);
     }
 
     /// The AVX2 column ingest counts what the one-by-one ingest counts:
@@ -698,9 +911,19 @@ mod tests {
                         }
                     }
                     rows.chunks_exact(k).for_each(|row| one.add(row[2]));
+                    // Ties at a value the column holds (zero, or its first
+                    // value) and at one it does not.
+                    let first = rows.get(2).copied().unwrap_or(0.0);
+                    let (lo, hi) = if filled { (0.0, first) } else { (first, 7.5) };
                     // SAFETY: the CPU has AVX2 (checked above).
-                    unsafe { vec.add_column_avx2(&rows, k, 2) };
+                    let t = unsafe { vec.add_column_avx2(&rows, k, 2, lo, hi) };
                     assert_eq!(vec, one, "kind {kind}, {n} rows, filled {filled}");
+                    let count = |v: f64| rows.chunks_exact(k).filter(|r| r[2] == v).count() as u64;
+                    assert_eq!(
+                        (t.lo, t.hi),
+                        (count(lo), count(hi)),
+                        "kind {kind}, {n} rows"
+                    );
                 }
             }
         }
