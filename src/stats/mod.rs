@@ -623,13 +623,15 @@ mod tests {
 
     #[test]
     fn hot_tails_flushed_at_any_point_equal_tails() {
-        // Rows of 7 metrics (the last not sketched): mixed values with zeros
+        // Rows of 10 metrics (the last not sketched): mixed values with zeros
         // and negatives, constant ones (positive, negative, zeros of both
-        // signs; these take the one-add path for a whole batch) and one
-        // constant for the first 72 rows only; added in uneven batches with
-        // flushes in between.
+        // signs; these take the one-add path for a whole batch), one
+        // constant for the first 72 rows only, and point masses at the
+        // top, the bottom and a negative bottom that share their bucket
+        // with other values; added in uneven batches with flushes in
+        // between.
         let mut r = crate::rng::stream(3, 2, 1);
-        let (k, ks, n) = (7, 6, 1000);
+        let (k, ks, n) = (10, 9, 1000);
         let mut rows = Vec::with_capacity(n * k);
         for j in 0..n {
             let mut mixed = |i: usize| match i % 5 {
@@ -643,7 +645,24 @@ mod tests {
             rows.push(-1.25);
             rows.push(if j % 3 == 0 { -0.0 } else { 0.0 });
             rows.push(if j < 72 { 7.0 } else { mixed(j) });
-            rows.push(mixed(j));
+            let last = mixed(j);
+            let u = (j as f64 * 0.618_033_988_75).fract();
+            rows.push(match j % 5 {
+                0 | 1 => 100.5,
+                2 => 100.2,
+                _ => 50.0 * (1.0 + u),
+            });
+            rows.push(match j % 10 {
+                0..=2 => 3.0,
+                3 => 3.01,
+                _ => 3.5 + u,
+            });
+            rows.push(match j % 4 {
+                0 => -5.01,
+                1 => -5.005,
+                _ => -u,
+            });
+            rows.push(last);
         }
         // The reference: one value at a time.
         let mut want = Tails::new(ks);
@@ -673,6 +692,9 @@ mod tests {
         for m in [2, 3, 4] {
             assert_eq!((got.at_min[m], got.at_max[m]), (n as u64, n as u64));
         }
+        assert_eq!((got.max[6], got.at_max[6]), (100.5, 400));
+        assert_eq!((got.min[7], got.at_min[7]), (3.0, 300));
+        assert_eq!((got.min[8], got.at_min[8]), (-5.01, 250));
         for m in 0..ks {
             assert_eq!(got.sketches[m].count(), n as u64);
             let q = |t: &Tails| t.sketches[m].quantiles(&QUANTILES, t.min[m], t.max[m]);
