@@ -250,6 +250,55 @@ life_years = 6
     }
 }
 
+/// Capacity is exact once every tranche is whole: tranches delivered
+/// part-way through a quarter (delays drawn per path) count pro rata in
+/// that quarter, and whole after it. Summed as steps of a share and the
+/// rest, the capacity of the last quarter differed from 3,500 in its last
+/// bits from path to path (3499.999999999999 to 3500.0000000000005), so no
+/// quantile could be exactly 3,500; now every path holds exactly 3,500.
+#[test]
+fn capacity_with_every_tranche_whole_is_exact() {
+    let text = r#"name = "late"
+start = "2026-01"
+periods = 8
+
+[simulation]
+paths = 3000
+
+[[workload]]
+name = "api"
+demand = 500
+
+[[provider]]
+name = "cloud"
+price = 2.0
+  [[provider.tranche]]
+  gpus = 1000
+  online = "2026-02"
+  delay_months = { median = 1.3, sigma = 0.4 }
+  [[provider.tranche]]
+  gpus = 2500
+  online = "2026-05"
+  delay_months = { median = 2.7, sigma = 0.5 }
+"#;
+    let m = model(text);
+    let st = run_model(&m, 2, 1024);
+    let k = m
+        .layout
+        .period_names
+        .iter()
+        .position(|n| n == "capacity.cloud")
+        .unwrap();
+    let last = &st.period[(m.periods - 1) * m.layout.period_names.len() + k];
+    assert_eq!((last.min, last.max), (3500.0, 3500.0));
+    assert_eq!(last.q(0.5), 3500.0);
+    assert_eq!(last.mean, 3500.0);
+    // Part-way quarters still pro rata: the first quarter's capacity
+    // varies with the drawn delay, below the first tranche's 1,000.
+    let first = &st.period[k];
+    assert!(first.min < first.max && first.max < 1000.0, "{first:?}");
+}
+
 #[test]
 fn compare_command_writes_its_files() {
     let dir = tempfile::tempdir().unwrap();

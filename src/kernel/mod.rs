@@ -82,8 +82,13 @@ pub struct Scratch {
     tranche_u: Vec<f64>,
     tranche_f: Vec<f64>,
     /// Sum of pro-rata tranche GPUs, `[t * P + p]` (before availability).
-    /// Built as per-period steps, then summed up over periods.
+    /// Built as per-period steps to whole GPUs, summed up over periods,
+    /// plus each tranche's share in its first period (so periods without
+    /// a tranche part-way in hold exact sums of whole GPUs).
     pub tranche_gpus: Vec<f64>,
+    /// The path's tranches online part-way through their first period:
+    /// (index into `tranche_gpus`, their GPUs' share of that period).
+    first_shares: Vec<(usize, f64)>,
     /// Capex cash per period.
     pub capex_t: Vec<f64>,
     /// Capex cash per provider and period, `[p * T + t]`.
@@ -120,6 +125,7 @@ impl Scratch {
         Scratch {
             tau: vec![0.0; m.tranches.len()],
             tranche_u: vec![0.0; m.tranches.len()],
+            first_shares: Vec::with_capacity(m.tranches.len()),
             tranche_f: vec![0.0; m.tranches.len()],
             tranche_gpus: vec![0.0; np * nt],
             capex_t: vec![0.0; nt],
@@ -197,6 +203,25 @@ fn pools(
         open |= ((x > 0.0) as u64) << p;
     }
     open
+}
+
+/// The period a tranche online at month `tau` (before the horizon's end)
+/// comes online in: 0 for any month up to the start.
+#[inline(always)]
+fn first_period(tau: f64, months: f64) -> usize {
+    if tau <= 0.0 {
+        0
+    } else {
+        (tau / months).floor() as usize
+    }
+}
+
+/// The share of period `first` a tranche online at month `tau` (in
+/// period `first`) is online for: pro rata in its first period (1 when
+/// it comes online at the period's start or before the horizon's).
+#[inline(always)]
+fn first_share(first: usize, tau: f64, months: f64) -> f64 {
+    (((first + 1) as f64 * months - tau) / months).clamp(0.0, 1.0)
 }
 
 /// The period's payments per provider (MODEL.md sections 5, 8), from
@@ -505,6 +530,7 @@ fn path_kernel<O: Observer, const NP: usize, const CP: usize>(
 
     // Tranches (section 4): online month, capacity timeline, capex, depreciation.
     s.tranche_gpus.iter_mut().for_each(|x| *x = 0.0);
+    s.first_shares.clear();
     s.capex_t.iter_mut().for_each(|x| *x = 0.0);
     s.capex_tp.iter_mut().for_each(|x| *x = 0.0);
     s.capex_p.iter_mut().for_each(|x| *x = 0.0);
@@ -528,18 +554,23 @@ fn path_kernel<O: Observer, const NP: usize, const CP: usize>(
         if tau >= m.horizon {
             continue;
         }
-        let first = if tau <= 0.0 {
-            0
-        } else {
-            (tau / m.months).floor() as usize
-        };
-        // Pro rata in its first period, whole afterwards: record the steps
-        // and sum them up per provider below.
-        let frac = (((first + 1) as f64 * m.months - tau) / m.months).clamp(0.0, 1.0);
-        let tg = &mut s.tranche_gpus;
-        tg[first * np + tr.provider] += tr.gpus * frac;
-        if first + 1 < nt {
-            tg[(first + 1) * np + tr.provider] += tr.gpus * (1.0 - frac);
+        let first = first_period(tau, m.months);
+        // Pro rata in its first period, whole afterwards: record the step
+        // to whole GPUs here and sum the steps up per provider below, then
+        // add the first period's share (so that a period with no tranche
+        // part-way in holds whole GPUs summed exactly: the same capacity
+        // on every path that has the same tranches online).
+        let share = first_share(first, tau, m.months);
+        let mut whole = first;
+        if share < 1.0 {
+            // (At most one entry per tranche: within the capacity
+            // `Scratch::new` gave it, no allocation.)
+            s.first_shares
+                .push((first * np + tr.provider, tr.gpus * share));
+            whole += 1;
+        }
+        if whole < nt {
+            s.tranche_gpus[whole * np + tr.provider] += tr.gpus;
         }
         if tr.capex > 0.0 && tau >= 0.0 {
             s.capex_t[first] += tr.capex;
@@ -551,6 +582,9 @@ fn path_kernel<O: Observer, const NP: usize, const CP: usize>(
     }
 
     running(&mut s.tranche_gpus[..nt * np], np, |x, prev| x + prev);
+    for &(at, gpus) in &s.first_shares {
+        s.tranche_gpus[at] += gpus;
+    }
 
     // Demand and prices (sections 3, 4, 9) for the whole path, before the
     // periods: each factor's normals from its own stream in period order
