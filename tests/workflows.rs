@@ -625,18 +625,14 @@ fn sweep_and_sensitivity_over_dates() {
     let dir = tempfile::tempdir().unwrap();
     let f = write(dir.path(), "s.toml", GOLDEN);
     let out = dir.path().join("out");
-    let o = quietly(
-        &out,
-        &[
-            "sweep",
-            f.to_str().unwrap(),
-            "--set",
-            "agi.earliest=2026-06:2027-06:3",
-            "--paths",
-            "1200",
-        ],
-    );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // `capsim COMMAND FILE --paths 1200 FLAGS`, which must succeed.
+    let ok = |command: &str, flags: &[&str]| {
+        let mut args = vec![command, f.to_str().unwrap(), "--paths", "1200"];
+        args.extend(flags);
+        let o = quietly(&out, &args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    ok("sweep", &["--set", "agi.earliest=2026-06:2027-06:3"]);
     let rows = csv_rows(&out.join("sweep/golden/sweep.csv"));
     assert_eq!(rows[0][0], "agi.earliest");
     let dates: std::collections::BTreeSet<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
@@ -672,18 +668,7 @@ fn sweep_and_sensitivity_over_dates() {
     }
     assert_ne!(swept("2026-06"), swept("2027-06"));
 
-    let o = quietly(
-        &out,
-        &[
-            "sensitivity",
-            f.to_str().unwrap(),
-            "--paths",
-            "1200",
-            "--param",
-            "agi.earliest=2026-06:2027-06",
-        ],
-    );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    ok("sensitivity", &["--param", "agi.earliest=2026-06:2027-06"]);
     let t = csv_rows(&out.join("sensitivity/golden/tornado.csv"));
     assert_eq!(t[1][..3].join(","), "agi.earliest,2026-06,2027-06");
     assert_eq!(t[1][3].parse::<f64>().unwrap(), npv_at("2026-06"));
