@@ -291,8 +291,7 @@ impl<C: Count> Sketch<C> {
             let mut stop = rest.len();
             for (j, row) in rest.chunks_exact(k).enumerate() {
                 let x = row[m];
-                ties.lo += (x == lo) as u64;
-                ties.hi += (x == hi) as u64;
+                ties.add(x, lo, hi);
                 if x > 0.0 {
                     if let Some(c) = counts.get_mut(bucket(x).wrapping_sub(off)) {
                         *c += C::ONE;
@@ -317,11 +316,12 @@ impl<C: Count> Sketch<C> {
         ties
     }
 
-    /// [`Sketch::add_column`] four rows at a time in AVX2 lanes: the four
-    /// values loaded one by one into a vector (a gather instruction was
-    /// slower: the group waited for its result), their buckets computed
-    /// and checked against the positive store's range together; a group
-    /// with a negative value or a value outside the store goes through
+    /// [`Sketch::add_column`] (the column and its [`Ties`]) four rows at a
+    /// time in AVX2 lanes: the four values loaded one by one into a vector
+    /// (a gather instruction was slower: the group waited for its result),
+    /// their buckets computed and checked against the positive store's
+    /// range together, and compared with `lo` and `hi`; a group with a
+    /// negative value or a value outside the store goes through
     /// [`Sketch::add`] one by one, as do the last rows. The same counts
     /// (counting does not depend on the order).
     ///
