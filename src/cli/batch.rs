@@ -54,36 +54,10 @@ pub const INDEX_HEADER: [&str; 9] = [
 const PER_PASS: usize = 11;
 
 fn scenario_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let rd = std::fs::read_dir(dir).map_err(|e| {
-        // `scenario` for `scenarios`: the folder meant, if one is near.
-        let parent = dir.parent().filter(|p| !p.as_os_str().is_empty());
-        let hint = (e.kind() == std::io::ErrorKind::NotFound)
-            .then(|| {
-                crate::scenario::near_name(parent.unwrap_or(Path::new(".")), dir, "", |p| {
-                    p.is_dir()
-                })
-            })
-            .flatten()
-            .map(|p| format!("did you mean {}?", p.display()))
-            .or_else(|| {
-                // A scenario file for the folder.
-                dir.is_file().then(|| {
-                    let folder = parent.unwrap_or(Path::new("."));
-                    format!(
-                        "capsim run {} runs one scenario; capsim batch {} runs every \
-                         scenario in its folder",
-                        dir.display(),
-                        folder.display()
-                    )
-                })
-            });
-        Error::file(dir, format!("cannot read scenario folder: {e}")).with_hint(hint)
+    let files = crate::scenario::toml_files(dir).map_err(|e| {
+        Error::file(dir, format!("cannot read scenario folder: {e}"))
+            .with_hint(library_hint(dir, &e))
     })?;
-    let mut files: Vec<PathBuf> = rd
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    files.sort();
     if files.is_empty() {
         return Err(Error::file(
             dir,
@@ -91,6 +65,27 @@ fn scenario_files(dir: &Path) -> Result<Vec<PathBuf>> {
         ));
     }
     Ok(files)
+}
+
+/// For a scenario folder that cannot be read: the folder meant, if one is
+/// near (`scenario` for `scenarios`), or for a scenario file given instead
+/// of its folder, `run` for it and `batch` for its folder.
+fn library_hint(dir: &Path, e: &std::io::Error) -> Option<String> {
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if e.kind() == std::io::ErrorKind::NotFound {
+        return crate::scenario::near_name(parent, dir, "", |p| p.is_dir())
+            .map(|p| format!("did you mean {}?", p.display()));
+    }
+    dir.is_file().then(|| {
+        format!(
+            "capsim run {} runs one scenario; capsim batch {} runs every scenario in its folder",
+            dir.display(),
+            parent.display()
+        )
+    })
 }
 
 pub fn batch(a: BatchArgs) -> Result<()> {

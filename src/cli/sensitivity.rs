@@ -34,7 +34,8 @@ pub struct SensitivityArgs {
 /// `key=lo:hi`: numbers, or `YYYY-MM` months when `key` is a date field
 /// (`start`, `online`, `from`, `to`, `until`, `earliest`).
 fn parse_param(arg: &str) -> Result<Param> {
-    let date = scenario::is_date_field(arg.split_once('=').map_or("", |(k, _)| k));
+    let split = arg.split_once('=');
+    let date = split.is_some_and(|(key, _)| scenario::is_date_field(key));
     let bad = || {
         let expected = if date {
             "expected key=lo:hi with dates (YYYY-MM) lo and hi"
@@ -43,16 +44,12 @@ fn parse_param(arg: &str) -> Result<Param> {
         };
         Error::flag(&format!("--param {arg}"), expected)
     };
-    let (key, v) = arg.split_once('=').ok_or_else(bad)?;
+    let (key, v) = split.ok_or_else(bad)?;
     let (lo, hi) = v.split_once(':').ok_or_else(bad)?;
     let (Some(low), Some(high)) = (FieldValue::parse(lo, date), FieldValue::parse(hi, date)) else {
-        let hint = [lo, hi].iter().find_map(|x| {
-            if date {
-                scenario::validate::date_hint(x.trim())
-            } else {
-                scenario::flag_number_hint(key, x)
-            }
-        });
+        let hint = [lo, hi]
+            .iter()
+            .find_map(|x| scenario::range_end_hint(key, x));
         return Err(bad().with_hint(hint));
     };
     if !low.is_finite() || !high.is_finite() {

@@ -47,40 +47,36 @@ pub fn parse_axis(arg: &str) -> Option<Result<Axis>> {
     let parts: Vec<&str> = v.split(':').collect();
     let date = scenario::is_date_field(key);
     let bad = |m: String| Some(Err(Error::flag(&format!("--set {arg}"), m)));
-    let ends = |p: &[&str]| p.iter().all(|x| FieldValue::parse(x, date).is_some());
-    if parts.len() == 2 && ends(&parts) {
-        // No field takes `a:b`: a range without its number of steps (for
-        // dates, the number nearest 5 that steps whole months).
-        let steps = match (
-            FieldValue::parse(parts[0], date),
-            FieldValue::parse(parts[1], date),
-        ) {
-            (Some(FieldValue::Month(lo)), Some(FieldValue::Month(hi))) => {
-                month_steps(hi.months_since(lo).unsigned_abs())
-                    .into_iter()
-                    .min_by_key(|s| s.abs_diff(5))
-                    .unwrap_or(1)
-            }
-            _ => 5,
-        };
-        return bad(format!(
-            "found lo:hi without steps, expected lo:hi:steps, e.g. {v}:{steps}"
-        ));
+    let ends: Vec<Option<FieldValue>> = parts
+        .iter()
+        .take(2)
+        .map(|x| FieldValue::parse(x, date))
+        .collect();
+    if let [Some(lo), Some(hi)] = ends[..] {
+        if parts.len() == 2 {
+            // No field takes `a:b`: a range without its number of steps
+            // (for dates, the number nearest 5 that steps whole months).
+            let steps = match (lo, hi) {
+                (FieldValue::Month(lo), FieldValue::Month(hi)) => {
+                    month_steps(hi.months_since(lo).unsigned_abs())
+                        .into_iter()
+                        .min_by_key(|s| s.abs_diff(5))
+                        .unwrap_or(1)
+                }
+                _ => 5,
+            };
+            return bad(format!(
+                "found lo:hi without steps, expected lo:hi:steps, e.g. {v}:{steps}"
+            ));
+        }
     }
     if parts.len() != 3 {
         return None;
     }
-    let (Some(lo), Some(hi)) = (
-        FieldValue::parse(parts[0], date),
-        FieldValue::parse(parts[1], date),
-    ) else {
-        let hint = parts[..2].iter().find_map(|x| {
-            if date {
-                scenario::validate::date_hint(x.trim())
-            } else {
-                scenario::flag_number_hint(key, x)
-            }
-        });
+    let [Some(lo), Some(hi)] = ends[..] else {
+        let hint = parts[..2]
+            .iter()
+            .find_map(|x| scenario::range_end_hint(key, x));
         let expected = if date {
             "expected dates (YYYY-MM) in lo:hi:steps"
         } else {

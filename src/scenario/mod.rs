@@ -25,11 +25,7 @@ use std::path::{Path, PathBuf};
 /// by name, `baseline.toml` if it has one) for the file, and `batch` for
 /// all of them.
 fn folder_hint(dir: &Path) -> String {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default();
-    files.retain(|p| p.extension().is_some_and(|x| x == "toml"));
-    files.sort();
+    let files = toml_files(dir).unwrap_or_default();
     let one = files
         .iter()
         .find(|p| p.file_name().is_some_and(|n| n == "baseline.toml"))
@@ -42,6 +38,16 @@ fn folder_hint(dir: &Path) -> String {
         ),
         None => "name a scenario file (.toml), not a folder".to_string(),
     }
+}
+
+/// The `*.toml` files in folder `dir`, by name: a scenario library.
+pub fn toml_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    Ok(files)
 }
 
 /// A scenario as loaded, with what is needed to reproduce it.
@@ -502,6 +508,18 @@ fn field_name(key: &str) -> &str {
 /// Whether field `key` (a dotted path) holds a date (`"YYYY-MM"`).
 pub fn is_date_field(key: &str) -> bool {
     DATE_FIELDS.contains(&field_name(key))
+}
+
+/// How to write `end`, one end of a range of field `key` (a sweep's
+/// `lo:hi:steps`, a sensitivity parameter's `lo:hi`) that did not read as
+/// a value of the field: a date written another way for a date field, a
+/// number written as a spreadsheet shows it for any other.
+pub fn range_end_hint(key: &str, end: &str) -> Option<String> {
+    if is_date_field(key) {
+        validate::date_hint(end.trim())
+    } else {
+        flag_number_hint(key, end)
+    }
 }
 
 /// Where a value was written, for [`value_hint`].
