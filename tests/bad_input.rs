@@ -1300,6 +1300,169 @@ fn a_sweep_sets_each_field_once() {
     );
 }
 
+/// Two `--set`s of one field (however each names it) to different values,
+/// `--paths` against a `--set simulation.paths`, or a list replaced after a
+/// `--set` of one of its elements: the later won silently. Now exit 2 in
+/// every command that loads a scenario, naming both, nothing written. The
+/// same value twice still runs, and so does a sensitivity parameter on a
+/// field a `--set` fixes for the base run.
+#[test]
+fn a_field_set_twice_to_different_values() {
+    let twice: &[(&[&str], &[&str])] = &[
+        (
+            &[
+                "--set",
+                "workload.api.growth=0.3",
+                "--set",
+                "workload.0.growth=0.5",
+            ],
+            &[
+                "--set workload.0.growth=0.5: field `workload.api.growth`: found this field \
+                 set a second time (first by --set workload.api.growth=0.3), expected each \
+                 field set once",
+                "hint: the later value would win silently: drop one of the two",
+            ],
+        ),
+        (
+            &["--set", "simulation.paths=20"],
+            &[
+                "--set simulation.paths=10: field `simulation.paths`: found this field set a \
+                 second time (first by --set simulation.paths=20; --paths and --seed set \
+                 simulation.paths and simulation.seed)",
+            ],
+        ),
+        (
+            &[
+                "--set",
+                "rule.0.providers.0=azure",
+                "--set",
+                "rule.0.providers=[\"azure\"]",
+            ],
+            &["--set rule.0.providers=[\"azure\"]: field `rule.0.providers`: found this field set a second time (first by --set rule.0.providers.0=azure)"],
+        ),
+    ];
+    let same = [
+        "--set",
+        "workload.api.growth=0.3",
+        "--set",
+        "workload.0.growth=0.30",
+        "--set",
+        "simulation.paths=1_0",
+    ];
+    command_refuses("run", twice, &same);
+    let axis = ["--set", "workload.api.volatility=0:0.2:2"];
+    let with_axis = |extra: &[&str]| -> Vec<String> {
+        extra.iter().chain(&axis).map(|s| s.to_string()).collect()
+    };
+    let owned: Vec<(Vec<String>, &[&str])> = twice
+        .iter()
+        .map(|(extra, expect)| (with_axis(extra), *expect))
+        .collect();
+    let borrowed: Vec<Vec<&str>> = owned
+        .iter()
+        .map(|(a, _)| a.iter().map(String::as_str).collect())
+        .collect();
+    let cases: Vec<(&[&str], &[&str])> = borrowed
+        .iter()
+        .zip(&owned)
+        .map(|(a, (_, e))| (a.as_slice(), *e))
+        .collect();
+    command_refuses(
+        "sweep",
+        &cases,
+        &with_axis(&same)
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    command_refuses(
+        "sensitivity",
+        &twice[..1],
+        &[
+            "--set",
+            "workload.api.growth=0.3",
+            "--param",
+            "workload.api.growth=0.1:0.5",
+        ],
+    );
+
+    // compare: the alternative gets the base's paths and seed after the
+    // user's overrides, the same values a --set of them gave.
+    let dir = tempfile::tempdir().unwrap();
+    let (base, alt) = (dir.path().join("base.toml"), dir.path().join("alt.toml"));
+    std::fs::write(&base, GOOD).unwrap();
+    std::fs::write(&alt, GOOD.replace("name = \"bad\"", "name = \"alt\"")).unwrap();
+    let out = dir.path().join("out");
+    let files = [base.to_str().unwrap(), alt.to_str().unwrap()];
+    let compare = |extra: &[&str]| {
+        let mut args = vec!["compare", files[0], files[1]];
+        args.extend(extra);
+        crate::util::quietly(&out, &args)
+    };
+    let o = compare(&["--set", "agi.hazard=0.1", "--set", "agi.hazard=0.2"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("--set agi.hazard=0.2: field `agi.hazard`: found this field set a second time (first by --set agi.hazard=0.1)"), "{err}");
+    assert!(!out.exists());
+    let o = compare(&["--set", "simulation.paths=10", "--set", "simulation.seed=7"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+
+    // check, and batch: every file skipped for it, then one error that
+    // says so (it was "no scenario named \"baseline\", expected one of: ").
+    let o = Command::new(bin())
+        .args([
+            "check",
+            files[0],
+            "--set",
+            "agi.hazard=0.1",
+            "--set",
+            "agi.hazard=0.2",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("found this field set a second time"), "{err}");
+    let out = dir.path().join("out-batch");
+    let lib = dir.path().join("lib");
+    std::fs::create_dir(&lib).unwrap();
+    std::fs::copy(&base, lib.join("a.toml")).unwrap();
+    std::fs::copy(&alt, lib.join("b.toml")).unwrap();
+    let o = crate::util::quietly(
+        &out,
+        &[
+            "batch",
+            lib.to_str().unwrap(),
+            "--benchmark",
+            "bad",
+            "--set",
+            "agi.hazard=0.1",
+            "--set",
+            "agi.hazard=0.2",
+        ],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(
+        err.matches("found this field set a second time").count(),
+        2,
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "{}: found no scenario that loads (all 2 skipped, above)",
+            lib.display()
+        )),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
+
 /// `sensitivity --param`: a field given twice (however each names it) drew
 /// two bars of it; a `[simulation]` setting drew a bar of sampling noise
 /// (`simulation.paths=10:20`); a NaN bound was blamed on a `--set` the user

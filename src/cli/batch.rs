@@ -166,6 +166,16 @@ fn load_library(a: &BatchArgs) -> Result<Library> {
         }
     }
     let loaded = distinct;
+    if loaded.is_empty() {
+        return Err(Error::file(
+            &a.dir,
+            format!(
+                "found no scenario that loads (all {} skipped, above), expected at least \
+                 the benchmark's",
+                failed.len()
+            ),
+        ));
+    }
     let Some(bi) = loaded.iter().position(|l| l.scenario.name == a.benchmark) else {
         let names = || loaded.iter().map(|l| l.scenario.name.as_str());
         return Err(Error::flag(

@@ -160,7 +160,12 @@ pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
     let sets = sets_with(&a.set.sets, a.sim.paths, a.sim.seed);
     let params = params_of(&a)?;
     let source = scenario::Source::read(&a.scenario)?;
-    let plan = Plan::new(sets, params, a.sim.threads, |s| Ok(source.load(s)?))?;
+    // A parameter's value may replace a `--set` of its field (the base run
+    // keeps the `--set`): only the `--set`s must not undo each other.
+    let fixed = sets.len();
+    let plan = Plan::new(sets, params, a.sim.threads, |s| {
+        Ok(source.load_varied(s, fixed)?)
+    })?;
     if let Some(part) = a.shard {
         return run_shard(&a, &plan, part);
     }
@@ -565,9 +570,10 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -
     let header0 = d0.join(SENSITIVITY_HEADER);
     let file = PathBuf::from(&h0.scenario_file);
     let source = scenario::Source::new(&file, h0.scenario_text.clone());
+    let fixed = h0.sets.len();
     let plan = Plan::new(h0.sets.clone(), Some(h0.params.clone()), threads, |sets| {
         source
-            .load(sets)
+            .load_varied(sets, fixed)
             .map_err(|e| shard::bad(&header0, format!("its scenario does not load: {e}")))
     })?;
     let mut loaded = std::iter::once(&plan.base).chain(&plan.runs);

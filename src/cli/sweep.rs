@@ -298,7 +298,11 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
     let started = std::time::SystemTime::now();
     let (axes, fixed) = axes_and_fixed(&a.sets, a.sim.paths, a.sim.seed)?;
     let source = scenario::Source::read(&a.scenario)?;
-    let grid = grid(axes, fixed, a.sim.threads, |sets| Ok(source.load(sets)?))?;
+    // The axes' values are checked against the fixed overrides by `grid`.
+    let n = fixed.len();
+    let grid = grid(axes, fixed, a.sim.threads, |sets| {
+        Ok(source.load_varied(sets, n)?)
+    })?;
     if let Some(part) = a.shard {
         return run_shard(&a, &grid, part);
     }
@@ -583,9 +587,10 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -
     let header0 = d0.join(SWEEP_HEADER);
     let file = PathBuf::from(&h0.scenario_file);
     let source = scenario::Source::new(&file, h0.scenario_text.clone());
+    let n = h0.fixed.len();
     let grid = grid(h0.axes.clone(), h0.fixed.clone(), threads, |sets| {
         source
-            .load(sets)
+            .load_varied(sets, n)
             .map_err(|e| shard::bad(&header0, format!("its scenario does not load: {e}")))
     })?;
     if grid.points.len() != h0.points.len() {

@@ -263,8 +263,18 @@ impl Source {
     }
 
     /// The scenario with `sets` applied, validated: what [`load_str`]
-    /// gives for the same text and `sets`, errors included.
+    /// gives for the same text and `sets`, errors included. Two of `sets`
+    /// that set one field to different values are refused
+    /// ([`overrides::repeated`]).
     pub fn load(&self, sets: &[String]) -> Result<Loaded, InputError> {
+        self.load_varied(sets, sets.len())
+    }
+
+    /// As [`Source::load`], where only the first `fixed` of `sets` must not
+    /// undo each other: the rest are a command's variations on them (a
+    /// sweep's grid point, a sensitivity run's parameter), which the
+    /// command checks itself.
+    pub fn load_varied(&self, sets: &[String], fixed: usize) -> Result<Loaded, InputError> {
         let mut raw = self.parsed.as_ref().map_err(Clone::clone)?.clone();
 
         // Phase B: overrides edit the document, which is deserialised again
@@ -291,6 +301,29 @@ impl Source {
                         hint: None,
                     })?;
                     applied.push(o);
+                }
+                if let Some((i, j)) = overrides::repeated(&applied[..fixed.min(applied.len())]) {
+                    let field = locate::display_path(doc_mut.as_table(), &applied[j].path);
+                    let flags = if matches!(field.as_str(), "simulation.paths" | "simulation.seed")
+                    {
+                        "; --paths and --seed set simulation.paths and simulation.seed"
+                    } else {
+                        ""
+                    };
+                    return Err(InputError {
+                        origin: Origin::Override {
+                            arg: applied[j].arg.clone(),
+                        },
+                        field,
+                        message: format!(
+                            "found this field set a second time (first by --set {}{flags}), \
+                             expected each field set once",
+                            applied[i].arg
+                        ),
+                        hint: Some(
+                            "the later value would win silently: drop one of the two".into(),
+                        ),
+                    });
                 }
                 Ok((doc_mut, applied))
             };

@@ -12,11 +12,13 @@
 use super::locate::Seg;
 use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, Value};
 
-/// A parsed override: the path it resolved to and the argument as typed.
+/// A parsed override: the path it resolved to, the value it set and the
+/// argument as typed.
 #[derive(Debug, Clone)]
 pub struct Override {
     pub arg: String,
     pub path: Vec<Seg>,
+    pub value: Value,
 }
 
 /// Applies one `key=value`; on failure returns a message for the user.
@@ -33,11 +35,52 @@ pub fn apply(doc: &mut DocumentMut, arg: &str) -> Result<Override, String> {
     }
     let value = parse_value(raw_value.trim());
     let mut path = Vec::new();
-    set_in_table(doc.as_table_mut(), &segs, value, &mut path, "")?;
+    set_in_table(doc.as_table_mut(), &segs, value.clone(), &mut path, "")?;
     Ok(Override {
         arg: arg.to_string(),
         path,
+        value,
     })
+}
+
+/// The first override in `applied` that undoes an earlier one, with that
+/// earlier one: `(earlier, later)` indices. It sets the same field to
+/// another value, or replaces a whole list an earlier override set an
+/// element of. Of two such overrides the later would win silently; the
+/// same value twice (`compare` gives each alternative the base's paths
+/// and seed, which a `--set` may already have set) is not a conflict.
+pub fn repeated(applied: &[Override]) -> Option<(usize, usize)> {
+    (1..applied.len()).find_map(|j| {
+        let later = &applied[j];
+        (0..j)
+            .find(|&i| {
+                let earlier = &applied[i];
+                if earlier.path == later.path {
+                    !same_value(&earlier.value, &later.value)
+                } else {
+                    earlier.path.starts_with(&later.path)
+                }
+            })
+            .map(|i| (i, j))
+    })
+}
+
+/// Values equal as the scenario reads them: `1_000` is `1000`, `4` is
+/// `4.0`.
+fn same_value(a: &Value, b: &Value) -> bool {
+    let number = |v: &Value| match v {
+        Value::Integer(i) => Some(*i.value() as f64),
+        Value::Float(f) => Some(*f.value()),
+        _ => None,
+    };
+    match (a, b) {
+        (Value::String(x), Value::String(y)) => x.value() == y.value(),
+        (Value::Boolean(x), Value::Boolean(y)) => x.value() == y.value(),
+        _ => match (number(a), number(b)) {
+            (Some(x), Some(y)) => x == y,
+            _ => a.to_string().trim() == b.to_string().trim(),
+        },
+    }
 }
 
 fn parse_value(s: &str) -> Value {
