@@ -120,6 +120,43 @@ from = "2026-10"
     assert_close(r.total("cash.p"), want_cash.iter().sum());
 }
 
+/// A provider drained by several takes served exactly its capacity: served
+/// is the pools' capacity less what is left. As the sum of the takes
+/// (0.1 reserved, then 1.6 and 2.1 of the market pool) it read
+/// 3.8000000000000007 against a capacity of 3.8000000000000003, so the
+/// quantiles of `served.p` could not be those of `capacity.p` where the
+/// provider is full.
+#[test]
+fn a_drained_provider_served_exactly_its_capacity() {
+    let text = head(2, "quarter")
+        + r#"
+[[workload]]
+name = "a"
+demand = 1.7
+[[workload]]
+name = "b"
+demand = 1e6
+[[provider]]
+name = "p"
+price = 1
+  [[provider.tranche]]
+  gpus = 3.7
+  online = "2020-01"
+[[contract]]
+kind = "reserved"
+provider = "p"
+gpus = 0.1
+price = 1
+"#;
+    let r = OnePath::new(&text);
+    for t in 0..2 {
+        assert_eq!(r.at(t, "served.p"), r.at(t, "capacity.p"), "period {t}");
+        assert_eq!(r.at(t, "served"), r.at(t, "capacity.p"), "period {t}");
+    }
+    assert_eq!(r.at(0, "capacity.p"), 3.7 + 0.1);
+    assert_close(r.at(0, "unmet"), 1e6 + 1.7 - 3.8);
+}
+
 #[test]
 fn reserved_before_cheaper_market_and_file_order_ties() {
     let text = head(1, "quarter")

@@ -8,6 +8,8 @@
 //! the target), first-refusal providers that took the offer, then everyone.
 //! Every take is `min(remaining demand, pool left, provider cap left)`.
 
+use crate::model::MAX_PROVIDERS;
+
 /// Observes every take (for `capsim trace`); the kernel passes a no-op.
 pub trait TakeObserver {
     #[inline(always)]
@@ -36,7 +38,8 @@ pub struct Period<'a> {
     /// Pools left (in: capacity; out: what is left).
     pub reserved_left: &'a mut [f64],
     pub market_left: &'a mut [f64],
-    /// Out: GPUs served per provider, and unmet per workload.
+    /// Out: GPUs served per provider (see [`allocate`] and
+    /// [`allocate_with`]), and unmet per workload.
     pub served_p: &'a mut [f64],
     pub unmet: &'a mut [f64],
 }
@@ -62,10 +65,11 @@ struct Open {
 
 /// One pass of workload `w` over its pools in `mask`. `CAPS`: some provider
 /// has a `max_share` cap or this is the `min_share` pass (otherwise the
-/// limit is infinite and is not computed).
+/// limit is infinite and is not computed). `TRACK`: the GPUs served so far
+/// are kept per provider (some pass needs them for a limit).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn walk<O: TakeObserver, const CAPS: bool>(
+fn walk<O: TakeObserver, const CAPS: bool, const TRACK: bool>(
     w: usize,
     mask: u64,
     pass: u8,
@@ -75,7 +79,7 @@ fn walk<O: TakeObserver, const CAPS: bool>(
     np: usize,
     obs: &mut O,
 ) {
-    let mut t = Taker::<O, CAPS> {
+    let mut t = Taker::<O, CAPS, TRACK> {
         w,
         pass,
         served: &mut p.served_p[..np],
@@ -110,7 +114,7 @@ fn walk<O: TakeObserver, const CAPS: bool>(
 }
 
 /// What one pass needs to take from a pool.
-struct Taker<'a, O, const CAPS: bool> {
+struct Taker<'a, O, const CAPS: bool, const TRACK: bool> {
     w: usize,
     pass: u8,
     served: &'a mut [f64],
@@ -119,7 +123,7 @@ struct Taker<'a, O, const CAPS: bool> {
     obs: &'a mut O,
 }
 
-impl<O: TakeObserver, const CAPS: bool> Taker<'_, O, CAPS> {
+impl<O: TakeObserver, const CAPS: bool, const TRACK: bool> Taker<'_, O, CAPS, TRACK> {
     /// Takes `min(remaining demand, pool left, provider limit)` from pool
     /// `q` of `left`, and closes it in `open` when it empties.
     #[inline(always)]
@@ -134,7 +138,9 @@ impl<O: TakeObserver, const CAPS: bool> Taker<'_, O, CAPS> {
         }
         if take > 0.0 {
             left[q] -= take;
-            self.served[q] += take;
+            if TRACK {
+                self.served[q] += take;
+            }
             *rem -= take;
             if left[q] <= 0.0 {
                 *open &= !(1u64 << q);
@@ -186,34 +192,49 @@ impl Masks {
     }
 }
 
-/// Runs the three passes for every workload.
+/// Runs the three passes for every workload. `served_p` is what each
+/// provider's pools gave: their capacity less what is left, as the kernel
+/// reports it.
 pub fn allocate<O: TakeObserver>(p: &mut Period<'_>, obs: &mut O) {
     let masks = Masks::of(p);
-    allocate_with(p, masks, obs)
+    let np = p.served_p.len();
+    let (mut reserved, mut market) = ([0.0; MAX_PROVIDERS], [0.0; MAX_PROVIDERS]);
+    reserved[..np].copy_from_slice(&p.reserved_left[..np]);
+    market[..np].copy_from_slice(&p.market_left[..np]);
+    allocate_with(p, masks, obs);
+    for q in 0..np {
+        p.served_p[q] = (reserved[q] - p.reserved_left[q]) + (market[q] - p.market_left[q]);
+    }
 }
 
 /// [`allocate`] with the masks given: the kernel knows them from how it
 /// filled the period's arrays (they must be `Masks::of` those arrays).
 /// Inlined into each of the kernel's copies, where the number of providers
-/// is a constant.
+/// is a constant. `served_p` is kept only where a share rule needs it
+/// (otherwise left as it was): the caller computes what was served from
+/// the pools.
 #[inline(always)]
 pub fn allocate_with<O: TakeObserver>(p: &mut Period<'_>, masks: Masks, obs: &mut O) {
     debug_assert_eq!(masks, Masks::of(p));
     let np = p.served_p.len();
-    p.served_p[..np].iter_mut().for_each(|x| *x = 0.0);
     let mut open = Open {
         reserved: masks.reserved,
         market: masks.market,
     };
-    if masks.capped {
-        passes::<O, true>(p, masks.min, &mut open, np, obs)
+    if masks.capped || masks.min != 0 {
+        p.served_p[..np].iter_mut().for_each(|x| *x = 0.0);
+        if masks.capped {
+            passes::<O, true, true>(p, masks.min, &mut open, np, obs)
+        } else {
+            passes::<O, false, true>(p, masks.min, &mut open, np, obs)
+        }
     } else {
-        passes::<O, false>(p, masks.min, &mut open, np, obs)
+        passes::<O, false, false>(p, 0, &mut open, np, obs)
     }
 }
 
 #[inline(always)]
-fn passes<O: TakeObserver, const CAPS: bool>(
+fn passes<O: TakeObserver, const CAPS: bool, const TRACK: bool>(
     p: &mut Period<'_>,
     min_mask: u64,
     open: &mut Open,
@@ -226,13 +247,13 @@ fn passes<O: TakeObserver, const CAPS: bool>(
         let allowed = p.allowed[w];
         if rem > 0.0 {
             if min_mask & allowed != 0 {
-                walk::<O, true>(w, min_mask & allowed, 1, &mut rem, open, p, np, obs);
+                walk::<O, true, true>(w, min_mask & allowed, 1, &mut rem, open, p, np, obs);
             }
             let p2 = p.pass2[w] & allowed;
             if p2 != 0 {
-                walk::<O, CAPS>(w, p2, 2, &mut rem, open, p, np, obs);
+                walk::<O, CAPS, TRACK>(w, p2, 2, &mut rem, open, p, np, obs);
             }
-            walk::<O, CAPS>(w, allowed, 3, &mut rem, open, p, np, obs);
+            walk::<O, CAPS, TRACK>(w, allowed, 3, &mut rem, open, p, np, obs);
         }
         p.unmet[w] = rem.max(0.0);
     }

@@ -225,37 +225,46 @@ fn first_share(first: usize, tau: f64, months: f64) -> f64 {
 }
 
 /// The period's payments per provider (MODEL.md sections 5, 8), from
-/// `[price, market_cap, market_left, reserved_cash, served]`: market cash
-/// for the market GPUs used, reserved cash as contracted, both added to
-/// the provider's cash; GPU-hours served added up; true-ups zeroed (the
-/// commitments add theirs after). Elementwise (a function of its own, the
-/// slices it writes parameters of their own: so LLVM knows they are
+/// `[price, market_cap, market_left, reserved_cash, reserved_cap,
+/// reserved_left]`: market cash for the market GPUs used, reserved cash as
+/// contracted, both added to the provider's cash; the GPUs served, as the
+/// pools' capacity less what is left (so a provider whose pools are drained
+/// served exactly its capacity, where the sum of the takes would differ
+/// from it in the last bits), and their GPU-hours added up; true-ups zeroed
+/// (the commitments add theirs after). Elementwise (a function of its own,
+/// the slices it writes parameters of their own: so LLVM knows they are
 /// distinct, and vectorises).
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn pay(
     hours: f64,
-    inp: [&[f64]; 5],
+    inp: [&[f64]; 6],
+    served: &mut [f64],
     market_cash: &mut [f64],
     reserved_cash: &mut [f64],
     cash_p: &mut [f64],
     gpu_hours: &mut [f64],
     true_up_p: &mut [f64],
 ) {
-    let [price, market_cap, market_left, rc, served] = inp;
+    let [price, market_cap, market_left, rc, reserved_cap, reserved_left] = inp;
     let np = price.len();
-    let (market_cap, market_left, rc, served) = (
+    let (market_cap, market_left, rc, reserved_cap, reserved_left) = (
         &market_cap[..np],
         &market_left[..np],
         &rc[..np],
-        &served[..np],
+        &reserved_cap[..np],
+        &reserved_left[..np],
     );
-    let (market_cash, cash_p, gpu_hours) = (
+    let (served, market_cash, cash_p, gpu_hours) = (
+        &mut served[..np],
         &mut market_cash[..np],
         &mut cash_p[..np],
         &mut gpu_hours[..np],
     );
     for p in 0..np {
-        market_cash[p] = (market_cap[p] - market_left[p]) * hours * price[p];
+        let market_used = market_cap[p] - market_left[p];
+        served[p] = (reserved_cap[p] - reserved_left[p]) + market_used;
+        market_cash[p] = market_used * hours * price[p];
         cash_p[p] += market_cash[p] + rc[p];
         gpu_hours[p] += served[p] * hours;
     }
@@ -889,7 +898,15 @@ fn path_kernel<O: Observer, const NP: usize, const CP: usize>(
         let rc = &m.reserved_cash[t * np..][..np];
         pay(
             hours,
-            [price, market_cap, market_left, rc, served_p],
+            [
+                price,
+                market_cap,
+                market_left,
+                rc,
+                reserved_cap,
+                reserved_left,
+            ],
+            served_p,
             market_cash,
             reserved_cash,
             cash_p,
