@@ -43,7 +43,7 @@ pub struct ScenarioArgs {
 pub struct SetArgs {
     /// Override a scenario field by dotted path, e.g. provider.azure.price_drift=-0.3
     /// (arrays of tables are addressed by name or index; applied to every
-    /// scenario and run the command makes); repeatable
+    /// scenario and run the command makes); repeatable, each field once
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
 }
