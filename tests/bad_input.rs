@@ -1350,31 +1350,18 @@ fn a_field_set_twice_to_different_values() {
         "simulation.paths=1_0",
     ];
     command_refuses("run", twice, &same);
+    // sweep: the same with an axis on another field.
     let axis = ["--set", "workload.api.volatility=0:0.2:2"];
-    let with_axis = |extra: &[&str]| -> Vec<String> {
-        extra.iter().chain(&axis).map(|s| s.to_string()).collect()
-    };
-    let owned: Vec<(Vec<String>, &[&str])> = twice
+    let swept: Vec<Vec<&str>> = twice
         .iter()
-        .map(|(extra, expect)| (with_axis(extra), *expect))
+        .map(|(extra, _)| [*extra, &axis].concat())
         .collect();
-    let borrowed: Vec<Vec<&str>> = owned
+    let cases: Vec<(&[&str], &[&str])> = swept
         .iter()
-        .map(|(a, _)| a.iter().map(String::as_str).collect())
+        .zip(twice)
+        .map(|(args, (_, expect))| (args.as_slice(), *expect))
         .collect();
-    let cases: Vec<(&[&str], &[&str])> = borrowed
-        .iter()
-        .zip(&owned)
-        .map(|(a, (_, e))| (a.as_slice(), *e))
-        .collect();
-    command_refuses(
-        "sweep",
-        &cases,
-        &with_axis(&same)
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>(),
-    );
+    command_refuses("sweep", &cases, &[&same[..], &axis].concat());
     command_refuses(
         "sensitivity",
         &twice[..1],
