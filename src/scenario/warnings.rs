@@ -93,6 +93,7 @@ pub fn warnings(s: &Scenario) -> Vec<String> {
             ));
         }
     }
+    prices(s, &mut out);
     for c in &s.contracts {
         if let Some(to) = c.to {
             if to < 0 {
@@ -104,6 +105,52 @@ pub fn warnings(s: &Scenario) -> Vec<String> {
         }
     }
     out
+}
+
+/// Currencies within a few times the US dollar, where a GPU-hour costs a
+/// few units and a data-centre GPU tens of thousands: in these, a price
+/// above [`MOST_PER_GPU_HOUR`] is likely a price per month or year, and
+/// capex below [`LEAST_CAPEX_PER_GPU`] one in thousands. Other currencies
+/// get no such warning.
+const DOLLAR_LIKE: [&str; 8] = ["USD", "EUR", "GBP", "CHF", "CAD", "AUD", "NZD", "SGD"];
+const MOST_PER_GPU_HOUR: f64 = 100.0;
+const LEAST_CAPEX_PER_GPU: f64 = 1000.0;
+
+/// Prices and capex in the wrong unit (a monthly price for an hourly one,
+/// capex in thousands), in the currencies where the sizes are known.
+fn prices(s: &Scenario, out: &mut Vec<String>) {
+    let cur = s.currency.as_str();
+    if !DOLLAR_LIKE.contains(&cur) {
+        return;
+    }
+    let mut hourly = |field: String, x: f64| {
+        if x > MOST_PER_GPU_HOUR {
+            out.push(format!(
+                "{field} = {x} {cur} per GPU-hour is above {MOST_PER_GPU_HOUR}, beyond any \
+                 GPU's hourly price; prices are per GPU-hour: {x} a month is {:.2} an hour",
+                x / 730.0
+            ));
+        }
+    };
+    for p in &s.providers {
+        hourly(format!("provider.{}.price", p.name), p.price);
+    }
+    for c in &s.contracts {
+        if let ContractKind::Reserved { price, .. } = c.kind {
+            hourly(format!("contract.{}.price", c.name), price);
+        }
+    }
+    for p in &s.providers {
+        let capex = p.capex_per_gpu;
+        if p.kind == ProviderKind::Owned && capex > 0.0 && capex < LEAST_CAPEX_PER_GPU {
+            out.push(format!(
+                "provider.{}.capex_per_gpu = {capex} {cur} is below {LEAST_CAPEX_PER_GPU} a \
+                 GPU, where a data-centre GPU costs tens of thousands: {} for {capex}K?",
+                p.name,
+                capex * 1000.0
+            ));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -154,6 +201,54 @@ until = "agi"
             "{:?}",
             warnings(&base.scenario)
         );
+    }
+
+    /// A monthly price for an hourly one, capex in thousands: a warning
+    /// for each in a dollar-like currency, none at the limits, none in a
+    /// currency of other sizes, none on any shipped scenario.
+    #[test]
+    fn flags_prices_in_the_wrong_unit() {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml");
+        let baseline_with = |sets: &[&str]| {
+            let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+            warnings(&crate::scenario::load_file(&file, &sets).unwrap().scenario)
+        };
+        let wrong = [
+            "provider.azure.price=1500",
+            "contract.oracle-oci.price=2000",
+            "provider.stargate.capex_per_gpu=35",
+        ];
+        let w = baseline_with(&wrong);
+        for expected in [
+            "provider.azure.price = 1500 USD per GPU-hour is above 100, beyond any GPU's hourly \
+             price; prices are per GPU-hour: 1500 a month is 2.05 an hour",
+            "contract.oracle-oci.price = 2000 USD per GPU-hour is above 100",
+            "provider.stargate.capex_per_gpu = 35 USD is below 1000 a GPU, where a data-centre \
+             GPU costs tens of thousands: 35000 for 35K?",
+        ] {
+            assert!(
+                w.iter().any(|x| x.starts_with(expected)),
+                "{expected}: {w:?}"
+            );
+        }
+        assert_eq!(w.len(), 3, "{w:?}");
+        let w = baseline_with(&[
+            "provider.azure.price=100",
+            "contract.oracle-oci.price=100",
+            "provider.stargate.capex_per_gpu=1000",
+        ]);
+        assert!(w.is_empty(), "{w:?}");
+        let yen: Vec<&str> = wrong.iter().copied().chain(["currency=JPY"]).collect();
+        assert!(baseline_with(&yen).is_empty());
+        for f in std::fs::read_dir(file.parent().unwrap()).unwrap() {
+            let f = f.unwrap().path();
+            if f.extension().is_some_and(|x| x == "toml") {
+                let l = crate::scenario::load_file(&f, &[]).unwrap();
+                let unit =
+                    |x: &String| x.contains("per GPU-hour is above") || x.contains("a GPU, where");
+                assert!(!warnings(&l.scenario).iter().any(unit), "{}", f.display());
+            }
+        }
     }
 
     /// Annual rates written as percentages: a warning for each, with the
