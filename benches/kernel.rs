@@ -8,7 +8,7 @@
 mod parts;
 
 use capsim::engine::{self, Options};
-use capsim::kernel::allocate::{allocate, NoTakes, Period};
+use capsim::kernel::allocate::{allocate_with, Masks, NoTakes, Period};
 use capsim::kernel::optimal::{allocate_optimal, Flow};
 use capsim::kernel::Scratch;
 use capsim::stats::{ChunkSums, HotTails};
@@ -126,7 +126,10 @@ fn bench_period(
             if optimal {
                 allocate_optimal(&mut p, &x.price, &x.shortfall, &mut flow, &mut NoTakes);
             } else {
-                allocate(&mut p, &mut NoTakes);
+                // As the kernel calls it: the masks, then the passes
+                // (`allocate` also copies the pools to give served GPUs).
+                let masks = Masks::of(&p);
+                allocate_with(&mut p, masks, &mut NoTakes);
             }
             black_box(unmet[0])
         })
