@@ -156,7 +156,29 @@ fn prices(s: &Scenario, out: &mut Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
+    use std::path::{Path, PathBuf};
+
+    fn shipped() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")
+    }
+
+    /// The warnings of the shipped baseline with `sets`.
+    fn baseline_with(sets: &[&str]) -> Vec<String> {
+        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        let file = shipped().join("baseline.toml");
+        warnings(&crate::scenario::load_file(&file, &sets).unwrap().scenario)
+    }
+
+    /// Each shipped scenario with its warnings.
+    fn shipped_warnings() -> Vec<(PathBuf, Vec<String>)> {
+        let mut out = Vec::new();
+        for f in crate::scenario::toml_files(&shipped()).unwrap() {
+            let l = crate::scenario::load_file(&f, &[]).unwrap();
+            out.push((f, warnings(&l.scenario)));
+        }
+        assert!(out.len() >= 10, "{out:?}");
+        out
+    }
 
     #[test]
     fn flags_ineffective_settings() {
@@ -191,16 +213,8 @@ until = "agi"
         let w = warnings(&l.scenario);
         assert!(w.iter().any(|x| x.starts_with("no [[workload]]")), "{w:?}");
         assert!(w.iter().any(|x| x.starts_with("no [[provider]]")), "{w:?}");
-        let base = crate::scenario::load_file(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml"),
-            &[],
-        )
-        .unwrap();
-        assert!(
-            warnings(&base.scenario).is_empty(),
-            "{:?}",
-            warnings(&base.scenario)
-        );
+        let w = baseline_with(&[]);
+        assert!(w.is_empty(), "{w:?}");
     }
 
     /// A monthly price for an hourly one, capex in thousands: a warning
@@ -208,11 +222,6 @@ until = "agi"
     /// currency of other sizes, none on any shipped scenario.
     #[test]
     fn flags_prices_in_the_wrong_unit() {
-        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml");
-        let baseline_with = |sets: &[&str]| {
-            let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-            warnings(&crate::scenario::load_file(&file, &sets).unwrap().scenario)
-        };
         let wrong = [
             "provider.azure.price=1500",
             "contract.oracle-oci.price=2000",
@@ -240,14 +249,9 @@ until = "agi"
         assert!(w.is_empty(), "{w:?}");
         let yen: Vec<&str> = wrong.iter().copied().chain(["currency=JPY"]).collect();
         assert!(baseline_with(&yen).is_empty());
-        for f in std::fs::read_dir(file.parent().unwrap()).unwrap() {
-            let f = f.unwrap().path();
-            if f.extension().is_some_and(|x| x == "toml") {
-                let l = crate::scenario::load_file(&f, &[]).unwrap();
-                let unit =
-                    |x: &String| x.contains("per GPU-hour is above") || x.contains("a GPU, where");
-                assert!(!warnings(&l.scenario).iter().any(unit), "{}", f.display());
-            }
+        let unit = |x: &String| x.contains("per GPU-hour is above") || x.contains("a GPU, where");
+        for (f, w) in shipped_warnings() {
+            assert!(!w.iter().any(unit), "{}: {w:?}", f.display());
         }
     }
 
@@ -256,11 +260,6 @@ until = "agi"
     /// shipped scenario.
     #[test]
     fn flags_rates_written_as_percentages() {
-        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml");
-        let baseline_with = |sets: &[&str]| {
-            let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-            warnings(&crate::scenario::load_file(&file, &sets).unwrap().scenario)
-        };
         let w = baseline_with(&[
             "discount_rate=8",
             "workload.api.growth=30",
@@ -285,19 +284,9 @@ until = "agi"
             "provider.azure.price_drift=-1",
         ]);
         assert!(w.is_empty(), "{w:?}");
-        for f in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")).unwrap()
-        {
-            let f = f.unwrap().path();
-            if f.extension().is_some_and(|x| x == "toml") {
-                let l = crate::scenario::load_file(&f, &[]).unwrap();
-                assert!(
-                    !warnings(&l.scenario)
-                        .iter()
-                        .any(|x| x.contains("a rate is a fraction")),
-                    "{}",
-                    f.display()
-                );
-            }
+        for (f, w) in shipped_warnings() {
+            let rate = |x: &String| x.contains("a rate is a fraction");
+            assert!(!w.iter().any(rate), "{}: {w:?}", f.display());
         }
     }
 }
