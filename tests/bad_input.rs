@@ -1237,6 +1237,11 @@ fn a_sweep_sets_each_field_once() {
                      lo:hi:steps, e.g. 0.1:0.3:5",
                 ],
             ),
+            // One step from one end to another swept lo alone.
+            (
+                &["--set", "workload.api.growth=0.1:0.3:1"],
+                &["found 1 step from 0.1 to 0.3, which sweeps 0.1 alone"],
+            ),
             (
                 &["--set", "workload.api.growth=10%:30%:3"],
                 &[

@@ -54,19 +54,10 @@ pub fn parse_axis(arg: &str) -> Option<Result<Axis>> {
         .collect();
     if let [Some(lo), Some(hi)] = ends[..] {
         if parts.len() == 2 {
-            // No field takes `a:b`: a range without its number of steps
-            // (for dates, the number nearest 5 that steps whole months).
-            let steps = match (lo, hi) {
-                (FieldValue::Month(lo), FieldValue::Month(hi)) => {
-                    month_steps(hi.months_since(lo).unsigned_abs())
-                        .into_iter()
-                        .min_by_key(|s| s.abs_diff(5))
-                        .unwrap_or(1)
-                }
-                _ => 5,
-            };
+            // No field takes `a:b`: a range without its number of steps.
             return bad(format!(
-                "found lo:hi without steps, expected lo:hi:steps, e.g. {v}:{steps}"
+                "found lo:hi without steps, expected lo:hi:steps, e.g. {v}:{}",
+                suggested_steps(lo, hi)
             ));
         }
     }
@@ -94,6 +85,14 @@ pub fn parse_axis(arg: &str) -> Option<Result<Axis>> {
     };
     if steps == 0 || !lo.is_finite() || !hi.is_finite() {
         return bad("expected finite lo and hi and steps >= 1".into());
+    }
+    if steps == 1 && lo != hi {
+        // One step is lo alone: hi would be dropped without a word.
+        return bad(format!(
+            "found 1 step from {lo} to {hi}, which sweeps {lo} alone, expected 2 or more \
+             (both ends are included), e.g. {lo}:{hi}:{}",
+            suggested_steps(lo, hi)
+        ));
     }
     let values = match (lo, hi) {
         (FieldValue::Month(lo), FieldValue::Month(hi)) => {
@@ -127,6 +126,20 @@ pub fn parse_axis(arg: &str) -> Option<Result<Axis>> {
         key: key.trim().to_string(),
         values,
     }))
+}
+
+/// A number of steps to suggest from `lo` to `hi`: 5, or for dates the
+/// number nearest 5 that steps whole months.
+fn suggested_steps(lo: FieldValue, hi: FieldValue) -> u64 {
+    match (lo, hi) {
+        (FieldValue::Month(lo), FieldValue::Month(hi)) => {
+            month_steps(hi.months_since(lo).unsigned_abs())
+                .into_iter()
+                .min_by_key(|s| s.abs_diff(5))
+                .unwrap_or(1)
+        }
+        _ => 5,
+    }
 }
 
 /// The numbers of steps that split `span` months into whole months (each
@@ -692,7 +705,15 @@ mod tests {
             months("start=2026-01:2026-04:4"),
             ["2026-01", "2026-02", "2026-03", "2026-04"]
         );
-        assert_eq!(months("agi.earliest=2027-01:2031-01:1"), ["2027-01"]);
+        // One step is lo alone: refused where hi differs (it was dropped
+        // without a word), with a number of steps that fits.
+        assert_eq!(
+            refused("agi.earliest=2027-01:2031-01:1"),
+            "--set agi.earliest=2027-01:2031-01:1: found 1 step from 2027-01 to 2031-01, \
+             which sweeps 2027-01 alone, expected 2 or more (both ends are included), e.g. \
+             2027-01:2031-01:5"
+        );
+        assert_eq!(months("agi.earliest=2027-01:2027-01:1"), ["2027-01"]);
         assert_eq!(values("workload.api.growth=0.1:0.3:3"), [0.1, 0.2, 0.3]);
         assert_eq!(
             refused("start=2026-01:2027-01:6"),
@@ -738,5 +759,10 @@ mod tests {
         assert_eq!(values("k=0:1e300:3"), [0.0, 5e299, 1e300]);
         assert_eq!(values("k=1e-9:3e-9:3"), [1e-9, 2e-9, 3e-9]);
         assert_eq!(values("k=5:5:1"), [5.0]);
+        assert_eq!(
+            refused("k=0.1:0.2:1"),
+            "--set k=0.1:0.2:1: found 1 step from 0.1 to 0.2, which sweeps 0.1 alone, \
+             expected 2 or more (both ends are included), e.g. 0.1:0.2:5"
+        );
     }
 }
