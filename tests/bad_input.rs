@@ -802,6 +802,16 @@ fn bad_overrides_name_the_set_argument() {
         &["--set", "workload.api.demand=lots"],
         &["--set workload.api.demand=lots", "invalid type"],
     );
+    // A number past f64's range is no TOML number, so it was a string,
+    // and the message said only "invalid type: string".
+    bad(
+        GOOD,
+        &["--set", "workload.api.demand=1e400"],
+        &[
+            "--set workload.api.demand=1e400",
+            "hint: 1e400 is beyond the largest number a field holds (about 1.8e308)",
+        ],
+    );
 }
 
 #[test]
