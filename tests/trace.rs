@@ -125,6 +125,29 @@ fn trace_story_is_readable() {
     ] {
         assert!(text.contains(needle), "missing {needle}:\n{text}");
     }
+    assert!(!text.contains("not among"), "{text}");
+    // A path past the scenario's paths is traced, and says it is not one
+    // of a run's (it read like one).
+    let o = Command::new(bin())
+        .args([
+            "trace",
+            scen,
+            "--path",
+            "5000",
+            "--set",
+            "simulation.paths=1000",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        text.contains(
+            "path 5000 of golden (seed 42)\n(not among a run's 1000 paths, 0 to 999: a run with \
+             --paths 5001 or more includes it)\n"
+        ),
+        "{text}"
+    );
 }
 
 #[test]

@@ -152,6 +152,17 @@ fn write_story(out: &mut impl Write, m: &Model, tr: &PathTrace, cur: &str) -> st
     let money = |v: f64| human(v, true, cur);
     let gpus = |v: f64| human(v, false, cur);
     writeln!(out, "path {} of {} (seed {})", tr.path, m.name, m.seed)?;
+    if tr.path >= m.paths {
+        // Any path's streams are defined; a run's statistics hold its first
+        // `paths` of them.
+        writeln!(
+            out,
+            "(not among a run's {} paths, 0 to {}: a run with --paths {} or more includes it)",
+            m.paths,
+            m.paths - 1,
+            tr.path + 1
+        )?;
+    }
     match tr.agi_period {
         None => writeln!(out, "AGI: not declared within the horizon")?,
         Some(-1) => writeln!(out, "AGI: declared before the start")?,
