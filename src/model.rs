@@ -14,6 +14,8 @@ pub const NEVER: i64 = i64::MAX;
 /// sets of them as bits of a `u64`.
 pub const MAX_WORKLOADS: usize = 64;
 pub const MAX_PROVIDERS: usize = 64;
+/// Hours in a year: a period of `dt` years has `H = HOURS_PER_YEAR * dt`.
+pub const HOURS_PER_YEAR: f64 = 8760.0;
 
 #[derive(Debug, Clone)]
 pub struct WorkloadM {
@@ -340,7 +342,7 @@ impl Model {
         let t_count = s.periods;
         let m = s.period.months();
         let dt = m as f64 / 12.0;
-        let hours = 8760.0 * dt;
+        let hours = HOURS_PER_YEAR * dt;
         let np = s.providers.len();
         let workloads: Vec<WorkloadM> = s
             .workloads

@@ -303,27 +303,7 @@ impl Source {
                     applied.push(o);
                 }
                 if let Some((i, j)) = overrides::repeated(&applied[..fixed.min(applied.len())]) {
-                    let field = locate::display_path(doc_mut.as_table(), &applied[j].path);
-                    let flags = if matches!(field.as_str(), "simulation.paths" | "simulation.seed")
-                    {
-                        "; --paths and --seed set simulation.paths and simulation.seed"
-                    } else {
-                        ""
-                    };
-                    return Err(InputError {
-                        origin: Origin::Override {
-                            arg: applied[j].arg.clone(),
-                        },
-                        field,
-                        message: format!(
-                            "found this field set a second time (first by --set {}{flags}), \
-                             expected each field set once",
-                            applied[i].arg
-                        ),
-                        hint: Some(
-                            "the later value would win silently: drop one of the two".into(),
-                        ),
-                    });
+                    return Err(set_twice(&doc_mut, &applied[i], &applied[j]));
                 }
                 Ok((doc_mut, applied))
             };
@@ -429,6 +409,33 @@ pub fn same_name(l: &Loaded, first: &Loaded) -> InputError {
             first.file.display()
         ),
         hint: None,
+    }
+}
+
+/// The error for override `later`, which undoes `earlier`
+/// ([`overrides::repeated`]); `doc` names the field.
+fn set_twice(
+    doc: &toml_edit::DocumentMut,
+    earlier: &overrides::Override,
+    later: &overrides::Override,
+) -> InputError {
+    let field = locate::display_path(doc.as_table(), &later.path);
+    let flags = if matches!(field.as_str(), "simulation.paths" | "simulation.seed") {
+        "; --paths and --seed set simulation.paths and simulation.seed"
+    } else {
+        ""
+    };
+    InputError {
+        origin: Origin::Override {
+            arg: later.arg.clone(),
+        },
+        field,
+        message: format!(
+            "found this field set a second time (first by --set {}{flags}), expected each \
+             field set once",
+            earlier.arg
+        ),
+        hint: Some("the later value would win silently: drop one of the two".into()),
     }
 }
 

@@ -75,7 +75,6 @@ fn same_value(a: &Value, b: &Value) -> bool {
     };
     match (a, b) {
         (Value::String(x), Value::String(y)) => x.value() == y.value(),
-        (Value::Boolean(x), Value::Boolean(y)) => x.value() == y.value(),
         _ => match (number(a), number(b)) {
             (Some(x), Some(y)) => x == y,
             _ => a.to_string().trim() == b.to_string().trim(),

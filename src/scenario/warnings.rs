@@ -123,24 +123,18 @@ fn prices(s: &Scenario, out: &mut Vec<String>) {
     if !DOLLAR_LIKE.contains(&cur) {
         return;
     }
-    let mut hourly = |field: String, x: f64| {
-        if x > MOST_PER_GPU_HOUR {
-            out.push(format!(
+    let month = crate::model::HOURS_PER_YEAR / 12.0;
+    let hourly = |field: String, x: f64| {
+        (x > MOST_PER_GPU_HOUR).then(|| {
+            format!(
                 "{field} = {x} {cur} per GPU-hour is above {MOST_PER_GPU_HOUR}, beyond any \
                  GPU's hourly price; prices are per GPU-hour: {x} a month is {:.2} an hour",
-                x / 730.0
-            ));
-        }
+                x / month
+            )
+        })
     };
     for p in &s.providers {
-        hourly(format!("provider.{}.price", p.name), p.price);
-    }
-    for c in &s.contracts {
-        if let ContractKind::Reserved { price, .. } = c.kind {
-            hourly(format!("contract.{}.price", c.name), price);
-        }
-    }
-    for p in &s.providers {
+        out.extend(hourly(format!("provider.{}.price", p.name), p.price));
         let capex = p.capex_per_gpu;
         if p.kind == ProviderKind::Owned && capex > 0.0 && capex < LEAST_CAPEX_PER_GPU {
             out.push(format!(
@@ -149,6 +143,11 @@ fn prices(s: &Scenario, out: &mut Vec<String>) {
                 p.name,
                 capex * 1000.0
             ));
+        }
+    }
+    for c in &s.contracts {
+        if let ContractKind::Reserved { price, .. } = c.kind {
+            out.extend(hourly(format!("contract.{}.price", c.name), price));
         }
     }
 }
