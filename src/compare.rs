@@ -246,7 +246,10 @@ pub fn metric_diffs(
                 diff_ci_low: d.mean - t * se,
                 diff_ci_high: d.mean + t * se,
                 p_alt_lower: l.mean,
-                independent_stderr: (stderr(&b).powi(2) + stderr(&a).powi(2)).sqrt(),
+                independent_stderr: {
+                    let (sb, sa) = (stderr(&b), stderr(&a));
+                    (sb * sb + sa * sa).sqrt()
+                },
             }
         })
         .collect()

@@ -505,7 +505,9 @@ impl Model {
             }
         }
         let discount = (0..t_count)
-            .map(|t| (1.0 + s.discount_rate).powf(-((t + 1) as f64 * dt)))
+            // libm's `pow`, not the platform's: the same bits on every
+            // machine (MODEL.md section 9).
+            .map(|t| libm::pow(1.0 + s.discount_rate, -((t + 1) as f64 * dt)))
             .collect();
         let (step_drift, step_vol): (Vec<f64>, Vec<f64>) = (1..s.periods.max(1))
             .flat_map(|_| {

@@ -180,7 +180,7 @@ pub fn write_comparisons(
                     metric: &m.metric,
                     paired_stderr: m.diff_stderr,
                     independent_stderr: m.independent_stderr,
-                    variance_ratio: (m.independent_stderr / m.diff_stderr).powi(2),
+                    variance_ratio: variance_ratio(m),
                 })
                 .collect(),
             shards,
@@ -227,10 +227,7 @@ pub fn print_summary(
             "n/a".to_string()
         };
         let vr = if m.diff_stderr > crate::compare::ROUND_OFF * m.base_mean.abs().max(1.0) {
-            format!(
-                "{:.0}x less variance than unpaired",
-                (m.independent_stderr / m.diff_stderr).powi(2)
-            )
+            format!("{:.0}x less variance than unpaired", variance_ratio(m))
         } else {
             "no variance".to_string()
         };
@@ -249,4 +246,11 @@ pub fn print_summary(
         )?;
     }
     Ok(())
+}
+
+/// How much less variance pairing gives than two independent runs:
+/// `(independent_stderr / diff_stderr)^2`.
+fn variance_ratio(m: &compare::MetricDiff) -> f64 {
+    let r = m.independent_stderr / m.diff_stderr;
+    r * r
 }

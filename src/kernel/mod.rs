@@ -1019,6 +1019,8 @@ fn path_kernel<O: Observer, const NP: usize, const CP: usize>(
 }
 
 #[cfg(test)]
+// The tests compare with, or make data by, the platform's functions.
+#[allow(clippy::disallowed_methods)]
 mod tests {
     use super::*;
 

@@ -149,6 +149,8 @@ pub fn to_string(x: f64) -> String {
 }
 
 #[cfg(test)]
+// The tests compare with, or make data by, the platform's functions.
+#[allow(clippy::disallowed_methods)]
 mod tests {
     use super::*;
     use rand::{Rng, RngExt};

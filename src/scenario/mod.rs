@@ -647,8 +647,8 @@ fn value_hint(key: &str, raw: &str, written: Written) -> Option<String> {
         let written_out = number
             .replace('_', "")
             .parse::<f64>()
-            .map(|x| x * 10f64.powi(exponent))
             .ok()
+            .and_then(|x| format!("{x}e{exponent}").parse::<f64>().ok())
             .filter(|x| x.fract() == 0.0 && *x < 1e18);
         let plain = if let (true, Some(x)) = (WHOLE_FIELDS.contains(&field_name(key)), written_out)
         {

@@ -571,6 +571,8 @@ impl Summary {
 }
 
 #[cfg(test)]
+// The tests compare with, or make data by, the platform's functions.
+#[allow(clippy::disallowed_methods)]
 mod tests {
     use super::*;
 

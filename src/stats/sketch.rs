@@ -609,6 +609,8 @@ impl Extremes {
 }
 
 #[cfg(test)]
+// The tests compare with, or make data by, the platform's functions.
+#[allow(clippy::disallowed_methods)]
 mod tests {
     use super::*;
 
