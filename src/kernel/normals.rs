@@ -157,17 +157,10 @@ impl Words {
         Words(rng::state_words_at(base, path))
     }
 
-    /// [`normal`]'s draw (rand_distr's `StandardNormal`): the
-    /// Ziggurat's fast path here, the rest in [`Words::finish_normal`].
+    /// [`normal`]'s draw from these words.
     #[inline]
     pub(crate) fn normal(&mut self) -> f64 {
-        use super::ziggurat_tables::ZIG_NORM_X as X;
-        let (i, u, x) = Words::layer(self.next_word());
-        if x.abs() < X[i + 1] {
-            x
-        } else {
-            self.finish_normal(i, u, x)
-        }
+        normal(self)
     }
 
     #[inline]
@@ -193,13 +186,6 @@ impl Words {
         let u = f64::from_bits((bits >> 12) | (1024u64 << 52)) - 3.0;
         (i, u, u * X[i])
     }
-
-    /// Finishes a draw whose first output `(i, u, x)` missed the fast
-    /// path ([`finish_normal`]).
-    #[inline]
-    fn finish_normal(&mut self, i: usize, u: f64, x: f64) -> f64 {
-        finish_normal(self, i, u, x)
-    }
 }
 
 /// A standard normal from `r`, drawn as rand_distr's `StandardNormal`
@@ -210,7 +196,7 @@ impl Words {
 /// differ between machines, in glibc between CPUs with and without fused
 /// multiply-adds), so that the draws are the same bits on every machine.
 #[inline]
-pub fn normal<R: Rng + ?Sized>(r: &mut R) -> f64 {
+pub fn normal<G: Rng + ?Sized>(r: &mut G) -> f64 {
     use super::ziggurat_tables::ZIG_NORM_X as X;
     let (i, u, x) = Words::layer(r.next_u64());
     if x.abs() < X[i + 1] {
@@ -223,8 +209,8 @@ pub fn normal<R: Rng + ?Sized>(r: &mut R) -> f64 {
 /// Finishes a normal draw whose first output `(i, u, x)` missed the fast
 /// path, then draws again as rand_distr does until one is accepted.
 #[inline(never)]
-fn finish_normal<R: Rng + ?Sized>(r: &mut R, mut i: usize, mut u: f64, mut x: f64) -> f64 {
-    use super::ziggurat_tables::{ZIG_NORM_F as F, ZIG_NORM_R as R_, ZIG_NORM_X as X};
+fn finish_normal<G: Rng + ?Sized>(r: &mut G, mut i: usize, mut u: f64, mut x: f64) -> f64 {
+    use super::ziggurat_tables::{ZIG_NORM_F as F, ZIG_NORM_R as R, ZIG_NORM_X as X};
     loop {
         if i == 0 {
             // The tail beyond R (rand_distr's `zero_case`).
@@ -232,10 +218,10 @@ fn finish_normal<R: Rng + ?Sized>(r: &mut R, mut i: usize, mut u: f64, mut x: f6
             while -2.0 * ty < tx * tx {
                 let a: f64 = r.sample(Open01);
                 let b: f64 = r.sample(Open01);
-                tx = libm::log(a) / R_;
+                tx = libm::log(a) / R;
                 ty = libm::log(b);
             }
-            return if u < 0.0 { tx - R_ } else { R_ - tx };
+            return if u < 0.0 { tx - R } else { R - tx };
         }
         // The wedge: accept under the density.
         if F[i + 1] + (F[i] - F[i + 1]) * r.random::<f64>() < exp::exp(-x * x / 2.0) {
@@ -252,7 +238,7 @@ fn finish_normal<R: Rng + ?Sized>(r: &mut R, mut i: usize, mut u: f64, mut x: f6
 /// (its Ziggurat with its tables, the same outputs of `r`), with the
 /// tail's logarithm from libm and the wedges' density from the kernel's
 /// [`exp::exp`], as [`normal`]: the same bits on every machine.
-pub fn exp1<R: Rng + ?Sized>(r: &mut R) -> f64 {
+pub fn exp1<G: Rng + ?Sized>(r: &mut G) -> f64 {
     use super::ziggurat_tables::{ZIG_EXP_F as F, ZIG_EXP_R, ZIG_EXP_X as X};
     loop {
         let bits = r.next_u64();
@@ -395,7 +381,7 @@ mod avx2 {
             miss &= miss - 1;
             let (li, lu, lx) = Words::layer(lane_bits[l]);
             let mut w = Words(words[l]);
-            put(l, w.finish_normal(li, lu, lx));
+            put(l, super::finish_normal(&mut w, li, lu, lx));
             words[l] = w.0;
         }
         *s = load(&words);
@@ -546,7 +532,7 @@ mod tests {
                     if x.abs() >= X[i + 1] {
                         slow += 1;
                         tail += (i == 0) as usize;
-                        w.finish_normal(i, u, x);
+                        finish_normal(&mut w, i, u, x);
                     }
                 }
             }
