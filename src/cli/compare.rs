@@ -221,12 +221,18 @@ pub fn print_summary(
     for name in KEY_METRICS {
         let Some(m) = c.metric(name) else { continue };
         let money = !name.ends_with("gpu_hours");
+        // Within round-off of zero (the same sums added in another order),
+        // shown as zero, as `p_alt_lower` counts it; comparison.csv keeps
+        // the values as computed.
+        let round_off = crate::compare::ROUND_OFF * m.base_mean.abs().max(1.0);
+        let shown = |v: f64| if v.abs() <= round_off { 0.0 } else { v };
+        let diff = shown(m.diff_mean);
         let pct = if m.base_mean != 0.0 {
-            format!("{:+.1}%", 100.0 * m.diff_mean / m.base_mean.abs())
+            format!("{:+.1}%", 100.0 * diff / m.base_mean.abs())
         } else {
             "n/a".to_string()
         };
-        let vr = if m.diff_stderr > crate::compare::ROUND_OFF * m.base_mean.abs().max(1.0) {
+        let vr = if m.diff_stderr > round_off {
             format!("{:.0}x less variance than unpaired", variance_ratio(m))
         } else {
             "no variance".to_string()
@@ -235,12 +241,12 @@ pub fn print_summary(
             out,
             "  {:<16} {} ({} -> {})  {}  (95% CI {} .. {}; alt lower on {:.0}% of paths; {})",
             name,
-            output::signed(m.diff_mean, money, currency),
+            output::signed(diff, money, currency),
             output::human(m.base_mean, money, currency),
             output::human(m.alt_mean, money, currency),
             pct,
-            output::signed(m.diff_ci_low, money, currency),
-            output::signed(m.diff_ci_high, money, currency),
+            output::signed(shown(m.diff_ci_low), money, currency),
+            output::signed(shown(m.diff_ci_high), money, currency),
             100.0 * m.p_alt_lower,
             vr
         )?;
@@ -253,4 +259,65 @@ pub fn print_summary(
 fn variance_ratio(m: &compare::MetricDiff) -> f64 {
     let r = m.independent_stderr / m.diff_stderr;
     r * r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::MetricDiff;
+
+    fn diff(metric: &str, base: f64, d: f64, se: f64) -> MetricDiff {
+        MetricDiff {
+            metric: metric.to_string(),
+            base_mean: base,
+            alt_mean: base + d,
+            diff_mean: d,
+            diff_stderr: se,
+            diff_ci_low: d - 2.0 * se,
+            diff_ci_high: d + 2.0 * se,
+            p_alt_lower: 0.0,
+            independent_stderr: 1e9,
+        }
+    }
+
+    /// A difference within round-off of zero (price-war against the
+    /// baseline: the same shortfall, summed in another order, -3e-7 of
+    /// 3e11) reads as zero, not "-$0.00 ... -0.0%"; one above round-off
+    /// (1e-12 of the value, here 0.35) keeps its sign.
+    #[test]
+    fn round_off_differences_print_as_zero() {
+        let c = Comparison {
+            paths: 2000,
+            threads: 1,
+            metrics: vec![
+                diff("shortfall_cost", 3.038e11, -2.98e-7, 4.0e-7),
+                diff("capex", 3.5e11, -5.0, 1.0),
+            ],
+            periods: vec![],
+        };
+        let mut out = Vec::new();
+        print_summary(&mut out, "baseline", "price-war", "USD", &c).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        let line = |name: &str| {
+            out.lines()
+                .find(|l| l.trim_start().starts_with(name))
+                .unwrap_or_else(|| panic!("{name} in {out}"))
+                .to_string()
+        };
+        let shortfall = line("shortfall_cost");
+        assert!(
+            shortfall.contains("+$0.00 (")
+                && shortfall.contains("+0.0%")
+                && shortfall.contains("CI +$0.00 .. +$0.00")
+                && shortfall.contains("no variance")
+                && !shortfall.contains("-$")
+                && !shortfall.contains("-0"),
+            "{shortfall}"
+        );
+        let capex = line("capex");
+        assert!(
+            capex.contains("  -$5.00 (") && capex.contains("CI -$7.00 .. -$3.00"),
+            "{capex}"
+        );
+    }
 }
