@@ -534,7 +534,8 @@ const WHOLE_FIELDS: [&str; 3] = ["periods", "paths", "seed"];
 
 /// The hint for a number given on the command line (a range of `sweep`'s
 /// `--set` or `sensitivity`'s `--param`) for field `key`, written as a
-/// spreadsheet shows it (`10%`, `1,5`, `$2.5`, `10k`); see [`value_hint`].
+/// spreadsheet shows it (`10%`, `1,5`, `$2.5`, `10k`): the hint a value
+/// written so in a scenario file gets.
 pub fn flag_number_hint(key: &str, value: &str) -> Option<String> {
     value_hint(key, value, Written::Set)
 }
