@@ -7,7 +7,7 @@
 use capsim::kernel::{normals, simulate_path, NoObserver, Scratch};
 use capsim::model::Model;
 use capsim::rng;
-use capsim::stats::{ChunkSums, HotTails};
+use capsim::stats::{ChunkSums, HotTails, CHUNK};
 use std::path::Path;
 
 pub fn load(file: &str, paths: u64) -> Model {
@@ -87,7 +87,7 @@ pub fn rng_floor(m: &Model, paths: u64, exp: bool) -> f64 {
 
 /// Paths the statistics step cycles through ([`stats_rows`]): one chunk's
 /// worth, 16 sub-batches of 64.
-pub const STATS_ROWS: usize = 1024;
+pub const STATS_ROWS: usize = CHUNK;
 
 /// The first [`STATS_ROWS`] simulated paths in a row-major buffer, 64 at a
 /// time as the engine holds them.
@@ -116,7 +116,7 @@ pub fn stats(buf: &[f64], k: usize, paths: u64, chunk: &mut ChunkSums, tails: &m
     let sub_rows = 64 * k;
     let subs = buf.len() / sub_rows;
     for sub in 0..paths as usize / 64 {
-        if sub % (1024 / 64) == 0 {
+        if sub % (CHUNK / 64) == 0 {
             chunk.clear();
         }
         let rows = &buf[(sub % subs) * sub_rows..][..sub_rows];
