@@ -5,6 +5,10 @@
 //! Parts: `kernel`, `rng_floor`, `rng_exp_floor`, `stats`, `setup` (loading
 //! and compiling the scenario only, to subtract).
 
+// A measuring tool run by hand and by run.sh, not a user's command: plain
+// printing will do.
+#![allow(clippy::disallowed_macros)]
+
 #[path = "../benches/parts.rs"]
 mod parts;
 

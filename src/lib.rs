@@ -6,6 +6,25 @@
 //! (streaming, mergeable summaries) -> [`output`] (CSV and manifest files).
 //! The methodology is docs/MODEL.md.
 
+/// `println!` that does not panic when stdout is closed (`capsim ... |
+/// head`, or a reader that went away): the line is dropped and the
+/// command goes on, so a run still writes its result. (`println!` panics
+/// there: exit 101 and a panic message.)
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// [`say!`] for stderr (warnings and notes), instead of `eprintln!`.
+macro_rules! say_err {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 pub mod error;
 pub mod model;
 pub mod scenario;

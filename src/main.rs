@@ -10,17 +10,19 @@ fn main() {
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
     if let Some(e) = capsim::cli::spaced_override(&args) {
-        eprintln!("error: {e}");
+        say_err(format_args!("error: {e}"));
         std::process::exit(e.exit_code());
     }
     let cli = capsim::cli::Cli::parse();
     if let Err(e) = capsim::interrupt::install() {
-        eprintln!("warning: cannot handle Ctrl-C ({e}); an interrupted run leaves its partial result folder");
+        say_err(format_args!(
+            "warning: cannot handle Ctrl-C ({e}); an interrupted run leaves its partial result folder"
+        ));
     }
     match capsim::cli::main(cli) {
         Ok(()) => {}
         Err(e @ capsim::Error::Interrupted) => {
-            eprintln!("error: {e}");
+            say_err(format_args!("error: {e}"));
             capsim::interrupt::die()
         }
         Err(capsim::Error::Io { source, .. })
@@ -29,8 +31,15 @@ fn main() {
             std::process::exit(0)
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            say_err(format_args!("error: {e}"));
             std::process::exit(e.exit_code());
         }
     }
+}
+
+/// A line on stderr, or nothing if stderr is closed (`eprintln!` would
+/// panic there, and exit 101 instead of the error's exit code).
+fn say_err(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }

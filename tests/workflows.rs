@@ -1176,3 +1176,132 @@ fn the_next_run_removes_what_a_killed_run_left() {
     );
     assert!(err.contains(&note), "{err}");
 }
+
+/// Runs capsim with stdout and stderr on pipes whose reading ends are
+/// already closed, as after `capsim ... 2>&1 | head -1` once `head` has
+/// exited (the child starts after they close, so its first write fails).
+fn status_with_closed_output(args: &[&str]) -> Option<i32> {
+    use std::process::Stdio;
+    let mut child = Command::new(bin())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    child.wait().unwrap().code()
+}
+
+#[test]
+fn a_closed_stdout_or_stderr_ends_no_command_in_a_panic() {
+    // `println!` and `eprintln!` panic on a closed stream (exit 101), which
+    // the sweep's closing line did, and a warning on stderr did before a
+    // run had simulated anything; the CSV of `trace --csv` exited 1 with
+    // an error. A closed stream now ends the output, not the command.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let sc = write(d, "g.toml", GOLDEN);
+    let sc = sc.to_str().unwrap();
+    let out = |name: &str| d.join(name).to_str().unwrap().to_string();
+    let (runs, shards, sweep) = (out("runs"), out("shards"), out("sweep"));
+    let (cmp, sens, merged) = (out("cmp"), out("sens"), out("merged"));
+    let (lib, batch) = (library(d).to_str().unwrap().to_string(), out("batch"));
+    let bad = write(d, "bad.toml", &GOLDEN.replace("periods = ", "periods = -"));
+    let baseline = format!("{}/scenarios/baseline.toml", env!("CARGO_MANIFEST_DIR"));
+    // Two warnings on stderr (annual growth rates above 100%).
+    let warned = [
+        "--set",
+        "workload.api.growth=30",
+        "--set",
+        "workload.product.growth=30",
+    ];
+    let cases: Vec<(Vec<&str>, i32)> = vec![
+        (vec!["check", sc], 0),
+        (vec!["trace", sc, "--path", "3"], 0),
+        // (The shipped baseline: its CSV outgrows the CSV writer's buffer,
+        // which reported the broken pipe as an error of its own.)
+        (vec!["trace", &baseline, "--path", "3", "--csv"], 0),
+        (
+            [
+                &["run", sc, "--paths", "64", "--out", &runs][..],
+                &warned[..],
+            ]
+            .concat(),
+            0,
+        ),
+        (
+            vec![
+                "run", sc, "--paths", "2048", "--shard", "1/2", "--out", &shards,
+            ],
+            0,
+        ),
+        (
+            vec![
+                "run", sc, "--paths", "2048", "--shard", "2/2", "--out", &shards,
+            ],
+            0,
+        ),
+        (vec!["compare", sc, sc, "--paths", "64", "--out", &cmp], 0),
+        (
+            vec![
+                "sweep",
+                sc,
+                "--set",
+                "workload.api.growth=0.1:0.5:2",
+                "--paths",
+                "64",
+                "--out",
+                &sweep,
+            ],
+            0,
+        ),
+        (
+            vec![
+                "sensitivity",
+                sc,
+                "--param",
+                "workload.api.growth=0.1:0.5",
+                "--paths",
+                "64",
+                "--out",
+                &sens,
+            ],
+            0,
+        ),
+        (vec!["batch", &lib, "--paths", "64", "--out", &batch], 0),
+        (vec!["run", bad.to_str().unwrap()], 2),
+    ];
+    for (args, code) in &cases {
+        assert_eq!(
+            status_with_closed_output(args),
+            Some(*code),
+            "capsim {}",
+            args.join(" ")
+        );
+    }
+    let shard_dirs: Vec<String> = (1..=2)
+        .map(|i| format!("{shards}/golden.shard-{i}-of-2"))
+        .collect();
+    let merge: Vec<&str> = ["merge"]
+        .into_iter()
+        .chain(shard_dirs.iter().map(String::as_str))
+        .chain(["--out", &merged])
+        .collect();
+    assert_eq!(status_with_closed_output(&merge), Some(0));
+    let run_dir = format!("{runs}/golden");
+    assert_eq!(status_with_closed_output(&["chart", &run_dir]), Some(0));
+    // Each finished and wrote its result.
+    for f in [
+        format!("{run_dir}/summary.csv"),
+        format!("{run_dir}/charts/spend.svg"),
+        format!("{merged}/golden/summary.csv"),
+        format!("{sweep}/sweep/golden/sweep.csv"),
+        format!("{sens}/sensitivity/golden/tornado.csv"),
+        format!("{cmp}/compare/golden-vs-golden/comparison.csv"),
+        format!("{batch}/index.csv"),
+    ] {
+        assert!(Path::new(&f).is_file(), "{f} missing");
+    }
+}

@@ -147,7 +147,7 @@ fn load_library(a: &BatchArgs) -> Result<Library> {
         match scenario::load_file(f, &sets_with(&a.set.sets, a.sim.paths, a.sim.seed)) {
             Ok(l) => loaded.push(l),
             Err(e) => {
-                eprintln!("skipped: {e}");
+                say_err!("skipped: {e}");
                 failed.push(f.display().to_string());
             }
         }
@@ -159,7 +159,7 @@ fn load_library(a: &BatchArgs) -> Result<Library> {
     for l in loaded {
         match distinct.iter().find(|d| d.scenario.name == l.scenario.name) {
             Some(first) => {
-                eprintln!("skipped: {}", scenario::same_name(&l, first));
+                say_err!("skipped: {}", scenario::same_name(&l, first));
                 failed.push(l.file.display().to_string());
             }
             None => distinct.push(l),
@@ -201,7 +201,7 @@ fn load_library(a: &BatchArgs) -> Result<Library> {
         match load_paired(&l.file, &a.set.sets, &bench) {
             Ok(l) => runs.push(l),
             Err(e) => {
-                eprintln!("skipped: {e}");
+                say_err!("skipped: {e}");
                 failed.push(l.file.display().to_string());
             }
         }
@@ -356,7 +356,7 @@ pub fn write_library(
         let stats = match result {
             Ok(s) => s,
             Err(e @ Error::NotFinite { .. }) if !is_bench => {
-                eprintln!("skipped: {}", e.in_scenario(l));
+                say_err!("skipped: {}", e.in_scenario(l));
                 failed.push(l.file.display().to_string());
                 continue;
             }
@@ -582,14 +582,14 @@ fn run_shard(
     shard::write_description(&dir, BATCH_HEADER, &h)?;
     let done = dir.commit()?;
     if !to.quiet {
-        println!(
+        say!(
             "{part}: paths {}..{} ({n} of {paths}) of {} scenarios, {used} threads, {:.2} s",
             span.start,
             span.end,
             runs.len(),
             h.record.wall_seconds
         );
-        println!("{}", shard::how_to_merge(&done, part));
+        say!("{}", shard::how_to_merge(&done, part));
     }
     // As `batch` does once it has written everything (the merge says it
     // again).

@@ -16,7 +16,7 @@ pub fn chart(a: ChartArgs) -> Result<()> {
     for dir in &a.results {
         let (name, currency) = scenario_of(dir)?;
         let out = charts::write_charts(dir, &name, &currency)?;
-        println!("wrote {}/ ({})", out.display(), charts::CHARTS.join(", "));
+        say!("wrote {}/ ({})", out.display(), charts::CHARTS.join(", "));
     }
     Ok(())
 }

@@ -95,7 +95,7 @@ pub fn compare(a: CompareArgs) -> Result<()> {
         let o = shard::run_compare_shard(&base, &alts, &a.sim.out, a.sim.threads, part, !a.quiet)?;
         if !a.quiet {
             let sim = &base.scenario.simulation;
-            println!(
+            say!(
                 "{part}: paired paths {}..{} ({} of {}), seed {}, {} threads, {:.2} s",
                 o.span.start,
                 o.span.end,
@@ -105,7 +105,7 @@ pub fn compare(a: CompareArgs) -> Result<()> {
                 o.threads,
                 o.wall_seconds
             );
-            println!("{}", shard::how_to_merge(&o.dir, part));
+            say!("{}", shard::how_to_merge(&o.dir, part));
         }
         return Ok(());
     }
@@ -151,9 +151,10 @@ pub fn write_comparisons(
     let mut stdout = std::io::stdout().lock();
     for ((alt, alt_model), c) in s.alts.iter().zip(s.alt_models).zip(comparisons) {
         if c.periods.is_empty() && !quiet {
-            eprintln!(
+            say_err!(
                 "note: {} and {} have different periods; comparison_periods.csv has no rows",
-                base_model.name, alt_model.name
+                base_model.name,
+                alt_model.name
             );
         }
         let label = format!("{}-vs-{}", base_model.name, alt_model.name);

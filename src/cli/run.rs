@@ -69,7 +69,7 @@ pub fn run(a: RunArgs) -> Result<()> {
     let loaded = scenario::load_file(&a.scenario.scenario, &sets)?;
     if !a.quiet {
         for w in scenario::warnings(&loaded.scenario) {
-            eprintln!("warning: {w}");
+            say_err!("warning: {w}");
         }
     }
     let settings = Settings {
@@ -86,7 +86,7 @@ pub fn run(a: RunArgs) -> Result<()> {
         let o = runner::run_shard(&loaded, &settings, part)?;
         if !a.quiet {
             let s = &loaded.scenario;
-            println!(
+            say!(
                 "{}: {part}: paths {}..{} ({} of {}) x {} periods, seed {}, {} threads, {:.2} s",
                 s.name,
                 o.span.start,
@@ -98,7 +98,7 @@ pub fn run(a: RunArgs) -> Result<()> {
                 o.threads,
                 o.wall_seconds
             );
-            println!("{}", crate::shard::how_to_merge(&o.dir, part));
+            say!("{}", crate::shard::how_to_merge(&o.dir, part));
         }
         return Ok(());
     }

@@ -513,12 +513,12 @@ fn run_shard(a: &SensitivityArgs, plan: &Plan, part: Shard) -> Result<()> {
     shard::write_description(&dir, SENSITIVITY_HEADER, &h)?;
     let done = dir.commit()?;
     if !a.quiet {
-        println!(
+        say!(
             "{part}: {total} paths over {} runs, {threads} threads, {:.2} s",
             plan.runs.len() + 1,
             h.record.wall_seconds
         );
-        println!("{}", shard::how_to_merge(&done, part));
+        say!("{}", shard::how_to_merge(&done, part));
     }
     Ok(())
 }

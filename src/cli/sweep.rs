@@ -439,7 +439,7 @@ impl<'g> Table<'g> {
         dir.write("manifest.json", &prov.to_json()?)?;
         let target = dir.commit()?;
         if !self.quiet {
-            println!(
+            say!(
                 "wrote {}/sweep.csv ({points} grid points)",
                 target.display()
             );
@@ -535,12 +535,12 @@ fn run_shard(a: &SweepArgs, grid: &Grid, part: Shard) -> Result<()> {
     shard::write_description(&dir, SWEEP_HEADER, &h)?;
     let done = dir.commit()?;
     if !a.quiet {
-        println!(
+        say!(
             "{part}: {total} paths over {} grid points, {threads} threads, {:.2} s",
             grid.points.len(),
             h.record.wall_seconds
         );
-        println!("{}", shard::how_to_merge(&done, part));
+        say!("{}", shard::how_to_merge(&done, part));
     }
     Ok(())
 }

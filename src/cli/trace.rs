@@ -31,7 +31,10 @@ pub fn trace(a: TraceArgs) -> Result<()> {
     let tr = trace::trace(&m, a.path);
     let mut out = std::io::stdout().lock();
     let r = if a.csv {
-        write_csv(&mut out, &m, &tr)
+        // Formatted in memory, then written: a closed stdout (`| head`)
+        // is then a plain broken pipe, which ends the command quietly
+        // (the CSV writer would report it as an error of its own).
+        out.write_all(&csv_bytes(&m, &tr)?)
     } else {
         write_story(&mut out, &m, &tr, &loaded.scenario.currency)
     };
@@ -94,8 +97,9 @@ pub fn csv_header(m: &Model) -> Vec<String> {
     h
 }
 
-fn write_csv(out: &mut impl Write, m: &Model, tr: &PathTrace) -> std::io::Result<()> {
-    let mut w = crate::output::csv_to(out);
+/// The trace as CSV: one row per period.
+fn csv_bytes(m: &Model, tr: &PathTrace) -> Result<Vec<u8>> {
+    let mut w = crate::output::writer();
     w.write_record(csv_header(m))?;
     let (nw, np) = (m.workloads.len(), m.providers.len());
     for (t, p) in tr.periods.iter().enumerate() {
@@ -145,7 +149,7 @@ fn write_csv(out: &mut impl Write, m: &Model, tr: &PathTrace) -> std::io::Result
         row.extend(took.iter().map(|x| x.to_string()));
         w.write_record(&row)?;
     }
-    w.flush()
+    crate::output::finish(w)
 }
 
 fn write_story(out: &mut impl Write, m: &Model, tr: &PathTrace, cur: &str) -> std::io::Result<()> {

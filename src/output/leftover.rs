@@ -201,7 +201,7 @@ pub fn remove_stale(out: &Path) {
             continue;
         }
         if fs::remove_dir_all(e.path()).is_ok() {
-            eprintln!(
+            say_err!(
                 "note: removed {}, left by a capsim run (process {pid} on this machine) that \
                  ended without finishing or cleaning up",
                 e.path().display()
