@@ -131,6 +131,8 @@ pub fn load_each(
 ) -> Vec<Result<Loaded>> {
     use rayon::prelude::*;
     let all = || sets_list.par_iter().map(|s| load(s)).collect();
+    // (No more threads than scenarios: idle ones would spin in the pool.)
+    let threads = crate::shard::all_cores(threads).min(sets_list.len()).max(1);
     match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
         Ok(pool) => pool.install(all),
         Err(_) => sets_list.iter().map(|s| load(s)).collect(),
@@ -173,11 +175,7 @@ pub fn each_run<T: Send>(
     use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
     use std::sync::{mpsc, Condvar, Mutex};
     let RunLabels { name, unit, what } = labels;
-    let pool_threads = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Error::Other(format!("cannot start worker threads: {e}")))?
-        .current_num_threads();
+    let pool_threads = crate::shard::all_cores(threads);
     let set = |msg: String| {
         if let Some(b) = bar {
             b.set_message(msg);
@@ -211,7 +209,8 @@ pub fn each_run<T: Send>(
     set(format!("{name}, 0 of {n} {unit} done"));
     let (tx, rx) = mpsc::channel::<(usize, Result<T>)>();
     std::thread::scope(|scope| {
-        for _ in 0..pool_threads {
+        // (No more threads than runs: the others would have none to take.)
+        for _ in 0..pool_threads.min(n) {
             let tx = tx.clone();
             let (next, stop, handed, run, progress_of) =
                 (&next, &stop, &handed, &run, &progress_of);

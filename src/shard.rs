@@ -499,7 +499,8 @@ pub fn how_to_merge(dir: &Path, part: Shard) -> String {
     )
 }
 
-/// Threads for a merge's summaries: `threads`, or all cores for 0.
+/// `threads`, or all cores for 0: the threads a run or a merge reports and
+/// may use (a pool is built no larger than its work needs).
 pub(crate) fn all_cores(threads: usize) -> usize {
     match threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),

@@ -30,6 +30,11 @@ fn bitwise_identical_across_threads_and_block_sizes() {
         all_csv(&m, &run_model(&m, 3, 4096)),
         "3 threads, block 4096"
     );
+    // More threads than the 5 blocks: a worker per block, the threads
+    // asked for reported.
+    let many = run_model(&m, 64, 1024);
+    assert_eq!(many.threads, 64);
+    assert_eq!(base, all_csv(&m, &many), "64 threads, 5 blocks");
 }
 
 #[test]
