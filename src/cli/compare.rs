@@ -233,21 +233,33 @@ pub fn print_summary(
         } else {
             "n/a".to_string()
         };
-        let vr = if m.diff_stderr > round_off {
-            format!("{:.0}x less variance than unpaired", variance_ratio(m))
+        // One path has no standard error (`std` divides by n - 1), so no
+        // interval either: said so, not printed as "NaN .. NaN".
+        let interval = if m.diff_stderr.is_nan() {
+            "no interval from one path".to_string()
         } else {
-            "no variance".to_string()
+            format!(
+                "95% CI {} .. {}",
+                output::signed(shown(m.diff_ci_low), money, currency),
+                output::signed(shown(m.diff_ci_high), money, currency)
+            )
+        };
+        let vr = if m.diff_stderr.is_nan() {
+            String::new()
+        } else if m.diff_stderr > round_off {
+            format!("; {:.0}x less variance than unpaired", variance_ratio(m))
+        } else {
+            "; no variance".to_string()
         };
         writeln!(
             out,
-            "  {:<16} {} ({} -> {})  {}  (95% CI {} .. {}; alt lower on {:.0}% of paths; {})",
+            "  {:<16} {} ({} -> {})  {}  ({}; alt lower on {:.0}% of paths{})",
             name,
             output::signed(diff, money, currency),
             output::human(m.base_mean, money, currency),
             output::human(m.alt_mean, money, currency),
             pct,
-            output::signed(shown(m.diff_ci_low), money, currency),
-            output::signed(shown(m.diff_ci_high), money, currency),
+            interval,
             100.0 * m.p_alt_lower,
             vr
         )?;
@@ -319,6 +331,28 @@ mod tests {
         assert!(
             capex.contains("  -$5.00 (") && capex.contains("CI -$7.00 .. -$3.00"),
             "{capex}"
+        );
+    }
+
+    /// One path: no standard error, so no interval and no variance ratio,
+    /// said in words rather than printed as NaN.
+    #[test]
+    fn one_path_prints_no_interval() {
+        let c = Comparison {
+            paths: 1,
+            threads: 1,
+            metrics: vec![diff("npv", 7.9e11, -4.4e9, f64::NAN)],
+            periods: vec![],
+        };
+        let mut out = Vec::new();
+        print_summary(&mut out, "baseline", "price-war", "USD", &c).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        let npv = out.lines().find(|l| l.contains("npv")).unwrap();
+        assert!(
+            npv.contains("-$4.40B (")
+                && npv.contains("(no interval from one path; alt lower on 0% of paths)")
+                && !npv.contains("NaN"),
+            "{npv}"
         );
     }
 }
