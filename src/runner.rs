@@ -571,14 +571,14 @@ pub fn print_report(out: &mut impl Write, loaded: &Loaded, o: &Outcome) -> std::
     let s = &loaded.scenario;
     writeln!(
         out,
-        "{}: {} paths x {} periods ({} from {}), seed {}, {} threads, {:.2} s",
+        "{}: {} x {} ({} from {}), seed {}, {}, {:.2} s",
         s.name,
-        s.simulation.paths,
-        s.periods,
+        output::count(s.simulation.paths, "path"),
+        output::count(s.periods as u64, "period"),
         s.period.as_str(),
         s.start,
         s.simulation.seed,
-        o.stats.threads,
+        output::count(o.stats.threads as u64, "thread"),
         o.wall_seconds
     )?;
     write!(

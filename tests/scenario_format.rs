@@ -402,3 +402,28 @@ fn a_source_loads_as_the_text_does_every_time() {
             .is_err()
     );
 }
+
+#[test]
+fn run_header_counts_in_the_singular_for_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(bin())
+        .args([
+            "run",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/golden.toml"),
+            "--paths",
+            "1",
+            "--threads",
+            "1",
+            "--out",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let first = text.lines().next().unwrap();
+    assert!(
+        first.starts_with("golden: 1 path x 10 periods (") && first.contains(", 1 thread, "),
+        "{first}"
+    );
+}

@@ -583,10 +583,11 @@ fn run_shard(
     let done = dir.commit()?;
     if !to.quiet {
         say!(
-            "{part}: paths {}..{} ({n} of {paths}) of {} scenarios, {used} threads, {:.2} s",
+            "{part}: paths {}..{} ({n} of {paths}) of {}, {}, {:.2} s",
             span.start,
             span.end,
-            runs.len(),
+            crate::output::count(runs.len() as u64, "scenario"),
+            crate::output::count(used as u64, "thread"),
             h.record.wall_seconds
         );
         say!("{}", shard::how_to_merge(&done, part));

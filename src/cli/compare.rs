@@ -96,13 +96,13 @@ pub fn compare(a: CompareArgs) -> Result<()> {
         if !a.quiet {
             let sim = &base.scenario.simulation;
             say!(
-                "{part}: paired paths {}..{} ({} of {}), seed {}, {} threads, {:.2} s",
+                "{part}: paired paths {}..{} ({} of {}), seed {}, {}, {:.2} s",
                 o.span.start,
                 o.span.end,
                 o.span.end - o.span.start,
                 sim.paths,
                 sim.seed,
-                o.threads,
+                output::count(o.threads as u64, "thread"),
                 o.wall_seconds
             );
             say!("{}", shard::how_to_merge(&o.dir, part));
@@ -216,8 +216,8 @@ pub fn print_summary(
 ) -> std::io::Result<()> {
     writeln!(
         out,
-        "{alt} vs {base}: {} paired paths (common random numbers), differences alt - base",
-        c.paths
+        "{alt} vs {base}: {} (common random numbers), differences alt - base",
+        output::count(c.paths, "paired path")
     )?;
     for name in KEY_METRICS {
         let Some(m) = c.metric(name) else { continue };

@@ -87,15 +87,15 @@ pub fn run(a: RunArgs) -> Result<()> {
         if !a.quiet {
             let s = &loaded.scenario;
             say!(
-                "{}: {part}: paths {}..{} ({} of {}) x {} periods, seed {}, {} threads, {:.2} s",
+                "{}: {part}: paths {}..{} ({} of {}) x {}, seed {}, {}, {:.2} s",
                 s.name,
                 o.span.start,
                 o.span.end,
                 o.span.end - o.span.start,
                 s.simulation.paths,
-                s.periods,
+                crate::output::count(s.periods as u64, "period"),
                 s.simulation.seed,
-                o.threads,
+                crate::output::count(o.threads as u64, "thread"),
                 o.wall_seconds
             );
             say!("{}", crate::shard::how_to_merge(&o.dir, part));

@@ -514,8 +514,10 @@ fn run_shard(a: &SensitivityArgs, plan: &Plan, part: Shard) -> Result<()> {
     let done = dir.commit()?;
     if !a.quiet {
         say!(
-            "{part}: {total} paths over {} runs, {threads} threads, {:.2} s",
-            plan.runs.len() + 1,
+            "{part}: {} over {}, {}, {:.2} s",
+            crate::output::count(total, "path"),
+            crate::output::count(plan.runs.len() as u64 + 1, "run"),
+            crate::output::count(threads as u64, "thread"),
             h.record.wall_seconds
         );
         say!("{}", shard::how_to_merge(&done, part));

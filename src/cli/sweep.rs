@@ -536,8 +536,10 @@ fn run_shard(a: &SweepArgs, grid: &Grid, part: Shard) -> Result<()> {
     let done = dir.commit()?;
     if !a.quiet {
         say!(
-            "{part}: {total} paths over {} grid points, {threads} threads, {:.2} s",
-            grid.points.len(),
+            "{part}: {} over {}, {}, {:.2} s",
+            crate::output::count(total, "path"),
+            crate::output::count(grid.points.len() as u64, "grid point"),
+            crate::output::count(threads as u64, "thread"),
             h.record.wall_seconds
         );
         say!("{}", shard::how_to_merge(&done, part));

@@ -359,6 +359,15 @@ pub fn headline_table(m: &Model, s: &RunStats, currency: &str) -> String {
     out
 }
 
+/// `n` and its noun, singular for one: "1 path", "10000 paths".
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 pub fn human(v: f64, money: bool, currency: &str) -> String {
     let (scale, suffix) = scale(v);
     let cur = if money && currency == "USD" { "$" } else { "" };
