@@ -672,6 +672,15 @@ fn summaries(acc: &Accumulated, ks: std::ops::Range<usize>, threads: usize) -> V
     })
 }
 
+/// `threads`, or all cores for 0: the threads a run or a merge reports and
+/// may use (each pool is built no larger than its work needs).
+pub fn all_cores(threads: usize) -> usize {
+    match threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        t => t,
+    }
+}
+
 /// Runs `paths` paths of a job and accumulates its values.
 pub fn run_job<J: Job>(job: &J, paths: u64, opts: Options<'_>) -> Result<JobStats> {
     if opts.block == 0 || opts.block % CHUNK != 0 {
@@ -701,7 +710,7 @@ pub fn run_job<J: Job>(job: &J, paths: u64, opts: Options<'_>) -> Result<JobStat
     // only spins in the pool, taking the machine from those with one
     // (1,024 threads for the 10 blocks of 10^4 paths took 4.7 s on two
     // cores instead of 0.06 s).
-    let threads = crate::shard::all_cores(opts.threads);
+    let threads = all_cores(opts.threads);
     let n_workers = threads.min(usize::try_from(n_blocks).unwrap_or(usize::MAX));
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(n_workers.max(1))

@@ -132,7 +132,9 @@ pub fn load_each(
     use rayon::prelude::*;
     let all = || sets_list.par_iter().map(|s| load(s)).collect();
     // (No more threads than scenarios: idle ones would spin in the pool.)
-    let threads = crate::shard::all_cores(threads).min(sets_list.len()).max(1);
+    let threads = crate::engine::all_cores(threads)
+        .min(sets_list.len())
+        .max(1);
     match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
         Ok(pool) => pool.install(all),
         Err(_) => sets_list.iter().map(|s| load(s)).collect(),
@@ -175,7 +177,7 @@ pub fn each_run<T: Send>(
     use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
     use std::sync::{mpsc, Condvar, Mutex};
     let RunLabels { name, unit, what } = labels;
-    let pool_threads = crate::shard::all_cores(threads);
+    let pool_threads = crate::engine::all_cores(threads);
     let set = |msg: String| {
         if let Some(b) = bar {
             b.set_message(msg);

@@ -255,7 +255,7 @@ pub fn spearman_table(xs: &[&[f64]], ys: &[&[f64]], threads: usize) -> Vec<Vec<f
     };
     // (No more threads than columns to rank: idle ones would spin in the
     // pool.)
-    let threads = crate::shard::all_cores(threads)
+    let threads = crate::engine::all_cores(threads)
         .min(xs.len().max(ys.len()))
         .max(1);
     match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {

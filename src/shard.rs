@@ -499,15 +499,6 @@ pub fn how_to_merge(dir: &Path, part: Shard) -> String {
     )
 }
 
-/// `threads`, or all cores for 0: the threads a run or a merge reports and
-/// may use (a pool is built no larger than its work needs).
-pub(crate) fn all_cores(threads: usize) -> usize {
-    match threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        t => t,
-    }
-}
-
 /// The first scenario of two shards' (paired in order) whose resolved forms
 /// differ, as a message; `None` if none does.
 pub(crate) fn resolved_differs<'s>(
@@ -707,7 +698,7 @@ pub fn merge(
 ) -> Result<(Loaded, Outcome)> {
     let started = SystemTime::now();
     let clock = Instant::now();
-    let threads = all_cores(threads);
+    let threads = crate::engine::all_cores(threads);
     let mut shards: Vec<(PathBuf, Header)> = Vec::with_capacity(dirs.len());
     for d in dirs {
         shards.push((d.clone(), read_header(d)?));

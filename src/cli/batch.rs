@@ -668,7 +668,7 @@ pub fn merge_shards(
     for (d, h) in &shards {
         shard::check_files(d, &h.files, &reads)?;
     }
-    let threads = shard::all_cores(threads);
+    let threads = crate::engine::all_cores(threads);
     // The threads the shards ran on (the largest), as a merged run's
     // manifest says.
     let most = shards

@@ -604,7 +604,7 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -
             &h.runs,
         )?);
     }
-    let threads = shard::all_cores(threads);
+    let threads = crate::engine::all_cores(threads);
     let mut means = Vec::with_capacity(plan.runs.len());
     for (r, l) in plan.runs.iter().enumerate() {
         let m = Model::compile(&l.scenario);

@@ -641,7 +641,7 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -
             &h.points,
         )?);
     }
-    let threads = shard::all_cores(threads);
+    let threads = crate::engine::all_cores(threads);
     let most = shards
         .iter()
         .map(|(_, h)| h.record.threads)
