@@ -812,6 +812,34 @@ fn bad_overrides_name_the_set_argument() {
             "hint: 1e400 is beyond the largest number a field holds (about 1.8e308)",
         ],
     );
+    // A whole number past TOML's (64-bit signed) was read as a float, and
+    // the message said only "invalid type: floating point ..., expected
+    // u64"; in a file, "integer number overflowed".
+    bad(
+        GOOD,
+        &["--set", "simulation.seed=18446744073709551616"],
+        &[
+            "--set simulation.seed=18446744073709551616",
+            "hint: beyond TOML's whole numbers, -9223372036854775808 to 9223372036854775807",
+        ],
+    );
+    bad(
+        &GOOD.replace(
+            "periods = 4",
+            "periods = 4\n[simulation]\nseed = 99999999999999999999",
+        ),
+        &[],
+        &[
+            "integer number overflowed",
+            "hint: beyond TOML's whole numbers",
+        ],
+    );
+    // One within TOML's range written as a float keeps its hint.
+    bad(
+        GOOD,
+        &["--set", "simulation.seed=5e18"],
+        &["hint: a whole number is written without a decimal point or exponent: 5000000000000000000"],
+    );
 }
 
 #[test]

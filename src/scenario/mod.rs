@@ -461,21 +461,25 @@ fn serde_error(message: &str, field: String, origin: Origin) -> InputError {
             }
         }
     }
-    // `paths = 1e6` or `1000000.0`: TOML reads both as floats.
+    // `paths = 1e6` or `1000000.0`: TOML reads both as floats. So does
+    // `--set` a whole number too large for TOML (`seed=18446744073709551616`).
     if let Some(rest) = message.strip_prefix("invalid type: floating point `") {
         if let Some((v, expected)) = rest.split_once('`') {
-            let whole = v
-                .parse::<f64>()
-                .ok()
-                .filter(|x| x.fract() == 0.0 && x.abs() < 1e18);
+            let whole = v.parse::<f64>().ok().filter(|x| x.fract() == 0.0);
             if let (Some(x), true) = (
                 whole,
                 expected.contains("expected i64") || expected.contains("expected u64"),
             ) {
-                hint = Some(format!(
-                    "a whole number is written without a decimal point or exponent: {x:.0} \
-                     (TOML reads 1e6 and 1000000.0 as floating point)"
-                ));
+                // (2^63 is exact in f64.)
+                let fits = (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&x);
+                hint = Some(if fits {
+                    format!(
+                        "a whole number is written without a decimal point or exponent: {x:.0} \
+                         (TOML reads 1e6 and 1000000.0 as floating point)"
+                    )
+                } else {
+                    TOO_LARGE_WHOLE.to_string()
+                });
             }
         }
     }
@@ -579,6 +583,11 @@ enum Written {
 /// `until`, `earliest`), a date without quotes (`start = 2026-01`, which
 /// TOML rejects, or `2026-01-01`, which it reads as a date-time). `raw` is
 /// the value as written (with its quotes, in a file).
+/// The hint for a whole number TOML cannot hold (it has 64-bit signed
+/// integers).
+const TOO_LARGE_WHOLE: &str =
+    "beyond TOML's whole numbers, -9223372036854775808 to 9223372036854775807";
+
 fn value_hint(key: &str, raw: &str, written: Written) -> Option<String> {
     let v = raw.trim();
     let quoted = v.len() >= 2
@@ -598,6 +607,15 @@ fn value_hint(key: &str, raw: &str, written: Written) -> Option<String> {
         return Some(format!(
             "{v} is beyond the largest number a field holds (about 1.8e308)"
         ));
+    }
+    // `seed = 18446744073709551616`: a whole number beyond TOML's.
+    let plain = unsigned(v).replace('_', "");
+    if !quoted
+        && !plain.is_empty()
+        && plain.bytes().all(|b| b.is_ascii_digit())
+        && v.replace('_', "").parse::<i64>().is_err()
+    {
+        return Some(TOO_LARGE_WHOLE.to_string());
     }
     // `periods = "28"`: a number in quotes is a string.
     if quoted && v.parse::<f64>().is_ok_and(f64::is_finite) {
