@@ -1305,3 +1305,28 @@ fn a_closed_stdout_or_stderr_ends_no_command_in_a_panic() {
         assert!(Path::new(&f).is_file(), "{f} missing");
     }
 }
+
+#[test]
+fn batch_takes_toml_files_whatever_the_case_of_their_extension() {
+    // A library copied from Windows: `Plan.TOML` was left out in silence.
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    std::fs::create_dir(&lib).unwrap();
+    write(&lib, "a.toml", &named("baseline"));
+    write(&lib, "Plan.TOML", &named("plan"));
+    write(&lib, "notes.txt", "not a scenario");
+    let out = dir.path().join("out");
+    let o = capsim(&[
+        "batch",
+        lib.to_str().unwrap(),
+        "--paths",
+        "64",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rows = csv_rows(&out.join("index.csv"));
+    let names: std::collections::BTreeSet<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(names.into_iter().collect::<Vec<_>>(), ["baseline", "plan"]);
+}

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
 pub struct BatchArgs {
-    /// Folder of scenario files (*.toml)
+    /// Folder of scenario files (*.toml, any case)
     pub dir: PathBuf,
     /// Name of the benchmark scenario every other is compared with
     #[arg(long, default_value = "baseline")]

@@ -40,11 +40,15 @@ fn folder_hint(dir: &Path) -> String {
     }
 }
 
-/// The `*.toml` files in folder `dir`, by name: a scenario library.
+/// The `*.toml` files in folder `dir` (the extension in any case: a file
+/// saved on Windows as `Plan.TOML` too), by name: a scenario library.
 pub fn toml_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|x| x.eq_ignore_ascii_case("toml"))
+        })
         .collect();
     files.sort();
     Ok(files)
