@@ -230,22 +230,25 @@ fn check_prints_a_loadable_resolved_scenario() {
     assert_eq!(back.scenario.name, "baseline");
 }
 
+/// `capsim run tests/data/golden.toml ARGS --out DIR`.
+fn run_golden(args: &[&str], dir: &std::path::Path) -> std::process::Output {
+    Command::new(bin())
+        .arg("run")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/golden.toml"
+        ))
+        .args(args)
+        .arg("--out")
+        .arg(dir)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn run_writes_the_documented_files_and_columns() {
     let dir = tempfile::tempdir().unwrap();
-    let o = Command::new(bin())
-        .args([
-            "run",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/golden.toml"),
-            "--paths",
-            "2000",
-            "--paths-csv",
-            "--quiet",
-            "--out",
-        ])
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let o = run_golden(&["--paths", "2000", "--paths-csv", "--quiet"], dir.path());
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let d = dir.path().join("golden");
     let first = |f: &str| {
@@ -406,19 +409,7 @@ fn a_source_loads_as_the_text_does_every_time() {
 #[test]
 fn run_header_counts_in_the_singular_for_one() {
     let dir = tempfile::tempdir().unwrap();
-    let o = Command::new(bin())
-        .args([
-            "run",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/golden.toml"),
-            "--paths",
-            "1",
-            "--threads",
-            "1",
-            "--out",
-        ])
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let o = run_golden(&["--paths", "1", "--threads", "1"], dir.path());
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = String::from_utf8(o.stdout).unwrap();
     let first = text.lines().next().unwrap();
