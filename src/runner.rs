@@ -131,10 +131,7 @@ pub fn load_each(
 ) -> Vec<Result<Loaded>> {
     use rayon::prelude::*;
     let all = || sets_list.par_iter().map(|s| load(s)).collect();
-    // (No more threads than scenarios: idle ones would spin in the pool.)
-    let threads = crate::engine::all_cores(threads)
-        .min(sets_list.len())
-        .max(1);
+    let threads = crate::engine::threads_for(threads, sets_list.len());
     match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
         Ok(pool) => pool.install(all),
         Err(_) => sets_list.iter().map(|s| load(s)).collect(),
@@ -211,8 +208,7 @@ pub fn each_run<T: Send>(
     set(format!("{name}, 0 of {n} {unit} done"));
     let (tx, rx) = mpsc::channel::<(usize, Result<T>)>();
     std::thread::scope(|scope| {
-        // (No more threads than runs: the others would have none to take.)
-        for _ in 0..pool_threads.min(n) {
+        for _ in 0..crate::engine::threads_for(pool_threads, n) {
             let tx = tx.clone();
             let (next, stop, handed, run, progress_of) =
                 (&next, &stop, &handed, &run, &progress_of);

@@ -253,11 +253,7 @@ pub fn spearman_table(xs: &[&[f64]], ys: &[&[f64]], threads: usize) -> Vec<Vec<f
             })
             .collect()
     };
-    // (No more threads than columns to rank: idle ones would spin in the
-    // pool.)
-    let threads = crate::engine::all_cores(threads)
-        .min(xs.len().max(ys.len()))
-        .max(1);
+    let threads = crate::engine::threads_for(threads, xs.len().max(ys.len()));
     match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
         Ok(pool) => pool.install(table),
         Err(_) => table(),
