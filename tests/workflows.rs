@@ -552,6 +552,51 @@ fn batch_and_compare_refuse_two_scenarios_of_one_name() {
 }
 
 #[test]
+fn batch_and_compare_refuse_money_in_another_currency() {
+    // capsim converts no money: a EUR scenario against a USD base was
+    // compared number for number ("+0.00 ... no variance").
+    let dir = tempfile::tempdir().unwrap();
+    let lib = library(dir.path());
+    let a = lib.join("a.toml");
+    let euro_text = named("euro").replace("name = \"euro\"", "name = \"euro\"\ncurrency = \"EUR\"");
+    let euro = write(&lib, "euro.toml", &euro_text);
+    let line = euro_text
+        .lines()
+        .position(|l| l.starts_with("currency = "))
+        .unwrap()
+        + 1;
+    let want = format!(
+        "{}:{line}:1: field `currency`: found EUR, but {} (\"baseline\") is in USD, expected the \
+         same currency",
+        euro.display(),
+        a.display()
+    );
+    let out = dir.path().join("cmp");
+    let o = quietly(
+        &out,
+        &[
+            "compare",
+            a.to_str().unwrap(),
+            euro.to_str().unwrap(),
+            "--paths",
+            "300",
+        ],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains(&want), "{err}");
+    assert!(!out.exists(), "compare wrote before refusing");
+    // The batch runs the rest and skips it, as it does bad input.
+    let out = dir.path().join("out");
+    let o = quietly(&out, &["batch", lib.to_str().unwrap(), "--paths", "300"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains(&format!("skipped: {want}")), "{err}");
+    let rows = csv_rows(&out.join("index.csv"));
+    assert!(rows[1..].iter().all(|r| r[0] == "baseline"), "{rows:?}");
+}
+
+#[test]
 fn sweep_grid_with_common_random_numbers() {
     let dir = tempfile::tempdir().unwrap();
     let f = write(dir.path(), "s.toml", GOLDEN);

@@ -198,6 +198,12 @@ fn load_library(a: &BatchArgs) -> Result<Library> {
             runs.push(bench.clone());
             continue;
         }
+        // (Its index row subtracts the benchmark's money.)
+        if l.scenario.currency != bench.scenario.currency {
+            say_err!("skipped: {}", scenario::other_currency(l, &bench));
+            failed.push(l.file.display().to_string());
+            continue;
+        }
         match load_paired(&l.file, &a.set.sets, &bench) {
             Ok(l) => runs.push(l),
             Err(e) => {

@@ -90,6 +90,9 @@ pub fn compare(a: CompareArgs) -> Result<()> {
         {
             return Err(scenario::same_name(l, first).into());
         }
+        if l.scenario.currency != base.scenario.currency {
+            return Err(scenario::other_currency(l, &base).into());
+        }
     }
     if let Some(part) = a.shard {
         let o = shard::run_compare_shard(&base, &alts, &a.sim.out, a.sim.threads, part, !a.quiet)?;

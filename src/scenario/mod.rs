@@ -377,23 +377,22 @@ impl Source {
     }
 }
 
-/// The error for scenario `l`, whose name `first` (loaded before it in the
-/// same command) has too: results go to folders named after scenarios, so
-/// one would write over the other. Points at the `--set` that gave the
-/// name, else at the `name` key in `l`'s file.
-pub fn same_name(l: &Loaded, first: &Loaded) -> InputError {
+/// Where top-level field `key` of `l` was given: the last `--set` that
+/// gave it, else its key in `l`'s file (the file's start where the file
+/// leaves it to its default).
+fn key_origin(l: &Loaded, key: &str) -> Origin {
     let set = l
         .overrides
         .iter()
         .rev()
-        .find(|a| a.split('=').next().map(str::trim) == Some("name"));
-    let origin = match set {
+        .find(|a| a.split('=').next().map(str::trim) == Some(key));
+    match set {
         Some(arg) => Origin::Override { arg: arg.clone() },
         None => {
             let text = std::fs::read_to_string(&l.file).unwrap_or_default();
             let offset = toml_edit::Document::parse(text.clone())
                 .ok()
-                .and_then(|d| locate::span_of(d.as_table(), &[locate::key("name")]))
+                .and_then(|d| locate::span_of(d.as_table(), &[locate::key(key)]))
                 .map_or(0, |s| s.start);
             let (line, column) = locate::line_col(&text, offset);
             Origin::File {
@@ -402,15 +401,41 @@ pub fn same_name(l: &Loaded, first: &Loaded) -> InputError {
                 column,
             }
         }
-    };
+    }
+}
+
+/// The error for scenario `l`, whose name `first` (loaded before it in the
+/// same command) has too: results go to folders named after scenarios, so
+/// one would write over the other. Points at the `--set` that gave the
+/// name, else at the `name` key in `l`'s file.
+pub fn same_name(l: &Loaded, first: &Loaded) -> InputError {
     InputError {
-        origin,
+        origin: key_origin(l, "name"),
         field: "name".to_string(),
         message: format!(
             "found \"{}\", the name of {} too, expected a name of its own (results \
              are written to a folder named after the scenario)",
             l.scenario.name,
             first.file.display()
+        ),
+        hint: None,
+    }
+}
+
+/// The error for scenario `l`, compared with `base` (`compare`'s base,
+/// `batch`'s benchmark) in another currency: a comparison subtracts money,
+/// and capsim converts none, so the differences would mean nothing.
+pub fn other_currency(l: &Loaded, base: &Loaded) -> InputError {
+    InputError {
+        origin: key_origin(l, "currency"),
+        field: "currency".to_string(),
+        message: format!(
+            "found {}, but {} (\"{}\") is in {}, expected the same currency: a \
+             comparison subtracts money, and capsim converts none",
+            l.scenario.currency,
+            base.file.display(),
+            base.scenario.name,
+            base.scenario.currency
         ),
         hint: None,
     }
