@@ -83,8 +83,20 @@ pub fn parse_axis(arg: &str) -> Option<Result<Axis>> {
             parts[2]
         ));
     };
-    if steps == 0 || !lo.is_finite() || !hi.is_finite() {
-        return bad("expected finite lo and hi and steps >= 1".into());
+    if !lo.is_finite() || !hi.is_finite() {
+        return bad("expected finite lo and hi".into());
+    }
+    if steps == 0 {
+        // (The message once said "steps >= 1", which 1 step from lo to
+        // another hi is not: below.)
+        return bad(if lo == hi {
+            format!("found 0 steps, expected 1 (lo and hi are one value), e.g. {lo}:{hi}:1")
+        } else {
+            format!(
+                "found 0 steps, expected 2 or more (both ends are included), e.g. {lo}:{hi}:{}",
+                suggested_steps(lo, hi)
+            )
+        });
     }
     if steps == 1 && lo != hi {
         // One step is lo alone: hi would be dropped without a word.
@@ -765,6 +777,16 @@ mod tests {
             refused("k=0.1:0.2:1"),
             "--set k=0.1:0.2:1: found 1 step from 0.1 to 0.2, which sweeps 0.1 alone, \
              expected 2 or more (both ends are included), e.g. 0.1:0.2:5"
+        );
+        // No steps: what would do, not "steps >= 1" (1 is refused above).
+        assert_eq!(
+            refused("k=0.1:0.2:0"),
+            "--set k=0.1:0.2:0: found 0 steps, expected 2 or more (both ends are \
+             included), e.g. 0.1:0.2:5"
+        );
+        assert_eq!(
+            refused("k=5:5:0"),
+            "--set k=5:5:0: found 0 steps, expected 1 (lo and hi are one value), e.g. 5:5:1"
         );
     }
 }
