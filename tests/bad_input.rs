@@ -1524,7 +1524,12 @@ fn sensitivity_params_are_model_fields_once_each() {
                     "--threads",
                     "4",
                 ],
-                &["--set workload.api.volatility=-1: field `workload.api.volatility`: found -1"],
+                // (Named as the `--param` written, not as the `--set`
+                // its high end became, which the user never typed.)
+                &[
+                    "--param workload.api.volatility=0.1:-1: field `workload.api.volatility`: \
+                     found -1",
+                ],
             ),
             (
                 &["--param", "simulation.paths=10:20"],

@@ -1,6 +1,6 @@
 use super::run::sets_with;
 use crate::engine::{self, Options};
-use crate::error::{Error, Result};
+use crate::error::{Error, Origin, Result};
 use crate::model::Model;
 use crate::output::ResultDir;
 use crate::scenario::{self, FieldValue, Loaded};
@@ -95,16 +95,30 @@ impl Plan {
             .collect();
         let mut loaded = crate::runner::load_each(&run_sets, threads, load).into_iter();
         let mut runs: Vec<Loaded> = Vec::with_capacity(2 * params.len());
+        let show = |p: &Param| format!("--param {}={}:{}", p.key, p.low, p.high);
         for (i, p) in params.iter().enumerate() {
-            for _ in 0..2 {
-                runs.push(loaded.next().expect("two runs per parameter")?);
+            for v in [p.low, p.high] {
+                let run = loaded.next().expect("two runs per parameter");
+                // An error in the `--set` a parameter's end became is the
+                // parameter's, as the user wrote it.
+                runs.push(run.map_err(|e| match e {
+                    Error::Input(mut ie)
+                        if ie.origin
+                            == (Origin::Override {
+                                arg: format!("{}={v}", p.key),
+                            }) =>
+                    {
+                        ie.origin = Origin::Flag { flag: show(p) };
+                        Error::Input(ie)
+                    }
+                    e => e,
+                })?);
             }
             // The field the parameter's runs set, resolved: each once, and
             // a model parameter (a bar over `simulation.paths` or `seed`
             // would be sampling noise labelled as sensitivity).
             let field = |r: &Loaded| r.override_paths.last().cloned().unwrap_or_default();
             let at = field(&runs[2 * i]);
-            let show = |p: &Param| format!("--param {}={}:{}", p.key, p.low, p.high);
             if let Some(k) = (0..i).find(|&k| field(&runs[2 * k]) == at) {
                 return Err(Error::flag(
                     &show(p),
