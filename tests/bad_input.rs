@@ -1253,10 +1253,15 @@ fn a_sweep_sets_each_field_once() {
                     "also set to one value (--set workload.api.growth=0.3",
                 ],
             ),
-            // Points loaded side by side: the first bad one in grid order.
+            // Points loaded side by side: the first bad one in grid order,
+            // named as the `--set` written (not as its point's
+            // `workload.api.volatility=-0.5`, which the user never typed).
             (
                 &["--set", "workload.api.volatility=1:-1:5", "--threads", "4"],
-                &["--set workload.api.volatility=-0.5: field `workload.api.volatility`: found -0.5"],
+                &[
+                    "--set workload.api.volatility=1:-1:5: field `workload.api.volatility`: \
+                     found -0.5",
+                ],
             ),
             (
                 &["--set", "simulation.paths=10:30:3"],

@@ -1,6 +1,6 @@
 use super::run::sets_with;
 use crate::engine::RunStats;
-use crate::error::{Error, Result};
+use crate::error::{Error, Origin, Result};
 use crate::model::Model;
 use crate::output::ResultDir;
 use crate::scenario::{self, FieldValue, Loaded};
@@ -36,6 +36,8 @@ pub struct SweepArgs {
 pub struct Axis {
     pub key: String,
     pub values: Vec<FieldValue>,
+    /// The `--set` as written (`key=lo:hi:steps`), for messages.
+    pub arg: String,
 }
 
 /// `key=lo:hi:steps` -> an axis; anything else is not a sweep. The ends
@@ -137,6 +139,7 @@ pub fn parse_axis(arg: &str) -> Option<Result<Axis>> {
     Some(Ok(Axis {
         key: key.trim().to_string(),
         values,
+        arg: arg.to_string(),
     }))
 }
 
@@ -266,14 +269,36 @@ fn grid(
         coords.push(at);
         sets.push(s);
     }
-    let first = load(&sets[0])?;
+    // An error in the `key=value` a point's axis became is the axis's, as
+    // the user wrote it (`--set k=lo:hi:steps`, not `--set k=value`).
+    let blame = |at: &[FieldValue], e: Error| match e {
+        Error::Input(mut ie) => {
+            if let Origin::Override { arg } = &ie.origin {
+                if let Some(ax) = axes
+                    .iter()
+                    .zip(at)
+                    .find(|(ax, v)| *arg == format!("{}={v}", ax.key))
+                {
+                    ie.origin = Origin::Override {
+                        arg: ax.0.arg.clone(),
+                    };
+                }
+            }
+            Error::Input(ie)
+        }
+        e => e,
+    };
+    let first = load(&sets[0]).map_err(|e| blame(&coords[0], e))?;
     one_value_per_field(&axes, &fixed, &first)?;
     let mut loaded = vec![Ok(first)];
     loaded.extend(crate::runner::load_each(&sets[1..], threads, load));
     let grid = coords
         .into_iter()
         .zip(loaded)
-        .map(|(c, l)| l.map(|l| (c, l)))
+        .map(|(c, l)| match l {
+            Ok(l) => Ok((c, l)),
+            Err(e) => Err(blame(&c, e)),
+        })
         .collect::<Result<Vec<_>>>()?;
     Ok(Grid {
         axes,
