@@ -899,6 +899,23 @@ fn missing_file_and_bad_flags() {
             "written out: 10000",
         ),
         (&["sweep", "x.toml", "--seed", "1_000"], "written out: 1000"),
+        // A seed goes into the scenario (TOML, 64-bit signed): past that it
+        // was refused as a `--set simulation.seed=...` never typed.
+        (
+            &["run", "x.toml", "--seed", "18446744073709551615"],
+            "found 18446744073709551615, expected a whole number from 0 to 9223372036854775807",
+        ),
+        (
+            &[
+                "trace",
+                "x.toml",
+                "--path",
+                "1",
+                "--seed",
+                "9223372036854775808",
+            ],
+            "expected a whole number from 0 to 9223372036854775807",
+        ),
         (&["trace", "x.toml", "--path", "1e3"], "written out: 1000"),
         (
             &["run", "x.toml", "--paths", "1.5"],

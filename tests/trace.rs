@@ -148,6 +148,20 @@ fn trace_story_is_readable() {
         ),
         "{text}"
     );
+    // Past any run's paths: said so (the suggested --paths once overflowed:
+    // "--paths 0 or more", or a panic in a debug build).
+    let o = Command::new(bin())
+        .args(["trace", scen, "--path", "18446744073709551615"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        text.contains(
+            "(not among any run's paths: a run has at most 4000000000, 0 to 3999999999)\n"
+        ),
+        "{text}"
+    );
 }
 
 #[test]

@@ -57,7 +57,7 @@ pub struct SimArgs {
     pub paths: Option<u64>,
     /// Random seed (overrides simulation.seed; compare, batch, sweep and
     /// sensitivity use one seed for every run: common random numbers)
-    #[arg(long, value_parser = whole_arg)]
+    #[arg(long, value_parser = seed_arg)]
     pub seed: Option<u64>,
     /// Worker threads (default: all cores; at most 1024); results do not
     /// depend on it
@@ -80,6 +80,21 @@ fn threads_arg(s: &str) -> Result<usize, String> {
     if n > MAX_THREADS {
         return Err(format!(
             "found {n}, expected 0 (all cores) to {MAX_THREADS}"
+        ));
+    }
+    Ok(n)
+}
+
+/// `--seed`: a whole number from 0 to `i64::MAX`, the largest a scenario
+/// file (TOML) holds, into which it goes as `simulation.seed` (refused
+/// here, not as that override, which the user did not write).
+pub(crate) fn seed_arg(s: &str) -> Result<u64, String> {
+    let n = whole_arg(s)?;
+    if n > i64::MAX as u64 {
+        return Err(format!(
+            "found {n}, expected a whole number from 0 to {} (the largest a scenario \
+             file holds)",
+            i64::MAX
         ));
     }
     Ok(n)

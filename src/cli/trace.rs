@@ -15,7 +15,7 @@ pub struct TraceArgs {
     #[arg(long, value_parser = super::whole_arg)]
     pub path: u64,
     /// Random seed (overrides simulation.seed)
-    #[arg(long, value_parser = super::whole_arg)]
+    #[arg(long, value_parser = super::seed_arg)]
     pub seed: Option<u64>,
     /// One CSV row per period on stdout instead of the readable story
     #[arg(long)]
@@ -156,13 +156,21 @@ fn write_story(out: &mut impl Write, m: &Model, tr: &PathTrace, cur: &str) -> st
     let money = |v: f64| human(v, true, cur);
     let gpus = |v: f64| human(v, false, cur);
     writeln!(out, "path {} of {} (seed {})", tr.path, m.name, m.seed)?;
-    if tr.path >= m.paths {
+    if tr.path >= crate::scenario::MAX_PATHS {
+        // (`tr.path + 1` below would overflow at u64::MAX.)
+        writeln!(
+            out,
+            "(not among any run's paths: a run has at most {}, 0 to {})",
+            crate::scenario::MAX_PATHS,
+            crate::scenario::MAX_PATHS - 1
+        )?;
+    } else if tr.path >= m.paths {
         // Any path's streams are defined; a run's statistics hold its first
         // `paths` of them.
         writeln!(
             out,
-            "(not among a run's {} paths, 0 to {}: a run with --paths {} or more includes it)",
-            m.paths,
+            "(not among a run's {}, 0 to {}: a run with --paths {} or more includes it)",
+            crate::output::count(m.paths, "path"),
             m.paths - 1,
             tr.path + 1
         )?;
