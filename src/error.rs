@@ -154,6 +154,21 @@ impl Error {
         }))
     }
 
+    /// This error, pointed at `written` where it points at the `--set`
+    /// `derived` (an override a command made from what the user wrote: a
+    /// sweep point's `key=value` from `--set key=lo:hi:steps`, a tornado
+    /// end's from `--param key=lo:hi`), which the user never typed.
+    pub fn as_written(self, derived: &str, written: &Origin) -> Self {
+        match self {
+            Error::Input(mut e) if matches!(&e.origin, Origin::Override { arg } if arg == derived) =>
+            {
+                e.origin = written.clone();
+                Error::Input(e)
+            }
+            e => e,
+        }
+    }
+
     pub fn flag(flag: &str, message: impl Into<String>) -> Self {
         Error::Input(Box::new(InputError {
             origin: Origin::Flag {

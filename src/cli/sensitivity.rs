@@ -101,18 +101,8 @@ impl Plan {
                 let run = loaded.next().expect("two runs per parameter");
                 // An error in the `--set` a parameter's end became is the
                 // parameter's, as the user wrote it.
-                runs.push(run.map_err(|e| match e {
-                    Error::Input(mut ie)
-                        if ie.origin
-                            == (Origin::Override {
-                                arg: format!("{}={v}", p.key),
-                            }) =>
-                    {
-                        ie.origin = Origin::Flag { flag: show(p) };
-                        Error::Input(ie)
-                    }
-                    e => e,
-                })?);
+                let written = Origin::Flag { flag: show(p) };
+                runs.push(run.map_err(|e| e.as_written(&format!("{}={v}", p.key), &written))?);
             }
             // The field the parameter's runs set, resolved: each once, and
             // a model parameter (a bar over `simulation.paths` or `seed`

@@ -271,22 +271,13 @@ fn grid(
     }
     // An error in the `key=value` a point's axis became is the axis's, as
     // the user wrote it (`--set k=lo:hi:steps`, not `--set k=value`).
-    let blame = |at: &[FieldValue], e: Error| match e {
-        Error::Input(mut ie) => {
-            if let Origin::Override { arg } = &ie.origin {
-                if let Some(ax) = axes
-                    .iter()
-                    .zip(at)
-                    .find(|(ax, v)| *arg == format!("{}={v}", ax.key))
-                {
-                    ie.origin = Origin::Override {
-                        arg: ax.0.arg.clone(),
-                    };
-                }
-            }
-            Error::Input(ie)
-        }
-        e => e,
+    let blame = |at: &[FieldValue], e: Error| {
+        axes.iter().zip(at).fold(e, |e, (ax, v)| {
+            let written = Origin::Override {
+                arg: ax.arg.clone(),
+            };
+            e.as_written(&format!("{}={v}", ax.key), &written)
+        })
     };
     let first = load(&sets[0]).map_err(|e| blame(&coords[0], e))?;
     one_value_per_field(&axes, &fixed, &first)?;
