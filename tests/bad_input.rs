@@ -1590,3 +1590,126 @@ fn sensitivity_params_are_model_fields_once_each() {
         ],
     );
 }
+
+/// A result replaces only a folder capsim wrote (a result or a shard, by
+/// its manifest or header), or an empty one: a folder of the user's where
+/// a result goes is bad input, refused before anything runs, and left as
+/// it was. (Every command replaced whatever was there: a scenario named
+/// `compare` run into the `--out` of comparisons deleted all of them.)
+#[test]
+fn a_result_replaces_only_what_capsim_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("scenario.toml");
+    std::fs::write(&scenario, GOOD).unwrap();
+    let s = scenario.to_str().unwrap();
+    let capsim = |args: &[&str], out: &std::path::Path| {
+        Command::new(bin())
+            .args(args)
+            .arg("--out")
+            .arg(out)
+            .args(["--paths", "100", "-q"])
+            .output()
+            .unwrap()
+    };
+    let names = |p: &std::path::Path| {
+        let mut n: Vec<String> = std::fs::read_dir(p)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        n.sort();
+        n
+    };
+    let sweep = ["sweep", s, "--set", "workload.api.demand=100:200:2"];
+    let lib = dir.path().join("lib");
+    std::fs::create_dir(&lib).unwrap();
+    std::fs::copy(&scenario, lib.join("bad.toml")).unwrap();
+    let l = lib.to_str().unwrap();
+    // Each command, and the folder of the user's where its result goes.
+    for (args, folder) in [
+        (&["run", s][..], "bad"),
+        (&sweep[..], "sweep/bad"),
+        (&["sensitivity", s][..], "sensitivity/bad"),
+        (&["compare", s, s][..], "compare/bad-vs-bad"),
+        (&["batch", l, "--benchmark", "bad"][..], "bad"),
+    ] {
+        let out = dir.path().join("out");
+        let mine = out.join(folder);
+        std::fs::create_dir_all(mine.join("sub")).unwrap();
+        std::fs::write(mine.join("notes.txt"), "mine").unwrap();
+        for holds in ["a folder holding sub/", "a folder with no manifest"] {
+            let o = capsim(args, &out);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+            assert!(
+                err.contains(&format!(
+                    "--out: found {}, where this result goes: {holds}",
+                    mine.display()
+                )) && err.contains("expected nothing there, or a result capsim wrote"),
+                "{args:?}: {err}"
+            );
+            assert_eq!(
+                std::fs::read_to_string(mine.join("notes.txt")).unwrap(),
+                "mine"
+            );
+            assert_eq!(names(&mine), ["notes.txt", "sub"][..names(&mine).len()]);
+            std::fs::remove_dir(mine.join("sub")).ok();
+        }
+        // Nothing else written, no partial result left.
+        assert_eq!(names(&out), [folder.split('/').next().unwrap()], "{args:?}");
+        std::fs::remove_dir_all(&out).unwrap();
+    }
+
+    // A file where the result goes.
+    let out = dir.path().join("file");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("bad"), "mine").unwrap();
+    let o = capsim(&["run", s], &out);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("where this result goes: a file;"));
+    assert_eq!(std::fs::read_to_string(out.join("bad")).unwrap(), "mine");
+
+    // An empty folder, and capsim's own result (with its charts), are
+    // replaced.
+    let out = dir.path().join("ok");
+    std::fs::create_dir_all(out.join("bad")).unwrap();
+    for extra in [&["--charts"][..], &[], &[]] {
+        let o = capsim(&[&["run", s][..], extra].concat(), &out);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert!(out.join("bad/summary.csv").exists() && !out.join("bad/charts").exists());
+
+    // A scenario named `compare` next to comparisons, and a merge into a
+    // folder of the user's.
+    let out = dir.path().join("cmp");
+    assert!(capsim(&["compare", s, s], &out).status.success());
+    let compare = dir.path().join("compare.toml");
+    std::fs::write(
+        &compare,
+        GOOD.replace("name = \"bad\"", "name = \"compare\""),
+    )
+    .unwrap();
+    let o = capsim(&["run", compare.to_str().unwrap()], &out);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("a folder holding bad-vs-bad/"));
+    assert!(out.join("compare/bad-vs-bad/comparison.csv").exists());
+    let shards = dir.path().join("shards");
+    let o = Command::new(bin())
+        .args(["run", s, "--paths", "100", "-q", "--shard", "1/1", "--out"])
+        .arg(&shards)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = dir.path().join("merged");
+    std::fs::create_dir_all(out.join("bad")).unwrap();
+    std::fs::write(out.join("bad/notes.txt"), "mine").unwrap();
+    let o = Command::new(bin())
+        .arg("merge")
+        .arg(shards.join("bad.shard-1-of-1"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("a folder with no manifest"));
+    assert_eq!(names(&out.join("bad")), ["notes.txt"]);
+}

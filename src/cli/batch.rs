@@ -4,7 +4,7 @@ use crate::compare::{self, Comparison};
 use crate::engine::{self, RunStats};
 use crate::error::{Error, Result};
 use crate::model::Model;
-use crate::output::ResultDir;
+use crate::output::{self, ResultDir};
 use crate::runner::{self, Settings};
 use crate::scenario::{self, Loaded};
 use crate::shard::{self, Shard, ShardRecord, Side};
@@ -101,6 +101,10 @@ pub fn batch(a: BatchArgs) -> Result<()> {
     };
     if let Some(part) = a.shard {
         return run_shard(&out, &runs, &failed, &plan, a.sim.threads, part);
+    }
+    // Every result folder is checked before anything runs.
+    for l in &runs {
+        output::check_target(&a.sim.out, &l.scenario.name)?;
     }
     let sim_started = std::time::SystemTime::now();
     let clock = std::time::Instant::now();

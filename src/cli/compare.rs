@@ -112,6 +112,10 @@ pub fn compare(a: CompareArgs) -> Result<()> {
         }
         return Ok(());
     }
+    for l in &alts {
+        let label = format!("{}-vs-{}", base.scenario.name, l.scenario.name);
+        output::check_target(&a.sim.out.join("compare"), &label)?;
+    }
     let base_model = Model::compile(&base.scenario);
     let alt_models: Vec<Model> = alts.iter().map(|l| Model::compile(&l.scenario)).collect();
     // One pass for every alternative: the base is simulated once per path.

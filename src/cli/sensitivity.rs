@@ -2,7 +2,7 @@ use super::run::sets_with;
 use crate::engine::{self, Options};
 use crate::error::{Error, Origin, Result};
 use crate::model::Model;
-use crate::output::ResultDir;
+use crate::output::{self, ResultDir};
 use crate::scenario::{self, FieldValue, Loaded};
 use crate::sensitivity::{self, DriverJob, Param};
 use crate::shard::{self, Shard};
@@ -174,6 +174,7 @@ pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
         return run_shard(&a, &plan, part);
     }
     let base = &plan.base;
+    output::check_target(&a.sim.out.join("sensitivity"), &base.scenario.name)?;
     // One bar over every run's paths: two per parameter, then the drivers'
     // run, each of the base's paths (no parameter sets `simulation.paths`).
     let runs = plan.runs.len() as u64 + 1;

@@ -2,7 +2,7 @@ use super::run::sets_with;
 use crate::engine::RunStats;
 use crate::error::{Error, Origin, Result};
 use crate::model::Model;
-use crate::output::ResultDir;
+use crate::output::{self, ResultDir};
 use crate::scenario::{self, FieldValue, Loaded};
 use crate::shard::{self, Shard};
 use indicatif::ProgressBar;
@@ -347,6 +347,7 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
     if let Some(part) = a.shard {
         return run_shard(&a, &grid, part);
     }
+    output::check_target(&a.sim.out.join("sweep"), grid.name())?;
     let name = grid.name().to_string();
     let points = grid.points.len();
     let mut table = Table::new(&grid, a.quiet)?;

@@ -241,6 +241,97 @@ pub fn check_out(out: &Path) -> Result<()> {
     }
 }
 
+/// Checks, before any work, that a result named `name` may be written into
+/// `out`: `out` can be a folder ([`check_out`]) and `out/name` is free or
+/// a result capsim may replace ([`not_replaceable`]).
+pub fn check_target(out: &Path, name: &str) -> Result<()> {
+    check_out(out)?;
+    let target = out.join(name);
+    match not_replaceable(&target) {
+        Some(why) => Err(in_the_way(&target, &why)),
+        None => Ok(()),
+    }
+}
+
+/// Why the folder `target`, where a new result goes, may not be replaced
+/// by it; `None` if it may: it does not exist, or it is an empty folder,
+/// or a folder capsim wrote (a result or a shard: a `.json` file there
+/// names `capsim_version` in its first bytes, as every manifest and shard
+/// header does) with no folder inside but `charts/`. capsim deletes nothing it
+/// did not write: without this, a scenario named `compare` run into the
+/// `--out` of comparisons replaced all of them, and one named like a
+/// folder of the user's (`--out .`, name `src`) deleted that folder.
+pub fn not_replaceable(target: &Path) -> Option<String> {
+    let meta = match fs::metadata(target) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => return Some(format!("unreadable ({e})")),
+    };
+    if !meta.is_dir() {
+        return Some("a file".to_string());
+    }
+    let entries = match fs::read_dir(target) {
+        Ok(e) => e,
+        Err(e) => return Some(format!("unreadable ({e})")),
+    };
+    let (mut empty, mut ours) = (true, false);
+    for entry in entries {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => return Some(format!("unreadable ({e})")),
+        };
+        empty = false;
+        let name = entry.file_name();
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            if name != "charts" {
+                return Some(format!(
+                    "a folder holding {}/, which no capsim result has",
+                    name.to_string_lossy()
+                ));
+            }
+        } else if !ours && name.to_string_lossy().ends_with(".json") {
+            ours = written_by_capsim(&entry.path());
+        }
+    }
+    if empty || ours {
+        None
+    } else {
+        Some("a folder with no manifest or shard header that capsim wrote".to_string())
+    }
+}
+
+/// Whether the JSON file at `path` is a manifest or shard header capsim
+/// wrote: an object whose first key, or second after a shard header's
+/// `format`, is `capsim_version`.
+fn written_by_capsim(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = Vec::new();
+    let _ = fs::File::open(path).and_then(|f| f.take(64).read_to_end(&mut head));
+    let text: String = String::from_utf8_lossy(&head)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    text.starts_with("{\"capsim_version\":")
+        || (text.starts_with("{\"format\":") && text.contains(",\"capsim_version\":"))
+}
+
+/// The error for a result that would replace `target`, which is not
+/// capsim's to replace (`why`, from [`not_replaceable`]).
+fn in_the_way(target: &Path, why: &str) -> Error {
+    Error::flag(
+        "--out",
+        format!(
+            "found {}, where this result goes: {why}; expected nothing there, \
+             or a result capsim wrote (capsim replaces nothing else)",
+            target.display()
+        ),
+    )
+    .with_hint(Some(format!(
+        "move {} away, or give another --out (or the scenario another name)",
+        target.display()
+    )))
+}
+
 /// A result folder being built under a temporary name next to its final
 /// place (`.NAME.partial-TAG-XXXXXX`, `TAG` its owner: [`leftover`]).
 pub struct ResultDir {
@@ -250,7 +341,7 @@ pub struct ResultDir {
 
 impl ResultDir {
     pub fn create(out: &Path, name: &str) -> Result<ResultDir> {
-        check_out(out)?;
+        check_target(out, name)?;
         fs::create_dir_all(out)
             .map_err(|e| Error::io(format!("cannot create output folder {}", out.display()), e))?;
         leftover::remove_stale(out);
@@ -280,6 +371,11 @@ impl ResultDir {
 
     /// Moves the finished folder into place, replacing an older result.
     pub fn commit(self) -> Result<PathBuf> {
+        // Checked again: the folder may have changed while this ran (its
+        // temporary folder is removed on the way out).
+        if let Some(why) = not_replaceable(&self.target) {
+            return Err(in_the_way(&self.target, &why));
+        }
         let tmp = self.tmp.keep();
         let target = self.target;
         if target.exists() {
