@@ -1713,3 +1713,55 @@ fn a_result_replaces_only_what_capsim_wrote() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("a folder with no manifest"));
     assert_eq!(names(&out.join("bad")), ["notes.txt"]);
 }
+
+/// A scenario name makes folder names (a comparison's shard holds two), so
+/// it is at most 64 characters: a longer one is bad input, in the file or
+/// in `--set`. A name of 220 characters failed with exit 1 ("File name too
+/// long", its temporary folder's name being longer than its own). A batch
+/// shard's folder takes the library folder's name cut to 100 bytes.
+#[test]
+fn a_scenario_name_fits_in_a_folder_name() {
+    let ok = "n".repeat(64);
+    let o = run_with(
+        &GOOD.replace("name = \"bad\"", &format!("name = \"{ok}\"")),
+        &["-q"],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.out.join(&ok).join("summary.csv").exists());
+    let long = "n".repeat(65);
+    let said = "field `name`: found a name of 65 characters, expected at most 64";
+    bad(
+        &GOOD.replace("name = \"bad\"", &format!("name = \"{long}\"")),
+        &[],
+        &["scenario.toml:1:1: ", said],
+    );
+    bad(GOOD, &["--set", &format!("name={long}")], &[said]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("é".repeat(120));
+    std::fs::create_dir(&lib).unwrap();
+    std::fs::write(lib.join("s.toml"), GOOD).unwrap();
+    let out = dir.path().join("out");
+    let o = Command::new(bin())
+        .arg("batch")
+        .arg(&lib)
+        .args([
+            "--benchmark",
+            "bad",
+            "--paths",
+            "100",
+            "-q",
+            "--shard",
+            "1/1",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, [format!("{}.batch.shard-1-of-1", "é".repeat(50))]);
+}

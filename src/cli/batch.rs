@@ -511,14 +511,21 @@ struct BatchHeader {
     files: shard::FileHashes,
 }
 
-/// The shard folder's name: `<folder>.batch.shard-I-of-N`.
+/// The shard folder's name: `<folder>.batch.shard-I-of-N`, the library
+/// folder's name cut to its first 100 bytes (the whole name must fit a
+/// file system's 255 bytes).
 fn shard_folder(folder: &Path, part: Shard) -> String {
     let name = folder
         .canonicalize()
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().to_string()))
         .unwrap_or_else(|| "library".to_string());
-    format!("{name}.batch.shard-{}-of-{}", part.index, part.count)
+    format!(
+        "{}.batch.shard-{}-of-{}",
+        output::leftover::short(&name),
+        part.index,
+        part.count
+    )
 }
 
 /// Simulates part `part` of the paths of every pass and writes its shard

@@ -346,7 +346,11 @@ impl ResultDir {
             .map_err(|e| Error::io(format!("cannot create output folder {}", out.display()), e))?;
         leftover::remove_stale(out);
         let tmp = tempfile::Builder::new()
-            .prefix(&format!(".{name}.partial-{}-", leftover::owner_tag()))
+            .prefix(&format!(
+                ".{}.partial-{}-",
+                leftover::short(name),
+                leftover::owner_tag()
+            ))
             .tempdir_in(out)
             .map_err(|e| Error::io(format!("cannot create a folder in {}", out.display()), e))?;
         Ok(ResultDir {
@@ -381,7 +385,7 @@ impl ResultDir {
         if target.exists() {
             let old = target.with_file_name(format!(
                 ".{}.old-{}",
-                target.file_name().unwrap_or_default().to_string_lossy(),
+                leftover::short(&target.file_name().unwrap_or_default().to_string_lossy()),
                 leftover::owner_tag()
             ));
             fs::rename(&target, &old)

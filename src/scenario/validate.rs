@@ -255,6 +255,12 @@ fn only_fields(base: &[Seg], kind: &str, present: &[(&str, bool)], allowed: &[&s
     Ok(())
 }
 
+/// The longest scenario `name`: it names result folders, which a file
+/// system keeps to 255 bytes, and the longest of them holds two names
+/// (`compare`'s shard `BASE-vs-ALT.shard-I-of-N`) and the temporary one a
+/// third of that again.
+pub const MAX_NAME: usize = 64;
+
 pub fn validate(raw: &RawScenario) -> R<Scenario> {
     let root: Vec<Seg> = Vec::new();
     let name = required(
@@ -284,6 +290,17 @@ pub fn validate(raw: &RawScenario) -> R<Scenario> {
             path: at(&root, "name"),
             message: format!("found \"{name}\", expected a name matching [a-z0-9_-]+"),
             hint: (!slug.is_empty()).then(|| format!("did you mean \"{slug}\"?")),
+        });
+    }
+    if name.len() > MAX_NAME {
+        return Err(VErr {
+            path: at(&root, "name"),
+            message: format!(
+                "found a name of {} characters, expected at most {MAX_NAME} (it names \
+                 the result's folder, and a comparison's holds two names)",
+                name.len()
+            ),
+            hint: None,
         });
     }
     let start_s = required(&raw.start, at(&root, "start"), "a date \"YYYY-MM\"")?;
