@@ -336,6 +336,27 @@ fn zero_periods() {
     );
 }
 
+/// Dates are written `YYYY-MM`: a horizon past 9999-12 is bad input (its
+/// periods were labelled `11198-01`), and one that ends in 9999-12 runs.
+#[test]
+fn a_horizon_past_the_year_9999() {
+    let far = GOOD.replace("start = \"2026-01\"", "start = \"9999-04\"");
+    bad(
+        &far,
+        &[],
+        &[
+            "scenario.toml:3:1: field `periods`: found 4 quarters from 9999-04, \
+             which end in 10000-03; expected a horizon that ends by 9999-12 (dates are \
+             YYYY-MM): at most 3 quarters",
+        ],
+    );
+    bad(GOOD, &["--set", "start=9999-06"], &["at most 2 quarters"]);
+    let o = run_with(&far, &["--set", "period=month", "--set", "periods=9", "-q"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let periods = std::fs::read_to_string(o.out.join("bad/periods.csv")).unwrap();
+    assert!(periods.contains("\r\n8,9999-12,cash,"), "{periods}");
+}
+
 #[test]
 fn malformed_date() {
     let text = GOOD.replace("online = \"2025-06\"", "online = \"2025-6\"");

@@ -333,6 +333,25 @@ pub fn validate(raw: &RawScenario) -> R<Scenario> {
         "year" => PeriodKind::Year,
         other => return one_of(at(&root, "period"), other, &["month", "quarter", "year"]),
     };
+    // Every period's date is written `YYYY-MM`: the horizon ends by 9999-12.
+    let room = YearMonth::parse("9999-12")
+        .expect("a date")
+        .months_since(start)
+        + 1;
+    if periods * period.months() > room {
+        let fit = room / period.months();
+        return err(
+            at(&root, "periods"),
+            format!(
+                "found {periods} {}s from {start}, which end in {}; expected a \
+                 horizon that ends by 9999-12 (dates are YYYY-MM): at most {fit} {}{}",
+                period.as_str(),
+                start.add_months(periods * period.months() - 1),
+                period.as_str(),
+                if fit == 1 { "" } else { "s" }
+            ),
+        );
+    }
     let currency = raw.currency.clone().unwrap_or_else(|| "USD".to_string());
     if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
         let upper = currency.trim().to_ascii_uppercase();
