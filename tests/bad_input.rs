@@ -319,6 +319,21 @@ fn correlation_not_positive_definite() {
         &[],
         &["scenario.toml:", "correlation", "not positive definite"],
     );
+    assert!(!run_with(&text, &[]).stderr.contains("hint"));
+    // rho = -1 (or 1), "the same shock": a hint to tie them all but exactly.
+    let one = format!(
+        "{GOOD}\n[[workload]]\nname = \"b\"\ndemand = 1\n\
+         [[correlation]]\nbetween = [\"demand/api\", \"demand/b\"]\nrho = -1\n"
+    );
+    bad(
+        &one,
+        &[],
+        &[
+            "not positive definite",
+            "hint: rho = -1 between demand/api and demand/b makes them one shock, which \
+             the matrix cannot hold: -0.999 ties them all but exactly",
+        ],
+    );
 }
 
 #[test]

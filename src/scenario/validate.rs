@@ -768,7 +768,27 @@ pub fn validate(raw: &RawScenario) -> R<Scenario> {
     };
     if !scenario.correlations.is_empty() {
         if let Err(msg) = crate::model::correlation_cholesky(&scenario) {
-            return err(vec![key("correlation")], msg);
+            // rho = 1 is a natural way to say "the same shock", and no
+            // Cholesky factor holds it.
+            let hint = scenario
+                .correlations
+                .iter()
+                .find(|c| c.rho.abs() == 1.0)
+                .map(|c| {
+                    format!(
+                        "rho = {} between {} and {} makes them one shock, which the \
+                         matrix cannot hold: {} ties them all but exactly",
+                        c.rho,
+                        scenario.factor_name(c.between[0]),
+                        scenario.factor_name(c.between[1]),
+                        c.rho * 0.999
+                    )
+                });
+            return Err(VErr {
+                path: vec![key("correlation")],
+                message: msg,
+                hint,
+            });
         }
     }
     Ok(scenario)
