@@ -1801,3 +1801,58 @@ fn a_scenario_name_fits_in_a_folder_name() {
         .collect();
     assert_eq!(names, [format!("{}.batch.shard-1-of-1", "é".repeat(50))]);
 }
+
+/// A table is written with its fields by name, and each element of an
+/// array of tables with two pairs of brackets. serde took a table written
+/// as an array by position (`delay_months = [3.0, 0.6]` ran as median 3,
+/// sigma 0.6; `simulation = [1000, 7]` as 1,000 paths, seed 7), and a
+/// single-bracket `[workload]` got "invalid type: map, expected a
+/// sequence" with no word on the brackets.
+#[test]
+fn tables_and_arrays_of_tables_as_written() {
+    let tranche = "  online = \"2025-06\"\n";
+    for (text, expect) in [
+        (
+            GOOD.replace(tranche, &format!("{tranche}  delay_months = [3.0, 0.6]\n")),
+            "scenario.toml:15:18: field `provider.azure.tranche.0.delay_months`: invalid type: \
+             sequence, expected a table (its fields by name)\n  hint: write its fields by name: \
+             delay_months = { median = 3.0, sigma = 0.6 }",
+        ),
+        (
+            GOOD.replace("periods = 4\n", "periods = 4\nsimulation = [1000, 7]\n"),
+            "scenario.toml:4:14: field `simulation`: invalid type: sequence, expected a table \
+             (its fields by name)\n  hint: [simulation] is one table: one pair of brackets, \
+             [simulation], its fields by name below it",
+        ),
+        (
+            format!("{GOOD}[[agi]]\nhazard = 0.1\n"),
+            "field `agi`: invalid type: sequence, expected a table",
+        ),
+        (
+            GOOD.replace("[[workload]]", "[workload]"),
+            "scenario.toml:5:1: field `workload`: invalid type: map, expected an array of \
+             tables\n  hint: each workload is its own [[workload]] table, with two pairs of \
+             brackets",
+        ),
+        (
+            GOOD.replace("[[provider.tranche]]", "[provider.tranche]"),
+            "hint: each tranche is its own [[provider.tranche]] table, with two pairs of brackets",
+        ),
+        (
+            format!("{GOOD}[rule]\nkind = \"max_share\"\n"),
+            "scenario.toml:20:2: invalid TOML: duplicate key\n  hint: each rule is its own \
+             [[rule]] table, with two pairs of brackets: [rule] is one table",
+        ),
+    ] {
+        bad(&text, &[], &[expect]);
+    }
+    // The same fields by name load.
+    let o = run_with(
+        &GOOD.replace(
+            tranche,
+            &format!("{tranche}  delay_months = {{ median = 3.0, sigma = 0.6 }}\n"),
+        ),
+        &["-q"],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+}

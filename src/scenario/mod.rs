@@ -242,7 +242,9 @@ impl Source {
                 origin: self.at_offset(at),
                 field: String::new(),
                 message: format!("invalid TOML: {}", e.message().trim()),
-                hint: value_at(&self.text, at).and_then(|(k, v)| value_hint(k, v, Written::File)),
+                hint: value_at(&self.text, at)
+                    .and_then(|(k, v)| value_hint(k, v, Written::File))
+                    .or_else(|| single_bracket_hint(&self.text, at)),
             }
         })?;
         serde_path_to_error::deserialize(toml_edit::de::Deserializer::from(parsed)).map_err(|e| {
@@ -512,12 +514,57 @@ fn serde_error(message: &str, field: String, origin: Origin) -> InputError {
             }
         }
     }
+    // A table written as an array (`[[simulation]]`, `delay_months = [3,
+    // 0.6]`), or one `[workload]` where each is a `[[workload]]`.
+    let key = field.rsplit('.').next().unwrap_or_default();
+    if message.starts_with("invalid type: sequence, expected a table") {
+        hint = Some(match key {
+            "simulation" | "agi" => format!(
+                "[{key}] is one table: one pair of brackets, [{key}], its fields by name below it"
+            ),
+            _ => format!("write its fields by name: {key} = {{ median = 3.0, sigma = 0.6 }}"),
+        });
+    }
+    if message.starts_with("invalid type: map, expected an array of tables") {
+        hint = array_of_tables(key).map(|(header, one)| {
+            format!("each {one} is its own [[{header}]] table, with two pairs of brackets")
+        });
+    }
     InputError {
         origin,
         field,
         message,
         hint,
     }
+}
+
+/// For an array-of-tables key, its table header and what one element is.
+fn array_of_tables(key: &str) -> Option<(&'static str, &'static str)> {
+    Some(match key {
+        "workload" => ("workload", "workload"),
+        "provider" => ("provider", "provider"),
+        "tranche" => ("provider.tranche", "tranche"),
+        "contract" => ("contract", "contract"),
+        "rule" => ("rule", "rule"),
+        "correlation" => ("correlation", "correlation"),
+        _ => return None,
+    })
+}
+
+/// The hint for TOML's "duplicate key" at a `[workload]` header (one pair
+/// of brackets) after a `[[workload]]`: offset `at` in `text`.
+fn single_bracket_hint(text: &str, at: usize) -> Option<String> {
+    let start = text.get(..at)?.rfind('\n').map_or(0, |i| i + 1);
+    let line = text[start..].lines().next()?;
+    let line = line.split('#').next()?.trim();
+    let name = line.strip_prefix('[')?.strip_suffix(']')?.trim();
+    if name.starts_with('[') {
+        return None;
+    }
+    let (header, one) = array_of_tables(name.rsplit('.').next()?)?;
+    (header == name).then(|| {
+        format!("each {one} is its own [[{header}]] table, with two pairs of brackets: [{name}] is one table")
+    })
 }
 
 /// The key and value of the `key = value` line that holds byte `offset`

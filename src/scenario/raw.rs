@@ -4,7 +4,58 @@
 //! filled in, are what `capsim check` prints and what the manifest records,
 //! so a resolved scenario loads back unchanged.
 
-use serde::{Deserialize, Serialize};
+use serde::de::{MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use std::marker::PhantomData;
+
+/// `T` from a table only. serde's derived structs also take an array, by
+/// position: `delay_months = [3.0, 0.6]` loaded as median 3 and sigma 0.6
+/// (and `[0.6, 3.0]` just as silently the other way round), and
+/// `simulation = [1000, 7]` as 1,000 paths and seed 7.
+fn table<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+    struct Table<T>(PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for Table<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a table (its fields by name)")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+            T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+        }
+    }
+    d.deserialize_map(Table(PhantomData))
+}
+
+/// [`table`] for an optional field (`#[serde(default)]` gives `None` when
+/// the field is absent).
+fn some_table<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    table(d).map(Some)
+}
+
+/// An array of tables (`[[workload]]`), each element a [`table`].
+fn tables<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+    struct Element<T>(T);
+    impl<'de, T: Deserialize<'de>> Deserialize<'de> for Element<T> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            table(d).map(Element)
+        }
+    }
+    struct Tables<T>(PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for Tables<T> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an array of tables")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+            while let Some(Element(t)) = seq.next_element()? {
+                out.push(t);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_seq(Tables(PhantomData))
+}
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -25,19 +76,47 @@ pub struct RawScenario {
     pub discount_rate: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shortfall_price: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "some_table",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub simulation: Option<RawSimulation>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "some_table",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub agi: Option<RawAgi>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "tables",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub workload: Vec<RawWorkload>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "tables",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub provider: Vec<RawProvider>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "tables",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub contract: Vec<RawContract>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "tables",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub rule: Vec<RawRule>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "tables",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub correlation: Vec<RawCorrelation>,
 }
 
@@ -96,7 +175,11 @@ pub struct RawProvider {
     pub capex_per_gpu: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub life_years: Option<f64>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "tables",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub tranche: Vec<RawTranche>,
 }
 
@@ -109,7 +192,11 @@ pub struct RawTranche {
     pub online: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "some_table",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub delay_months: Option<RawDelay>,
 }
 
