@@ -70,6 +70,37 @@ pub fn warnings(s: &Scenario) -> Vec<String> {
         }
     }
     for (i, r) in s.rules.iter().enumerate() {
+        let kind = r.kind.name();
+        match &r.kind {
+            RuleKind::Exclusive { workloads, .. } | RuleKind::FirstRefusal { workloads, .. }
+                if workloads.is_empty() =>
+            {
+                out.push(format!(
+                    "rule.{i} ({kind}) has workloads = []: it applies to no workload{}",
+                    if kind == "first_refusal" {
+                        " (without `workloads` it applies to all)"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+            RuleKind::Exclusive {
+                workloads,
+                providers,
+            } if providers.is_empty() => {
+                let names: Vec<&str> = workloads
+                    .iter()
+                    .map(|&w| s.workloads[w].name.as_str())
+                    .collect();
+                out.push(format!(
+                    "rule.{i} (exclusive) has providers = []: while it is active, no provider \
+                     may serve {}: all {} demand goes unmet",
+                    names.join(", "),
+                    if names.len() == 1 { "its" } else { "their" }
+                ));
+            }
+            _ => {}
+        }
         if let Bound::Month(u) = r.until {
             if u < 0 {
                 out.push(format!(
@@ -214,6 +245,56 @@ until = "agi"
         assert!(w.iter().any(|x| x.starts_with("no [[provider]]")), "{w:?}");
         let w = baseline_with(&[]);
         assert!(w.is_empty(), "{w:?}");
+    }
+
+    /// A rule with an empty list: an exclusive or first-refusal rule for
+    /// no workload does nothing, and an exclusive one with no provider
+    /// leaves its workloads' demand unmet. Not on any shipped scenario.
+    #[test]
+    fn flags_rules_with_empty_lists() {
+        let w = baseline_with(&["rule.0.providers=[]"]);
+        assert_eq!(
+            w,
+            [
+                "rule.0 (exclusive) has providers = []: while it is active, no provider may \
+              serve api: all its demand goes unmet"
+            ]
+        );
+        let w = baseline_with(&["rule.0.workloads=[]"]);
+        assert_eq!(
+            w,
+            ["rule.0 (exclusive) has workloads = []: it applies to no workload"]
+        );
+        let w = baseline_with(&[
+            "rule.0.workloads=[\"api\", \"product\"]",
+            "rule.0.providers=[]",
+        ]);
+        assert!(w[0].ends_with("no provider may serve api, product: all their demand goes unmet"));
+        let text = std::fs::read_to_string(shipped().join("announcement.toml")).unwrap();
+        let l = crate::scenario::load_str(Path::new("a.toml"), &text, &[]).unwrap();
+        let i = l
+            .scenario
+            .rules
+            .iter()
+            .position(|r| r.kind.name() == "first_refusal")
+            .expect("the announcement has a right of first refusal");
+        let set = [format!("rule.{i}.workloads=[]")];
+        let l = crate::scenario::load_str(Path::new("a.toml"), &text, &set).unwrap();
+        assert!(
+            warnings(&l.scenario).contains(&format!(
+                "rule.{i} (first_refusal) has workloads = []: it applies to no workload \
+                 (without `workloads` it applies to all)"
+            )),
+            "{:?}",
+            warnings(&l.scenario)
+        );
+        for (f, w) in shipped_warnings() {
+            assert!(
+                !w.iter().any(|x| x.contains("= []")),
+                "{}: {w:?}",
+                f.display()
+            );
+        }
     }
 
     /// A monthly price for an hourly one, capex in thousands: a warning
