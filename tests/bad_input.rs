@@ -1695,6 +1695,40 @@ fn a_result_replaces_only_what_capsim_wrote() {
         std::fs::remove_dir_all(&out).unwrap();
     }
 
+    // A batch's index files that are not a batch's: refused, and kept; a
+    // batch's own are replaced.
+    let out = dir.path().join("lib_out");
+    let batch = ["batch", l, "--benchmark", "bad"];
+    assert!(capsim(&batch, &out).status.success());
+    assert!(capsim(&batch, &out).status.success());
+    for (file, text, why) in [
+        (
+            "index.csv",
+            "mine,1\n",
+            "a file that does not begin with a batch index's header",
+        ),
+        (
+            "index_manifest.json",
+            "{\"mine\": 1}",
+            "a file that is not a batch's manifest",
+        ),
+    ] {
+        let kept = std::fs::read(out.join(file)).unwrap();
+        std::fs::write(out.join(file), text).unwrap();
+        let o = capsim(&batch, &out);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(&format!(
+                "--out: found {}, where this result goes: {why}",
+                out.join(file).display()
+            )),
+            "{err}"
+        );
+        assert_eq!(std::fs::read_to_string(out.join(file)).unwrap(), text);
+        std::fs::write(out.join(file), kept).unwrap();
+    }
+
     // A file where the result goes.
     let out = dir.path().join("file");
     std::fs::create_dir(&out).unwrap();

@@ -102,10 +102,7 @@ pub fn batch(a: BatchArgs) -> Result<()> {
     if let Some(part) = a.shard {
         return run_shard(&out, &runs, &failed, &plan, a.sim.threads, part);
     }
-    // Every result folder is checked before anything runs.
-    for l in &runs {
-        output::check_target(&a.sim.out, &l.scenario.name)?;
-    }
+    check_library_out(&a.sim.out, &runs)?;
     let sim_started = std::time::SystemTime::now();
     let clock = std::time::Instant::now();
     let mut results: Vec<Option<Result<RunStats>>> = plan.models.iter().map(|_| None).collect();
@@ -314,6 +311,35 @@ pub struct Outputs<'a> {
     pub quiet: bool,
 }
 
+/// Checks, before anything runs or is written, that a library's results
+/// may go into `out`: each scenario's folder ([`output::check_target`]),
+/// and `index.csv` and `index_manifest.json`, which must be absent or a
+/// batch's (capsim replaces nothing else).
+fn check_library_out(out: &Path, runs: &[Loaded]) -> Result<()> {
+    for l in runs {
+        output::check_target(out, &l.scenario.name)?;
+    }
+    let index = out.join("index.csv");
+    if index.exists() {
+        let text = std::fs::read(&index).unwrap_or_default();
+        let first = text.split(|&b| b == b'\n').next().unwrap_or_default();
+        if first.trim_ascii_end() != INDEX_HEADER.join(",").as_bytes() {
+            return Err(output::in_the_way(
+                &index,
+                "a file that does not begin with a batch index's header",
+            ));
+        }
+    }
+    let man = out.join("index_manifest.json");
+    if man.exists() && !output::written_by_capsim(&man) {
+        return Err(output::in_the_way(
+            &man,
+            "a file that is not a batch's manifest",
+        ));
+    }
+    Ok(())
+}
+
 /// Writes every scenario's folder, `index.csv`, `index_manifest.json` and
 /// (with charts) `index.svg` from the passes' `results`; the library's
 /// skipped files are `failed`, `timing` the simulation's (and its shards').
@@ -332,6 +358,7 @@ pub fn write_library(
         charts: to.charts,
         ..Default::default()
     };
+    check_library_out(to.out, runs)?;
     let Plan {
         models, rb, shared, ..
     } = plan;

@@ -303,7 +303,7 @@ pub fn not_replaceable(target: &Path) -> Option<String> {
 /// Whether the JSON file at `path` is a manifest or shard header capsim
 /// wrote: an object whose first key, or second after a shard header's
 /// `format`, is `capsim_version`.
-fn written_by_capsim(path: &Path) -> bool {
+pub fn written_by_capsim(path: &Path) -> bool {
     use std::io::Read;
     let mut head = Vec::new();
     let _ = fs::File::open(path).and_then(|f| f.take(64).read_to_end(&mut head));
@@ -317,7 +317,7 @@ fn written_by_capsim(path: &Path) -> bool {
 
 /// The error for a result that would replace `target`, which is not
 /// capsim's to replace (`why`, from [`not_replaceable`]).
-fn in_the_way(target: &Path, why: &str) -> Error {
+pub fn in_the_way(target: &Path, why: &str) -> Error {
     Error::flag(
         "--out",
         format!(
