@@ -58,6 +58,12 @@ pub fn warnings(s: &Scenario) -> Vec<String> {
                 "provider.{} has no capacity: no tranche that can deliver and no reserved contract",
                 p.name
             ));
+        } else if !reserved && p.availability == 0.0 {
+            out.push(format!(
+                "provider.{} has no capacity: availability = 0 leaves none of its tranches' \
+                 GPUs usable, and it has no reserved contract",
+                p.name
+            ));
         }
         for (i, t) in p.tranches.iter().enumerate() {
             if t.online >= horizon {
@@ -245,6 +251,17 @@ until = "agi"
         assert!(w.iter().any(|x| x.starts_with("no [[provider]]")), "{w:?}");
         let w = baseline_with(&[]);
         assert!(w.is_empty(), "{w:?}");
+        // No usable GPUs: availability 0 and no reserved contract (Google
+        // has none in the baseline; Oracle's reserved pool ignores it).
+        let w = baseline_with(&["provider.google.availability=0"]);
+        assert_eq!(
+            w,
+            [
+                "provider.google has no capacity: availability = 0 leaves none of its \
+              tranches' GPUs usable, and it has no reserved contract"
+            ]
+        );
+        assert!(baseline_with(&["provider.oracle.availability=0"]).is_empty());
     }
 
     /// A rule with an empty list: an exclusive or first-refusal rule for
