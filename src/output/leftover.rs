@@ -227,6 +227,8 @@ pub fn remove_stale(out: &Path) {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn short_names_cut_at_100_bytes_of_whole_characters() {
         assert_eq!(short("baseline"), "baseline");
@@ -239,8 +241,6 @@ mod tests {
         );
         assert_eq!(short(&"é".repeat(80)), "é".repeat(50));
     }
-
-    use super::*;
 
     #[test]
     fn tags_are_read_back_from_the_names_they_give() {

@@ -522,7 +522,10 @@ fn serde_error(message: &str, field: String, origin: Origin) -> InputError {
             "simulation" | "agi" => format!(
                 "[{key}] is one table: one pair of brackets, [{key}], its fields by name below it"
             ),
-            _ => format!("write its fields by name: {key} = {{ median = 3.0, sigma = 0.6 }}"),
+            "delay_months" => {
+                "write its fields by name: delay_months = { median = 3.0, sigma = 0.6 }".to_string()
+            }
+            _ => format!("write its fields by name: {key} = {{ field = value, ... }}"),
         });
     }
     if message.starts_with("invalid type: map, expected an array of tables") {
