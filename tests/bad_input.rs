@@ -982,6 +982,8 @@ fn a_missing_scenario_file_names_the_one_meant() {
     std::fs::create_dir(dir.path().join("scenarios")).unwrap();
     std::fs::write(dir.path().join("scenarios/base-case.toml"), GOOD).unwrap();
     std::fs::write(dir.path().join("other.toml"), GOOD).unwrap();
+    std::fs::write(dir.path().join("o.toml"), GOOD).unwrap();
+    std::fs::write(dir.path().join("xz.toml"), GOOD).unwrap();
     // And a library folder (`batch`).
     for (command, arg, hint) in [
         ("check", "base-case", Some("scenarios/base-case.toml")),
@@ -1001,6 +1003,9 @@ fn a_missing_scenario_file_names_the_one_meant() {
         ("check", "othr.toml", Some("other.toml")),
         ("check", "zzz.toml", None),
         ("check", "ot.toml", None),
+        // One or two letters have no neighbours (`x` was `o.toml`'s).
+        ("check", "x", None),
+        ("check", "xy.toml", None),
         ("batch", "scenario", Some("scenarios")),
         ("batch", "Scenarios", Some("scenarios")),
         ("batch", "xyz", None),
@@ -1019,6 +1024,22 @@ fn a_missing_scenario_file_names_the_one_meant() {
         );
         assert_hint(&err, hint.map(|h| format!("did you mean {h}?")), arg);
     }
+    // Standard input is not read: `-` is no file's name.
+    let o = Command::new(bin())
+        .current_dir(dir.path())
+        .args(["run", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert_hint(
+        &String::from_utf8_lossy(&o.stderr),
+        Some(
+            "capsim reads a scenario from a file, not from standard input: save it to a file \
+             first (or, in bash, give <(command))"
+                .to_string(),
+        ),
+        "-",
+    );
     // A folder for a file, and a file for a folder: the command meant.
     std::fs::create_dir(dir.path().join("empty")).unwrap();
     for (args, hint) in [

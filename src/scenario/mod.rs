@@ -101,6 +101,12 @@ impl Source {
         let bytes = std::fs::read(path).map_err(|e| {
             let hint = if path.is_dir() {
                 Some(folder_hint(path))
+            } else if path == Path::new("-") {
+                Some(
+                    "capsim reads a scenario from a file, not from standard input: save it \
+                     to a file first (or, in bash, give <(command))"
+                        .to_string(),
+                )
             } else {
                 (e.kind() == std::io::ErrorKind::NotFound)
                     .then(|| missing_file_hint(path))
@@ -166,8 +172,9 @@ fn missing_file_hint(path: &Path) -> Option<String> {
 
 /// The entry of folder `dir` (files or folders, as `keep` says) whose name
 /// is closest to `path`'s, without `suffix`, within a quarter of its
-/// letters (a short name matches no unrelated entry), case aside; as a
-/// path to give on the command line.
+/// letters and at least one (none for a name of one or two letters, whose
+/// every neighbour is unrelated), case aside; as a path to give on the
+/// command line.
 pub(crate) fn near_name(
     dir: &Path,
     path: &Path,
@@ -176,7 +183,12 @@ pub(crate) fn near_name(
 ) -> Option<PathBuf> {
     let name = path.file_name()?.to_str()?;
     let stem = name.strip_suffix(suffix).unwrap_or(name).to_lowercase();
-    let limit = (stem.chars().count() / 4).max(1);
+    // One letter off in a name of three or more (a name of one or two has
+    // no neighbours: `-` is not `d.toml`).
+    let limit = match stem.chars().count() {
+        0..=2 => 0,
+        n => (n / 4).max(1),
+    };
     let best = std::fs::read_dir(dir)
         .ok()?
         .filter_map(|e| e.ok())
