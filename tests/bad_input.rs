@@ -334,6 +334,39 @@ fn correlation_not_positive_definite() {
              the matrix cannot hold: -0.999 ties them all but exactly",
         ],
     );
+    // The override that made the matrix so is named, not the file (whose
+    // matrix holds), and a sweep's as written.
+    let fine = one.replace("rho = -1", "rho = 0.5");
+    let said = "field `correlation`: the correlation matrix (identity plus demand/api ~ \
+                demand/b = 1) is not positive definite";
+    bad(
+        &fine,
+        &["--set", "correlation.0.rho=1"],
+        &[&format!("error: --set correlation.0.rho=1: {said}")],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.toml");
+    std::fs::write(&file, &fine).unwrap();
+    let o = Command::new(bin())
+        .arg("sweep")
+        .arg(&file)
+        .args([
+            "--set",
+            "correlation.0.rho=0:1:2",
+            "--paths",
+            "10",
+            "-q",
+            "--out",
+        ])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("error: --set correlation.0.rho=0:1:2: {said}")),
+        "{err}"
+    );
 }
 
 #[test]

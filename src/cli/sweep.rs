@@ -115,8 +115,8 @@ pub fn parse_axis(arg: &str) -> Option<Result<Axis>> {
             if span % gaps != 0 {
                 return bad(format!(
                     "found {steps} steps from {lo} to {hi}, which fall between months, \
-                     expected steps that split its {} months evenly: {}",
-                    span.abs(),
+                     expected steps that split its {} evenly: {}",
+                    output::count(span.unsigned_abs(), "month"),
                     whole_month_steps(span.unsigned_abs())
                 ));
             }
@@ -756,6 +756,11 @@ mod tests {
             refused("start=2026-01:2027-01"),
             "--set start=2026-01:2027-01: found lo:hi without steps, expected lo:hi:steps, \
              e.g. 2026-01:2027-01:5"
+        );
+        assert_eq!(
+            refused("start=2026-01:2026-02:5"),
+            "--set start=2026-01:2026-02:5: found 5 steps from 2026-01 to 2026-02, which \
+             fall between months, expected steps that split its 1 month evenly: 2"
         );
         assert!(refused("start=2026-01:2026-04").ends_with("e.g. 2026-01:2026-04:4"));
         assert!(refused("start=2026-01:2026-01").ends_with("e.g. 2026-01:2026-01:1"));

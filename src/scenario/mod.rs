@@ -346,18 +346,21 @@ impl Source {
                 })?;
         }
 
-        // Phase C: validation; blame an override if it set the field.
+        // Phase C: validation; blame an override if it set the field, or
+        // one inside it where the error is a whole table's (a correlation
+        // matrix made not positive definite by `--set correlation.0.rho=1`).
         let scenario = validate::validate(&raw).map_err(|v| {
             let doc = self.doc();
-            let origin = if applied.iter().any(|o| o.path == v.path) {
-                override_origin(&applied, &v.path)
-            } else {
-                self.at_offset(
-                    locate::span_of(doc.as_table(), &v.path)
-                        .map(|s| s.start)
-                        .unwrap_or(0),
-                )
-            };
+            let origin =
+                if !v.path.is_empty() && applied.iter().any(|o| o.path.starts_with(&v.path)) {
+                    override_origin(&applied, &v.path)
+                } else {
+                    self.at_offset(
+                        locate::span_of(doc.as_table(), &v.path)
+                            .map(|s| s.start)
+                            .unwrap_or(0),
+                    )
+                };
             // A field of the file at odds with an override of its table (a
             // rule's `kind` set to one the file's other fields do not fit).
             let parent = &v.path[..v.path.len().saturating_sub(1)];
