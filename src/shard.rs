@@ -185,9 +185,13 @@ impl Shard {
             return Err(Error::flag(
                 "--shard",
                 format!(
-                    "found {}/{}, but {paths} paths are {chunks} chunks of {CHUNK}: \
-                     expected at most {chunks} shards",
-                    self.index, self.count
+                    "found {}/{}, but {} {} {} of {CHUNK}: expected at most {}",
+                    self.index,
+                    self.count,
+                    output::count(paths, "path"),
+                    if paths == 1 { "is" } else { "are" },
+                    output::count(chunks, "chunk"),
+                    output::count(chunks, "shard"),
                 ),
             ));
         }

@@ -524,6 +524,11 @@ fn bad_shard_flags_are_refused_before_running() {
             assert_eq!(left, 0, "{part}: something was written");
         }
     }
+    // In the singular for one.
+    let f = file.to_str().unwrap();
+    let o = quietly(&out, &["run", f, "--paths", "1", "--shard", "2/2"]);
+    assert!(String::from_utf8_lossy(&o.stderr)
+        .contains("found 2/2, but 1 path is 1 chunk of 1024: expected at most 1 shard"));
 }
 
 #[test]

@@ -900,8 +900,8 @@ fn sensitivity_writes_sorted_tornado_and_drivers() {
     let n = man["details"]["drivers"].as_array().unwrap().len();
     assert!(
         said.contains(&format!(
-            "({n} of {n} drivers constant over the 1 paths: no rank correlation, left out)"
-        )),
+            "({n} of {n} drivers constant over the 1 path: no rank correlation, left out)"
+        )) && said.contains("tornado (mean npv at low / high; 1 path each)"),
         "{said}"
     );
 }

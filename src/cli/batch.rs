@@ -109,8 +109,12 @@ pub fn batch(a: BatchArgs) -> Result<()> {
     for g in 0..plan.groups.len() {
         let p = plan.pass(g);
         let label = match plan.groups.len() {
-            1 => format!("{} scenarios", plan.models.len()),
-            n => format!("{} scenarios, pass {} of {n}", plan.models.len(), g + 1),
+            1 => output::count(plan.models.len() as u64, "scenario"),
+            n => format!(
+                "{}, pass {} of {n}",
+                output::count(plan.models.len() as u64, "scenario"),
+                g + 1
+            ),
         };
         let pass = runner::with_progress(
             plan.models[plan.rb].paths,

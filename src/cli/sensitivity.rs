@@ -333,8 +333,8 @@ fn write(
         let cur = &base.scenario.currency;
         let _ = writeln!(
             out,
-            "tornado (mean npv at low / high; {} paths each)",
-            sim.paths
+            "tornado (mean npv at low / high; {} each)",
+            output::count(sim.paths, "path")
         );
         for (p, lo, hi, sw) in rows.iter().take(12) {
             let _ = writeln!(
@@ -356,10 +356,10 @@ fn write(
         if drivers.len() < names.len() {
             let _ = writeln!(
                 out,
-                "  ({} of {} drivers constant over the {} paths: no rank correlation, left out)",
+                "  ({} of {} drivers constant over the {}: no rank correlation, left out)",
                 names.len() - drivers.len(),
                 names.len(),
-                sim.paths
+                output::count(sim.paths, "path")
             );
         }
         let _ = writeln!(
