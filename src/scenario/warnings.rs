@@ -130,6 +130,15 @@ pub fn warnings(s: &Scenario) -> Vec<String> {
             ));
         }
     }
+    if let Some(a) = &s.agi {
+        if a.hazard > 0.0 && a.earliest >= horizon {
+            out.push(format!(
+                "agi.earliest = {} is after the horizon ({end}): AGI is never declared, so \
+                 until = \"agi\" rules stay active and from = \"agi\" rules never start",
+                s.month_label(a.earliest)
+            ));
+        }
+    }
     prices(s, &mut out);
     for c in &s.contracts {
         if let Some(to) = c.to {
@@ -262,6 +271,16 @@ until = "agi"
             ]
         );
         assert!(baseline_with(&["provider.oracle.availability=0"]).is_empty());
+        // An AGI that cannot be declared within the horizon (2026-01 to
+        // 2032-12); none for one that can, in its last month.
+        assert_eq!(
+            baseline_with(&["agi.earliest=2033-01"]),
+            [
+                "agi.earliest = 2033-01 is after the horizon (2032-12): AGI is never declared, \
+              so until = \"agi\" rules stay active and from = \"agi\" rules never start"
+            ]
+        );
+        assert!(baseline_with(&["agi.earliest=2032-12"]).is_empty());
     }
 
     /// A rule with an empty list: an exclusive or first-refusal rule for
