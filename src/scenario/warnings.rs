@@ -149,6 +149,16 @@ pub fn warnings(s: &Scenario) -> Vec<String> {
                 ));
             }
         }
+        // (A commitment starting after the horizon still reports its
+        // amount as unsettled.)
+        if let (Some(from), ContractKind::Reserved { .. }) = (c.from, &c.kind) {
+            if from >= horizon {
+                out.push(format!(
+                    "contract.{} starts after the horizon ({end}): its reserved GPUs never count",
+                    c.name
+                ));
+            }
+        }
     }
     out
 }
@@ -281,6 +291,28 @@ until = "agi"
             ]
         );
         assert!(baseline_with(&["agi.earliest=2032-12"]).is_empty());
+        // A reserved contract that starts after the horizon; not a
+        // commitment, whose amount is then unsettled.
+        assert_eq!(
+            baseline_with(&[
+                "contract.oracle-oci.from=2033-01",
+                "contract.oracle-oci.to=2034-12"
+            ]),
+            [
+                "contract.oracle-oci starts after the horizon (2032-12): its reserved GPUs never \
+              count"
+            ]
+        );
+        assert!(baseline_with(&[
+            "contract.oracle-oci.from=2032-12",
+            "contract.oracle-oci.to=2034-12"
+        ])
+        .is_empty());
+        assert!(baseline_with(&[
+            "contract.azure-250b.from=2033-01",
+            "contract.azure-250b.to=2034-01"
+        ])
+        .is_empty());
     }
 
     /// A rule with an empty list: an exclusive or first-refusal rule for
