@@ -155,6 +155,35 @@ fn chart_refuses_what_is_not_a_result_folder() {
         assert!(!err.contains("panicked"), "{err}");
     };
     refused(&dir.path().join("nowhere"), "manifest.json: cannot read it");
+    // A comparison's or a sweep's folder: it says which, and what chart
+    // draws.
+    let file = dir.path().join("golden.toml");
+    let f = file.to_str().unwrap();
+    let out = dir.path().join("out");
+    ok(&quietly(&out, &["compare", f, f, "--paths", "100"]));
+    ok(&quietly(
+        &out,
+        &[
+            "sweep",
+            f,
+            "--set",
+            "agi.hazard=0.1:0.2:2",
+            "--paths",
+            "100",
+        ],
+    ));
+    for (folder, what) in [
+        ("compare/golden-vs-golden", "a comparison's"),
+        ("sweep/golden", "a sweep's"),
+    ] {
+        refused(
+            &out.join(folder),
+            &format!(
+                "manifest.json: no `resolved_scenario`: {what} manifest, expected a run's \
+                 (charts are drawn for the results of run, merge and batch)"
+            ),
+        );
+    }
     // A number a spreadsheet mangled, on line 4 of periods.csv.
     let p = res.join("periods.csv");
     let text = std::fs::read_to_string(&p).unwrap();

@@ -31,9 +31,19 @@ fn scenario_of(dir: &Path) -> Result<(String, String)> {
     })?;
     let m: serde_json::Value =
         serde_json::from_slice(&bytes).map_err(|e| bad(format!("not a capsim manifest: {e}")))?;
-    let resolved = m["resolved_scenario"]
-        .as_str()
-        .ok_or_else(|| bad("no `resolved_scenario`: not a capsim run's manifest".to_string()))?;
+    let resolved = m["resolved_scenario"].as_str().ok_or_else(|| {
+        // What the folder is instead: a comparison's manifest names its
+        // base and alternative, the others their command.
+        let what = match (&m["base"], &m["command"]) {
+            (serde_json::Value::String(_), _) => "a comparison's".to_string(),
+            (_, serde_json::Value::String(c)) => format!("a {c}'s"),
+            _ => "not a run's".to_string(),
+        };
+        bad(format!(
+            "no `resolved_scenario`: {what} manifest, expected a run's (charts are drawn for \
+             the results of run, merge and batch)"
+        ))
+    })?;
     let loaded = scenario::load_str(&file, resolved, &[])
         .map_err(|e| bad(format!("its resolved scenario does not load: {e}")))?;
     Ok((loaded.scenario.name, loaded.scenario.currency))
