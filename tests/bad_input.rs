@@ -1776,6 +1776,9 @@ fn a_result_replaces_only_what_capsim_wrote() {
             err.contains(&format!(
                 "--out: found {}, where this result goes: {why}",
                 out.join(file).display()
+            )) && err.contains(&format!(
+                "hint: move {} away, or give another --out\n",
+                out.join(file).display()
             )),
             "{err}"
         );

@@ -328,17 +328,19 @@ fn check_library_out(out: &Path, runs: &[Loaded]) -> Result<()> {
         let text = std::fs::read(&index).unwrap_or_default();
         let first = text.split(|&b| b == b'\n').next().unwrap_or_default();
         if first.trim_ascii_end() != INDEX_HEADER.join(",").as_bytes() {
-            return Err(output::in_the_way(
+            return Err(output::in_the_way_of(
                 &index,
                 "a file that does not begin with a batch index's header",
+                false,
             ));
         }
     }
     let man = out.join("index_manifest.json");
     if man.exists() && !output::written_by_capsim(&man) {
-        return Err(output::in_the_way(
+        return Err(output::in_the_way_of(
             &man,
             "a file that is not a batch's manifest",
+            false,
         ));
     }
     Ok(())

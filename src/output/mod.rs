@@ -315,9 +315,15 @@ pub fn written_by_capsim(path: &Path) -> bool {
         || (text.starts_with("{\"format\":") && text.contains(",\"capsim_version\":"))
 }
 
-/// The error for a result that would replace `target`, which is not
-/// capsim's to replace (`why`, from [`not_replaceable`]).
+/// The error for a result folder that would replace `target`, which is
+/// not capsim's to replace (`why`, from [`not_replaceable`]).
 pub fn in_the_way(target: &Path, why: &str) -> Error {
+    in_the_way_of(target, why, true)
+}
+
+/// [`in_the_way`], for a result folder (`folder`: another scenario name
+/// would do too) or one of `batch`'s index files.
+pub fn in_the_way_of(target: &Path, why: &str, folder: bool) -> Error {
     Error::flag(
         "--out",
         format!(
@@ -327,8 +333,13 @@ pub fn in_the_way(target: &Path, why: &str) -> Error {
         ),
     )
     .with_hint(Some(format!(
-        "move {} away, or give another --out (or the scenario another name)",
-        target.display()
+        "move {} away, or give another --out{}",
+        target.display(),
+        if folder {
+            " (or the scenario another name)"
+        } else {
+            ""
+        }
     )))
 }
 
