@@ -340,6 +340,44 @@ fn compare_command_writes_its_files() {
     assert!(man["variance_reduction"].as_array().unwrap().len() > 5);
 }
 
+/// A `--set` that fits one scenario of a library and not another: the
+/// skipped one is named (its error points at the `--set`, not the file).
+#[test]
+fn a_batch_names_the_file_a_set_does_not_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = library(dir.path());
+    let other = write(
+        &lib,
+        "b.toml",
+        &named("other")
+            .replace("name = \"own\"", "name = \"mine\"")
+            .replace("provider = \"own\"", "provider = \"mine\""),
+    );
+    let out = dir.path().join("out");
+    let o = quietly(
+        &out,
+        &[
+            "batch",
+            lib.to_str().unwrap(),
+            "--paths",
+            "100",
+            "--set",
+            "provider.own.capex_per_gpu=20000",
+        ],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "skipped {}: --set provider.own.capex_per_gpu=20000: field \
+             `provider.own.capex_per_gpu`: no element `own` in `provider`",
+            other.display()
+        )),
+        "{err}"
+    );
+    assert!(out.join("baseline/summary.csv").exists());
+}
+
 #[test]
 fn batch_indexes_against_the_benchmark_and_reports_bad_files() {
     let dir = tempfile::tempdir().unwrap();
