@@ -3,7 +3,7 @@
 //! to exit code 2. Everything else (I/O, a failed thread pool) is exit code 1.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Where a bad value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +102,10 @@ pub enum Error {
          removed"
     )]
     Interrupted,
+    /// An error of one of several scenarios that does not name its file
+    /// (a `--set` applied to each of them): [`Error::in_file`].
+    #[error("{}: {source}", .file.display())]
+    InScenario { file: PathBuf, source: Box<Error> },
     #[error("{0}")]
     Other(String),
 }
@@ -111,10 +115,28 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Input(_) | Error::NotFinite { .. } => 2,
+            Error::InScenario { source, .. } => source.exit_code(),
             // What a shell reports for a process ended by SIGINT (the
             // binary ends by the signal itself: `interrupt::die`).
             Error::Interrupted => 130,
             _ => 1,
+        }
+    }
+
+    /// This error, naming the scenario `file` it came from where it comes
+    /// from a flag or `--set` applied to several scenarios (`compare`'s
+    /// BASE and ALTs, a library's files), which does not say which.
+    pub fn in_file(self, file: &Path) -> Self {
+        match &self {
+            Error::Input(e)
+                if matches!(e.origin, Origin::Override { .. } | Origin::Flag { .. }) =>
+            {
+                Error::InScenario {
+                    file: file.to_path_buf(),
+                    source: Box::new(self),
+                }
+            }
+            _ => self,
         }
     }
 

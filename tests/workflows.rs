@@ -369,13 +369,36 @@ fn a_batch_names_the_file_a_set_does_not_fit() {
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(
         err.contains(&format!(
-            "skipped {}: --set provider.own.capex_per_gpu=20000: field \
+            "skipped: {}: --set provider.own.capex_per_gpu=20000: field \
              `provider.own.capex_per_gpu`: no element `own` in `provider`",
             other.display()
         )),
         "{err}"
     );
     assert!(out.join("baseline/summary.csv").exists());
+    // compare, with the ALT (or the BASE) the --set does not fit.
+    let base = lib.join("a.toml");
+    for (files, named) in [([&base, &other], &other), ([&other, &base], &other)] {
+        let o = quietly(
+            &out,
+            &[
+                "compare",
+                files[0].to_str().unwrap(),
+                files[1].to_str().unwrap(),
+                "--set",
+                "provider.own.capex_per_gpu=20000",
+            ],
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.starts_with(&format!(
+                "error: {}: --set provider.own.capex_per_gpu=20000: field",
+                named.display()
+            )),
+            "{err}"
+        );
+    }
 }
 
 #[test]

@@ -152,15 +152,8 @@ fn load_library(a: &BatchArgs) -> Result<Library> {
         match scenario::load_file(f, &sets_with(&a.set.sets, a.sim.paths, a.sim.seed)) {
             Ok(l) => loaded.push(l),
             Err(e) => {
-                // Named, where the error itself does not (a `--set` that
-                // does not fit this scenario).
-                let (file, e) = (f.display().to_string(), e.to_string());
-                if e.starts_with(&file) {
-                    say_err!("skipped: {e}");
-                } else {
-                    say_err!("skipped {file}: {e}");
-                }
-                failed.push(file);
+                say_err!("skipped: {}", e.in_file(f));
+                failed.push(f.display().to_string());
             }
         }
     }

@@ -72,10 +72,12 @@ struct CompareManifest<'a> {
 pub fn load_paired(path: &std::path::Path, sets: &[String], base: &Loaded) -> Result<Loaded> {
     let sim = &base.scenario.simulation;
     scenario::load_file(path, &sets_with(sets, Some(sim.paths), Some(sim.seed)))
+        .map_err(|e| e.in_file(path))
 }
 
 pub fn compare(a: CompareArgs) -> Result<()> {
-    let base = scenario::load_file(&a.base, &sets_with(&a.set.sets, a.sim.paths, a.sim.seed))?;
+    let base = scenario::load_file(&a.base, &sets_with(&a.set.sets, a.sim.paths, a.sim.seed))
+        .map_err(|e| e.in_file(&a.base))?;
     let alts: Vec<Loaded> = a
         .alts
         .iter()
