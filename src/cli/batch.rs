@@ -555,7 +555,7 @@ fn shard_folder(folder: &Path, part: Shard) -> String {
         .unwrap_or_else(|| "library".to_string());
     format!(
         "{}.batch.shard-{}-of-{}",
-        output::leftover::short(&name),
+        output::short(&name),
         part.index,
         part.count
     )

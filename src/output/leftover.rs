@@ -34,21 +34,6 @@ fn me() -> &'static (String, String, u64) {
     ME.get_or_init(|| (host(), boot(), pid_namespace()))
 }
 
-/// A result folder's name as its temporary folders' names begin: its
-/// first 100 bytes (whole characters), so that with the tag and the
-/// suffix they stay within a file system's 255 bytes wherever the
-/// folder's own name does (a batch shard's name holds the library
-/// folder's name).
-pub fn short(name: &str) -> &str {
-    let end = name
-        .char_indices()
-        .map(|(i, c)| i + c.len_utf8())
-        .take_while(|&end| end <= 100)
-        .last()
-        .unwrap_or(0);
-    &name[..end]
-}
-
 /// This process's tag, `HOST-BOOT-PIDNS-PID`, for the names of the
 /// temporary folders it creates.
 pub fn owner_tag() -> String {
@@ -228,19 +213,6 @@ pub fn remove_stale(out: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn short_names_cut_at_100_bytes_of_whole_characters() {
-        assert_eq!(short("baseline"), "baseline");
-        let a = "a".repeat(150);
-        assert_eq!(short(&a), &a[..100]);
-        // Two-byte characters: 50 fit, and none is cut in half.
-        assert_eq!(
-            short(&format!("x{}", "é".repeat(80))),
-            format!("x{}", "é".repeat(49))
-        );
-        assert_eq!(short(&"é".repeat(80)), "é".repeat(50));
-    }
 
     #[test]
     fn tags_are_read_back_from_the_names_they_give() {

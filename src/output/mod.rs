@@ -315,6 +315,20 @@ pub fn written_by_capsim(path: &Path) -> bool {
         || (text.starts_with("{\"format\":") && text.contains(",\"capsim_version\":"))
 }
 
+/// A name as it begins a result folder's temporary names (and a batch
+/// shard's folder name, from the library folder's): its first 100 bytes,
+/// whole characters, so that with a tag and a suffix they stay within a
+/// file system's 255 bytes.
+pub fn short(name: &str) -> &str {
+    let end = name
+        .char_indices()
+        .map(|(i, c)| i + c.len_utf8())
+        .take_while(|&end| end <= 100)
+        .last()
+        .unwrap_or(0);
+    &name[..end]
+}
+
 /// The error for a result folder that would replace `target`, which is
 /// not capsim's to replace (`why`, from [`not_replaceable`]).
 pub fn in_the_way(target: &Path, why: &str) -> Error {
@@ -359,7 +373,7 @@ impl ResultDir {
         let tmp = tempfile::Builder::new()
             .prefix(&format!(
                 ".{}.partial-{}-",
-                leftover::short(name),
+                short(name),
                 leftover::owner_tag()
             ))
             .tempdir_in(out)
@@ -396,7 +410,7 @@ impl ResultDir {
         if target.exists() {
             let old = target.with_file_name(format!(
                 ".{}.old-{}",
-                leftover::short(&target.file_name().unwrap_or_default().to_string_lossy()),
+                short(&target.file_name().unwrap_or_default().to_string_lossy()),
                 leftover::owner_tag()
             ));
             fs::rename(&target, &old)
@@ -605,5 +619,23 @@ impl Provenance {
         let mut v = serde_json::to_vec_pretty(self).map_err(|e| Error::Other(e.to_string()))?;
         v.push(b'\n');
         Ok(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_names_cut_at_100_bytes_of_whole_characters() {
+        assert_eq!(short("baseline"), "baseline");
+        let a = "a".repeat(150);
+        assert_eq!(short(&a), &a[..100]);
+        // Two-byte characters: 50 fit, and none is cut in half.
+        assert_eq!(
+            short(&format!("x{}", "é".repeat(80))),
+            format!("x{}", "é".repeat(49))
+        );
+        assert_eq!(short(&"é".repeat(80)), "é".repeat(50));
     }
 }
