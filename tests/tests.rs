@@ -13,6 +13,7 @@ mod determinism;
 mod golden;
 mod hand_cases;
 mod policy;
+mod reference;
 mod scenario_format;
 mod shards;
 mod trace;

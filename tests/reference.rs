@@ -1,0 +1,753 @@
+//! A second reading of MODEL.md sections 4 to 8, written from the text and
+//! not from the kernel: plain loops, no masks, no sorted-order caches, no
+//! vector lanes. Given a path's draws (demand levels, prices, tranche
+//! dates, the AGI period and the first-refusal offers, which the
+//! closed-form tests check in distribution), it computes capacity, rule
+//! activity, the three-pass allocation, cash, capex, depreciation,
+//! commitments, backlog and every metric of section 8, and the kernel must
+//! agree with it on every metric of every path of a few hundred random
+//! scenarios: every rule kind, dated and AGI-bound rules, owned and cloud
+//! providers, reserved contracts and commitments with windows inside,
+//! across and outside the horizon, each period length, up to 9 providers
+//! (the kernel's copies for 1 to 8 and its general one).
+
+// Indexed loops, like the formulas they transcribe.
+#![allow(clippy::needless_range_loop)]
+
+use capsim::kernel::allocate::TakeObserver;
+use capsim::kernel::{simulate_path, NoObserver, Observer, PeriodView, Scratch};
+use capsim::model::Model;
+use capsim::scenario::{self, Bound, ContractKind, ProviderKind, RuleKind, Scenario};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+// ---------------------------------------------------------------------------
+// The draws, as the kernel made them.
+
+#[derive(Default)]
+struct Draws {
+    /// `D_t` per period and workload.
+    level: Vec<Vec<f64>>,
+    /// `P_t` per period and provider.
+    price: Vec<Vec<f64>>,
+    /// Whether each rule's offer was taken, per period (first refusal only).
+    taken: Vec<Vec<bool>>,
+    /// Online month of each tranche, providers in file order, then their
+    /// tranches (infinite if it failed).
+    tau: Vec<f64>,
+    /// Period of the AGI declaration: -1 before start, `None` if none.
+    agi: Option<i64>,
+}
+
+impl TakeObserver for Draws {}
+
+impl Observer for Draws {
+    fn path_start(&mut self, s: &Scratch) {
+        self.tau = s.tau.clone();
+        self.agi = (s.agi_period != capsim::model::NEVER).then_some(s.agi_period);
+    }
+    fn period_end(&mut self, _t: usize, v: &PeriodView<'_>) {
+        self.level.push(v.level.to_vec());
+        self.price.push(v.price.to_vec());
+        self.taken.push(v.rule_taken.to_vec());
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The reference: MODEL.md, line by line.
+
+/// Every metric of section 8 by name: per path, and per period.
+struct Reference {
+    path: BTreeMap<String, f64>,
+    period: Vec<BTreeMap<String, f64>>,
+}
+
+/// Months of period `t` inside `[from, to]`, over `m` (section 1).
+fn coverage(t: usize, m: i64, from: Option<i64>, to: Option<i64>) -> f64 {
+    let first = t as i64 * m;
+    (first..first + m)
+        .filter(|&k| from.is_none_or(|f| k >= f) && to.is_none_or(|u| k <= u))
+        .count() as f64
+        / m as f64
+}
+
+fn active(from: Bound, until: Bound, t: usize, m: i64, agi: Option<i64>) -> bool {
+    let first = t as i64 * m;
+    let t = t as i64;
+    let after_from = match from {
+        Bound::Open => true,
+        Bound::Month(f) => first >= f,
+        // Active from the period after the declaration's on.
+        Bound::Agi => agi.is_some_and(|a| t > a),
+    };
+    let before_until = match until {
+        Bound::Open => true,
+        Bound::Month(u) => first <= u,
+        // Active up to and including the declaration's period.
+        Bound::Agi => agi.is_none_or(|a| t <= a),
+    };
+    after_from && before_until
+}
+
+fn reference(s: &Scenario, d: &Draws) -> Reference {
+    let m = s.period.months();
+    let mf = m as f64;
+    let dt = mf / 12.0;
+    let h = 8760.0 * dt;
+    let nt = s.periods;
+    let nw = s.workloads.len();
+    let np = s.providers.len();
+    let horizon = nt as f64 * mf;
+
+    // Tranches: (provider, tranche, tau).
+    let mut tranches = Vec::new();
+    for (p, pr) in s.providers.iter().enumerate() {
+        for tr in &pr.tranches {
+            tranches.push((p, tr, d.tau[tranches.len()]));
+        }
+    }
+
+    let mut backlog = vec![0.0; nw];
+    let mut cash_p = vec![0.0; np];
+    let mut gpu_hours_p = vec![0.0; np];
+    let (mut cash, mut npv, mut shortfall_cost, mut served_h, mut unmet_h) =
+        (0.0, 0.0, 0.0, 0.0, 0.0);
+    let (mut capex_total, mut depreciation, mut true_up_total) = (0.0, 0.0, 0.0);
+    // Per commitment (in contract order): what counts towards it so far,
+    // and its true-up.
+    let commitments: Vec<usize> = (0..s.contracts.len())
+        .filter(|&c| matches!(s.contracts[c].kind, ContractKind::Commitment { .. }))
+        .collect();
+    let mut counted = vec![0.0; commitments.len()];
+    let mut trued = vec![0.0; commitments.len()];
+    let mut periods = Vec::new();
+
+    for t in 0..nt {
+        let first = t as i64 * m;
+        // Capacity (section 4) and reserved pools (section 5).
+        let mut market_cap = vec![0.0; np];
+        for &(p, tr, tau) in &tranches {
+            let frac = ((((t + 1) as f64) * mf - tau) / mf).clamp(0.0, 1.0);
+            market_cap[p] += tr.gpus * frac;
+        }
+        for (p, c) in market_cap.iter_mut().enumerate() {
+            *c *= s.providers[p].availability;
+        }
+        let mut reserved_cap = vec![0.0; np];
+        let mut reserved_cash = vec![0.0; np];
+        for c in &s.contracts {
+            if let ContractKind::Reserved { gpus, price } = c.kind {
+                let g = gpus * coverage(t, m, c.from, c.to);
+                reserved_cap[c.provider] += g;
+                reserved_cash[c.provider] += g * h * price;
+            }
+        }
+        let price = &d.price[t];
+
+        // Demand to serve (section 3).
+        let demand: Vec<f64> = (0..nw).map(|w| d.level[t][w] + backlog[w]).collect();
+        let total: f64 = demand.iter().sum();
+
+        // Rules (section 6, 7).
+        let on: Vec<bool> = s
+            .rules
+            .iter()
+            .map(|r| active(r.from, r.until, t, m, d.agi))
+            .collect();
+        let mut allowed = vec![vec![true; np]; nw];
+        let mut target: Vec<Option<f64>> = vec![None; np];
+        let mut cap: Vec<Option<f64>> = vec![None; np];
+        for (r, rule) in s.rules.iter().enumerate() {
+            if !on[r] {
+                continue;
+            }
+            match &rule.kind {
+                RuleKind::Exclusive {
+                    workloads,
+                    providers,
+                } => {
+                    for &w in workloads {
+                        for (p, a) in allowed[w].iter_mut().enumerate() {
+                            *a &= providers.contains(&p);
+                        }
+                    }
+                }
+                RuleKind::MinShare { provider, share } => {
+                    let v = total * share;
+                    target[*provider] = Some(target[*provider].map_or(v, |x: f64| x.max(v)));
+                }
+                RuleKind::MaxShare { provider, share } => {
+                    let v = total * share;
+                    cap[*provider] = Some(cap[*provider].map_or(v, |x: f64| x.min(v)));
+                }
+                RuleKind::FirstRefusal { .. } => {}
+            }
+        }
+        // Provider p is in pass 2 for w if an active first-refusal rule of
+        // p naming w took the offer.
+        let offered = |w: usize, p: usize| {
+            s.rules
+                .iter()
+                .enumerate()
+                .any(|(r, rule)| match &rule.kind {
+                    RuleKind::FirstRefusal {
+                        provider,
+                        workloads,
+                        ..
+                    } => on[r] && *provider == p && workloads.contains(&w) && d.taken[t][r],
+                    _ => false,
+                })
+        };
+
+        // Pools: (cost, market?, provider), in that order.
+        let mut pools: Vec<(f64, bool, usize)> = Vec::new();
+        for p in 0..np {
+            pools.push((0.0, false, p));
+            pools.push((price[p], true, p));
+        }
+        pools.sort_by(|a, b| {
+            a.0.partial_cmp(&b.0)
+                .unwrap()
+                .then(a.1.cmp(&b.1))
+                .then(a.2.cmp(&b.2))
+        });
+        let mut left_reserved = reserved_cap.clone();
+        let mut left_market = market_cap.clone();
+        let mut served_p = vec![0.0; np];
+        let mut market_used = vec![0.0; np];
+
+        // Fewest allowed providers first, ties in file order (stable sort).
+        let mut order: Vec<usize> = (0..nw).collect();
+        order.sort_by_key(|&w| allowed[w].iter().filter(|&&a| a).count());
+        let mut unmet = vec![0.0; nw];
+        for &w in &order {
+            let mut rem = demand[w];
+            for pass in 1..=3 {
+                for &(_, market, p) in &pools {
+                    if !allowed[w][p] || rem <= 0.0 {
+                        continue;
+                    }
+                    let mut most = rem;
+                    match pass {
+                        1 => match target[p] {
+                            Some(x) if served_p[p] < x => most = most.min(x - served_p[p]),
+                            _ => continue,
+                        },
+                        2 if !offered(w, p) => continue,
+                        _ => {}
+                    }
+                    if let Some(c) = cap[p] {
+                        most = most.min((c - served_p[p]).max(0.0));
+                    }
+                    let pool = if market {
+                        &mut left_market[p]
+                    } else {
+                        &mut left_reserved[p]
+                    };
+                    let x = most.min(*pool).max(0.0);
+                    *pool -= x;
+                    rem -= x;
+                    served_p[p] += x;
+                    if market {
+                        market_used[p] += x;
+                    }
+                }
+            }
+            unmet[w] = rem;
+        }
+
+        // Cash (sections 4, 5, 8).
+        let mut paid = vec![0.0; np];
+        for p in 0..np {
+            paid[p] = market_used[p] * h * price[p] + reserved_cash[p];
+        }
+        let mut capex_t = 0.0;
+        let mut capex_p = vec![0.0; np];
+        for &(p, tr, tau) in &tranches {
+            let pr = &s.providers[p];
+            if pr.kind != ProviderKind::Owned || !tau.is_finite() || tau < 0.0 {
+                continue;
+            }
+            let amount = tr.gpus * pr.capex_per_gpu;
+            // The period containing tau; a tau on a boundary belongs to
+            // the later period, and one at or past the horizon pays nothing.
+            if tau < horizon && (tau / mf).floor() as usize == t {
+                capex_t += amount;
+                capex_p[p] += amount;
+            }
+            if tau < horizon {
+                let life = 12.0 * pr.life_years;
+                let lo = (t as f64 * mf).max(tau);
+                let hi = ((t + 1) as f64 * mf).min(tau + life);
+                depreciation += (hi - lo).max(0.0) * amount / life;
+            }
+        }
+        let mut true_up_t = 0.0;
+        let mut true_up_p = vec![0.0; np];
+        for (k, &c) in commitments.iter().enumerate() {
+            let con = &s.contracts[c];
+            let ContractKind::Commitment { amount } = con.kind else {
+                unreachable!()
+            };
+            if con.from.is_none_or(|f| first >= f) && con.to.is_none_or(|u| first <= u) {
+                counted[k] += paid[con.provider];
+            }
+            if let Some(u) = con.to {
+                if u >= first && u < first + m {
+                    let x = (amount - counted[k]).max(0.0);
+                    trued[k] = x;
+                    true_up_t += x;
+                    true_up_p[con.provider] += x;
+                }
+            }
+        }
+
+        let mut cash_t = capex_t + true_up_t;
+        for p in 0..np {
+            cash_t += paid[p];
+            cash_p[p] += paid[p] + capex_p[p] + true_up_p[p];
+            gpu_hours_p[p] += served_p[p] * h;
+        }
+        let short_t: f64 = (0..nw)
+            .map(|w| unmet[w] * h * s.workloads[w].shortfall_price)
+            .sum();
+        cash += cash_t;
+        npv += cash_t * (1.0 + s.discount_rate).powf(-((t + 1) as f64) * dt);
+        shortfall_cost += short_t;
+        let served_t: f64 = (0..nw).map(|w| demand[w] - unmet[w]).sum();
+        let unmet_t: f64 = unmet.iter().sum();
+        served_h += served_t * h;
+        unmet_h += unmet_t * h;
+        capex_total += capex_t;
+        true_up_total += true_up_t;
+        for w in 0..nw {
+            backlog[w] = if s.workloads[w].deferrable {
+                unmet[w]
+            } else {
+                0.0
+            };
+        }
+
+        let mut q = BTreeMap::new();
+        q.insert("cash".to_string(), cash_t);
+        q.insert("demand".to_string(), total);
+        q.insert("served".to_string(), served_t);
+        q.insert("unmet".to_string(), unmet_t);
+        for (p, pr) in s.providers.iter().enumerate() {
+            q.insert(
+                format!("capacity.{}", pr.name),
+                market_cap[p] + reserved_cap[p],
+            );
+            q.insert(format!("served.{}", pr.name), served_p[p]);
+            q.insert(format!("price.{}", pr.name), price[p]);
+        }
+        periods.push(q);
+    }
+
+    let mut path = BTreeMap::new();
+    path.insert("cash".to_string(), cash);
+    path.insert("npv".to_string(), npv);
+    path.insert("economic".to_string(), cash + shortfall_cost);
+    path.insert("shortfall_cost".to_string(), shortfall_cost);
+    path.insert("served_gpu_hours".to_string(), served_h);
+    path.insert("unmet_gpu_hours".to_string(), unmet_h);
+    path.insert("capex".to_string(), capex_total);
+    path.insert("depreciation".to_string(), depreciation);
+    path.insert("true_up".to_string(), true_up_total);
+    for (p, pr) in s.providers.iter().enumerate() {
+        path.insert(format!("cash.{}", pr.name), cash_p[p]);
+        path.insert(format!("gpu_hours.{}", pr.name), gpu_hours_p[p]);
+        let share = if served_h > 0.0 {
+            gpu_hours_p[p] / served_h
+        } else {
+            0.0
+        };
+        path.insert(format!("share.{}", pr.name), share);
+    }
+    for (k, &c) in commitments.iter().enumerate() {
+        let con = &s.contracts[c];
+        let ContractKind::Commitment { amount } = con.kind else {
+            unreachable!()
+        };
+        path.insert(format!("true_up.{}", con.name), trued[k]);
+        // Open at the end: a `to` past the horizon (or none).
+        let open = con.to.is_none_or(|u| u >= nt as i64 * m);
+        let unsettled = if open {
+            (amount - counted[k]).max(0.0)
+        } else {
+            0.0
+        };
+        path.insert(format!("unsettled.{}", con.name), unsettled);
+    }
+    path.insert(
+        "agi_declared".to_string(),
+        if d.agi.is_some() { 1.0 } else { 0.0 },
+    );
+    Reference {
+        path,
+        period: periods,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Random scenarios.
+
+/// splitmix64: the scenarios' own generator, independent of the kernel's.
+struct Gen(u64);
+
+impl Gen {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn range(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * self.unit()
+    }
+    /// An integer in `lo..=hi`.
+    fn int(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + (self.next() % (hi - lo + 1) as u64) as i64
+    }
+    fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
+    }
+    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[self.int(0, xs.len() as i64 - 1) as usize]
+    }
+    /// A subset of `0..n`, each member with probability `p`.
+    fn subset(&mut self, n: usize, p: f64) -> Vec<usize> {
+        (0..n).filter(|_| self.chance(p)).collect()
+    }
+}
+
+const START: (i64, i64) = (2026, 1);
+
+fn date(offset: i64) -> String {
+    let k = START.0 * 12 + START.1 - 1 + offset;
+    format!("\"{:04}-{:02}\"", k.div_euclid(12), k.rem_euclid(12) + 1)
+}
+
+fn names(prefix: &str, xs: &[usize]) -> String {
+    let v: Vec<String> = xs.iter().map(|i| format!("\"{prefix}{i}\"")).collect();
+    format!("[{}]", v.join(", "))
+}
+
+/// A random valid scenario touching every mechanism of sections 3 to 8.
+fn random_scenario(g: &mut Gen) -> String {
+    let mut s = String::new();
+    let (period, m) = *g.pick(&[("month", 1), ("quarter", 3), ("year", 12)]);
+    let nt = g.int(1, if m == 12 { 5 } else { 10 });
+    let months = nt * m;
+    let some_month = |g: &mut Gen| g.int(-m - 6, months + m);
+    writeln!(s, "name = \"random\"\nstart = {}", date(0)).unwrap();
+    writeln!(s, "period = \"{period}\"\nperiods = {nt}").unwrap();
+    if g.chance(0.5) {
+        writeln!(s, "discount_rate = {}", g.range(0.0, 0.2)).unwrap();
+    }
+    if g.chance(0.7) {
+        writeln!(s, "shortfall_price = {}", g.range(0.0, 30.0)).unwrap();
+    }
+    writeln!(s, "[simulation]\nseed = {}", g.next() >> 1).unwrap();
+
+    let nw = g.int(1, 4) as usize;
+    for w in 0..nw {
+        writeln!(s, "[[workload]]\nname = \"w{w}\"").unwrap();
+        let demand = if g.chance(0.1) {
+            0.0
+        } else {
+            g.range(0.0, 2000.0)
+        };
+        writeln!(s, "demand = {demand}").unwrap();
+        writeln!(s, "growth = {}", g.range(-0.3, 0.8)).unwrap();
+        writeln!(s, "volatility = {}", g.range(0.0, 0.5)).unwrap();
+        if g.chance(0.3) {
+            writeln!(
+                s,
+                "jump_rate = {}\njump_mean = {}\njump_stdev = {}",
+                g.range(0.0, 2.0),
+                g.range(-0.3, 0.3),
+                g.range(0.0, 0.3)
+            )
+            .unwrap();
+        }
+        if g.chance(0.5) {
+            writeln!(s, "shortfall_price = {}", g.range(0.0, 40.0)).unwrap();
+        }
+        if g.chance(0.35) {
+            writeln!(s, "deferrable = true").unwrap();
+        }
+    }
+
+    // Up to 9 providers: the kernel has a copy per count up to 8 and a
+    // general one beyond.
+    let np = if g.chance(0.1) { 9 } else { g.int(1, 6) } as usize;
+    // A few shared prices with no drift or volatility make equal costs
+    // (0, as a reserved pool costs).
+    let shared = [0.0, 1.0, 2.0, 2.5];
+    for p in 0..np {
+        let owned = g.chance(0.3);
+        writeln!(s, "[[provider]]\nname = \"p{p}\"").unwrap();
+        if owned {
+            writeln!(s, "kind = \"owned\"").unwrap();
+            writeln!(s, "capex_per_gpu = {}", g.range(0.0, 60000.0)).unwrap();
+            writeln!(s, "life_years = {}", g.pick(&[0.25, 1.0, 2.5, 5.0])).unwrap();
+        }
+        if g.chance(0.4) {
+            writeln!(s, "price = {}", g.pick(&shared)).unwrap();
+        } else {
+            writeln!(s, "price = {}", g.range(0.2, 4.0)).unwrap();
+            writeln!(s, "price_drift = {}", g.range(-0.3, 0.1)).unwrap();
+            writeln!(s, "price_volatility = {}", g.range(0.0, 0.3)).unwrap();
+        }
+        if g.chance(0.4) {
+            writeln!(s, "availability = {}", g.range(0.0, 1.0)).unwrap();
+        }
+        for _ in 0..g.int(0, 3) {
+            writeln!(s, "  [[provider.tranche]]").unwrap();
+            let gpus = if g.chance(0.1) {
+                0.0
+            } else {
+                g.range(0.0, 1500.0)
+            };
+            writeln!(s, "  gpus = {gpus}\n  online = {}", date(some_month(g))).unwrap();
+            if g.chance(0.4) {
+                writeln!(
+                    s,
+                    "  delay_months = {{ median = {}, sigma = {} }}",
+                    g.range(0.1, 8.0),
+                    g.range(0.0, 1.2)
+                )
+                .unwrap();
+            }
+            if g.chance(0.3) {
+                writeln!(s, "  failure = {}", g.range(0.0, 0.6)).unwrap();
+            }
+        }
+    }
+
+    for _ in 0..g.int(0, 3) {
+        writeln!(s, "[[contract]]").unwrap();
+        writeln!(s, "provider = \"p{}\"", g.int(0, np as i64 - 1)).unwrap();
+        if g.chance(0.5) {
+            writeln!(s, "kind = \"reserved\"").unwrap();
+            writeln!(s, "gpus = {}", g.range(0.0, 1500.0)).unwrap();
+            writeln!(s, "price = {}", g.range(0.0, 3.0)).unwrap();
+        } else {
+            writeln!(s, "kind = \"commitment\"").unwrap();
+            writeln!(s, "amount = {}", g.range(0.0, 4e6 * nt as f64)).unwrap();
+        }
+        let mut a = some_month(g);
+        let mut b = some_month(g);
+        if a > b {
+            std::mem::swap(&mut a, &mut b);
+        }
+        if g.chance(0.75) {
+            writeln!(s, "from = {}", date(a)).unwrap();
+        }
+        if g.chance(0.75) {
+            writeln!(s, "to = {}", date(b)).unwrap();
+        }
+    }
+
+    let agi = g.chance(0.6);
+    if agi {
+        writeln!(
+            s,
+            "[agi]\nhazard = {}\nearliest = {}",
+            g.range(0.0, 3.0),
+            date(g.int(-12, months))
+        )
+        .unwrap();
+    }
+
+    // Now and then more than 64 rules, past what the kernel keeps as bits.
+    let rules = if g.chance(0.03) {
+        g.int(65, 70)
+    } else {
+        g.int(0, 5)
+    };
+    for _ in 0..rules {
+        writeln!(s, "[[rule]]").unwrap();
+        match g.int(0, 3) {
+            0 => {
+                let mut ws = g.subset(nw, 0.5);
+                if ws.is_empty() {
+                    ws.push(g.int(0, nw as i64 - 1) as usize);
+                }
+                let p = if g.chance(0.1) { 0.0 } else { 0.5 };
+                let ps = g.subset(np, p);
+                writeln!(s, "kind = \"exclusive\"").unwrap();
+                writeln!(s, "workloads = {}", names("w", &ws)).unwrap();
+                writeln!(s, "providers = {}", names("p", &ps)).unwrap();
+            }
+            1 => {
+                writeln!(s, "kind = \"first_refusal\"").unwrap();
+                writeln!(s, "provider = \"p{}\"", g.int(0, np as i64 - 1)).unwrap();
+                if g.chance(0.6) {
+                    writeln!(s, "workloads = {}", names("w", &g.subset(nw, 0.6))).unwrap();
+                }
+                let u = g.unit();
+                let accept = *g.pick(&[0.0, 1.0, u, u]);
+                writeln!(s, "accept = {accept}").unwrap();
+            }
+            k => {
+                let kind = if k == 2 { "min_share" } else { "max_share" };
+                writeln!(s, "kind = \"{kind}\"").unwrap();
+                writeln!(s, "provider = \"p{}\"", g.int(0, np as i64 - 1)).unwrap();
+                writeln!(s, "share = {}", g.range(0.0, 0.8)).unwrap();
+            }
+        }
+        let mut a = some_month(g);
+        let mut b = some_month(g);
+        if a > b {
+            std::mem::swap(&mut a, &mut b);
+        }
+        // Each bound: none, a month, or (with an `[agi]` table) "agi".
+        for (bound, month) in [("from", a), ("until", b)] {
+            match g.int(0, if agi { 2 } else { 1 }) {
+                0 => {}
+                1 => writeln!(s, "{bound} = {}", date(month)).unwrap(),
+                _ => writeln!(s, "{bound} = \"agi\"").unwrap(),
+            }
+        }
+    }
+    s
+}
+
+// ---------------------------------------------------------------------------
+// The check.
+
+fn same(a: f64, b: f64, scale: f64) -> bool {
+    a == b || (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(scale)
+}
+
+fn check_path(text: &str, s: &Scenario, m: &Model, path: u64) {
+    let mut draws = Draws::default();
+    let mut scratch = Scratch::new(m);
+    let np = m.layout.n_path();
+    let nq = m.layout.n_period();
+    let mut out = vec![0.0; np];
+    let mut per = vec![0.0; m.periods * nq];
+    simulate_path(m, path, &mut scratch, &mut out, &mut per, &mut draws);
+    // The engine's copy (no observer) writes the same numbers.
+    let mut out2 = vec![0.0; np];
+    let mut per2 = vec![0.0; m.periods * nq];
+    simulate_path(m, path, &mut scratch, &mut out2, &mut per2, &mut NoObserver);
+    assert!(
+        out.iter()
+            .zip(&out2)
+            .all(|(a, b)| a.to_bits() == b.to_bits())
+            && per
+                .iter()
+                .zip(&per2)
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
+        "observed and unobserved kernels differ\n{text}"
+    );
+
+    let r = reference(s, &draws);
+    let fail = |what: String| -> ! {
+        panic!(
+            "{what} (path {path})\n--- scenario ---\n{text}--- tau {:?}, agi {:?}",
+            draws.tau, draws.agi
+        )
+    };
+    // Every name the kernel reports is one the reference computes, and
+    // the other way round.
+    let names: Vec<&String> = r.path.keys().collect();
+    let mut layout: Vec<&String> = m.layout.path_names.iter().collect();
+    layout.sort();
+    if names != layout {
+        fail(format!("path metrics {layout:?}, reference {names:?}"));
+    }
+    // Magnitudes the round-off of a metric is measured against: GPU
+    // counts against the period's demand and capacity, money against the
+    // path's largest money.
+    let money = [
+        "cash",
+        "npv",
+        "economic",
+        "shortfall_cost",
+        "capex",
+        "true_up",
+    ]
+    .iter()
+    .map(|k| r.path[*k].abs())
+    .chain(
+        r.path
+            .iter()
+            .filter(|(k, _)| k.starts_with("unsettled."))
+            .map(|(_, v)| v.abs()),
+    )
+    .fold(0.0, f64::max);
+    let hours = r.path["served_gpu_hours"] + r.path["unmet_gpu_hours"];
+    for (i, name) in m.layout.path_names.iter().enumerate() {
+        let want = r.path[name];
+        let scale = if name.starts_with("share.") || name == "agi_declared" {
+            1.0
+        } else if name.contains("gpu_hours") {
+            hours
+        } else {
+            money
+        };
+        if !same(out[i], want, scale) {
+            fail(format!("{name}: kernel {}, reference {want}", out[i]));
+        }
+    }
+    for t in 0..m.periods {
+        let q = &r.period[t];
+        let gpus = q["demand"]
+            + q.iter()
+                .filter(|(k, _)| k.starts_with("capacity."))
+                .map(|(_, v)| v)
+                .sum::<f64>();
+        for (i, name) in m.layout.period_names.iter().enumerate() {
+            let Some(&want) = q.get(name) else {
+                fail(format!("period metric {name}: not in the reference"));
+            };
+            let got = per[t * nq + i];
+            let scale = if name == "cash" {
+                money
+            } else if name.starts_with("price.") {
+                want.abs()
+            } else {
+                gpus
+            };
+            if !same(got, want, scale) {
+                fail(format!(
+                    "period {t}, {name}: kernel {got}, reference {want}"
+                ));
+            }
+        }
+    }
+}
+
+#[test]
+fn the_kernel_agrees_with_a_literal_reading_of_the_model() {
+    let mut g = Gen(0x5eed_c0de);
+    let (mut rules, mut many, mut paths) = (0, 0, 0);
+    for case in 0..400 {
+        let text = random_scenario(&mut g);
+        let loaded = scenario::load_str(Path::new("random.toml"), &text, &[]).unwrap_or_else(|e| {
+            panic!("case {case}: the generator wrote a bad scenario: {e}\n{text}")
+        });
+        let s = loaded.scenario;
+        let m = Model::compile(&s);
+        rules += s.rules.len();
+        many += usize::from(s.rules.len() > 64);
+        for path in 0..4 {
+            check_path(&text, &s, &m, path * 7919 + case);
+            paths += 1;
+        }
+    }
+    // The generator does what it says.
+    assert!(
+        rules > 600 && many > 3 && paths == 1600,
+        "{rules} rules, {many} scenarios of more than 64, {paths} paths"
+    );
+}
