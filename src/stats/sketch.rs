@@ -555,7 +555,7 @@ impl<C: Count> Sketch<C> {
         let Some(&(_, n)) = cum.last() else {
             return f64::NAN;
         };
-        let k = (((1.0 - q) * n as f64).ceil() as u64).clamp(1, n);
+        let k = tail_count(q, n);
         let top = n - k;
         let (max_from, min_below) = (n.saturating_sub(e.at_max), e.at_min);
         let mut sum = 0.0;
@@ -584,6 +584,22 @@ impl<C: Count> Sketch<C> {
         }
         sum / k as f64
     }
+}
+
+/// How many of `n` values CVaR at level `q` averages: `ceil((1 - q) n)`,
+/// at least one. Levels are written in decimal and `1 - q` is not exact
+/// in binary (`1.0 - 0.95` is `0.05000000000000004`), so a product within
+/// round-off of a whole number is that number: 5% of 2,000 values is 100,
+/// not 101.
+pub fn tail_count(q: f64, n: u64) -> u64 {
+    let x = (1.0 - q) * n as f64;
+    let whole = x.round();
+    let k = if (x - whole).abs() <= 1e-9 * whole.max(1.0) {
+        whole
+    } else {
+        x.ceil()
+    };
+    (k as u64).clamp(1, n.max(1))
 }
 
 /// A metric's exact extremes and how many of its values equal each (0:
@@ -651,7 +667,7 @@ mod tests {
             .collect();
         top.reverse();
         for (q, got) in levels.iter().zip(&got_cvar) {
-            let k = (((1.0 - q) * top.len() as f64).ceil() as usize).clamp(1, top.len());
+            let k = tail_count(*q, top.len() as u64) as usize;
             let want = top[..k].iter().sum::<f64>() / k as f64;
             assert!(
                 (got - want).abs() <= 1e-9 * want.abs().max(1.0),
@@ -736,7 +752,7 @@ mod tests {
                 }
             };
             for (q, got) in levels.iter().zip(&cvars) {
-                let k = (((1.0 - q) * m).ceil() as usize).clamp(1, xs.len());
+                let k = tail_count(*q, xs.len() as u64) as usize;
                 let want = (xs.len() - k..xs.len()).map(at).sum::<f64>() / k as f64;
                 assert!((got - want).abs() <= 1e-9 * want, "q {q}: {got} vs {want}");
                 let exact = xs[xs.len() - k..].iter().sum::<f64>() / k as f64;
@@ -795,6 +811,44 @@ mod tests {
     }
 
     #[test]
+    fn cvar_averages_the_top_ceil_share_of_the_values() {
+        // (level, n, values averaged): 5% and 1% of n exactly where they
+        // are whole numbers, rounded up where they are not.
+        for (q, n, k) in [
+            (0.95, 2_000, 100),
+            (0.95, 10_000, 500),
+            (0.95, 1_000_000, 50_000),
+            (0.95, 10_001, 501),
+            (0.95, 19, 1),
+            (0.99, 2_100, 21),
+            (0.99, 10_000, 100),
+            (0.99, 4_000_000_000, 40_000_000),
+            (0.99, 101, 2),
+            (0.99, 1, 1),
+            (0.0, 7, 7),
+            (1.0, 7, 1),
+        ] {
+            assert_eq!(tail_count(q, n), k, "level {q}, {n} values");
+        }
+        // 2,000 values 1% apart, one per bucket: CVaR95 is the mean of the
+        // top 100 buckets' representatives (the top one clamped to the max).
+        let xs: Vec<f64> = (0..2000).map(|i| 1.01f64.powi(i)).collect();
+        let mut s: Sketch = Sketch::default();
+        xs.iter().for_each(|&x| s.add(x));
+        let (min, max) = (xs[0], xs[1999]);
+        let (_, c) = s.tails(&[], &[0.95], &Extremes::range(min, max));
+        let mean_of_top = |k: usize| {
+            let sum: f64 = xs[2000 - k..]
+                .iter()
+                .map(|&x| representative(bucket(x)).clamp(min, max))
+                .sum();
+            sum / k as f64
+        };
+        assert!((c[0] - mean_of_top(100)).abs() <= 1e-12 * c[0]);
+        assert!((c[0] - mean_of_top(101)).abs() > 1e-3 * c[0]);
+    }
+
+    #[test]
     fn quantiles_within_documented_bound() {
         let mut r = crate::rng::stream(1, 2, 3);
         let mut xs: Vec<f64> = (0..20_000)
@@ -812,7 +866,7 @@ mod tests {
                 "q={q}: {a} vs {e}"
             );
         }
-        let k = (0.05 * xs.len() as f64).ceil() as usize;
+        let k = xs.len() / 20;
         let exact_cvar: f64 = xs[xs.len() - k..].iter().sum::<f64>() / k as f64;
         let a = s.cvar(0.95, min, max);
         assert!(((a - exact_cvar) / exact_cvar).abs() <= 1.0 / 257.0);
