@@ -10,6 +10,10 @@
 //! providers, reserved contracts and commitments with windows inside,
 //! across and outside the horizon, each period length, up to 9 providers
 //! (the kernel's copies for 1 to 8 and its general one).
+//!
+//! And the statistics against the paths they summarise: every summary of
+//! every path and per-period metric of whole runs against the exact
+//! statistics of the same paths, each simulated alone.
 
 // Indexed loops, like the formulas they transcribe.
 #![allow(clippy::needless_range_loop)]
@@ -750,4 +754,145 @@ fn the_kernel_agrees_with_a_literal_reading_of_the_model() {
         rules > 600 && many > 3 && paths == 1600,
         "{rules} rules, {many} scenarios of more than 64, {paths} paths"
     );
+}
+
+// ---------------------------------------------------------------------------
+// The statistics against the paths they summarise.
+
+/// Type-7 quantile of sorted `xs` at `q`, and the bound MODEL.md's sketch
+/// promises for it: 1/257 of the interpolation of the two order
+/// statistics' magnitudes (0.39% of the quantile where they share a sign).
+fn type7(xs: &[f64], q: f64) -> (f64, f64) {
+    let h = (xs.len() - 1) as f64 * q;
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(xs.len() - 1);
+    let f = h - lo as f64;
+    let v = xs[lo] + f * (xs[hi] - xs[lo]);
+    let bound = ((1.0 - f) * xs[lo].abs() + f * xs[hi].abs()) / 257.0;
+    (v, bound)
+}
+
+/// Mean of the highest `ceil(percent% n)` of sorted `xs` (counted in
+/// whole numbers), and the sketch's bound for it.
+fn cvar(xs: &[f64], percent: usize) -> (f64, f64) {
+    let k = (percent * xs.len()).div_ceil(100);
+    let top = &xs[xs.len() - k..];
+    let mean = top.iter().sum::<f64>() / k as f64;
+    let bound = top.iter().map(|x| x.abs()).sum::<f64>() / k as f64 / 257.0;
+    (mean, bound)
+}
+
+#[track_caller]
+fn check_summary(what: &str, xs: &mut [f64], got: &capsim::stats::Summary, sketched: bool) {
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0);
+    let big = xs.iter().fold(0.0f64, |a, x| a.max(x.abs()));
+    let near = |a: f64, b: f64, tol: f64| (a - b).abs() <= tol;
+    assert_eq!(got.n, xs.len() as u64, "{what}: n");
+    assert!(
+        near(got.mean, mean, 1e-12 * big),
+        "{what}: mean {} vs {mean}",
+        got.mean
+    );
+    // A standard deviation from sums of squares loses digits to the
+    // mean's size; 1e-6 of the largest value is far below any sampling
+    // error that matters and far above that round-off.
+    let std = var.sqrt();
+    assert!(
+        near(got.std, std, 1e-9 * std + 1e-6 * big),
+        "{what}: std {} vs {std}",
+        got.std
+    );
+    assert!(
+        near(got.stderr, got.std / n.sqrt(), 1e-15 * got.std),
+        "{what}: stderr"
+    );
+    if !sketched {
+        return;
+    }
+    xs.sort_by(f64::total_cmp);
+    assert_eq!(
+        (got.min, got.max),
+        (xs[0], xs[xs.len() - 1]),
+        "{what}: extremes"
+    );
+    for (i, q) in capsim::stats::QUANTILES.iter().enumerate() {
+        let (want, bound) = type7(xs, *q);
+        assert!(
+            near(got.quantiles[i], want, bound * (1.0 + 1e-9)),
+            "{what}: p{} {} vs exact {want} (bound {bound})",
+            q * 100.0,
+            got.quantiles[i]
+        );
+    }
+    for (percent, value) in [(5, got.cvar95), (1, got.cvar99)] {
+        let (want, bound) = cvar(xs, percent);
+        assert!(
+            near(value, want, bound * (1.0 + 1e-9) + 1e-12 * big),
+            "{what}: cvar{} {value} vs exact {want} (bound {bound})",
+            100 - percent
+        );
+    }
+}
+
+/// Runs `text` on 2 threads and checks every summary of every path and
+/// per-period metric against the exact statistics of its paths, each
+/// simulated alone.
+fn check_statistics(text: &str, paths: u64) {
+    let loaded = scenario::load_str(
+        Path::new("stats.toml"),
+        text,
+        &[format!("simulation.paths={paths}")],
+    )
+    .unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let m = Model::compile(&loaded.scenario);
+    let stats = capsim::engine::run(
+        &m,
+        capsim::engine::Options {
+            threads: 2,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let (np, nq) = (m.layout.n_path(), m.layout.n_period());
+    let mut values = vec![Vec::new(); np];
+    let mut period_values = vec![Vec::new(); m.periods * nq];
+    let mut scratch = Scratch::new(&m);
+    let mut out = vec![0.0; np];
+    let mut per = vec![0.0; m.periods * nq];
+    for path in 0..paths {
+        simulate_path(&m, path, &mut scratch, &mut out, &mut per, &mut NoObserver);
+        for (v, x) in values.iter_mut().zip(&out) {
+            v.push(*x);
+        }
+        for (v, x) in period_values.iter_mut().zip(&per) {
+            v.push(*x);
+        }
+    }
+    for (i, name) in m.layout.path_names.iter().enumerate() {
+        check_summary(name, &mut values[i], &stats.path[i], true);
+    }
+    for t in 0..m.periods {
+        for (k, name) in m.layout.period_names.iter().enumerate() {
+            let i = t * nq + k;
+            check_summary(
+                &format!("period {t} {name}"),
+                &mut period_values[i],
+                &stats.period[i],
+                true,
+            );
+        }
+    }
+}
+
+#[test]
+fn summaries_match_the_exact_statistics_of_their_paths() {
+    // Three chunks of 1,024 paths and a part of one, on two threads.
+    check_statistics(include_str!("data/golden.toml"), 3_333);
+    check_statistics(include_str!("../scenarios/baseline.toml"), 2_100);
+    let mut g = Gen(0x57a7_5eed);
+    for _ in 0..8 {
+        check_statistics(&random_scenario(&mut g), 1_500);
+    }
 }
