@@ -35,7 +35,10 @@ fn rel(key: String, v: f64, unit: bool) -> Option<Param> {
     if v == 0.0 {
         return None;
     }
-    let (mut lo, mut hi) = (0.8 * v, 1.2 * v);
+    // To 12 significant digits: 0.8 x 0.2 is 0.16000000000000003 in
+    // binary, and tornado.csv shows the value the runs used.
+    let tidy = |x: f64| format!("{x:.11e}").parse().unwrap_or(x);
+    let (mut lo, mut hi) = (tidy(0.8 * v), tidy(1.2 * v));
     if unit {
         lo = lo.clamp(0.0, 1.0);
         hi = hi.clamp(0.0, 1.0);
@@ -285,6 +288,27 @@ pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn default_ranges_are_written_as_decimals() {
+        let num = |f: &FieldValue| match f {
+            FieldValue::Number(x) => *x,
+            other => panic!("{other:?}"),
+        };
+        for (v, unit, lo, hi) in [
+            (0.2, true, 0.16, 0.24),
+            (0.3, false, 0.24, 0.36),
+            (0.07, false, 0.056, 0.084),
+            (-0.15, false, -0.12, -0.18),
+            (0.9, true, 0.72, 1.0),
+            (3.0, false, 2.4, 3.6),
+        ] {
+            let p = rel("k".into(), v, unit).unwrap();
+            assert_eq!((num(&p.low), num(&p.high)), (lo, hi), "{v}");
+            assert_eq!(format!("{}", num(&p.low)), format!("{lo}"));
+        }
+        assert!(rel("k".into(), 0.0, false).is_none());
+    }
 
     #[test]
     fn spearman_of_monotone_and_ties() {
