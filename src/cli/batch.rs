@@ -387,7 +387,7 @@ pub fn write_library(
     say(
         &mut stdout,
         format!(
-            "{:<24} {:>12} {:>12} {:>14} {:>10}  (npv, vs benchmark \"{}\")",
+            "{:<24} {:>12} {:>12} {:>14} {:>12}  (npv, vs benchmark \"{}\")",
             "scenario", "mean", "p95", "diff", "stderr", to.benchmark
         ),
     );
@@ -441,7 +441,7 @@ pub fn write_library(
                 say(
                     &mut stdout,
                     format!(
-                        "{:<24} {:>12} {:>12} {:>14} {:>10}",
+                        "{:<24} {:>12} {:>12} {:>14} {:>12}",
                         l.scenario.name,
                         crate::output::human(x.mean, true, cur),
                         crate::output::human(x.q(0.95), true, cur),

@@ -493,10 +493,16 @@ pub fn count(n: u64, noun: &str) -> String {
     }
 }
 
+/// `$1.23B` for an amount of money in USD, `1.23B EUR` in another
+/// currency (the scenario's code, so that money never reads as a bare
+/// number beside GPU-hours), `1.23B` for anything else.
 pub fn human(v: f64, money: bool, currency: &str) -> String {
     let (scale, suffix) = scale(v);
-    let cur = if money && currency == "USD" { "$" } else { "" };
-    format!("{cur}{:.2}{suffix}", v / scale)
+    match (money, currency) {
+        (true, "USD") => format!("${:.2}{suffix}", v / scale),
+        (true, _) => format!("{:.2}{suffix} {currency}", v / scale),
+        _ => format!("{:.2}{suffix}", v / scale),
+    }
 }
 
 /// The scale `v` is shown in (thousands to trillions) and its suffix.
@@ -625,6 +631,16 @@ impl Provenance {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn money_names_its_currency() {
+        assert_eq!(human(1.234e9, true, "USD"), "$1.23B");
+        assert_eq!(human(1.234e9, true, "EUR"), "1.23B EUR");
+        assert_eq!(human(1.234e9, false, "EUR"), "1.23B");
+        assert_eq!(signed(-4.5e6, true, "USD"), "-$4.50M");
+        assert_eq!(signed(4.5e6, true, "GBP"), "+4.50M GBP");
+        assert_eq!(human(0.0, true, "EUR"), "0.00 EUR");
+    }
 
     #[test]
     fn short_names_cut_at_100_bytes_of_whole_characters() {
