@@ -559,6 +559,24 @@ fn random_scenario(g: &mut Gen) -> String {
         }
     }
 
+    // Correlated shocks (the draws change; what follows them must not),
+    // at most 0.7 each so that the two together hold (0.49 + 0.49 < 1).
+    if nw >= 2 && g.chance(0.3) {
+        let rho = g.range(-0.7, 0.7);
+        writeln!(
+            s,
+            "[[correlation]]\nbetween = [\"demand/w0\", \"demand/w1\"]\nrho = {rho}"
+        )
+        .unwrap();
+    }
+    if g.chance(0.3) {
+        let rho = g.range(-0.7, 0.7);
+        writeln!(
+            s,
+            "[[correlation]]\nbetween = [\"demand/w0\", \"price/p0\"]\nrho = {rho}"
+        )
+        .unwrap();
+    }
     let agi = g.chance(0.6);
     if agi {
         writeln!(
@@ -612,9 +630,11 @@ fn random_scenario(g: &mut Gen) -> String {
         if a > b {
             std::mem::swap(&mut a, &mut b);
         }
-        // Each bound: none, a month, or (with an `[agi]` table) "agi".
+        // Each bound: none, a month, or "agi" (now and then without an
+        // `[agi]` table: never declared).
         for (bound, month) in [("from", a), ("until", b)] {
-            match g.int(0, if agi { 2 } else { 1 }) {
+            let top = if agi || g.chance(0.15) { 2 } else { 1 };
+            match g.int(0, top) {
                 0 => {}
                 1 => writeln!(s, "{bound} = {}", date(month)).unwrap(),
                 _ => writeln!(s, "{bound} = \"agi\"").unwrap(),
