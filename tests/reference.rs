@@ -832,6 +832,17 @@ fn check_summary(what: &str, xs: &mut [f64], got: &capsim::stats::Summary, sketc
         return;
     }
     xs.sort_by(f64::total_cmp);
+    // Two whole numbers (a 0/1 metric): the exact sum divided once.
+    let (lo, hi) = (xs[0], xs[xs.len() - 1]);
+    if xs.iter().all(|&x| x == lo || x == hi)
+        && [lo, hi].iter().all(|x| x.fract() == 0.0 && x.abs() < 1e6)
+    {
+        assert_eq!(
+            got.mean,
+            xs.iter().sum::<f64>() / n,
+            "{what}: mean of two whole numbers"
+        );
+    }
     assert_eq!(
         (got.min, got.max),
         (xs[0], xs[xs.len() - 1]),

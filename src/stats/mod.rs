@@ -520,6 +520,24 @@ impl Accumulated {
         };
         if k < self.tails.sketches.len() {
             let e = self.tails.extremes(k);
+            // Every value one of two whole numbers (a 0/1 metric such as
+            // `agi_declared`, capex with every site built or none): their
+            // sum is exact, so the mean is that sum divided once, the
+            // nearest number to the true mean. The chunks' shifted sums,
+            // merged, gave 0.9516999999999999 for 19,034 paths of 20,000.
+            if e.min < e.max && e.at_min + e.at_max == m.n {
+                let sum = e.min * e.at_min as f64 + e.max * e.at_max as f64;
+                // Below 2^53, where every whole number is a float.
+                let whole = |x: f64| x.fract() == 0.0 && x.abs() < 9_007_199_254_740_992.0;
+                if whole(e.min)
+                    && whole(e.max)
+                    && whole(sum)
+                    && whole(e.min * e.at_min as f64)
+                    && whole(e.max * e.at_max as f64)
+                {
+                    out.mean = sum / n;
+                }
+            }
             let s = &self.tails.sketches[k];
             let (qs, cvars) = s.tails(&QUANTILES, &[0.95, 0.99], &e);
             out.quantiles.copy_from_slice(&qs);
