@@ -13,7 +13,8 @@
 //!
 //! And the statistics against the paths they summarise: every summary of
 //! every path and per-period metric of whole runs against the exact
-//! statistics of the same paths, each simulated alone.
+//! statistics of the same paths, each simulated alone; and comparisons
+//! against the paired values of their paths.
 
 // Indexed loops, like the formulas they transcribe.
 #![allow(clippy::needless_range_loop)]
