@@ -1,8 +1,11 @@
-//! A second reading of MODEL.md sections 4 to 8, written from the text and
+//! A second reading of MODEL.md sections 3 to 9, written from the text and
 //! not from the kernel: plain loops, no masks, no sorted-order caches, no
-//! vector lanes. Given a path's draws (demand levels, prices, tranche
-//! dates, the AGI period and the first-refusal offers, which the
-//! closed-form tests check in distribution), it computes capacity, rule
+//! vector lanes. It draws each path again from the factors' streams, as
+//! section 9 and docs/MODEL.md's draw order say, with rand_distr's
+//! distributions (demand levels with their jumps and correlated shocks,
+//! prices, tranche dates, the AGI period, the first-refusal offers), and
+//! the kernel's draws must match those to round-off. Given the path's
+//! draws, it computes capacity, rule
 //! activity, the three-pass allocation, cash, capex, depreciation,
 //! commitments, backlog and every metric of section 8, and the kernel must
 //! agree with it on every metric of every path of a few hundred random
@@ -396,6 +399,214 @@ fn reference(s: &Scenario, d: &Draws) -> Reference {
 }
 
 // ---------------------------------------------------------------------------
+// The draws, from the text: MODEL.md sections 3, 4, 6 and 9, and the draw
+// order docs/MODEL.md fixes ("Random numbers"), with rand_distr's
+// distributions on each factor's stream.
+
+/// Lower-triangular Cholesky factor of `a` (`n` x `n`, row-major).
+fn cholesky(a: &[f64], n: usize) -> Vec<f64> {
+    let mut l = vec![0.0; n * n];
+    for i in 0..n {
+        for j in 0..=i {
+            let sum: f64 = (0..j).map(|k| l[i * n + k] * l[j * n + k]).sum();
+            l[i * n + j] = if i == j {
+                (a[i * n + i] - sum).sqrt()
+            } else {
+                (a[i * n + j] - sum) / l[j * n + j]
+            };
+        }
+    }
+    l
+}
+
+fn draws_from_the_text(s: &Scenario, path: u64) -> Draws {
+    use capsim::rng::{factor_key, stream};
+    use capsim::scenario::Factor;
+    use rand::Rng as _;
+    use rand_distr::{Distribution, Exp1, Poisson, StandardNormal};
+    let seed = s.simulation.seed;
+    let named = |name: String| stream(seed, path, factor_key(&name));
+    let uniform = |r: &mut capsim::rng::Stream| (r.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+    let m = s.period.months() as f64;
+    let dt = m / 12.0;
+    let (nt, nw, np) = (s.periods, s.workloads.len(), s.providers.len());
+
+    // Section 9: each factor's normals, one per period from t = 1, in the
+    // order demand (workloads) then price (providers), correlated by the
+    // Cholesky factor of the identity plus the pairs.
+    let nf = nw + np;
+    let mut e: Vec<capsim::rng::Stream> = s
+        .workloads
+        .iter()
+        .map(|w| named(format!("demand/{}", w.name)))
+        .chain(
+            s.providers
+                .iter()
+                .map(|p| named(format!("price/{}", p.name))),
+        )
+        .collect();
+    let mut corr = vec![0.0; nf * nf];
+    for i in 0..nf {
+        corr[i * nf + i] = 1.0;
+    }
+    let index = |f: Factor| match f {
+        Factor::Demand(w) => w,
+        Factor::Price(p) => nw + p,
+    };
+    for c in &s.correlations {
+        let (i, j) = (index(c.between[0]), index(c.between[1]));
+        corr[i * nf + j] = c.rho;
+        corr[j * nf + i] = c.rho;
+    }
+    let l = cholesky(&corr, nf);
+    let mut jumps: Vec<_> = s
+        .workloads
+        .iter()
+        .map(|w| named(format!("jumps/{}", w.name)))
+        .collect();
+
+    let mut d = Draws::default();
+    let mut level: Vec<f64> = s.workloads.iter().map(|w| w.demand).collect();
+    let mut price: Vec<f64> = s.providers.iter().map(|p| p.price).collect();
+    for t in 0..nt {
+        if t >= 1 {
+            let x: Vec<f64> = e.iter_mut().map(|r| StandardNormal.sample(r)).collect();
+            let z: Vec<f64> = (0..nf)
+                .map(|i| (0..=i).map(|k| l[i * nf + k] * x[k]).sum())
+                .collect();
+            for (w, wl) in s.workloads.iter().enumerate() {
+                // J_t: K ~ Poisson(lambda dt) jumps, each Normal(mean, stdev^2).
+                let mut jump = 0.0;
+                if wl.jump_rate > 0.0 {
+                    let r = &mut jumps[w];
+                    let k: f64 = Poisson::new(wl.jump_rate * dt).unwrap().sample(r);
+                    for _ in 0..k as u64 {
+                        let n: f64 = StandardNormal.sample(r);
+                        jump += wl.jump_mean + wl.jump_stdev * n;
+                    }
+                }
+                let (g, sig) = (wl.growth, wl.volatility);
+                level[w] *= ((g - sig * sig / 2.0) * dt + sig * dt.sqrt() * z[w] + jump).exp();
+            }
+            for (p, pr) in s.providers.iter().enumerate() {
+                let (mu, sp) = (pr.price_drift, pr.price_volatility);
+                price[p] *= ((mu - sp * sp / 2.0) * dt + sp * dt.sqrt() * z[nw + p]).exp();
+            }
+        }
+        d.level.push(level.clone());
+        d.price.push(price.clone());
+    }
+
+    // Section 4: a tranche's stream gives a uniform (failure), then a
+    // normal (delay).
+    for pr in &s.providers {
+        for (i, tr) in pr.tranches.iter().enumerate() {
+            let mut r = named(format!("tranche/{}/{i}", pr.name));
+            let u = uniform(&mut r);
+            let z: f64 = StandardNormal.sample(&mut r);
+            d.tau.push(if u < tr.failure {
+                f64::INFINITY
+            } else {
+                tr.online as f64
+                    + tr.delay
+                        .as_ref()
+                        .map_or(0.0, |dl| dl.median * (dl.sigma * z).exp())
+            });
+        }
+    }
+
+    // Section 6: T_agi = earliest + 12 E / hazard months, declared in the
+    // period that holds it; before start, period -1.
+    d.agi = s.agi.as_ref().and_then(|a| {
+        let e: f64 = Exp1.sample(&mut named("agi".to_string()));
+        let month = a.earliest as f64 + 12.0 * e / a.hazard;
+        (a.hazard > 0.0 && month < nt as f64 * m).then(|| {
+            if month < 0.0 {
+                -1
+            } else {
+                (month / m).floor() as i64
+            }
+        })
+    });
+
+    // Section 7: one uniform per first-refusal rule and period, active or
+    // not; the offer is taken iff it is below `accept`.
+    let mut offers: Vec<Option<(capsim::rng::Stream, f64)>> = s
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(r, rule)| match rule.kind {
+            RuleKind::FirstRefusal { accept, .. } => Some((named(format!("rofr/{r}")), accept)),
+            _ => None,
+        })
+        .collect();
+    for _ in 0..nt {
+        d.taken.push(
+            offers
+                .iter_mut()
+                .map(|o| o.as_mut().is_some_and(|(r, accept)| uniform(r) < *accept))
+                .collect(),
+        );
+    }
+    d
+}
+
+/// The kernel's draws against the text's: levels and prices to
+/// round-off (the kernel multiplies its own `exp` of each step), tranche
+/// dates to round-off, the AGI period, and each offer taken where the
+/// kernel's rule was active.
+fn check_draws(text: &str, s: &Scenario, kernel: &Draws, path: u64) {
+    let want = draws_from_the_text(s, path);
+    let fail = |what: String| -> ! { panic!("{what} (path {path})\n--- scenario ---\n{text}") };
+    let near = |a: f64, b: f64| a == b || (a - b).abs() <= 1e-11 * a.abs().max(b.abs());
+    for t in 0..s.periods {
+        for (w, wl) in s.workloads.iter().enumerate() {
+            let (a, b) = (kernel.level[t][w], want.level[t][w]);
+            if !near(a, b) {
+                fail(format!(
+                    "period {t}, demand of {}: kernel {a}, text {b}",
+                    wl.name
+                ));
+            }
+        }
+        for (p, pr) in s.providers.iter().enumerate() {
+            let (a, b) = (kernel.price[t][p], want.price[t][p]);
+            if !near(a, b) {
+                fail(format!(
+                    "period {t}, price of {}: kernel {a}, text {b}",
+                    pr.name
+                ));
+            }
+        }
+        for (r, rule) in s.rules.iter().enumerate() {
+            // The kernel reports an offer taken only where its rule is
+            // active; the text's draw is the same either way.
+            let on = active(rule.from, rule.until, t, s.period.months(), want.agi);
+            if matches!(rule.kind, RuleKind::FirstRefusal { .. })
+                && kernel.taken[t][r] != (on && want.taken[t][r])
+            {
+                fail(format!(
+                    "period {t}, rule {r}: kernel's offer taken {}, text's {}",
+                    kernel.taken[t][r],
+                    on && want.taken[t][r]
+                ));
+            }
+        }
+    }
+    for (i, (a, b)) in kernel.tau.iter().zip(&want.tau).enumerate() {
+        if !(near(*a, *b) || a.is_infinite() && b.is_infinite()) {
+            fail(format!("tranche {i} online: kernel {a}, text {b}"));
+        }
+    }
+    if kernel.agi != want.agi {
+        fail(format!(
+            "AGI period: kernel {:?}, text {:?}",
+            kernel.agi, want.agi
+        ));
+    }
+}
+
+// ---------------------------------------------------------------------------
 // Random scenarios.
 
 /// splitmix64: the scenarios' own generator, independent of the kernel's.
@@ -675,6 +886,7 @@ fn check_path(text: &str, s: &Scenario, m: &Model, path: u64) {
         "observed and unobserved kernels differ\n{text}"
     );
 
+    check_draws(text, s, &draws, path);
     let r = reference(s, &draws);
     let fail = |what: String| -> ! {
         panic!(
