@@ -683,12 +683,18 @@ fn random_scenario(g: &mut Gen) -> String {
         writeln!(s, "growth = {}", g.range(-0.3, 0.8)).unwrap();
         writeln!(s, "volatility = {}", g.range(0.0, 0.5)).unwrap();
         if g.chance(0.3) {
+            // Now and then many small jumps: a mean count of 12 or more a
+            // period takes the Poisson draw's other method.
+            let (rate, size) = if g.chance(0.25) {
+                (g.range(12.0, 40.0) / (m as f64 / 12.0), 0.02)
+            } else {
+                (g.range(0.0, 2.0), 0.3)
+            };
             writeln!(
                 s,
-                "jump_rate = {}\njump_mean = {}\njump_stdev = {}",
-                g.range(0.0, 2.0),
-                g.range(-0.3, 0.3),
-                g.range(0.0, 0.3)
+                "jump_rate = {rate}\njump_mean = {}\njump_stdev = {}",
+                g.range(-size, size),
+                g.range(0.0, size)
             )
             .unwrap();
         }
