@@ -5,26 +5,31 @@ use capsim::kernel::allocate::{allocate, Period, TakeObserver};
 use capsim::kernel::optimal::{allocate_optimal, Flow};
 use proptest::prelude::*;
 
+/// One period's allocation problem (also built by `tests/reference.rs`
+/// from a whole scenario's periods).
 #[derive(Debug, Clone)]
-struct Instance {
-    demand: Vec<f64>,
-    allowed: Vec<u64>,
-    reserved: Vec<f64>,
-    market: Vec<f64>,
-    price: Vec<f64>,
-    shortfall: Vec<f64>,
-    target: Vec<f64>,
-    cap: Vec<f64>,
-    pass2: Vec<u64>,
+pub(crate) struct Instance {
+    pub(crate) demand: Vec<f64>,
+    pub(crate) allowed: Vec<u64>,
+    pub(crate) reserved: Vec<f64>,
+    pub(crate) market: Vec<f64>,
+    pub(crate) price: Vec<f64>,
+    pub(crate) shortfall: Vec<f64>,
+    /// `-1` without a min_share target.
+    pub(crate) target: Vec<f64>,
+    /// Infinite without a max_share cap.
+    pub(crate) cap: Vec<f64>,
+    pub(crate) pass2: Vec<u64>,
 }
 
-struct Outcome {
-    cost: f64,
-    served: Vec<f64>,
-    unmet: Vec<f64>,
-    takes: Vec<(usize, usize, bool, f64)>,
+pub(crate) struct Outcome {
+    /// Market cash plus shortfall cost, per GPU-hour.
+    pub(crate) cost: f64,
+    pub(crate) served: Vec<f64>,
+    pub(crate) unmet: Vec<f64>,
+    pub(crate) takes: Vec<(usize, usize, bool, f64)>,
     /// Periods the flow solver handed to `priority` (0 expected).
-    fallbacks: u64,
+    pub(crate) fallbacks: u64,
 }
 
 /// Records every take.
@@ -88,7 +93,7 @@ fn solve_with(inst: &Instance, optimal: bool, flow: &mut Flow) -> Outcome {
 /// The programme's objective (`src/kernel/optimal.rs`) at an allocation:
 /// market cash plus shortfall cost plus `M` times each min_share target's
 /// shortfall, for providers some workload can take from.
-fn objective(inst: &Instance, o: &Outcome) -> f64 {
+pub(crate) fn objective(inst: &Instance, o: &Outcome) -> f64 {
     let big = big_m(inst);
     let slack: f64 = (0..inst.price.len())
         .filter(|&q| inst.target[q] > 0.0 && reachable(inst, q))
@@ -114,7 +119,7 @@ fn reachable(inst: &Instance, q: usize) -> bool {
 
 /// The same programme solved by a general LP solver (microlp through
 /// good_lp, which the kernel used before the flow solver): its optimum.
-fn lp_optimum(inst: &Instance) -> f64 {
+pub(crate) fn lp_optimum(inst: &Instance) -> f64 {
     use good_lp::{constraint, microlp, variable, variables, Expression, Solution, SolverModel};
     let (nw, np) = (inst.demand.len(), inst.price.len());
     let big = big_m(inst);

@@ -12,7 +12,9 @@
 //! scenarios: every rule kind, dated and AGI-bound rules, owned and cloud
 //! providers, reserved contracts and commitments with windows inside,
 //! across and outside the horizon, each period length, up to 9 providers
-//! (the kernel's copies for 1 to 8 and its general one).
+//! (the kernel's copies for 1 to 8 and its general one), under both
+//! policies: under `optimal` the allocation is the kernel's, and each
+//! period's must be feasible and a linear programme solver's optimum.
 //!
 //! And the statistics against the paths they summarise: every summary of
 //! every path and per-period metric of whole runs against the exact
@@ -22,10 +24,11 @@
 // Indexed loops, like the formulas they transcribe.
 #![allow(clippy::needless_range_loop)]
 
+use crate::policy::{lp_optimum, objective, Instance, Outcome};
 use capsim::kernel::allocate::TakeObserver;
 use capsim::kernel::{simulate_path, NoObserver, Observer, PeriodView, Scratch};
 use capsim::model::Model;
-use capsim::scenario::{self, Bound, ContractKind, ProviderKind, RuleKind, Scenario};
+use capsim::scenario::{self, Bound, ContractKind, Policy, ProviderKind, RuleKind, Scenario};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -46,6 +49,13 @@ struct Draws {
     tau: Vec<f64>,
     /// Period of the AGI declaration: -1 before start, `None` if none.
     agi: Option<i64>,
+    /// The kernel's allocation, per period: unmet demand per workload,
+    /// GPUs served and market GPUs left per provider (the reference takes
+    /// it from the kernel under policy `optimal`, whose optimum it checks
+    /// against a linear programme solver's).
+    unmet: Vec<Vec<f64>>,
+    served: Vec<Vec<f64>>,
+    market_left: Vec<Vec<f64>>,
 }
 
 impl TakeObserver for Draws {}
@@ -59,6 +69,9 @@ impl Observer for Draws {
         self.level.push(v.level.to_vec());
         self.price.push(v.price.to_vec());
         self.taken.push(v.rule_taken.to_vec());
+        self.unmet.push(v.unmet.to_vec());
+        self.served.push(v.served.to_vec());
+        self.market_left.push(v.market_left.to_vec());
     }
 }
 
@@ -69,6 +82,8 @@ impl Observer for Draws {
 struct Reference {
     path: BTreeMap<String, f64>,
     period: Vec<BTreeMap<String, f64>>,
+    /// Each period's allocation problem.
+    problems: Vec<Instance>,
 }
 
 /// Months of period `t` inside `[from, to]`, over `m` (section 1).
@@ -98,7 +113,12 @@ fn active(from: Bound, until: Bound, t: usize, m: i64, agi: Option<i64>) -> bool
     after_from && before_until
 }
 
+/// The reference's numbers for a path with draws `d`. Under policy
+/// `optimal` the allocation is the kernel's (checked against a linear
+/// programme solver's optimum by the caller), and everything that follows
+/// from it the reference's.
 fn reference(s: &Scenario, d: &Draws) -> Reference {
+    let kernel_allocates = s.simulation.policy == Policy::Optimal;
     let m = s.period.months();
     let mf = m as f64;
     let dt = mf / 12.0;
@@ -130,6 +150,7 @@ fn reference(s: &Scenario, d: &Draws) -> Reference {
     let mut counted = vec![0.0; commitments.len()];
     let mut trued = vec![0.0; commitments.len()];
     let mut periods = Vec::new();
+    let mut problems = Vec::new();
 
     for t in 0..nt {
         let first = t as i64 * m;
@@ -220,6 +241,20 @@ fn reference(s: &Scenario, d: &Draws) -> Reference {
                 .then(a.1.cmp(&b.1))
                 .then(a.2.cmp(&b.2))
         });
+        problems.push(Instance {
+            demand: demand.clone(),
+            allowed: allowed
+                .iter()
+                .map(|a| (0..np).filter(|&p| a[p]).map(|p| 1u64 << p).sum())
+                .collect(),
+            reserved: reserved_cap.clone(),
+            market: market_cap.clone(),
+            price: price.clone(),
+            shortfall: s.workloads.iter().map(|w| w.shortfall_price).collect(),
+            target: target.iter().map(|x| x.unwrap_or(-1.0)).collect(),
+            cap: cap.iter().map(|x| x.unwrap_or(f64::INFINITY)).collect(),
+            pass2: vec![0; nw],
+        });
         let mut left_reserved = reserved_cap.clone();
         let mut left_market = market_cap.clone();
         let mut served_p = vec![0.0; np];
@@ -229,6 +264,14 @@ fn reference(s: &Scenario, d: &Draws) -> Reference {
         let mut order: Vec<usize> = (0..nw).collect();
         order.sort_by_key(|&w| allowed[w].iter().filter(|&&a| a).count());
         let mut unmet = vec![0.0; nw];
+        if kernel_allocates {
+            served_p.clone_from(&d.served[t]);
+            unmet.clone_from(&d.unmet[t]);
+            for p in 0..np {
+                market_used[p] = market_cap[p] - d.market_left[t][p];
+            }
+            order.clear();
+        }
         for &w in &order {
             let mut rem = demand[w];
             for pass in 1..=3 {
@@ -395,6 +438,7 @@ fn reference(s: &Scenario, d: &Draws) -> Reference {
     Reference {
         path,
         period: periods,
+        problems,
     }
 }
 
@@ -670,6 +714,9 @@ fn random_scenario(g: &mut Gen) -> String {
         writeln!(s, "shortfall_price = {}", g.range(0.0, 30.0)).unwrap();
     }
     writeln!(s, "[simulation]\nseed = {}", g.next() >> 1).unwrap();
+    if g.chance(0.25) {
+        writeln!(s, "policy = \"optimal\"").unwrap();
+    }
 
     let nw = g.int(1, 4) as usize;
     for w in 0..nw {
@@ -894,6 +941,9 @@ fn check_path(text: &str, s: &Scenario, m: &Model, path: u64) {
 
     check_draws(text, s, &draws, path);
     let r = reference(s, &draws);
+    if s.simulation.policy == Policy::Optimal {
+        check_optimal(text, &r, &draws, path);
+    }
     let fail = |what: String| -> ! {
         panic!(
             "{what} (path {path})\n--- scenario ---\n{text}--- tau {:?}, agi {:?}",
@@ -970,10 +1020,81 @@ fn check_path(text: &str, s: &Scenario, m: &Model, path: u64) {
     }
 }
 
+/// Policy `optimal`: each period's allocation is feasible (demand served
+/// or unmet, pools and caps held) and its objective (market cash,
+/// shortfall cost and the min-share slack's penalty, `src/kernel/optimal.rs`)
+/// is a linear programme solver's optimum.
+fn check_optimal(text: &str, r: &Reference, d: &Draws, path: u64) {
+    for (t, inst) in r.problems.iter().enumerate() {
+        let fail = |what: String| -> ! {
+            panic!("period {t}: {what} (path {path})\n{inst:?}\n--- scenario ---\n{text}")
+        };
+        let (np, nw) = (inst.price.len(), inst.demand.len());
+        let scale = inst
+            .demand
+            .iter()
+            .chain(&inst.reserved)
+            .chain(&inst.market)
+            .sum::<f64>()
+            .max(1.0);
+        let tol = 1e-9 * scale;
+        let used: Vec<f64> = (0..np)
+            .map(|p| inst.market[p] - d.market_left[t][p])
+            .collect();
+        for p in 0..np {
+            let served = d.served[t][p];
+            if served > inst.reserved[p] + inst.market[p] + tol
+                || used[p] < -tol
+                || served < used[p] - tol
+            {
+                fail(format!(
+                    "provider {p} served {served}, {} of its market pool",
+                    used[p]
+                ));
+            }
+            if served > inst.cap[p] + tol {
+                fail(format!(
+                    "provider {p} served {served} over its cap {}",
+                    inst.cap[p]
+                ));
+            }
+        }
+        for w in 0..nw {
+            let u = d.unmet[t][w];
+            if u < -tol || u > inst.demand[w] + tol {
+                fail(format!("workload {w} unmet {u} of {}", inst.demand[w]));
+            }
+        }
+        let served: f64 = d.served[t].iter().sum();
+        let met: f64 = (0..nw).map(|w| inst.demand[w] - d.unmet[t][w]).sum();
+        if (served - met).abs() > tol {
+            fail(format!("providers served {served}, workloads got {met}"));
+        }
+        let cost = (0..np).map(|p| used[p] * inst.price[p]).sum::<f64>()
+            + (0..nw)
+                .map(|w| d.unmet[t][w] * inst.shortfall[w])
+                .sum::<f64>();
+        let got = objective(
+            inst,
+            &Outcome {
+                cost,
+                served: d.served[t].clone(),
+                unmet: d.unmet[t].clone(),
+                takes: Vec::new(),
+                fallbacks: 0,
+            },
+        );
+        let want = lp_optimum(inst);
+        if (got - want).abs() > 1e-7 * want.abs().max(scale) {
+            fail(format!("objective {got}, the programme's optimum {want}"));
+        }
+    }
+}
+
 #[test]
 fn the_kernel_agrees_with_a_literal_reading_of_the_model() {
     let mut g = Gen(0x5eed_c0de);
-    let (mut rules, mut many, mut paths) = (0, 0, 0);
+    let (mut rules, mut many, mut paths, mut optimal) = (0, 0, 0, 0);
     for case in 0..400 {
         let text = random_scenario(&mut g);
         let loaded = scenario::load_str(Path::new("random.toml"), &text, &[]).unwrap_or_else(|e| {
@@ -983,6 +1104,7 @@ fn the_kernel_agrees_with_a_literal_reading_of_the_model() {
         let m = Model::compile(&s);
         rules += s.rules.len();
         many += usize::from(s.rules.len() > 64);
+        optimal += usize::from(s.simulation.policy == Policy::Optimal);
         for path in 0..4 {
             check_path(&text, &s, &m, path * 7919 + case);
             paths += 1;
@@ -990,8 +1112,8 @@ fn the_kernel_agrees_with_a_literal_reading_of_the_model() {
     }
     // The generator does what it says.
     assert!(
-        rules > 600 && many > 3 && paths == 1600,
-        "{rules} rules, {many} scenarios of more than 64, {paths} paths"
+        rules > 600 && many > 3 && optimal > 60 && paths == 1600,
+        "{rules} rules, {many} scenarios of more than 64, {optimal} under policy optimal, {paths} paths"
     );
 }
 
