@@ -526,16 +526,12 @@ impl Accumulated {
             // nearest number to the true mean. The chunks' shifted sums,
             // merged, gave 0.9516999999999999 for 19,034 paths of 20,000.
             if e.min < e.max && e.at_min + e.at_max == m.n {
-                let sum = e.min * e.at_min as f64 + e.max * e.at_max as f64;
-                // Below 2^53, where every whole number is a float.
+                let (lo, hi) = (e.min * e.at_min as f64, e.max * e.at_max as f64);
+                // Whole numbers below 2^53, where each is a float: the
+                // products and their sum are exact.
                 let whole = |x: f64| x.fract() == 0.0 && x.abs() < 9_007_199_254_740_992.0;
-                if whole(e.min)
-                    && whole(e.max)
-                    && whole(sum)
-                    && whole(e.min * e.at_min as f64)
-                    && whole(e.max * e.at_max as f64)
-                {
-                    out.mean = sum / n;
+                if [e.min, e.max, lo, hi, lo + hi].into_iter().all(whole) {
+                    out.mean = (lo + hi) / n;
                 }
             }
             let s = &self.tails.sketches[k];
