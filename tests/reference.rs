@@ -603,23 +603,19 @@ fn check_draws(text: &str, s: &Scenario, kernel: &Draws, path: u64) {
     let want = draws_from_the_text(s, path);
     let fail = |what: String| -> ! { panic!("{what} (path {path})\n--- scenario ---\n{text}") };
     let near = |a: f64, b: f64| a == b || (a - b).abs() <= 1e-11 * a.abs().max(b.abs());
+    let workloads: Vec<&str> = s.workloads.iter().map(|w| w.name.as_str()).collect();
+    let providers: Vec<&str> = s.providers.iter().map(|p| p.name.as_str()).collect();
     for t in 0..s.periods {
-        for (w, wl) in s.workloads.iter().enumerate() {
-            let (a, b) = (kernel.level[t][w], want.level[t][w]);
-            if !near(a, b) {
-                fail(format!(
-                    "period {t}, demand of {}: kernel {a}, text {b}",
-                    wl.name
-                ));
-            }
-        }
-        for (p, pr) in s.providers.iter().enumerate() {
-            let (a, b) = (kernel.price[t][p], want.price[t][p]);
-            if !near(a, b) {
-                fail(format!(
-                    "period {t}, price of {}: kernel {a}, text {b}",
-                    pr.name
-                ));
+        for (what, names, got, text) in [
+            ("demand", &workloads, &kernel.level[t], &want.level[t]),
+            ("price", &providers, &kernel.price[t], &want.price[t]),
+        ] {
+            for ((name, a), b) in names.iter().zip(got).zip(text) {
+                if !near(*a, *b) {
+                    fail(format!(
+                        "period {t}, {what} of {name}: kernel {a}, text {b}"
+                    ));
+                }
             }
         }
         for (r, rule) in s.rules.iter().enumerate() {
