@@ -18,8 +18,9 @@
 //!
 //! And the statistics against the paths they summarise: every summary of
 //! every path and per-period metric of whole runs against the exact
-//! statistics of the same paths, each simulated alone; and comparisons
-//! against the paired values of their paths.
+//! statistics of the same paths, each simulated alone; comparisons
+//! against the paired values of their paths; and sensitivity's drivers
+//! against Spearman's correlation of theirs.
 
 // Indexed loops, like the formulas they transcribe.
 #![allow(clippy::needless_range_loop)]
@@ -1357,4 +1358,136 @@ fn check_comparison(base: (&str, &[&str]), alt: (&str, &[&str]), paths: u64) {
         fractions >= 3,
         "{fractions} metrics lower on some paths only"
     );
+}
+
+/// `sensitivity`'s drivers.csv against the drivers of its paths, each
+/// simulated alone (MODEL.md, docs "Sensitivity": each workload's final
+/// demand, each provider's average price, each tranche's delay, infinite
+/// if it failed, the AGI period, `T` if none) and Spearman's correlation
+/// computed here: ranks with ties averaged, then Pearson's. Every driver
+/// that varies, none that does not, sorted by |rho_npv|.
+#[test]
+fn drivers_are_spearman_correlations_of_their_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/golden.toml");
+    let paths = 1500u64;
+    let o = crate::util::quietly(
+        dir.path(),
+        &[
+            "sensitivity",
+            file,
+            "--param",
+            "workload.api.growth=0.4:0.6",
+            "--paths",
+            &paths.to_string(),
+            "--seed",
+            "9",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(dir.path().join("sensitivity/golden/drivers.csv")).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("driver,rho_npv,rho_economic"));
+    let got: Vec<(String, f64, f64)> = lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (
+                f[0].to_string(),
+                f[1].parse().unwrap(),
+                f[2].parse().unwrap(),
+            )
+        })
+        .collect();
+
+    let l = scenario::load_str(
+        Path::new(file),
+        include_str!("data/golden.toml"),
+        &["simulation.seed=9".to_string()],
+    )
+    .unwrap();
+    let (s, m) = (&l.scenario, Model::compile(&l.scenario));
+    let nt = s.periods;
+    let mut columns: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let (mut npv, mut economic) = (Vec::new(), Vec::new());
+    let mut scratch = Scratch::new(&m);
+    let mut out = vec![0.0; m.layout.n_path()];
+    let mut per = vec![0.0; m.periods * m.layout.n_period()];
+    for path in 0..paths {
+        let mut d = Draws::default();
+        simulate_path(&m, path, &mut scratch, &mut out, &mut per, &mut d);
+        let name = |n: &str| m.layout.path_names.iter().position(|x| x == n).unwrap();
+        npv.push(out[name("npv")]);
+        economic.push(out[name("economic")]);
+        let mut add = |k: String, v: f64| columns.entry(k).or_default().push(v);
+        for (w, wl) in s.workloads.iter().enumerate() {
+            add(format!("final_demand.{}", wl.name), d.level[nt - 1][w]);
+        }
+        for (p, pr) in s.providers.iter().enumerate() {
+            let sum: f64 = (0..nt).map(|t| d.price[t][p]).sum();
+            add(format!("avg_price.{}", pr.name), sum / nt as f64);
+        }
+        let mut i = 0;
+        for pr in &s.providers {
+            for (k, tr) in pr.tranches.iter().enumerate() {
+                add(
+                    format!("delay.{}.{k}", pr.name),
+                    d.tau[i] - tr.online as f64,
+                );
+                i += 1;
+            }
+        }
+        add(
+            "agi_period".to_string(),
+            d.agi.map_or(nt as f64, |a| a as f64),
+        );
+    }
+    // Ranks 1..=n, ties (infinite delays among them) averaged.
+    let ranks = |x: &[f64]| {
+        let mut idx: Vec<usize> = (0..x.len()).collect();
+        idx.sort_by(|&a, &b| x[a].partial_cmp(&x[b]).unwrap());
+        let mut r = vec![0.0; x.len()];
+        let mut i = 0;
+        while i < idx.len() {
+            let j = (i..idx.len())
+                .take_while(|&j| x[idx[j]] == x[idx[i]])
+                .last()
+                .unwrap();
+            for &k in &idx[i..=j] {
+                r[k] = (i + j) as f64 / 2.0 + 1.0;
+            }
+            i = j + 1;
+        }
+        r
+    };
+    let pearson = |a: &[f64], b: &[f64]| {
+        let n = a.len() as f64;
+        let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+        let cov: f64 = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum();
+        let va: f64 = a.iter().map(|x| (x - ma) * (x - ma)).sum();
+        let vb: f64 = b.iter().map(|y| (y - mb) * (y - mb)).sum();
+        cov / (va * vb).sqrt()
+    };
+    let (rn, re) = (ranks(&npv), ranks(&economic));
+    let mut want: Vec<(String, f64, f64)> = columns
+        .iter()
+        .filter(|(_, v)| v.iter().any(|x| *x != v[0]))
+        .map(|(k, v)| {
+            let r = ranks(v);
+            (k.clone(), pearson(&r, &rn), pearson(&r, &re))
+        })
+        .collect();
+    assert!(columns.len() > want.len(), "some driver is constant");
+    want.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+    assert_eq!(
+        got.iter().map(|g| &g.0).collect::<Vec<_>>(),
+        want.iter().map(|w| &w.0).collect::<Vec<_>>(),
+        "drivers and their order"
+    );
+    for (g, w) in got.iter().zip(&want) {
+        assert!(
+            (g.1 - w.1).abs() < 1e-12 && (g.2 - w.2).abs() < 1e-12,
+            "{}: {g:?} vs {w:?}",
+            g.0
+        );
+    }
 }
