@@ -256,7 +256,7 @@ pub fn print_summary(
         let vr = if m.diff_stderr.is_nan() {
             String::new()
         } else if m.diff_stderr > round_off {
-            format!("; {:.0}x less variance than unpaired", variance_ratio(m))
+            format!("; {}", pairing_gain(variance_ratio(m)))
         } else {
             "; no variance".to_string()
         };
@@ -283,10 +283,31 @@ fn variance_ratio(m: &compare::MetricDiff) -> f64 {
     r * r
 }
 
+/// What pairing did to the variance, in words: `145x less variance than
+/// unpaired`, `2.3x less ...`, or, where the two scenarios' values move
+/// against each other, `1.8x more ...`; about the same within 5%.
+fn pairing_gain(ratio: f64) -> String {
+    match ratio {
+        r if r >= 10.0 => format!("{r:.0}x less variance than unpaired"),
+        r if r >= 1.05 => format!("{r:.1}x less variance than unpaired"),
+        r if r > 1.0 / 1.05 => "about the variance of unpaired runs".to_string(),
+        r => format!("{:.1}x more variance than unpaired", 1.0 / r),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::compare::MetricDiff;
+
+    #[test]
+    fn pairing_gain_says_less_or_more() {
+        assert_eq!(pairing_gain(145.3), "145x less variance than unpaired");
+        assert_eq!(pairing_gain(2.34), "2.3x less variance than unpaired");
+        assert_eq!(pairing_gain(1.01), "about the variance of unpaired runs");
+        assert_eq!(pairing_gain(0.99), "about the variance of unpaired runs");
+        assert_eq!(pairing_gain(0.5), "2.0x more variance than unpaired");
+    }
 
     fn diff(metric: &str, base: f64, d: f64, se: f64) -> MetricDiff {
         MetricDiff {
