@@ -262,14 +262,14 @@ pub fn print_summary(
         };
         writeln!(
             out,
-            "  {:<16} {} ({} -> {})  {}  ({}; alt lower on {:.0}% of paths{})",
+            "  {:<16} {} ({} -> {})  {}  ({}; alt lower on {} of paths{})",
             name,
             output::signed(diff, money, currency),
             output::human(m.base_mean, money, currency),
             output::human(m.alt_mean, money, currency),
             pct,
             interval,
-            100.0 * m.p_alt_lower,
+            share_of_paths(m.p_alt_lower),
             vr
         )?;
     }
@@ -281,6 +281,28 @@ pub fn print_summary(
 fn variance_ratio(m: &compare::MetricDiff) -> f64 {
     let r = m.independent_stderr / m.diff_stderr;
     r * r
+}
+
+/// A share of paths as a percentage that reads 0% or 100% only when it
+/// is: 28 of 10,000 paths printed as "0%", now "0.3%"; 1 of 10,000 as
+/// "under 0.1%".
+fn share_of_paths(p: f64) -> String {
+    let pct = 100.0 * p;
+    if p == 0.0 || p == 1.0 || pct.is_nan() {
+        return format!("{pct:.0}%");
+    }
+    for digits in [0, 1] {
+        let shown = format!("{pct:.digits$}");
+        let x: f64 = shown.parse().unwrap_or(pct);
+        if x > 0.0 && x < 100.0 {
+            return format!("{shown}%");
+        }
+    }
+    if pct < 50.0 {
+        "under 0.1%".to_string()
+    } else {
+        "over 99.9%".to_string()
+    }
 }
 
 /// What pairing did to the variance, in words: `145x less variance than
@@ -299,6 +321,18 @@ fn pairing_gain(ratio: f64) -> String {
 mod tests {
     use super::*;
     use crate::compare::MetricDiff;
+
+    #[test]
+    fn shares_of_paths_read_0_or_100_only_when_they_are() {
+        assert_eq!(share_of_paths(0.0), "0%");
+        assert_eq!(share_of_paths(1.0), "100%");
+        assert_eq!(share_of_paths(0.3945), "39%");
+        assert_eq!(share_of_paths(0.0028), "0.3%");
+        assert_eq!(share_of_paths(0.9972), "99.7%");
+        assert_eq!(share_of_paths(0.0001), "under 0.1%");
+        assert_eq!(share_of_paths(0.9999), "over 99.9%");
+        assert_eq!(share_of_paths(0.005), "0.5%");
+    }
 
     #[test]
     fn pairing_gain_says_less_or_more() {
