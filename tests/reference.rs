@@ -650,16 +650,14 @@ fn check_draws(text: &str, s: &Scenario, kernel: &Draws, path: u64) {
 // ---------------------------------------------------------------------------
 // Random scenarios.
 
-/// splitmix64: the scenarios' own generator, independent of the kernel's.
+/// splitmix64 (its output function is the crate's `rng::mix64`): the
+/// scenarios' own generator, its state apart from every path's streams.
 struct Gen(u64);
 
 impl Gen {
     fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        capsim::rng::mix64(self.0)
     }
     fn unit(&mut self) -> f64 {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64
@@ -1205,6 +1203,27 @@ fn check_summary(what: &str, xs: &mut [f64], got: &capsim::stats::Summary, sketc
     }
 }
 
+/// Paths `0..paths` of `m`, each simulated alone, as columns: each path
+/// metric's values, and each per-period metric's (`[t * n_period + k]`).
+fn columns(m: &Model, paths: u64) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
+    let (np, nq) = (m.layout.n_path(), m.layout.n_period());
+    let mut values = vec![Vec::new(); np];
+    let mut period_values = vec![Vec::new(); m.periods * nq];
+    let mut scratch = Scratch::new(m);
+    let mut out = vec![0.0; np];
+    let mut per = vec![0.0; m.periods * nq];
+    for path in 0..paths {
+        simulate_path(m, path, &mut scratch, &mut out, &mut per, &mut NoObserver);
+        for (v, x) in values.iter_mut().zip(&out) {
+            v.push(*x);
+        }
+        for (v, x) in period_values.iter_mut().zip(&per) {
+            v.push(*x);
+        }
+    }
+    (values, period_values)
+}
+
 /// Runs `text` on 2 threads and checks every summary of every path and
 /// per-period metric against the exact statistics of its paths, each
 /// simulated alone.
@@ -1224,21 +1243,8 @@ fn check_statistics(text: &str, paths: u64) {
         },
     )
     .unwrap();
-    let (np, nq) = (m.layout.n_path(), m.layout.n_period());
-    let mut values = vec![Vec::new(); np];
-    let mut period_values = vec![Vec::new(); m.periods * nq];
-    let mut scratch = Scratch::new(&m);
-    let mut out = vec![0.0; np];
-    let mut per = vec![0.0; m.periods * nq];
-    for path in 0..paths {
-        simulate_path(&m, path, &mut scratch, &mut out, &mut per, &mut NoObserver);
-        for (v, x) in values.iter_mut().zip(&out) {
-            v.push(*x);
-        }
-        for (v, x) in period_values.iter_mut().zip(&per) {
-            v.push(*x);
-        }
-    }
+    let nq = m.layout.n_period();
+    let (mut values, mut period_values) = columns(&m, paths);
     for (i, name) in m.layout.path_names.iter().enumerate() {
         check_summary(name, &mut values[i], &stats.path[i], true);
     }
@@ -1291,18 +1297,7 @@ fn check_comparison(base: (&str, &[&str]), alt: (&str, &[&str]), paths: u64) {
     };
     let (base, alt) = (load(base), load(alt));
     let c = capsim::compare::compare(&base, &alt, Default::default()).unwrap();
-    let values = |m: &Model| {
-        let mut s = Scratch::new(m);
-        let mut out = vec![0.0; m.layout.n_path()];
-        let mut per = vec![0.0; m.periods * m.layout.n_period()];
-        (0..paths)
-            .map(|path| {
-                simulate_path(m, path, &mut s, &mut out, &mut per, &mut NoObserver);
-                out.clone()
-            })
-            .collect::<Vec<_>>()
-    };
-    let (vb, va) = (values(&base), values(&alt));
+    let (vb, va) = (columns(&base, paths).0, columns(&alt, paths).0);
     let n = paths as usize;
     let mut fractions = 0;
     for d in &c.metrics {
@@ -1319,7 +1314,7 @@ fn check_comparison(base: (&str, &[&str]), alt: (&str, &[&str]), paths: u64) {
             .position(|n| *n == d.metric)
             .unwrap();
         let pairs: Vec<[f64; 4]> = (0..n)
-            .map(|k| capsim::compare::pair_values(vb[k][i], va[k][j]))
+            .map(|k| capsim::compare::pair_values(vb[i][k], va[j][k]))
             .collect();
         let mean = |c: usize| pairs.iter().map(|p| p[c]).sum::<f64>() / n as f64;
         let big = pairs
