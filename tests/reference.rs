@@ -20,7 +20,9 @@
 //! every path and per-period metric of whole runs against the exact
 //! statistics of the same paths, each simulated alone; comparisons
 //! against the paired values of their paths; and sensitivity's drivers
-//! against Spearman's correlation of theirs.
+//! against Spearman's correlation of theirs. And a few random scenarios
+//! through the command line: one thread, two on the plain code path,
+//! merged shards and the resolved scenario must write the same files.
 
 // Indexed loops, like the formulas they transcribe.
 #![allow(clippy::needless_range_loop)]
@@ -1484,5 +1486,113 @@ fn drivers_are_spearman_correlations_of_their_paths() {
             "{}: {g:?} vs {w:?}",
             g.0
         );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Random scenarios through the command line.
+
+/// The files a run writes, by name, read whole.
+fn result_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    ["summary.csv", "periods.csv", "providers.csv", "paths.csv"]
+        .iter()
+        .map(|f| (f.to_string(), std::fs::read(dir.join(f)).unwrap()))
+        .collect()
+}
+
+/// Random scenarios, each run four ways that must write the same bytes
+/// (MODEL.md section 9; README, "Shards"): on one thread; on two threads
+/// through the plain code path (`CAPSIM_PLAIN`); as three shards, merged;
+/// and from the resolved scenario `check` prints (every default filled
+/// in). `determinism.rs` and `shards.rs` check the same on fixed
+/// scenarios; these six add the generator's (with this seed: monthly,
+/// quarterly and yearly periods, 1 to 9 providers, both policies, rules in
+/// two of them).
+#[test]
+fn random_scenarios_write_the_same_files_every_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut g = Gen(0xc11_5eed);
+    for case in 0..6 {
+        let file = d.join(format!("s{case}.toml"));
+        std::fs::write(&file, random_scenario(&mut g)).unwrap();
+        let file = file.to_str().unwrap();
+        // Three chunks of 1,024 paths, the last one partial.
+        let paths = g.int(2049, 3072).to_string();
+        let run = |out: &str, args: &[&str], plain: bool| {
+            let mut c = std::process::Command::new(crate::util::bin());
+            c.args(args)
+                .args(["--paths", &paths, "--paths-csv", "--quiet", "--out"])
+                .arg(d.join(out));
+            if plain {
+                c.env("CAPSIM_PLAIN", "1");
+            }
+            let o = c.output().unwrap();
+            assert!(
+                o.status.success(),
+                "case {case}, {out}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            o
+        };
+        run(
+            &format!("one{case}"),
+            &["run", file, "--threads", "1"],
+            false,
+        );
+        run(
+            &format!("plain{case}"),
+            &["run", file, "--threads", "2"],
+            true,
+        );
+        let mut shards = Vec::new();
+        for i in 1..=3 {
+            let shard = format!("{i}/3");
+            run(
+                &format!("shards{case}"),
+                &["run", file, "--shard", &shard],
+                false,
+            );
+            shards.push(d.join(format!("shards{case}/random.shard-{i}-of-3")));
+        }
+        let o = crate::util::quietly(
+            &d.join(format!("merged{case}")),
+            &[
+                &["merge"][..],
+                &shards
+                    .iter()
+                    .map(|s| s.to_str().unwrap())
+                    .collect::<Vec<_>>(),
+            ]
+            .concat(),
+        );
+        assert!(
+            o.status.success(),
+            "case {case}: merge: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let o = std::process::Command::new(crate::util::bin())
+            .args(["check", file])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "case {case}: check");
+        let resolved = d.join(format!("resolved{case}.toml"));
+        std::fs::write(&resolved, o.stdout).unwrap();
+        run(
+            &format!("resolved{case}"),
+            &["run", resolved.to_str().unwrap(), "--threads", "2"],
+            false,
+        );
+
+        let want = result_files(&d.join(format!("one{case}/random")));
+        for way in ["plain", "merged", "resolved"] {
+            let got = result_files(&d.join(format!("{way}{case}/random")));
+            for ((name, w), (_, g)) in want.iter().zip(&got) {
+                assert!(
+                    w == g,
+                    "case {case}: {way}'s {name} differs from one thread's"
+                );
+            }
+        }
     }
 }
