@@ -1436,3 +1436,66 @@ fn batch_takes_toml_files_whatever_the_case_of_their_extension() {
     let names: std::collections::BTreeSet<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
     assert_eq!(names.into_iter().collect::<Vec<_>>(), ["baseline", "plan"]);
 }
+
+/// A scenario with no workloads and no providers is valid (with two
+/// warnings) and writes zeros: never `-0`, which Rust's `Sum` for f64 gives
+/// for nothing summed and which a spreadsheet shows as a negative zero
+/// (capex, and `trace`'s totals over workloads and providers, were `-0`).
+#[test]
+fn an_empty_scenario_runs_and_writes_no_negative_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "empty.toml",
+        "name = \"empty\"\nstart = \"2026-01\"\nperiods = 2\n",
+    );
+    let file = file.to_str().unwrap();
+    let out = dir.path().join("out");
+    let o = Command::new(bin())
+        .args([
+            "run",
+            file,
+            "--paths",
+            "3",
+            "--paths-csv",
+            "--focus",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("warning: no [[workload]]") && err.contains("warning: no [[provider]]"),
+        "{err}"
+    );
+    let trace = capsim(&["trace", file, "--path", "1", "--csv"]);
+    assert!(trace.status.success());
+    let mut texts = vec![("trace --csv".to_string(), trace.stdout)];
+    for f in ["summary.csv", "periods.csv", "paths.csv", "focus.csv"] {
+        texts.push((
+            f.to_string(),
+            std::fs::read(out.join("empty").join(f)).unwrap(),
+        ));
+    }
+    for (name, bytes) in texts {
+        let text = String::from_utf8(bytes).unwrap();
+        let mut lines = text.lines();
+        let header = lines.next().unwrap();
+        let mut fields = 0;
+        for line in lines {
+            for v in line.split(',') {
+                assert_ne!(v, "-0", "{name}: {line}");
+                fields += 1;
+            }
+        }
+        assert!(
+            fields > 0 || name == "focus.csv",
+            "{name} has no rows: {header}"
+        );
+    }
+    let summary = csv_rows(&out.join("empty/summary.csv"));
+    let capex = summary.iter().find(|r| r[0] == "capex").unwrap();
+    assert!(capex[1..].iter().all(|v| v == "0"), "{capex:?}");
+}

@@ -97,14 +97,19 @@ pub fn csv_header(m: &Model) -> Vec<String> {
     h
 }
 
+/// The sum of `xs`, from +0: `Sum` for f64 starts at -0, which a model
+/// without providers or workloads would print as `-0`.
+fn total(xs: &[f64]) -> f64 {
+    xs.iter().fold(0.0, |a, x| a + x)
+}
+
 /// The trace as CSV: one row per period.
 fn csv_bytes(m: &Model, tr: &PathTrace) -> Result<Vec<u8>> {
     let mut w = crate::output::writer();
     w.write_record(csv_header(m))?;
     let (nw, np) = (m.workloads.len(), m.providers.len());
     for (t, p) in tr.periods.iter().enumerate() {
-        let market: f64 = p.market_cash.iter().sum();
-        let reserved: f64 = p.reserved_cash.iter().sum();
+        let (market, reserved) = (total(&p.market_cash), total(&p.reserved_cash));
         let mut row: Vec<String> = vec![
             t.to_string(),
             m.period_labels[t].clone(),
@@ -114,9 +119,9 @@ fn csv_bytes(m: &Model, tr: &PathTrace) -> Result<Vec<u8>> {
             p.capex.to_string(),
             p.true_up.to_string(),
             p.shortfall_cost.to_string(),
-            p.demand.iter().sum::<f64>().to_string(),
-            p.served.iter().sum::<f64>().to_string(),
-            p.unmet.iter().sum::<f64>().to_string(),
+            total(&p.demand).to_string(),
+            total(&p.served).to_string(),
+            total(&p.unmet).to_string(),
             u8::from(p.agi_declared_by_now).to_string(),
         ];
         for i in 0..nw {
@@ -303,8 +308,8 @@ fn write_story(out: &mut impl Write, m: &Model, tr: &PathTrace, cur: &str) -> st
         writeln!(
             out,
             "  cash     market {} + reserved {} + capex {} + true-up {} = {}",
-            money(p.market_cash.iter().sum()),
-            money(p.reserved_cash.iter().sum()),
+            money(total(&p.market_cash)),
+            money(total(&p.reserved_cash)),
             money(p.capex),
             money(p.true_up),
             money(p.cash)

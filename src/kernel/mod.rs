@@ -989,7 +989,9 @@ fn path_kernel<O: Observer, const NP: usize, const CP: usize>(
             },
         );
     }
-    let capex: f64 = s.capex_p.iter().sum();
+    // Summed from +0 (`Sum` for f64 starts at -0, which a model without
+    // providers would report as capex).
+    let capex = s.capex_p.iter().fold(0.0, |a, x| a + x);
     out[pm::CASH] = tot_cash;
     out[pm::NPV] = tot_npv;
     out[pm::ECONOMIC] = tot_cash + tot_short;
