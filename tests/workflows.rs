@@ -1441,8 +1441,10 @@ fn batch_takes_toml_files_whatever_the_case_of_their_extension() {
 /// warnings) and writes zeros: never `-0`, which Rust's `Sum` for f64 gives
 /// for nothing summed and which a spreadsheet shows as a negative zero
 /// (capex, and `trace`'s totals over workloads and providers, were `-0`).
+/// `sensitivity` says it has nothing to vary and nothing to rank (it
+/// printed empty tables).
 #[test]
-fn an_empty_scenario_runs_and_writes_no_negative_zero() {
+fn an_empty_scenario_writes_zeros_and_says_what_it_lacks() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(
         dir.path(),
@@ -1498,4 +1500,29 @@ fn an_empty_scenario_runs_and_writes_no_negative_zero() {
     let summary = csv_rows(&out.join("empty/summary.csv"));
     let capex = summary.iter().find(|r| r[0] == "capex").unwrap();
     assert!(capex[1..].iter().all(|v| v == "0"), "{capex:?}");
+
+    // Nothing to vary and nothing to rank: sensitivity says so, and its
+    // files hold their headers.
+    let o = Command::new(bin())
+        .args(["sensitivity", file, "--paths", "10", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        said.contains("(no parameter to vary: each one varied by default is 0 or absent here; name ranges with --param KEY=LO:HI)")
+            && said.contains("(no drivers: the scenario has no workloads, no providers and no AGI date)"),
+        "{said}"
+    );
+    for (f, header) in [
+        (
+            "tornado.csv",
+            "parameter,low_value,high_value,npv_at_low,npv_at_high,swing",
+        ),
+        ("drivers.csv", "driver,rho_npv,rho_economic"),
+    ] {
+        let text = std::fs::read_to_string(out.join("sensitivity/empty").join(f)).unwrap();
+        assert_eq!(text, format!("{header}\r\n"), "{f}");
+    }
 }

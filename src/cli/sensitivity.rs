@@ -336,6 +336,13 @@ fn write(
             "tornado (mean npv at low / high; {} each)",
             output::count(sim.paths, "path")
         );
+        if rows.is_empty() {
+            let _ = writeln!(
+                out,
+                "  (no parameter to vary: each one varied by default is 0 or absent here; \
+                 name ranges with --param KEY=LO:HI)"
+            );
+        }
         for (p, lo, hi, sw) in rows.iter().take(12) {
             let _ = writeln!(
                 out,
@@ -350,6 +357,12 @@ fn write(
             out,
             "drivers (Spearman rank correlation with npv, economic)"
         );
+        if names.is_empty() {
+            let _ = writeln!(
+                out,
+                "  (no drivers: the scenario has no workloads, no providers and no AGI date)"
+            );
+        }
         for (n, a, b) in drivers.iter().take(12) {
             let _ = writeln!(out, "  {n:<48} {a:>7.3} {b:>7.3}");
         }
