@@ -948,7 +948,8 @@ fn missing_file_and_bad_flags() {
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("--threads") && err.contains("expected 0 (all cores) to 1024"),
+        err.contains("--threads")
+            && err.contains("found 100000, expected a whole number, 0 (all cores) to 1024"),
         "{err}"
     );
     // A whole number written as a report or TOML writes it: the message
@@ -986,17 +987,45 @@ fn missing_file_and_bad_flags() {
             "expected a whole number from 0 to 9223372036854775807",
         ),
         (&["trace", "x.toml", "--path", "1e3"], "written out: 1000"),
+        // Anything else: what was found and the flag's own range (they
+        // gave the range of any 64-bit number, and a negative number was
+        // taken for a flag, with a tip to write `-- -5`).
         (
             &["run", "x.toml", "--paths", "1.5"],
-            "expected a whole number (0 to 18446744073709551615)",
+            "found 1.5, expected a whole number from 1 to 4000000000",
         ),
         (
             &["run", "x.toml", "--paths", "ten"],
-            "expected a whole number (0 to",
+            "found ten, expected a whole number from 1 to 4000000000",
+        ),
+        (
+            &["compare", "x.toml", "x.toml", "--paths", "-5"],
+            "found -5, expected a whole number from 1 to 4000000000",
+        ),
+        // Written out, but out of range: the range, not the number.
+        (
+            &["run", "x.toml", "--paths", "1e10"],
+            "found 1e10, expected a whole number from 1 to 4000000000",
+        ),
+        (
+            &["sweep", "x.toml", "--seed", "-1"],
+            "found -1, expected a whole number from 0 to 9223372036854775807",
+        ),
+        (
+            &["run", "x.toml", "--seed", "-0"],
+            "found -0, expected a whole number from 0 to 9223372036854775807",
+        ),
+        (
+            &["trace", "x.toml", "--path", "-1"],
+            "found -1, expected a whole number from 0 to 18446744073709551615",
         ),
         (
             &["run", "x.toml", "--threads", "2.0"],
-            "expected a whole number, 0 (all cores) to 1024",
+            "found 2.0, expected a whole number, 0 (all cores) to 1024",
+        ),
+        (
+            &["merge", "x", "--threads", "-1"],
+            "found -1, expected a whole number, 0 (all cores) to 1024",
         ),
     ] {
         let o = Command::new(bin()).args(args).output().unwrap();

@@ -13,7 +13,12 @@ pub struct MergeArgs {
     #[arg(long, default_value = "results")]
     pub out: PathBuf,
     /// Threads for the summaries and a sensitivity's ranks (default: all cores)
-    #[arg(long, default_value_t = 0, value_parser = super::threads_arg)]
+    #[arg(
+        long,
+        default_value_t = 0,
+        allow_negative_numbers = true,
+        value_parser = super::threads_arg
+    )]
     pub threads: usize,
     /// Also draw charts/ (SVG: spend and demand per period, providers, totals;
     /// a run's or a batch's shards)

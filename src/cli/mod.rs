@@ -53,15 +53,20 @@ pub struct SetArgs {
 pub struct SimArgs {
     /// Number of paths (overrides simulation.paths; compare and batch: every
     /// scenario gets the base's unless this is given)
-    #[arg(long, value_parser = paths_arg)]
+    #[arg(long, allow_negative_numbers = true, value_parser = paths_arg)]
     pub paths: Option<u64>,
     /// Random seed (overrides simulation.seed; compare, batch, sweep and
     /// sensitivity use one seed for every run: common random numbers)
-    #[arg(long, value_parser = seed_arg)]
+    #[arg(long, allow_negative_numbers = true, value_parser = seed_arg)]
     pub seed: Option<u64>,
     /// Worker threads (default: all cores; at most 1024); results do not
     /// depend on it
-    #[arg(long, default_value_t = 0, value_parser = threads_arg)]
+    #[arg(
+        long,
+        default_value_t = 0,
+        allow_negative_numbers = true,
+        value_parser = threads_arg
+    )]
     pub threads: usize,
     /// Output folder
     #[arg(long, default_value = "results")]
@@ -73,44 +78,32 @@ pub struct SimArgs {
 /// the threads' stacks and the run crash.
 pub const MAX_THREADS: usize = 1024;
 
-fn threads_arg(s: &str) -> Result<usize, String> {
-    let n: usize = s
-        .parse()
-        .map_err(|_| format!("expected a whole number, 0 (all cores) to {MAX_THREADS}"))?;
-    if n > MAX_THREADS {
-        return Err(format!(
-            "found {n}, expected 0 (all cores) to {MAX_THREADS}"
-        ));
+pub(crate) fn threads_arg(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n <= MAX_THREADS => Ok(n),
+        _ => Err(format!(
+            "found {s}, expected a whole number, 0 (all cores) to {MAX_THREADS}"
+        )),
     }
-    Ok(n)
 }
 
 /// `--seed`: a whole number from 0 to `i64::MAX`, the largest a scenario
 /// file (TOML) holds, into which it goes as `simulation.seed` (refused
 /// here, not as that override, which the user did not write).
 pub(crate) fn seed_arg(s: &str) -> Result<u64, String> {
-    let n = whole_arg(s)?;
-    if n > i64::MAX as u64 {
-        return Err(format!(
-            "found {n}, expected a whole number from 0 to {} (the largest a scenario \
-             file holds)",
-            i64::MAX
-        ));
-    }
-    Ok(n)
+    whole_in(
+        s,
+        0,
+        i64::MAX as u64,
+        " (the largest a scenario file holds)",
+    )
 }
 
 /// `--paths`: a whole number from 1 to [`MAX_PATHS`] (refused here, not
 /// as the `simulation.paths` override it becomes, which the user did not
 /// write).
 fn paths_arg(s: &str) -> Result<u64, String> {
-    let n = whole_arg(s)?;
-    if !(1..=MAX_PATHS).contains(&n) {
-        return Err(format!(
-            "found {n}, expected a whole number from 1 to {MAX_PATHS}"
-        ));
-    }
-    Ok(n)
+    whole_in(s, 1, MAX_PATHS, "")
 }
 
 /// `--set KEY = VALUE` (or `KEY= VALUE`, `KEY =VALUE`): the shell splits
@@ -157,13 +150,25 @@ pub fn spaced_override(args: &[String]) -> Option<Error> {
     None
 }
 
-/// A whole number (`--paths`, `--seed`, `trace --path`). Written as a
-/// report or TOML would write it (`1e6`, `1,000,000`, `1_000_000`, `10k`,
-/// `1000000.0`), it is refused with the number written out, as the
-/// scenario file's whole numbers are.
+/// A whole number (`trace --path`): [`whole_in`] over every `u64`.
 pub(crate) fn whole_arg(s: &str) -> Result<u64, String> {
+    whole_in(s, 0, u64::MAX, "")
+}
+
+/// A whole number from `lo` to `hi` (`--paths`, `--seed`, `trace --path`).
+/// Anything else is refused with what was found and the range (`note`
+/// after it), but a number in range written as a report or TOML would
+/// write it (`1e6`, `1,000,000`, `1_000_000`, `10k`, `1000000.0`), which is
+/// refused with the number written out, as the scenario file's whole
+/// numbers are.
+fn whole_in(s: &str, lo: u64, hi: u64, note: &str) -> Result<u64, String> {
+    let range = || format!("found {s}, expected a whole number from {lo} to {hi}{note}");
     if let Ok(n) = s.parse::<u64>() {
-        return Ok(n);
+        return if (lo..=hi).contains(&n) {
+            Ok(n)
+        } else {
+            Err(range())
+        };
     }
     let t = s.trim().replace(['_', ','], "");
     let (digits, scale) = match t.char_indices().last() {
@@ -177,13 +182,18 @@ pub(crate) fn whole_arg(s: &str) -> Result<u64, String> {
         ),
         _ => (t.as_str(), 1.0),
     };
-    let x = digits.parse::<f64>().map(|x| x * scale);
-    match x {
-        Ok(x) if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x < 1.8e19 => {
+    match digits.parse::<f64>().map(|x| x * scale) {
+        // (Below 1.8e19: every such f64 is a u64, and `hi` as f64 rounds up.)
+        Ok(x)
+            if x.fract() == 0.0
+                && x.is_sign_positive()
+                && x >= lo as f64
+                && x <= hi as f64
+                && x < 1.8e19 =>
+        {
             Err(format!("expected a whole number written out: {x:.0}"))
         }
-        Ok(x) if x < 0.0 => Err("expected a whole number >= 0".to_string()),
-        _ => Err(format!("expected a whole number (0 to {})", u64::MAX)),
+        _ => Err(range()),
     }
 }
 

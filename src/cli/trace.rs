@@ -12,10 +12,10 @@ pub struct TraceArgs {
     #[command(flatten)]
     pub scenario: ScenarioArgs,
     /// Path index (0-based), as in paths.csv
-    #[arg(long, value_parser = super::whole_arg)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::whole_arg)]
     pub path: u64,
     /// Random seed (overrides simulation.seed)
-    #[arg(long, value_parser = super::seed_arg)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::seed_arg)]
     pub seed: Option<u64>,
     /// One CSV row per period on stdout instead of the readable story
     #[arg(long)]
