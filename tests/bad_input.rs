@@ -1431,7 +1431,25 @@ fn a_sweep_sets_each_field_once() {
             // (Not for a date field, where `a:b` is a mistyped date.)
             (
                 &["--set", "rule.0.until=2029:01"],
-                &["--set: found no swept parameter"],
+                &["--set: found no swept parameter (only fixed values: --set rule.0.until=2029:01), expected at least one --set key=lo:hi:steps"],
+            ),
+            // A range written another way is a fixed value: the hint
+            // writes it as a range (it said only "found no swept
+            // parameter").
+            (
+                &["--set", "workload.api.growth=0.1-0.3"],
+                &[
+                    "found no swept parameter (only fixed values: --set workload.api.growth=0.1-0.3)",
+                    "hint: a range is written lo:hi:steps (both ends included): --set workload.api.growth=0.1:0.3:5",
+                ],
+            ),
+            (
+                &["--set", "provider.azure.price_drift=-0.3..-0.1"],
+                &["hint: a range is written lo:hi:steps (both ends included): --set provider.azure.price_drift=-0.3:-0.1:5"],
+            ),
+            (
+                &["--set", "agi.earliest=2027-01 to 2029-01"],
+                &["hint: a range is written lo:hi:steps (both ends included): --set agi.earliest=2027-01:2029-01:5"],
             ),
             // A date field sweeps months: whole months apart, dates as
             // YYYY-MM (it said "expected numbers", with the hint to write

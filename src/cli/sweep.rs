@@ -228,12 +228,45 @@ fn axes_and_fixed(
         }
     }
     if axes.is_empty() {
+        let found = if fixed.is_empty() {
+            "found no swept parameter".to_string()
+        } else {
+            let sets: Vec<String> = fixed.iter().map(|s| format!("--set {s}")).collect();
+            format!(
+                "found no swept parameter (only fixed values: {})",
+                sets.join(" ")
+            )
+        };
         return Err(Error::flag(
             "--set",
-            "found no swept parameter, expected at least one --set key=lo:hi:steps",
-        ));
+            format!("{found}, expected at least one --set key=lo:hi:steps"),
+        )
+        .with_hint(fixed.iter().find_map(|s| range_written_otherwise(s))));
     }
     Ok((axes, sets_with(&fixed, paths, seed)))
+}
+
+/// A hint for `key=lo-hi` (`..`, ` to `, `/` or `;` between the ends for
+/// `-`): a range written another way than `lo:hi:steps`.
+fn range_written_otherwise(set: &str) -> Option<String> {
+    let (key, v) = set.split_once('=')?;
+    let date = scenario::is_date_field(key);
+    // Past the first character, which may be a sign.
+    let at = v.char_indices().nth(1)?.0;
+    ["..", " to ", "-", "/", ";"].iter().find_map(|sep| {
+        let (lo, hi) = v[at..].split_once(sep)?;
+        let lo = format!("{}{lo}", &v[..at]);
+        let ends = [lo.trim(), hi.trim()];
+        let [Some(a), Some(b)] = ends.map(|x| FieldValue::parse(x, date)) else {
+            return None;
+        };
+        Some(format!(
+            "a range is written lo:hi:steps (both ends included): --set {key}={}:{}:{}",
+            ends[0],
+            ends[1],
+            suggested_steps(a, b)
+        ))
+    })
 }
 
 /// Every grid point, loaded by `load` from its overrides (the fixed ones,
