@@ -1718,6 +1718,27 @@ fn sensitivity_params_are_model_fields_once_each() {
                 &["--param", "agi.earliest=1:2"],
                 &["expected key=lo:hi with dates (YYYY-MM) lo and hi"],
             ),
+            // A range written another way, or as a sweep's with steps
+            // (both said only "expected key=lo:hi").
+            (
+                &["--param", "workload.api.growth=0.1-0.3"],
+                &[
+                    "--param workload.api.growth=0.1-0.3: expected key=lo:hi with numbers",
+                    "hint: a range is written lo:hi: --param workload.api.growth=0.1:0.3",
+                ],
+            ),
+            (
+                &["--param", "agi.earliest=2027-01 to 2029-01"],
+                &["hint: a range is written lo:hi: --param agi.earliest=2027-01:2029-01"],
+            ),
+            (
+                &["--param", "workload.api.growth=0.1:0.3:5"],
+                &[
+                    "--param workload.api.growth=0.1:0.3:5: found steps (5), expected \
+                     key=lo:hi: a tornado runs each parameter at its two ends only: --param \
+                     workload.api.growth=0.1:0.3",
+                ],
+            ),
         ],
         &[
             "--param",

@@ -45,7 +45,23 @@ fn parse_param(arg: &str) -> Result<Param> {
         Error::flag(&format!("--param {arg}"), expected)
     };
     let (key, v) = split.ok_or_else(bad)?;
-    let (lo, hi) = v.split_once(':').ok_or_else(bad)?;
+    let Some((lo, hi)) = v.split_once(':') else {
+        // One value, or a range written another way.
+        let hint = super::sweep::ends_written_otherwise(v, date)
+            .map(|(lo, hi, ..)| format!("a range is written lo:hi: --param {key}={lo}:{hi}"));
+        return Err(bad().with_hint(hint));
+    };
+    if let Some((hi, steps)) = hi.split_once(':') {
+        if FieldValue::parse(lo, date).is_some() && FieldValue::parse(hi, date).is_some() {
+            return Err(Error::flag(
+                &format!("--param {arg}"),
+                format!(
+                    "found steps ({steps}), expected key=lo:hi: a tornado runs each \
+                     parameter at its two ends only: --param {key}={lo}:{hi}"
+                ),
+            ));
+        }
+    }
     let (Some(low), Some(high)) = (FieldValue::parse(lo, date), FieldValue::parse(hi, date)) else {
         let hint = [lo, hi]
             .iter()
