@@ -155,6 +155,14 @@ fn chart_refuses_what_is_not_a_result_folder() {
         assert!(!err.contains("panicked"), "{err}");
     };
     refused(&dir.path().join("nowhere"), "manifest.json: cannot read it");
+    // A folder of result folders: it names them.
+    refused(
+        &dir.path().join("out"),
+        &format!(
+            "it holds result folders: capsim chart {}",
+            dir.path().join("out").join("golden").display()
+        ),
+    );
     // A comparison's or a sweep's folder: it says which, and what chart
     // draws.
     let file = dir.path().join("golden.toml");
@@ -273,5 +281,29 @@ fn batch_index_chart_draws_the_differences() {
         );
         let want = if *d > 0.0 { "#E67814" } else { "#1F77B4" };
         assert_eq!(fill, want, "{name}: higher orange, lower blue");
+    }
+
+    // `capsim chart` on a batch's folder written without charts draws the
+    // same files: each scenario's and the index chart (it was refused:
+    // no manifest.json there).
+    let plain = dir.path().join("plain");
+    ok(&quietly(&plain, &["batch", lib.to_str().unwrap()]));
+    assert!(!plain.join("index.svg").exists());
+    let said = ok(&std::process::Command::new(bin())
+        .arg("chart")
+        .arg(&plain)
+        .output()
+        .unwrap());
+    assert!(said.contains("index.svg"), "{said}");
+    let mut files = vec![std::path::PathBuf::from("index.svg")];
+    for name in ["baseline", "dear", "cheap", "boom"] {
+        files.extend(CHARTS.map(|c| Path::new(name).join("charts").join(c)));
+    }
+    for f in files {
+        let (a, b) = (
+            std::fs::read(out.join(&f)).unwrap(),
+            std::fs::read(plain.join(&f)).unwrap(),
+        );
+        assert!(a == b, "{}: chart and batch --charts differ", f.display());
     }
 }

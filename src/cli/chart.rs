@@ -5,19 +5,68 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
 pub struct ChartArgs {
-    /// Result folders (written by run, merge or batch)
+    /// Result folders (written by run, merge or batch), or a batch's OUT
+    /// folder (each of its scenarios' folders and its index chart)
     #[arg(required = true, value_name = "RESULT")]
     pub results: Vec<PathBuf>,
 }
 
 /// Draws `charts/` in each result folder from its CSV files; the scenario's
-/// name and currency come from its manifest.
+/// name and currency come from its manifest. A batch's folder (its
+/// `index_manifest.json`) stands for its scenarios' result folders and its
+/// index chart.
 pub fn chart(a: ChartArgs) -> Result<()> {
     for dir in &a.results {
-        let (name, currency) = scenario_of(dir)?;
-        let out = charts::write_charts(dir, &name, &currency)?;
-        say!("wrote {}/ ({})", out.display(), charts::CHARTS.join(", "));
+        if !dir.join("manifest.json").exists() && dir.join(BATCH_MANIFEST).exists() {
+            chart_batch(dir)?;
+            continue;
+        }
+        chart_one(dir)?;
     }
+    Ok(())
+}
+
+/// The manifest `batch` writes beside `index.csv`.
+const BATCH_MANIFEST: &str = "index_manifest.json";
+
+fn chart_one(dir: &Path) -> Result<String> {
+    let (name, currency) = scenario_of(dir)?;
+    let out = charts::write_charts(dir, &name, &currency)?;
+    say!("wrote {}/ ({})", out.display(), charts::CHARTS.join(", "));
+    Ok(currency)
+}
+
+/// Every result folder a batch wrote (the scenarios its manifest lists),
+/// then its index chart in the benchmark's currency.
+fn chart_batch(dir: &Path) -> Result<()> {
+    let file = dir.join(BATCH_MANIFEST);
+    let bad = |message: String| Error::file(&file, message);
+    let bytes = std::fs::read(&file).map_err(|e| bad(format!("cannot read it ({e})")))?;
+    let m: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| bad(format!("not a capsim manifest: {e}")))?;
+    let benchmark = m["details"]["benchmark"].as_str();
+    let names: Option<Vec<&str>> = m["scenarios"]
+        .as_array()
+        .and_then(|v| v.iter().map(|s| s["name"].as_str()).collect());
+    let (Some(benchmark), Some(names)) = (benchmark, names) else {
+        return Err(bad(
+            "expected a batch's manifest: its scenarios' names and its benchmark".to_string(),
+        ));
+    };
+    let mut currency = None;
+    for name in names {
+        let c = chart_one(&dir.join(name))?;
+        if name == benchmark {
+            currency = Some(c);
+        }
+    }
+    let currency = currency.ok_or_else(|| {
+        bad(format!(
+            "found no result folder of the benchmark \"{benchmark}\" among its scenarios"
+        ))
+    })?;
+    let out = charts::write_index_chart(&dir.join("index.csv"), benchmark, &currency)?;
+    say!("wrote {}", out.display());
     Ok(())
 }
 
@@ -25,8 +74,26 @@ fn scenario_of(dir: &Path) -> Result<(String, String)> {
     let file = dir.join("manifest.json");
     let bad = |message: String| Error::file(&file, message);
     let bytes = std::fs::read(&file).map_err(|e| {
+        // A folder of result folders (`results/`, `--out` of run): name them.
+        let mut inside: Vec<String> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|d| d.path().join("manifest.json").is_file())
+            .map(|d| d.path().display().to_string())
+            .collect();
+        inside.sort();
+        let hint = if inside.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; it holds result folders: capsim chart {}",
+                inside.join(" ")
+            )
+        };
         bad(format!(
-            "cannot read it ({e}); expected a result folder written by capsim run, merge or batch"
+            "cannot read it ({e}); expected a result folder written by capsim run, merge or \
+             batch{hint}"
         ))
     })?;
     let m: serde_json::Value =
