@@ -78,7 +78,7 @@ pub struct SimArgs {
 /// the threads' stacks and the run crash.
 pub const MAX_THREADS: usize = 1024;
 
-pub(crate) fn threads_arg(s: &str) -> Result<usize, String> {
+fn threads_arg(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
         Ok(n) if n <= MAX_THREADS => Ok(n),
         _ => Err(format!(
