@@ -1526,3 +1526,46 @@ fn an_empty_scenario_writes_zeros_and_says_what_it_lacks() {
         assert_eq!(text, format!("{header}\r\n"), "{f}");
     }
 }
+
+/// With no provider, cash (so NPV) is 0 on every path, while the economic
+/// cost follows demand: a driver's correlation with NPV is undefined.
+/// drivers.csv leaves it empty (it wrote `NaN`, text to a spreadsheet, and
+/// sorted such rows first), the summary says why.
+#[test]
+fn a_correlation_with_a_constant_npv_is_an_empty_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "unserved.toml",
+        "name = \"unserved\"\nstart = \"2026-01\"\nperiods = 4\nshortfall_price = 5\n\
+         [[workload]]\nname = \"a\"\ndemand = 100\nvolatility = 0.3\n\
+         [[workload]]\nname = \"b\"\ndemand = 50\n",
+    );
+    let o = Command::new(bin())
+        .args([
+            "sensitivity",
+            file.to_str().unwrap(),
+            "--paths",
+            "50",
+            "--out",
+        ])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let said = String::from_utf8_lossy(&o.stdout);
+    let line = said.lines().find(|l| l.contains("final_demand.a")).unwrap();
+    assert!(
+        line.split_whitespace().nth(1) == Some("n/a")
+            && said.contains(
+                "(n/a: the npv is the same on every path, so nothing correlates with it)"
+            )
+            && !said.contains("the economic cost is the same"),
+        "{said}"
+    );
+    // Demand drives the economic cost: a correlation there.
+    let rows = csv_rows(&dir.path().join("out/sensitivity/unserved/drivers.csv"));
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[1][..2], ["final_demand.a", ""], "{rows:?}");
+    assert!(rows[1][2].parse::<f64>().unwrap() > 0.5, "{rows:?}");
+}

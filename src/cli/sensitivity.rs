@@ -322,11 +322,23 @@ fn write(
         .map(|(n, r)| (n.clone(), r[0], r[1]))
         .filter(|(_, a, b)| !(a.is_nan() && b.is_nan()))
         .collect();
-    drivers.sort_by(|x, y| y.1.abs().total_cmp(&x.1.abs()).then_with(|| x.0.cmp(&y.0)));
+    // By |rho_npv|, then name; a correlation with a constant NPV (no
+    // rank correlation: NaN) after every other.
+    let key = |rho: f64| if rho.is_nan() { -1.0 } else { rho.abs() };
+    drivers.sort_by(|x, y| key(y.1).total_cmp(&key(x.1)).then_with(|| x.0.cmp(&y.0)));
     let mut dw = crate::output::writer();
     dw.write_record(["driver", "rho_npv", "rho_economic"])?;
+    // Undefined (one side constant over the paths): an empty field, which
+    // a spreadsheet reads as no value, not the text "NaN".
+    let field = |rho: f64| {
+        if rho.is_nan() {
+            String::new()
+        } else {
+            rho.to_string()
+        }
+    };
     for (n, a, b) in &drivers {
-        dw.write_record([n.clone(), a.to_string(), b.to_string()])?;
+        dw.write_record([n.clone(), field(*a), field(*b)])?;
     }
 
     let dir = ResultDir::create(&out.join("sensitivity"), &base.scenario.name)?;
@@ -379,8 +391,25 @@ fn write(
                 "  (no drivers: the scenario has no workloads, no providers and no AGI date)"
             );
         }
+        let shown = |rho: f64| {
+            if rho.is_nan() {
+                "n/a".to_string()
+            } else {
+                format!("{rho:.3}")
+            }
+        };
         for (n, a, b) in drivers.iter().take(12) {
-            let _ = writeln!(out, "  {n:<48} {a:>7.3} {b:>7.3}");
+            let _ = writeln!(out, "  {n:<48} {:>7} {:>7}", shown(*a), shown(*b));
+        }
+        let constant = [
+            ("npv", drivers.iter().any(|d| d.1.is_nan())),
+            ("economic cost", drivers.iter().any(|d| d.2.is_nan())),
+        ];
+        for (what, _) in constant.iter().filter(|c| c.1) {
+            let _ = writeln!(
+                out,
+                "  (n/a: the {what} is the same on every path, so nothing correlates with it)"
+            );
         }
         if drivers.len() < names.len() {
             let _ = writeln!(
