@@ -1421,6 +1421,16 @@ fn a_sweep_sets_each_field_once() {
                 &["--set", "workload.api.growth=0.1:0.3:1"],
                 &["found 1 step from 0.1 to 0.3, which sweeps 0.1 alone"],
             ),
+            // The same value at every point (it ran them all).
+            (
+                &["--set", "workload.api.growth=0.1:0.1:3"],
+                &["--set workload.api.growth=0.1:0.1:3: found 3 steps from 0.1 to 0.1, which \
+                   repeat 0.1 3 times, expected 1 (lo and hi are one value), e.g. 0.1:0.1:1"],
+            ),
+            (
+                &["--set", "agi.earliest=2027-01:2027-01:2"],
+                &["found 2 steps from 2027-01 to 2027-01, which repeat 2027-01 2 times"],
+            ),
             (
                 &["--set", "workload.api.growth=10%:30%:3"],
                 &[

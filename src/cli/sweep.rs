@@ -100,6 +100,13 @@ pub fn parse_axis(arg: &str) -> Option<Result<Axis>> {
             )
         });
     }
+    if steps > 1 && lo == hi {
+        // Every point the same run: the grid would repeat it.
+        return bad(format!(
+            "found {steps} steps from {lo} to {hi}, which repeat {lo} {steps} times, \
+             expected 1 (lo and hi are one value), e.g. {lo}:{hi}:1"
+        ));
+    }
     if steps == 1 && lo != hi {
         // One step is lo alone: hi would be dropped without a word.
         return bad(format!(
