@@ -12,7 +12,7 @@ mod sweep;
 mod trace;
 
 use crate::error::{Error, Result};
-use crate::scenario::MAX_PATHS;
+use crate::scenario::{FieldValue, MAX_PATHS};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -148,6 +148,21 @@ pub fn spaced_override(args: &[String]) -> Option<Error> {
         ));
     }
     None
+}
+
+/// The two ends of a range `v` (`sweep`'s `--set`, `sensitivity`'s
+/// `--param`) written with `..`, ` to `, `-`, `/` or `;`
+/// between them (numbers, or months if `date`), as written and parsed.
+fn ends_written_otherwise(v: &str, date: bool) -> Option<(String, String, FieldValue, FieldValue)> {
+    // Past the first character, which may be a sign.
+    let at = v.char_indices().nth(1)?.0;
+    ["..", " to ", "-", "/", ";"].iter().find_map(|sep| {
+        let (lo, hi) = v[at..].split_once(sep)?;
+        let lo = format!("{}{lo}", &v[..at]).trim().to_string();
+        let hi = hi.trim().to_string();
+        let (a, b) = (FieldValue::parse(&lo, date)?, FieldValue::parse(&hi, date)?);
+        Some((lo, hi, a, b))
+    })
 }
 
 /// A whole number (`trace --path`): [`whole_in`] over every `u64`.

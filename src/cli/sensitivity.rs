@@ -47,7 +47,7 @@ fn parse_param(arg: &str) -> Result<Param> {
     let (key, v) = split.ok_or_else(bad)?;
     let Some((lo, hi)) = v.split_once(':') else {
         // One value, or a range written another way.
-        let hint = super::sweep::ends_written_otherwise(v, date)
+        let hint = super::ends_written_otherwise(v, date)
             .map(|(lo, hi, ..)| format!("a range is written lo:hi: --param {key}={lo}:{hi}"));
         return Err(bad().with_hint(hint));
     };

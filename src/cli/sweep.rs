@@ -257,28 +257,11 @@ fn axes_and_fixed(
 /// `-`): a range written another way than `lo:hi:steps`.
 fn range_written_otherwise(set: &str) -> Option<String> {
     let (key, v) = set.split_once('=')?;
-    let (lo, hi, a, b) = ends_written_otherwise(v, scenario::is_date_field(key))?;
+    let (lo, hi, a, b) = super::ends_written_otherwise(v, scenario::is_date_field(key))?;
     Some(format!(
         "a range is written lo:hi:steps (both ends included): --set {key}={lo}:{hi}:{}",
         suggested_steps(a, b)
     ))
-}
-
-/// The two ends of a range `v` written with `..`, ` to `, `-`, `/` or `;`
-/// between them (numbers, or months if `date`), as written and parsed.
-pub(crate) fn ends_written_otherwise(
-    v: &str,
-    date: bool,
-) -> Option<(String, String, FieldValue, FieldValue)> {
-    // Past the first character, which may be a sign.
-    let at = v.char_indices().nth(1)?.0;
-    ["..", " to ", "-", "/", ";"].iter().find_map(|sep| {
-        let (lo, hi) = v[at..].split_once(sep)?;
-        let lo = format!("{}{lo}", &v[..at]).trim().to_string();
-        let hi = hi.trim().to_string();
-        let (a, b) = (FieldValue::parse(&lo, date)?, FieldValue::parse(&hi, date)?);
-        Some((lo, hi, a, b))
-    })
 }
 
 /// Every grid point, loaded by `load` from its overrides (the fixed ones,
