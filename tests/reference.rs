@@ -1302,19 +1302,9 @@ fn check_comparison(base: (&str, &[&str]), alt: (&str, &[&str]), paths: u64) {
     let (vb, va) = (columns(&base, paths).0, columns(&alt, paths).0);
     let n = paths as usize;
     let mut fractions = 0;
+    let at = |m: &Model, metric: &str| m.layout.path_names.iter().position(|n| n == metric);
     for d in &c.metrics {
-        let i = base
-            .layout
-            .path_names
-            .iter()
-            .position(|n| *n == d.metric)
-            .unwrap();
-        let j = alt
-            .layout
-            .path_names
-            .iter()
-            .position(|n| *n == d.metric)
-            .unwrap();
+        let (i, j) = (at(&base, &d.metric).unwrap(), at(&alt, &d.metric).unwrap());
         let pairs: Vec<[f64; 4]> = (0..n)
             .map(|k| capsim::compare::pair_values(vb[i][k], va[j][k]))
             .collect();
