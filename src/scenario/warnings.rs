@@ -42,6 +42,17 @@ pub fn warnings(s: &Scenario) -> Vec<String> {
     if s.providers.is_empty() {
         out.push("no [[provider]]: all demand goes unmet".to_string());
     }
+    // Without a shortfall price, unmet demand costs nothing: `economic`
+    // is `cash` on every path, and a scenario that serves less looks
+    // cheaper. (One workload at 0 among others priced may be meant.)
+    if !s.workloads.is_empty() && s.workloads.iter().all(|w| w.shortfall_price == 0.0) {
+        out.push(
+            "shortfall_price is 0 for every workload: unmet demand costs nothing, so \
+             economic cost equals cash; set the cost of one unserved GPU-hour at the top \
+             level or per workload"
+                .to_string(),
+        );
+    }
     for p in &s.providers {
         if p.kind == ProviderKind::Cloud && p.capex_per_gpu > 0.0 {
             out.push(format!(
@@ -313,6 +324,39 @@ until = "agi"
             "contract.azure-250b.to=2034-01"
         ])
         .is_empty());
+    }
+
+    /// No shortfall price on any workload: economic cost is cash. A
+    /// warning then, none while one workload is priced, none on any
+    /// shipped scenario.
+    #[test]
+    fn flags_unpriced_shortfall() {
+        let unpriced = "shortfall_price is 0 for every workload: unmet demand costs nothing, so \
+                        economic cost equals cash; set the cost of one unserved GPU-hour at the \
+                        top level or per workload";
+        let all = [
+            "shortfall_price=0",
+            "workload.api.shortfall_price=0",
+            "workload.product.shortfall_price=0",
+            "workload.research.shortfall_price=0",
+        ];
+        assert_eq!(baseline_with(&all), [unpriced]);
+        // The workloads' own prices override the top level's.
+        assert!(baseline_with(&all[..1]).is_empty());
+        assert!(baseline_with(&all[..3]).is_empty());
+        // A workload without its own price takes the top level's.
+        let text = "name = \"s\"\nstart = \"2026-01\"\nperiods = 4\n\
+                    [[workload]]\nname = \"api\"\ndemand = 1\n\
+                    [[provider]]\nname = \"cloud\"\nprice = 1\n\
+                    [[provider.tranche]]\ngpus = 1\nonline = \"2026-01\"\n";
+        let l = crate::scenario::load_str(Path::new("s.toml"), text, &[]).unwrap();
+        assert_eq!(warnings(&l.scenario), [unpriced]);
+        let set = ["shortfall_price=5".to_string()];
+        let l = crate::scenario::load_str(Path::new("s.toml"), text, &set).unwrap();
+        assert!(warnings(&l.scenario).is_empty());
+        for (f, w) in shipped_warnings() {
+            assert!(!w.iter().any(|x| x == unpriced), "{}: {w:?}", f.display());
+        }
     }
 
     /// A rule with an empty list: an exclusive or first-refusal rule for
