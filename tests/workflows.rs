@@ -967,6 +967,63 @@ fn sensitivity_writes_sorted_tornado_and_drivers() {
     );
 }
 
+/// A sensitivity analysis whose drivers' ranks cannot fit in memory (4e9
+/// paths, the most a run takes; 672 GB here) is refused before any run,
+/// with what it needs, what the machine has and a number of paths that
+/// fits; nothing is written. (It ran every tornado run first, for days on
+/// end, to fail for memory at the end.)
+#[test]
+fn sensitivity_refuses_drivers_beyond_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "s.toml", GOLDEN);
+    let out = dir.path().join("out");
+    let mut child = std::process::Command::new(crate::util::bin())
+        .args(["sensitivity", f.to_str().unwrap(), "--paths", "4000000000"])
+        .arg("--out")
+        .arg(&out)
+        .arg("--quiet")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A watchdog, not a timing: the refusal takes milliseconds, the runs
+    // it prevents days.
+    let waited = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if waited.elapsed().as_secs() > 300 {
+            child.kill().unwrap();
+            panic!("sensitivity of 4e9 paths still running after 300 s: not refused");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let o = child.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{said}");
+    assert!(
+        said.starts_with("error: sensitivity of 4000000000 paths needs about ")
+            && said.contains(" of memory for its drivers' ranks (")
+            && said.contains("available; use --paths ")
+            && said.trim_end().ends_with("nothing was run"),
+        "{said}"
+    );
+    // The number of paths offered fits, and is a round number.
+    let offered: u64 = said
+        .split("use --paths ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..4_000_000_000).contains(&offered), "{said}");
+    assert!(offered
+        .to_string()
+        .trim_start_matches(|c| c != '0')
+        .chars()
+        .all(|c| c == '0'));
+    assert!(!out.exists());
+}
+
 #[test]
 fn focus_export_sums_to_period_cash() {
     let dir = tempfile::tempdir().unwrap();

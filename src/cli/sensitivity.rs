@@ -159,6 +159,20 @@ impl Plan {
     }
 }
 
+/// Refuses, before anything runs, a drivers' run of `base` whose values
+/// and ranks would not fit in this machine's memory (a shard's drivers go
+/// to a file: only `sensitivity` and the merge hold them all).
+fn check_memory(base: &Loaded, threads: usize) -> Result<()> {
+    let m = Model::compile(&base.scenario);
+    let width = 2 + sensitivity::driver_names(&m, &base.scenario).len();
+    sensitivity::check_drivers_memory(
+        m.paths,
+        width,
+        crate::engine::threads_for(threads, width - 2),
+        sensitivity::available_memory(),
+    )
+}
+
 /// The mean npv of a run's statistics.
 fn npv(m: &Model, st: &engine::RunStats) -> f64 {
     st.path_metric(m, "npv").expect("npv").mean
@@ -190,6 +204,7 @@ pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
         return run_shard(&a, &plan, part);
     }
     let base = &plan.base;
+    check_memory(base, a.sim.threads)?;
     output::check_target(&a.sim.out.join("sensitivity"), &base.scenario.name)?;
     // One bar over every run's paths: two per parameter, then the drivers'
     // run, each of the base's paths (no parameter sets `simulation.paths`).
@@ -657,6 +672,7 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -
     for (d, h) in &shards {
         shard::check_files(d, &h.files, &[shard::MOMENTS, DRIVERS])?;
     }
+    check_memory(&plan.base, threads)?;
     let mut readers = Vec::with_capacity(shards.len());
     for (d, h) in &shards {
         readers.push(shard::PartsReader::open(
