@@ -346,7 +346,7 @@ fn gigabytes(bytes: u128) -> String {
 
 /// Memory this process may still take, in bytes: the system's available
 /// memory (Linux `/proc/meminfo`), less under a cgroup's limit if one is
-/// set (cgroup v2). `None` where neither can be read.
+/// set. `None` where neither can be read.
 pub fn available_memory() -> Option<u64> {
     let meminfo = std::fs::read_to_string("/proc/meminfo").ok();
     let system = meminfo.as_deref().and_then(|text| {
@@ -361,9 +361,16 @@ pub fn available_memory() -> Option<u64> {
             .parse()
             .ok()
     };
-    // "max" (no limit) does not parse.
-    let group =
-        read("memory.max").map(|max| max.saturating_sub(read("memory.current").unwrap_or(0)));
+    // cgroup v2, then v1; v2's "max" (no limit) does not parse, v1's
+    // no limit is a number near 2^63.
+    let limit =
+        |max: &str, used: &str| read(max).map(|m| m.saturating_sub(read(used).unwrap_or(0)));
+    let group = limit("memory.max", "memory.current").or_else(|| {
+        limit(
+            "memory/memory.limit_in_bytes",
+            "memory/memory.usage_in_bytes",
+        )
+    });
     match (system, group) {
         (Some(s), Some(g)) => Some(s.min(g)),
         (s, g) => s.or(g),
