@@ -1431,6 +1431,42 @@ fn a_sweep_sets_each_field_once() {
                 &["--set", "agi.earliest=2027-01:2027-01:2"],
                 &["found 2 steps from 2027-01 to 2027-01, which repeat 2027-01 2 times"],
             ),
+            // An axis beyond the grid's limit is refused before its values
+            // are made (1e9 steps took 8 GB and minutes without a word).
+            (
+                &["--set", "agi.hazard=0:1:1000000000"],
+                &["--set agi.hazard=0:1:1000000000: found 1000000000 steps, expected at most \
+                   100000 (a sweep's whole grid has at most 100000 points)"],
+            ),
+            (
+                &["--set", "agi.earliest=2027-01:2027-01:18446744073709551615"],
+                &["found 18446744073709551615 steps, expected at most 100000"],
+            ),
+            // A grid too large, its axes within the limit; one whose size
+            // overflows a 64-bit count as well.
+            (
+                &[
+                    "--set",
+                    "agi.hazard=0:1:1000",
+                    "--set",
+                    "workload.api.growth=0:1:101",
+                ],
+                &["--set: found a grid of 1000 x 101 = 101000 points, expected at most 100000"],
+            ),
+            (
+                &[
+                    "--set",
+                    "agi.hazard=0:1:100000",
+                    "--set",
+                    "workload.api.growth=0:1:100000",
+                    "--set",
+                    "workload.product.growth=0:1:100000",
+                    "--set",
+                    "workload.research.growth=0:1:100000",
+                ],
+                &["--set: found a grid of 100000 x 100000 x 100000 x 100000 points, expected at \
+                   most 100000"],
+            ),
             (
                 &["--set", "workload.api.growth=10%:30%:3"],
                 &[

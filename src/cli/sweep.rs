@@ -40,6 +40,9 @@ pub struct Axis {
     pub arg: String,
 }
 
+/// The most points a sweep's grid may have.
+const MAX_POINTS: usize = 100_000;
+
 /// `key=lo:hi:steps` -> an axis; anything else is not a sweep. The ends
 /// are numbers, or `YYYY-MM` months when `key` is a date field (`start`,
 /// `online`, `from`, `to`, `until`, `earliest`), whose steps must then be
@@ -99,6 +102,14 @@ pub fn parse_axis(arg: &str) -> Option<Result<Axis>> {
                 suggested_steps(lo, hi)
             )
         });
+    }
+    if steps > MAX_POINTS {
+        // Refused before its values are made (1e9 steps took 8 GB and
+        // minutes, without a word, before the grid's size was checked).
+        return bad(format!(
+            "found {steps} steps, expected at most {MAX_POINTS} (a sweep's whole grid has \
+             at most {MAX_POINTS} points)"
+        ));
     }
     if steps > 1 && lo == hi {
         // Every point the same run: the grid would repeat it.
@@ -274,13 +285,19 @@ fn grid(
     threads: usize,
     load: impl Fn(&[String]) -> Result<Loaded> + Sync,
 ) -> Result<Grid> {
-    let points: usize = axes.iter().map(|x| x.values.len()).product();
-    if points > 100_000 {
+    let sizes: Vec<usize> = axes.iter().map(|x| x.values.len()).collect();
+    let product = sizes.iter().try_fold(1usize, |a, &b| a.checked_mul(b));
+    let Some(points) = product.filter(|&p| p <= MAX_POINTS) else {
+        let sizes: Vec<String> = sizes.iter().map(usize::to_string).collect();
+        let total = product.map(|p| format!(" = {p}")).unwrap_or_default();
         return Err(Error::flag(
             "--set",
-            format!("found a grid of {points} points, expected at most 100000"),
+            format!(
+                "found a grid of {}{total} points, expected at most {MAX_POINTS}",
+                sizes.join(" x ")
+            ),
         ));
-    }
+    };
     let mut coords = Vec::with_capacity(points);
     let mut sets = Vec::with_capacity(points);
     for i in 0..points {
