@@ -1027,6 +1027,16 @@ fn missing_file_and_bad_flags() {
             &["merge", "x", "--threads", "-1"],
             "found -1, expected a whole number, 0 (all cores) to 1024",
         ),
+        // A shard with a minus sign was taken for a flag, and clap's tip
+        // was to write `-- -1/4`.
+        (
+            &["run", "x.toml", "--shard", "-1/4"],
+            "found `-1/4`, expected I/N with 1 <= I <= N, e.g. 2/8",
+        ),
+        (
+            &["sensitivity", "x.toml", "--shard", "-2/-4"],
+            "found `-2/-4`, expected I/N with 1 <= I <= N, e.g. 2/8",
+        ),
     ] {
         let o = Command::new(bin()).args(args).output().unwrap();
         assert_eq!(o.status.code(), Some(2), "{args:?}");

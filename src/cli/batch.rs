@@ -34,7 +34,7 @@ pub struct BatchArgs {
     /// Simulate only part I of N of the paths (e.g. 3/8, one per job of a
     /// batch scheduler) into <out>/<folder>.batch.shard-I-of-N/; `capsim
     /// merge` joins the N parts into what one batch writes
-    #[arg(long, value_name = "I/N")]
+    #[arg(long, value_name = "I/N", allow_hyphen_values = true)]
     pub shard: Option<Shard>,
 }
 

@@ -26,7 +26,7 @@ pub struct CompareArgs {
     /// Simulate only part I of N of the paired paths (e.g. 3/8, one per job
     /// of a batch scheduler) into <out>/compare/BASE-vs-ALT.shard-I-of-N/;
     /// `capsim merge` joins the N parts into the folders one compare writes
-    #[arg(long, value_name = "I/N")]
+    #[arg(long, value_name = "I/N", allow_hyphen_values = true)]
     pub shard: Option<crate::shard::Shard>,
 }
 

@@ -34,7 +34,7 @@ pub struct RunArgs {
     /// Simulate only part I of N of the paths (e.g. 3/8, one per job of a
     /// batch scheduler) into <out>/<name>.shard-I-of-N/; `capsim merge`
     /// joins the N parts into the result one run would write
-    #[arg(long, value_name = "I/N")]
+    #[arg(long, value_name = "I/N", allow_hyphen_values = true)]
     pub shard: Option<crate::shard::Shard>,
     /// Paths per block (a multiple of 1024); results do not depend on it
     #[arg(long, default_value_t = engine::DEFAULT_BLOCK, hide = true)]

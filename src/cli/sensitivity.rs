@@ -27,7 +27,7 @@ pub struct SensitivityArgs {
     /// Simulate only part I of N of every run's paths (e.g. 3/8, one per
     /// job of a batch scheduler) into <out>/sensitivity/NAME.shard-I-of-N/;
     /// `capsim merge` joins the N parts into the files one process writes
-    #[arg(long, value_name = "I/N")]
+    #[arg(long, value_name = "I/N", allow_hyphen_values = true)]
     pub shard: Option<Shard>,
 }
 

@@ -25,7 +25,7 @@ pub struct SweepArgs {
     /// Simulate only part I of N of every grid point's paths (e.g. 3/8, one
     /// per job of a batch scheduler) into <out>/sweep/NAME.shard-I-of-N/;
     /// `capsim merge` joins the N parts into the sweep one process writes
-    #[arg(long, value_name = "I/N")]
+    #[arg(long, value_name = "I/N", allow_hyphen_values = true)]
     pub shard: Option<Shard>,
 }
 
