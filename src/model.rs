@@ -53,8 +53,7 @@ pub struct TrancheM {
     pub failure: f64,
     /// Cash paid when it comes online (owned providers; 0 otherwise).
     pub capex: f64,
-    /// `capex / (12 * life_years)`
-    pub depreciation_per_month: f64,
+    /// `12 * life_years`: capex is depreciated straight line over it.
     pub life_months: f64,
 }
 
@@ -384,7 +383,6 @@ impl Model {
                     delay: t.delay.as_ref().map(|d| (d.median, d.sigma)),
                     failure: t.failure,
                     capex,
-                    depreciation_per_month: capex / life_months,
                     life_months,
                 });
                 tranche_streams.push(stream_base(

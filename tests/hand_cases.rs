@@ -261,6 +261,40 @@ life_years = 10
     assert_close(r.total("depreciation"), 21.0 * 1000.0);
 }
 
+/// A life that ends inside the horizon depreciates the capex exactly,
+/// however short (MODEL.md: "so it sums to the capex"). It was the
+/// monthly amount times the months: the capex plus round-off, 0 for a
+/// life below the last digit of the month it starts (1e-200 years), and
+/// not a number below that (1e-300: the run refused as overflowed).
+#[test]
+fn depreciation_sums_to_the_capex_exactly() {
+    for life in ["1", "0.3", "0.05", "1e-10", "1e-200", "1e-300"] {
+        let text = head(8, "quarter")
+            + &format!(
+                r#"
+[[workload]]
+name = "w"
+demand = 0
+[[provider]]
+name = "own"
+kind = "owned"
+price = 0
+capex_per_gpu = 41400
+life_years = {life}
+  [[provider.tranche]]
+  gpus = 7
+  online = "2026-04"
+  [[provider.tranche]]
+  gpus = 3
+  online = "2026-11"
+"#
+            );
+        let r = OnePath::new(&text);
+        assert_eq!(r.total("capex"), 414_000.0, "{life}");
+        assert_eq!(r.total("depreciation"), 414_000.0, "{life}");
+    }
+}
+
 #[test]
 fn commitment_true_up_and_unsettled() {
     let text = head(8, "quarter")

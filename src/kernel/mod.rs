@@ -585,8 +585,12 @@ fn path_kernel<O: Observer, const NP: usize, const CP: usize>(
             s.capex_t[first] += tr.capex;
             s.capex_tp[tr.provider * nt + first] += tr.capex;
             s.capex_p[tr.provider] += tr.capex;
-            s.depreciation +=
-                tr.depreciation_per_month * ((tau + tr.life_months).min(m.horizon) - tau);
+            // Straight line over `life_months` from tau, cut at the
+            // horizon: the capex itself when the life ends inside it, so
+            // that it sums to the capex exactly (it was the monthly
+            // amount times the months, capex plus round-off, and 0 or
+            // NaN for a life below the month's last digit).
+            s.depreciation += tr.capex * ((m.horizon - tau) / tr.life_months).min(1.0);
         }
     }
 
