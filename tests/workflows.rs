@@ -1626,3 +1626,110 @@ fn a_correlation_with_a_constant_npv_is_an_empty_field() {
     assert_eq!(rows[1][..2], ["final_demand.a", ""], "{rows:?}");
     assert!(rows[1][2].parse::<f64>().unwrap() > 0.5, "{rows:?}");
 }
+
+/// Every command that loads a scenario prints its warnings on stderr,
+/// `--quiet` or not (they were `run`'s alone, and `--quiet` silenced
+/// them): after the file's name where the command takes several files,
+/// each distinct warning once, at most 20 and then how many more. A
+/// sweep warns at the points that warn (a rate swept as percentages);
+/// a sensitivity analysis for its base only, not for its tornado's
+/// ends.
+#[test]
+fn every_command_prints_the_scenarios_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    std::fs::create_dir(&lib).unwrap();
+    // A cloud provider with capex: valid, but it has no effect.
+    let text = GOLDEN.replacen("[[provider]]\n", "[[provider]]\ncapex_per_gpu = 5\n", 1);
+    assert_ne!(text, GOLDEN);
+    let f = write(&lib, "a.toml", &text);
+    let g = write(
+        &lib,
+        "b.toml",
+        &text.replacen("name = \"golden\"", "name = \"other\"", 1),
+    );
+    let first = capsim(&["check", f.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&first.stdout);
+    let warning = said
+        .lines()
+        .find_map(|l| l.strip_prefix("# warning: "))
+        .expect("the scenario warns")
+        .to_string();
+    assert!(
+        warning.contains("capex_per_gpu = 5 has no effect"),
+        "{warning}"
+    );
+    let (f, g) = (f.to_str().unwrap(), g.to_str().unwrap());
+    let out = dir.path().join("out");
+    let out = out.to_str().unwrap();
+    let quiet = ["--paths", "100", "--out", out, "--quiet"];
+    let runs: Vec<(Vec<&str>, Vec<String>)> = vec![
+        (vec!["run", f], vec![format!("warning: {warning}")]),
+        (
+            vec!["compare", f, g],
+            vec![
+                format!("warning: {f}: {warning}"),
+                format!("warning: {g}: {warning}"),
+            ],
+        ),
+        (
+            vec!["batch", lib.to_str().unwrap(), "--benchmark", "golden"],
+            vec![
+                format!("warning: {f}: {warning}"),
+                format!("warning: {g}: {warning}"),
+            ],
+        ),
+        (
+            vec!["sweep", f, "--set", "agi.hazard=0.1:0.2:3"],
+            vec![format!("warning: {warning}")],
+        ),
+        (
+            vec!["sensitivity", f, "--param", "agi.hazard=0.1:0.2"],
+            vec![format!("warning: {warning}")],
+        ),
+    ];
+    for (args, want) in runs {
+        let o = capsim(&[&args[..], &quiet[..]].concat());
+        assert!(o.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        let got: Vec<&str> = err.lines().filter(|l| l.starts_with("warning")).collect();
+        assert_eq!(got, want, "{args:?}");
+    }
+    let o = capsim(&["trace", f, "--path", "0", "--csv"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.trim_end(), format!("warning: {warning}"));
+
+    // A sweep of a growth written as percentages warns at each point
+    // above 100%, once each, at most 20 of them.
+    let o = capsim(
+        &[
+            &["sweep", f, "--set", "workload.api.growth=0:30:31"][..],
+            &quiet[..],
+        ]
+        .concat(),
+    );
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("warning")).collect();
+    assert_eq!(lines.len(), 21, "{err}");
+    assert_eq!(lines[0], format!("warning: {warning}"));
+    assert!(
+        lines[1].starts_with("warning: workload.api.growth = 2 is 200% a year"),
+        "{err}"
+    );
+    assert_eq!(
+        lines[20],
+        "warning: ... and 10 more (`capsim check` with the same --set lists a scenario's)"
+    );
+    // The tornado's own ends do not warn: 1.2x a volatility of 0.9.
+    let o = capsim(
+        &[
+            &["sensitivity", f, "--set", "workload.api.volatility=0.9"][..],
+            &quiet[..],
+        ]
+        .concat(),
+    );
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.trim_end(), format!("warning: {warning}"));
+}

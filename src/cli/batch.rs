@@ -171,6 +171,7 @@ fn load_library(a: &BatchArgs) -> Result<Library> {
         }
     }
     let loaded = distinct;
+    super::warn(&loaded, true);
     if loaded.is_empty() {
         return Err(Error::file(
             &a.dir,

@@ -83,6 +83,7 @@ pub fn compare(a: CompareArgs) -> Result<()> {
         .iter()
         .map(|p| load_paired(p, &a.set.sets, &base))
         .collect::<Result<_>>()?;
+    super::warn(std::iter::once(&base).chain(&alts), true);
     // Each comparison goes to `BASE-vs-ALT`: two alternatives with one
     // name would write over each other.
     for (i, l) in alts.iter().enumerate() {

@@ -170,6 +170,39 @@ pub(crate) fn whole_arg(s: &str) -> Result<u64, String> {
     whole_in(s, 0, u64::MAX, "")
 }
 
+/// The most distinct warnings a command prints; the rest are counted.
+const MOST_WARNINGS: usize = 20;
+
+/// Prints on stderr each distinct warning ([`crate::scenario::warnings`])
+/// of `scenarios` once, in order, after `FILE: ` where `with_file` (a
+/// command of several files); at most [`MOST_WARNINGS`], then how many
+/// more. `--quiet` does not silence them: a scheduler's log keeps them.
+fn warn<'a>(scenarios: impl IntoIterator<Item = &'a crate::scenario::Loaded>, with_file: bool) {
+    let mut seen = std::collections::HashSet::new();
+    let mut lines = Vec::new();
+    for l in scenarios {
+        for w in crate::scenario::warnings(&l.scenario) {
+            let line = if with_file {
+                format!("{}: {w}", l.file.display())
+            } else {
+                w
+            };
+            if seen.insert(line.clone()) {
+                lines.push(line);
+            }
+        }
+    }
+    for line in lines.iter().take(MOST_WARNINGS) {
+        say_err!("warning: {line}");
+    }
+    if lines.len() > MOST_WARNINGS {
+        say_err!(
+            "warning: ... and {} more (`capsim check` with the same --set lists a scenario's)",
+            lines.len() - MOST_WARNINGS
+        );
+    }
+}
+
 /// A whole number from `lo` to `hi` (`--paths`, `--seed`, `trace --path`).
 /// Anything else is refused with what was found and the range (`note`
 /// after it), but a number in range written as a report or TOML would

@@ -67,11 +67,7 @@ pub fn run(a: RunArgs) -> Result<()> {
     check_block(a.block)?;
     let sets = sets_with(&a.scenario.set.sets, a.sim.paths, a.sim.seed);
     let loaded = scenario::load_file(&a.scenario.scenario, &sets)?;
-    if !a.quiet {
-        for w in scenario::warnings(&loaded.scenario) {
-            say_err!("warning: {w}");
-        }
-    }
+    super::warn([&loaded], false);
     let settings = Settings {
         out: a.sim.out,
         threads: a.sim.threads,

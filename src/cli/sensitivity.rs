@@ -200,6 +200,9 @@ pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
     let plan = Plan::new(sets, params, a.sim.threads, |s| {
         Ok(source.load_varied(s, fixed)?)
     })?;
+    // The base's: the tornado's own ends (a volatility of 0.9 at 1.2x)
+    // would warn about what the user did not write.
+    super::warn([&plan.base], false);
     if let Some(part) = a.shard {
         return run_shard(&a, &plan, part);
     }

@@ -389,6 +389,8 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
     let grid = grid(axes, fixed, a.sim.threads, |sets| {
         Ok(source.load_varied(sets, n)?)
     })?;
+    // Every point's (a rate swept as percentages warns at its points).
+    super::warn(grid.points.iter().map(|(_, l)| l), false);
     if let Some(part) = a.shard {
         return run_shard(&a, &grid, part);
     }

@@ -27,6 +27,7 @@ pub fn trace(a: TraceArgs) -> Result<()> {
         &a.scenario.scenario,
         &sets_with(&a.scenario.set.sets, None, a.seed),
     )?;
+    super::warn([&loaded], false);
     let m = Model::compile(&loaded.scenario);
     let tr = trace::trace(&m, a.path);
     let mut out = std::io::stdout().lock();
