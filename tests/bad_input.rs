@@ -606,6 +606,26 @@ fn value_written_as_a_spreadsheet_shows_it() {
                 format!("{percent}0.1 for 10%"),
             ],
         ),
+        // A negative seed: serde's "expected u64" alone, until a hint.
+        (
+            GOOD.into(),
+            vec!["--set", "simulation.seed=-5"],
+            vec![
+                "--set simulation.seed=-5: field `simulation.seed`: invalid value: integer `-5`, \
+                 expected u64"
+                    .into(),
+                "hint: a seed is a whole number from 0 to 9223372036854775807 (TOML's largest)"
+                    .into(),
+            ],
+        ),
+        (
+            GOOD.replace("periods = 4\n", "periods = 4\n[simulation]\nseed = -1\n"),
+            vec![],
+            vec![
+                "field `simulation.seed`: invalid value: integer `-1`, expected u64".into(),
+                "hint: a seed is a whole number from 0 to 9223372036854775807".into(),
+            ],
+        ),
         (
             GOOD.into(),
             vec!["--set", "simulation.seed=1,000"],

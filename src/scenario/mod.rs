@@ -529,6 +529,13 @@ fn serde_error(message: &str, field: String, origin: Origin) -> InputError {
             }
         }
     }
+    // A negative seed (the one unsigned field): serde says only "expected
+    // u64".
+    if message.starts_with("invalid value: integer `-") && message.ends_with("expected u64") {
+        hint = Some(
+            "a seed is a whole number from 0 to 9223372036854775807 (TOML's largest)".to_string(),
+        );
+    }
     // A table written as an array (`[[simulation]]`, `delay_months = [3,
     // 0.6]`), or one `[workload]` where each is a `[[workload]]`.
     let key = field.rsplit('.').next().unwrap_or_default();
