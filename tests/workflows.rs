@@ -1110,6 +1110,20 @@ fn focus_export_sums_to_period_cash() {
             assert!(
                 ["Usage", "Purchase", "Adjustment"].contains(&r[col("ChargeCategory")].as_str())
             );
+            // A reserved contract commits to a quantity of GPUs, a purchase
+            // commitment to an amount (both were "Spend").
+            let category = match r[col("x_ChargeType")].as_str() {
+                "reserved" => "Usage",
+                "true_up" => "Spend",
+                _ => "",
+            };
+            assert_eq!(r[col("CommitmentDiscountCategory")], category);
+        }
+        for charge in ["usage", "reserved", "capex", "true_up"] {
+            assert!(
+                rows.iter().any(|r| r[col("x_ChargeType")] == charge),
+                "{charge}"
+            );
         }
     }
 }

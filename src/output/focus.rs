@@ -5,9 +5,11 @@
 //! - `usage`: market (cloud on-demand) or operating (owned) GPU-hours;
 //!   ChargeCategory `Usage`, PricingCategory `Standard` (cloud) / `Other` (owned);
 //! - `reserved`: reserved-contract capacity, paid used or not;
-//!   ChargeCategory `Purchase`, PricingCategory `Committed`;
+//!   ChargeCategory `Purchase`, PricingCategory `Committed`,
+//!   CommitmentDiscountCategory `Usage` (a quantity of GPUs);
 //! - `capex`: owned tranches coming online; ChargeCategory `Purchase`;
-//! - `true_up`: take-or-pay commitment shortfall; ChargeCategory `Adjustment`.
+//! - `true_up`: take-or-pay commitment shortfall; ChargeCategory `Adjustment`,
+//!   CommitmentDiscountCategory `Spend` (an amount of money).
 //!
 //! Statistic: `mean` is additive, so the rows of a period sum to its mean
 //! cash. Quantiles are not additive; for `p50`/`p95` each row is the
@@ -194,7 +196,13 @@ pub fn focus_csv(s: &Scenario, m: &Model, stats: &RunStats, stat: FocusStat) -> 
                     pricing,
                     consumed.as_str(),
                     if consumed.is_empty() { "" } else { "GPU-Hours" },
-                    if commitment { "Spend" } else { "" },
+                    // FOCUS: based on usage quantity (a reserved
+                    // contract's GPUs) or on cost (a purchase commitment).
+                    match *charge {
+                        "reserved" => "Usage",
+                        "true_up" => "Spend",
+                        _ => "",
+                    },
                     cd_id.as_str(),
                     if commitment { description } else { "" },
                     if commitment {
