@@ -928,6 +928,49 @@ fn sensitivity_writes_sorted_tornado_and_drivers() {
         .parse()
         .unwrap();
     assert!(api > 0.3, "{api}");
+    // The summary prints the first 12 rows of each table and says how
+    // many more the file has (it stopped at 12 without a word).
+    let o = Command::new(bin())
+        .args([
+            "sensitivity",
+            f.to_str().unwrap(),
+            "--paths",
+            "1500",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let said = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<&str> = said.lines().collect();
+    let at = |head: &str| lines.iter().position(|l| l.starts_with(head)).unwrap();
+    let (tornado, drivers) = (at("tornado ("), at("drivers ("));
+    for (start, rows, file) in [
+        (tornado, t.len() - 1, "tornado.csv"),
+        (drivers, d.len() - 1, "drivers.csv"),
+    ] {
+        let table: Vec<&str> = lines[start + 1..]
+            .iter()
+            .take_while(|l| l.starts_with("  ") && !l.starts_with("  ("))
+            .copied()
+            .collect();
+        if rows > 12 {
+            assert_eq!(table.len(), 13, "{said}");
+            assert_eq!(
+                table[12],
+                format!("  ... {} more in {file} ({rows} in all)", rows - 12)
+            );
+        } else {
+            assert_eq!(table.len(), rows, "{said}");
+        }
+    }
+    assert!(
+        t.len() - 1 > 12 && d.len() - 1 <= 12,
+        "both cases: {} and {}",
+        t.len(),
+        d.len()
+    );
     // User-chosen parameters replace the defaults.
     let o = quietly(
         &out,

@@ -389,7 +389,7 @@ fn write(
                  name ranges with --param KEY=LO:HI)"
             );
         }
-        for (p, lo, hi, sw) in rows.iter().take(12) {
+        for (p, lo, hi, sw) in rows.iter().take(SHOWN) {
             let _ = writeln!(
                 out,
                 "  {:<48} {:>12} {:>12}  swing {}",
@@ -399,6 +399,7 @@ fn write(
                 crate::output::human(*sw, true, cur)
             );
         }
+        more(&mut out, rows.len(), "tornado.csv");
         let _ = writeln!(
             out,
             "drivers (Spearman rank correlation with npv, economic)"
@@ -416,9 +417,10 @@ fn write(
                 format!("{rho:.3}")
             }
         };
-        for (n, a, b) in drivers.iter().take(12) {
+        for (n, a, b) in drivers.iter().take(SHOWN) {
             let _ = writeln!(out, "  {n:<48} {:>7} {:>7}", shown(*a), shown(*b));
         }
+        more(&mut out, drivers.len(), "drivers.csv");
         let constant = [
             ("npv", drivers.iter().any(|d| d.1.is_nan())),
             ("economic cost", drivers.iter().any(|d| d.2.is_nan())),
@@ -445,6 +447,17 @@ fn write(
         );
     }
     Ok(())
+}
+
+/// Rows of each table the summary prints: the largest swings and
+/// correlations; the files hold them all.
+const SHOWN: usize = 12;
+
+/// Says how many of `rows` a table of the summary left to `file`.
+fn more(out: &mut impl std::io::Write, rows: usize, file: &str) {
+    if rows > SHOWN {
+        let _ = writeln!(out, "  ... {} more in {file} ({rows} in all)", rows - SHOWN);
+    }
 }
 
 // ---------------------------------------------------------------------------
