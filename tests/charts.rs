@@ -163,6 +163,16 @@ fn chart_refuses_what_is_not_a_result_folder() {
             dir.path().join("out").join("golden").display()
         ),
     );
+    // A file of a result folder: it names the folder (it said only "Not
+    // a directory").
+    let summary = dir.path().join("out").join("golden").join("summary.csv");
+    refused(
+        &summary,
+        &format!(
+            "it is a file of the result folder {0}: capsim chart {0}",
+            dir.path().join("out").join("golden").display()
+        ),
+    );
     // A comparison's or a sweep's folder: it says which, and what chart
     // draws.
     let file = dir.path().join("golden.toml");

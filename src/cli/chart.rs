@@ -83,7 +83,17 @@ fn scenario_of(dir: &Path) -> Result<(String, String)> {
             .map(|d| d.path().display().to_string())
             .collect();
         inside.sort();
-        let hint = if inside.is_empty() {
+        // A file of a result folder (`chart results/baseline/summary.csv`):
+        // name the folder.
+        let holder = dir
+            .parent()
+            .filter(|p| dir.is_file() && p.join("manifest.json").is_file());
+        let hint = if let Some(p) = holder {
+            format!(
+                "; it is a file of the result folder {0}: capsim chart {0}",
+                p.display()
+            )
+        } else if inside.is_empty() {
             String::new()
         } else {
             format!(
