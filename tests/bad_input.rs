@@ -1134,7 +1134,34 @@ fn a_missing_scenario_file_names_the_one_meant() {
     );
     // A folder for a file, and a file for a folder: the command meant.
     std::fs::create_dir(dir.path().join("empty")).unwrap();
+    let o = Command::new(bin())
+        .current_dir(dir.path())
+        .args([
+            "run",
+            "scenarios/base-case.toml",
+            "--paths",
+            "10",
+            "--out",
+            "out",
+        ])
+        .args(["--quiet"])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
     for (args, hint) in [
+        // A result folder, or its manifest, for its scenario: the
+        // scenario it came from (it said only "Is a directory", or "invalid
+        // TOML" at 1:1).
+        (
+            &["run", "out/bad"][..],
+            "out/bad is a result folder capsim wrote; its scenario was \
+             scenarios/base-case.toml (its manifest.json holds the resolved scenario)",
+        ),
+        (
+            &["compare", "out/bad/manifest.json", "other.toml"],
+            "this is a file capsim wrote (JSON), not a scenario (TOML); its scenario was \
+             scenarios/base-case.toml",
+        ),
         (
             &["run", "scenarios"][..],
             "name a scenario file, e.g. scenarios/base-case.toml; capsim batch scenarios runs \

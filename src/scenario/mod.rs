@@ -25,6 +25,13 @@ use std::path::{Path, PathBuf};
 /// by name, `baseline.toml` if it has one) for the file, and `batch` for
 /// all of them.
 fn folder_hint(dir: &Path) -> String {
+    if let Some(scenario) = manifest_scenario(&dir.join("manifest.json")) {
+        return format!(
+            "{} is a result folder capsim wrote; its scenario was {scenario} (its manifest.json \
+             holds the resolved scenario)",
+            dir.display()
+        );
+    }
     let files = toml_files(dir).unwrap_or_default();
     let one = files
         .iter()
@@ -38,6 +45,15 @@ fn folder_hint(dir: &Path) -> String {
         ),
         None => "name a scenario file (.toml), not a folder".to_string(),
     }
+}
+
+/// The scenario file a capsim manifest (a result's `manifest.json`, a
+/// shard's description) names, if `file` is one.
+fn manifest_scenario(file: &Path) -> Option<String> {
+    let bytes = std::fs::read(file).ok()?;
+    let m: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    m.get("capsim_version")?;
+    Some(m.get("scenario_file")?.as_str()?.to_string())
 }
 
 /// The `*.toml` files in folder `dir` (the extension in any case: a file
@@ -256,7 +272,17 @@ impl Source {
                 message: format!("invalid TOML: {}", e.message().trim()),
                 hint: value_at(&self.text, at)
                     .and_then(|(k, v)| value_hint(k, v, Written::File))
-                    .or_else(|| single_bracket_hint(&self.text, at)),
+                    .or_else(|| single_bracket_hint(&self.text, at))
+                    .or_else(|| {
+                        // A result's manifest (or a shard's description)
+                        // given for its scenario.
+                        manifest_scenario(&self.file).map(|f| {
+                            format!(
+                                "this is a file capsim wrote (JSON), not a scenario (TOML); \
+                                 its scenario was {f}"
+                            )
+                        })
+                    }),
             }
         })?;
         serde_path_to_error::deserialize(toml_edit::de::Deserializer::from(parsed)).map_err(|e| {
