@@ -606,6 +606,29 @@ fn value_written_as_a_spreadsheet_shows_it() {
                 format!("{percent}0.1 for 10%"),
             ],
         ),
+        // A list written as one name, or in --set with the double quotes
+        // the shell took: serde's "expected a sequence" alone, until a hint.
+        (
+            GOOD.replace("workloads = [\"api\"]", "workloads = \"api\""),
+            vec![],
+            vec![
+                "field `rule.0.workloads`: invalid type: string \"api\", expected a sequence"
+                    .into(),
+                "hint: a list is written in brackets, each name in double quotes: workloads = \
+                 [\"api\"]"
+                    .into(),
+            ],
+        ),
+        (
+            GOOD.into(),
+            vec!["--set", "rule.0.providers=[azure,azure]"],
+            vec![
+                "hint: a list is written in brackets, each name in double quotes, and the \
+                 whole --set in single quotes so that the shell keeps them: --set \
+                 'rule.0.providers=[\"azure\", \"azure\"]'"
+                    .into(),
+            ],
+        ),
         // A negative seed: serde's "expected u64" alone, until a hint.
         (
             GOOD.into(),

@@ -555,6 +555,32 @@ fn serde_error(message: &str, field: String, origin: Origin) -> InputError {
             }
         }
     }
+    // A list written as one name (`workloads = "api"`), or in `--set`
+    // without the quotes the shell took (`--set rule.0.workloads=[api]`).
+    if let Some(v) = message
+        .strip_prefix("invalid type: string \"")
+        .and_then(|r| r.strip_suffix("\", expected a sequence"))
+    {
+        let inner = v.trim().trim_start_matches('[').trim_end_matches(']');
+        let names: Vec<String> = inner
+            .split(',')
+            .map(|n| n.trim().trim_matches(|c| c == '"' || c == '\''))
+            .filter(|n| !n.is_empty())
+            .map(|n| format!("\"{n}\""))
+            .collect();
+        let list = format!("[{}]", names.join(", "));
+        hint = Some(match &origin {
+            Origin::Override { arg } => format!(
+                "a list is written in brackets, each name in double quotes, and the whole \
+                 --set in single quotes so that the shell keeps them: --set '{}={list}'",
+                arg.split('=').next().unwrap_or_default()
+            ),
+            _ => format!(
+                "a list is written in brackets, each name in double quotes: {} = {list}",
+                field.rsplit('.').next().unwrap_or_default()
+            ),
+        });
+    }
     // A negative seed (the one unsigned field): serde says only "expected
     // u64".
     if message.starts_with("invalid value: integer `-") && message.ends_with("expected u64") {
