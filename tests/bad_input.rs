@@ -492,7 +492,8 @@ fn value_written_as_a_spreadsheet_shows_it() {
                       separators: 1.5 or 1000 (or 1_000), not 1,5 or 1,000";
     let plain = "hint: a number is written without a currency sign or a K/M/B/T suffix: ";
     let with = |line: &str| GOOD.replace("demand = 100", &format!("demand = 100\n{line}"));
-    let cases: Vec<(String, Vec<&str>, Vec<String>)> = vec![
+    let cases: Vec<(String, Vec<&str>, Vec<String>)> =
+        vec![
         (
             with("growth = 30%"),
             vec![],
@@ -605,6 +606,56 @@ fn value_written_as_a_spreadsheet_shows_it() {
                 "--set workload.api.growth=10%: field `workload.api.growth`".into(),
                 format!("{percent}0.1 for 10%"),
             ],
+        ),
+        // A yes/no field in quotes, or as yes/True: true or false. Text
+        // unquoted in a file: in double quotes (TOML's "string values must
+        // be quoted" read as the field's fault). A number with no digit
+        // before its point, or with spaces between its digits.
+        (
+            GOOD.replace("demand = 100", "demand = 100\ndeferrable = \"true\""),
+            vec![],
+            vec![
+                "expected a boolean".into(),
+                "hint: a yes/no field is written true or false, without quotes: deferrable = true"
+                    .into(),
+            ],
+        ),
+        (
+            GOOD.replace("demand = 100", "demand = 100\ndeferrable = yes"),
+            vec![],
+            vec!["hint: a yes/no field is written true or false, without quotes: deferrable = true"
+                .into()],
+        ),
+        (
+            GOOD.into(),
+            vec!["--set", "workload.api.deferrable=No"],
+            vec!["hint: a yes/no field is written true or false: workload.api.deferrable=false"
+                .into()],
+        ),
+        (
+            GOOD.replace("periods = 4", "periods = 4\nperiod = quarter"),
+            vec![],
+            vec![
+                "scenario.toml:4:10: invalid TOML".into(),
+                "hint: a text value is written in double quotes: period = \"quarter\"".into(),
+            ],
+        ),
+        (
+            GOOD.replace("name = \"bad\"", "name = bad"),
+            vec![],
+            vec!["hint: a text value is written in double quotes: name = \"bad\"".into()],
+        ),
+        (
+            GOOD.replace("price = 2.0", "price = .5"),
+            vec![],
+            vec!["hint: a number is written with a digit before its point: 0.5".into()],
+        ),
+        (
+            GOOD.into(),
+            vec!["--set", "workload.api.demand=-1 000"],
+            vec!["hint: a number is written without spaces: -1000 (or with _ between groups: \
+                  -1_000)"
+                .into()],
         ),
         // A list written as one name, or in --set with the double quotes
         // the shell took: serde's "expected a sequence" alone, until a hint.

@@ -688,6 +688,18 @@ fn unsigned(p: &str) -> &str {
 /// hold a whole number, for [`value_hint`].
 const DATE_FIELDS: [&str; 6] = ["start", "online", "from", "to", "until", "earliest"];
 const WHOLE_FIELDS: [&str; 3] = ["periods", "paths", "seed"];
+/// The scenario's yes/no fields, and its text fields other than dates.
+const BOOL_FIELDS: [&str; 1] = ["deferrable"];
+const TEXT_FIELDS: [&str; 8] = [
+    "name",
+    "description",
+    "period",
+    "currency",
+    "sampling",
+    "policy",
+    "kind",
+    "provider",
+];
 
 /// The hint for a number given on the command line (a range of `sweep`'s
 /// `--set` or `sensitivity`'s `--param`) for field `key`, written as a
@@ -847,6 +859,50 @@ fn value_hint(key: &str, raw: &str, written: Written) -> Option<String> {
             Written::File => format!("a date is written in quotes, as \"YYYY-MM\": \"{month}\""),
             Written::Set => format!("a date is written as YYYY-MM: {month}"),
         });
+    }
+    let name = field_name(key);
+    // `deferrable = "true"`, `yes`, `True`: true or false, unquoted.
+    if BOOL_FIELDS.contains(&name) {
+        let meant = match v.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "y" | "on" | "1" => Some("true"),
+            "false" | "no" | "n" | "off" | "0" => Some("false"),
+            _ => None,
+        };
+        if let Some(b) = meant {
+            return Some(match written {
+                Written::File => {
+                    format!("a yes/no field is written true or false, without quotes: {name} = {b}")
+                }
+                Written::Set => format!("a yes/no field is written true or false: {key}={b}"),
+            });
+        }
+    }
+    // `.10`: a digit before the point.
+    if let Some(frac) = unsigned(v).strip_prefix('.') {
+        if !quoted && digits(frac) {
+            return Some(format!(
+                "a number is written with a digit before its point: {minus}0.{frac}"
+            ));
+        }
+    }
+    // `250 000 000 000`: no spaces between the digits.
+    if !quoted && v.contains(' ') && v.split_whitespace().all(|p| digits(unsigned(p))) {
+        let joined: String = v.split_whitespace().collect();
+        return Some(format!(
+            "a number is written without spaces: {joined} (or with _ between groups: {})",
+            v.split_whitespace().collect::<Vec<_>>().join("_")
+        ));
+    }
+    // `period = quarter`: text in a file is written in double quotes
+    // (TOML said "string values must be quoted", which read as the field's
+    // own fault).
+    let word = !v.is_empty()
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if matches!(written, Written::File) && !quoted && word && TEXT_FIELDS.contains(&name) {
+        return Some(format!(
+            "a text value is written in double quotes: {name} = \"{v}\""
+        ));
     }
     None
 }
