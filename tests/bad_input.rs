@@ -306,6 +306,52 @@ fn rule_naming_a_missing_provider() {
     );
 }
 
+/// A factor written without its kind (`api`), with another word
+/// (`workload/api`) or the other kind (`price/<workload>`): the factor the
+/// name has. A typo in a factor's name: the closest of its kind.
+#[test]
+fn correlation_factors_name_the_factor_meant() {
+    let text = format!(
+        "{GOOD}\n[[workload]]\nname = \"b\"\ndemand = 1\n\
+         [[correlation]]\nbetween = [\"demand/api\", \"demand/b\"]\nrho = 0.5\n"
+    );
+    assert_eq!(run_with(&text, &[]).code, 0);
+    let found = "expected \"demand/<workload>\" or \"price/<provider>\"";
+    for (between, says) in [
+        (
+            r#"["api", "demand/b"]"#,
+            format!(
+                "found \"api\", {found}\n  hint: api is a workload: its factor is its demand, \
+                 \"demand/api\""
+            ),
+        ),
+        (
+            r#"["workload/api", "demand/b"]"#,
+            "hint: api is a workload: its factor is its demand, \"demand/api\"".to_string(),
+        ),
+        (
+            r#"["demand/api", "price/b"]"#,
+            format!(
+                "found \"price/b\", {found}\n  hint: b is a workload: its factor is its \
+                     demand, \"demand/b\""
+            ),
+        ),
+        (
+            r#"["demand/azure", "demand/b"]"#,
+            "hint: azure is a provider: its factor is its price, \"price/azure\"".to_string(),
+        ),
+        (
+            r#"["demand/ap", "demand/b"]"#,
+            "found \"ap\", expected the name of a workload (known: api, b)\n  hint: did you \
+             mean \"api\"?"
+                .to_string(),
+        ),
+    ] {
+        let set = format!("correlation.0.between={between}");
+        bad(&text, &["--set", &set], &["correlation.0.between.", &says]);
+    }
+}
+
 #[test]
 fn correlation_not_positive_definite() {
     let text = format!(

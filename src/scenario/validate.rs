@@ -701,20 +701,46 @@ pub fn validate(raw: &RawScenario) -> R<Scenario> {
             );
         }
         let mut fs = [Factor::Demand(0); 2];
+        // The factor a name stands for (`api`, `workload/api`, a workload
+        // under `price/`): demand of a workload, price of a provider.
+        let factor_of = |name: &str| {
+            if wnames.iter().any(|w| w == name) {
+                Some(format!("demand/{name}"))
+            } else if pnames.iter().any(|q| q == name) {
+                Some(format!("price/{name}"))
+            } else {
+                None
+            }
+        };
         for (j, f) in between.iter().enumerate() {
             let p = at_i(&b, "between", j);
-            fs[j] = match f.split_once('/') {
-                Some(("demand", w)) => Factor::Demand(resolve(w, &wnames, p, "workload")?),
-                Some(("price", pn)) => Factor::Price(resolve(pn, &pnames, p, "provider")?),
-                _ => {
-                    return err(
-                        p,
-                        format!(
-                            "found \"{f}\", expected \"demand/<workload>\" or \"price/<provider>\""
-                        ),
-                    )
+            let named = f.rsplit('/').next().unwrap_or(f);
+            let meant = factor_of(named);
+            // (A name that is neither kind's: the known names, and the
+            // closest, of the kind written.)
+            let result = match f.split_once('/') {
+                Some(("demand", w)) if wnames.iter().any(|x| x == w) || meant.is_none() => {
+                    resolve(w, &wnames, p, "workload").map(Factor::Demand)
                 }
+                Some(("price", pn)) if pnames.iter().any(|x| x == pn) || meant.is_none() => {
+                    resolve(pn, &pnames, p, "provider").map(Factor::Price)
+                }
+                _ => Err(VErr {
+                    path: p,
+                    message: format!(
+                        "found \"{f}\", expected \"demand/<workload>\" or \"price/<provider>\""
+                    ),
+                    hint: meant.map(|m| {
+                        let what = if m.starts_with("demand/") {
+                            "a workload: its factor is its demand"
+                        } else {
+                            "a provider: its factor is its price"
+                        };
+                        format!("{named} is {what}, \"{m}\"")
+                    }),
+                }),
             };
+            fs[j] = result?;
         }
         if fs[0] == fs[1] {
             return err(
