@@ -230,6 +230,51 @@ fn check_prints_a_loadable_resolved_scenario() {
     assert_eq!(back.scenario.name, "baseline");
 }
 
+/// `check` takes `run`'s `--paths` and `--seed` (a run's command line with
+/// `check` for `run` was refused, with clap's tip to write `-- --paths`):
+/// its header names every override, and its sha256 is the one the run's
+/// manifest records for the same flags.
+#[test]
+fn check_takes_a_runs_paths_and_seed() {
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/golden.toml");
+    let flags = ["--set", "agi.hazard=0.2", "--paths", "1500", "--seed", "7"];
+    let o = Command::new(bin())
+        .args(["check", file])
+        .args(flags)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let header = text.lines().next().unwrap();
+    assert!(
+        header.starts_with(&format!(
+            "# {file} with agi.hazard=0.2, simulation.paths=1500, simulation.seed=7: valid."
+        )),
+        "{header}"
+    );
+    let back = scenario::load_str(std::path::Path::new("check.toml"), &text, &[]).unwrap();
+    assert_eq!(
+        (
+            back.scenario.simulation.paths,
+            back.scenario.simulation.seed
+        ),
+        (1500, 7)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = flags.to_vec();
+    args.push("--quiet");
+    assert!(run_golden(&args, dir.path()).status.success());
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("golden/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let sha = manifest["resolved_sha256"].as_str().unwrap();
+    assert!(
+        header.ends_with(&format!("sha256 {sha}")),
+        "{header} vs {sha}"
+    );
+}
+
 /// `capsim run tests/data/golden.toml ARGS --out DIR`.
 fn run_golden(args: &[&str], dir: &std::path::Path) -> std::process::Output {
     Command::new(bin())

@@ -7,14 +7,28 @@ use std::io::Write;
 pub struct CheckArgs {
     #[command(flatten)]
     pub scenario: ScenarioArgs,
+    /// Number of paths (overrides simulation.paths, as in run)
+    #[arg(long, allow_negative_numbers = true, value_parser = super::paths_arg)]
+    pub paths: Option<u64>,
+    /// Random seed (overrides simulation.seed, as in run)
+    #[arg(long, allow_negative_numbers = true, value_parser = super::seed_arg)]
+    pub seed: Option<u64>,
 }
 
 pub fn check(a: CheckArgs) -> Result<()> {
-    let loaded = scenario::load_file(&a.scenario.scenario, &a.scenario.set.sets)?;
+    // (`--paths` and `--seed` as `run` takes them: a run's command line
+    // with `check` for `run` checks what that run would simulate.)
+    let sets = super::run::sets_with(&a.scenario.set.sets, a.paths, a.seed);
+    let loaded = scenario::load_file(&a.scenario.scenario, &sets)?;
+    let with = if loaded.overrides.is_empty() {
+        String::new()
+    } else {
+        format!(" with {}", loaded.overrides.join(", "))
+    };
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "# {}: valid. Resolved scenario (every default filled in), sha256 {}",
+        "# {}{with}: valid. Resolved scenario (every default filled in), sha256 {}",
         a.scenario.scenario.display(),
         loaded.resolved_sha256
     )

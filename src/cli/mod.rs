@@ -102,7 +102,7 @@ pub(crate) fn seed_arg(s: &str) -> Result<u64, String> {
 /// `--paths`: a whole number from 1 to [`MAX_PATHS`] (refused here, not
 /// as the `simulation.paths` override it becomes, which the user did not
 /// write).
-fn paths_arg(s: &str) -> Result<u64, String> {
+pub(crate) fn paths_arg(s: &str) -> Result<u64, String> {
     whole_in(s, 1, MAX_PATHS, "")
 }
 
