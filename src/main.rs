@@ -13,7 +13,17 @@ fn main() {
         say_err(format_args!("error: {e}"));
         std::process::exit(e.exit_code());
     }
-    let cli = capsim::cli::Cli::parse();
+    let cli = match capsim::cli::Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) => match capsim::cli::unknown_flag(&args, &e) {
+            Some(message) => {
+                say_err(format_args!("error: {message}"));
+                std::process::exit(2);
+            }
+            // (Help and version too: printed, exit 0.)
+            None => e.exit(),
+        },
+    };
     if let Err(e) = capsim::interrupt::install() {
         say_err(format_args!(
             "warning: cannot handle Ctrl-C ({e}); an interrupted run leaves its partial result folder"

@@ -2239,3 +2239,45 @@ fn tables_and_arrays_of_tables_as_written() {
     );
     assert_eq!(o.code, 0, "{}", o.stderr);
 }
+
+/// A flag the command does not take: where it is another command's, the
+/// message names those (clap took `compare --charts` for a typo of
+/// `--paths`, and `trace --paths` for `--path`); where it is no command's
+/// and near none of this one's, the command's flags (clap's tip was to
+/// pass it as a value, `-- --foo`). A typo of one of the command's own
+/// flags keeps clap's suggestion. Exit 2, nothing run.
+#[test]
+fn a_flag_of_another_command_names_it() {
+    for (args, says) in [
+        (
+            &["compare", "a.toml", "b.toml", "--charts"][..],
+            "error: capsim compare has no flag --charts: it is a flag of run, batch or merge; \
+             capsim compare's flags: --paths, --seed, --threads, --out, --set, --quiet, --shard",
+        ),
+        (
+            &["trace", "a.toml", "--path", "1", "--paths", "5"],
+            "error: capsim trace has no flag --paths: it is a flag of run, check, compare, \
+             batch, sweep or sensitivity; capsim trace's flags: --set, --path, --seed, --csv",
+        ),
+        (
+            &["sweep", "a.toml", "--param=agi.hazard=0:1"],
+            "error: capsim sweep has no flag --param: it is a flag of sensitivity;",
+        ),
+        (
+            &["run", "a.toml", "--foo"],
+            "error: capsim run has no flag --foo; capsim run's flags: --set, --paths, --seed, \
+             --threads, --out, --paths-csv, --focus, --focus-stat, --regret, --charts, \
+             --quiet, --shard\n\nFor more information, try 'capsim run --help'.",
+        ),
+        (
+            &["run", "a.toml", "--thread", "2"],
+            "tip: a similar argument exists: '--threads'",
+        ),
+    ] {
+        let o = Command::new(bin()).args(args).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(!err.contains("'-- --"), "{args:?}: {err}");
+    }
+}

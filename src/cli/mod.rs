@@ -106,6 +106,55 @@ pub(crate) fn paths_arg(s: &str) -> Result<u64, String> {
     whole_in(s, 1, MAX_PATHS, "")
 }
 
+/// The message for a flag the command does not take, where clap's would
+/// mislead (`e` is clap's error for `args`): a flag of other commands
+/// (`compare --charts`, which clap took for a typo of `--paths`; `trace
+/// --paths`, for `--path`) names them; a flag of none, with no similar
+/// flag of this command, lists this command's (clap's tip was to pass it
+/// as a value, `-- --foo`). `None`: clap's own message (a typo of one of
+/// the command's flags, or not an unknown flag).
+pub fn unknown_flag(args: &[String], e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    use clap::CommandFactory;
+    if e.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let flag = arg.split('=').next().unwrap_or(arg);
+    let long = flag.strip_prefix("--")?;
+    let cli = Cli::command();
+    let sub = args.iter().skip(1).find_map(|a| cli.find_subcommand(a))?;
+    let has = |c: &clap::Command| c.get_arguments().any(|a| a.get_long() == Some(long));
+    let others: Vec<String> = cli
+        .get_subcommands()
+        .filter(|c| c.get_name() != sub.get_name() && has(c))
+        .map(|c| c.get_name().to_string())
+        .collect();
+    if others.is_empty() && e.get(ContextKind::SuggestedArg).is_some() {
+        return None;
+    }
+    let flags: Vec<String> = sub
+        .get_arguments()
+        .filter(|a| !a.is_hide_set())
+        .filter_map(|a| a.get_long())
+        .filter(|l| *l != "help")
+        .map(|l| format!("--{l}"))
+        .collect();
+    let name = sub.get_name();
+    let of = if others.is_empty() {
+        String::new()
+    } else {
+        format!(": it is a flag of {}", crate::error::or_list(&others))
+    };
+    Some(format!(
+        "capsim {name} has no flag {flag}{of}; capsim {name}'s flags: {}\n\nFor more \
+         information, try 'capsim {name} --help'.",
+        flags.join(", ")
+    ))
+}
+
 /// `--set KEY = VALUE` (or `KEY= VALUE`, `KEY =VALUE`): the shell splits
 /// it into several arguments, which clap then reports as an unexpected
 /// `=` or takes the value for a scenario file. Checked before clap parses
