@@ -326,14 +326,15 @@ pub fn check_drivers_memory(
          ({width} values a path, all held at once, ranked on {threads} {}), and this machine \
          has {} available; use --paths {} or fewer (rank correlations settle long before: \
          their standard error is about 1/sqrt(paths), 0.001 at 10^6 paths); nothing was run",
-        gigabytes(need),
+        size(need),
         if threads == 1 { "thread" } else { "threads" },
-        gigabytes(available as u128),
+        size(available as u128),
         most * scale
     )))
 }
 
-fn gigabytes(bytes: u128) -> String {
+/// A number of bytes as MB, GB or TB (decimal), for messages.
+fn size(bytes: u128) -> String {
     let b = bytes as f64;
     if b >= 1e12 {
         format!("{:.1} TB", b / 1e12)
