@@ -85,6 +85,41 @@ fn bad(text: &str, extra: &[&str], expect: &[&str]) {
     }
 }
 
+/// A key or table written twice: TOML's own message says only "duplicate
+/// key"; capsim's names it and the line of its first definition.
+#[test]
+fn a_duplicate_key_is_named_with_its_first_line() {
+    let hint = "hint: a field is set once in its table, and a table ([simulation], [agi]) \
+                is written once: keep one of the two";
+    for (text, expect) in [
+        (
+            GOOD.replace("periods = 4\n", "periods = 4\nperiods = 8 # more\n"),
+            "scenario.toml:4:1: invalid TOML: duplicate key `periods` (first on line 3)",
+        ),
+        (
+            // In a tranche: the first is in the same table, after its header.
+            GOOD.replace(
+                "  online = \"2025-06\"\n",
+                "  online = \"2025-06\"\n  gpus = 600\n",
+            ),
+            "scenario.toml:15:3: invalid TOML: duplicate key `gpus` (first on line 13)",
+        ),
+        (
+            format!("{GOOD}\n[simulation]\npaths = 5\n[agi]\n[simulation]\nseed = 1\n"),
+            "scenario.toml:24:2: invalid TOML: duplicate table [simulation] (first on line 21)",
+        ),
+        (
+            GOOD.replace(
+                "  online = \"2025-06\"\n",
+                "  online = \"2025-06\"\n  delay_months = { median = 2, median = 3 }\n",
+            ),
+            "scenario.toml:15:32: invalid TOML: duplicate key `median`\n",
+        ),
+    ] {
+        bad(&text, &[], &[expect, hint]);
+    }
+}
+
 #[test]
 fn the_good_scenario_runs() {
     let o = run_with(GOOD, &["--quiet"]);
@@ -2223,7 +2258,7 @@ fn tables_and_arrays_of_tables_as_written() {
         ),
         (
             format!("{GOOD}[rule]\nkind = \"max_share\"\n"),
-            "scenario.toml:20:2: invalid TOML: duplicate key\n  hint: each rule is its own \
+            "scenario.toml:20:2: invalid TOML: duplicate table [rule]\n  hint: each rule is its own \
              [[rule]] table, with two pairs of brackets: [rule] is one table",
         ),
     ] {

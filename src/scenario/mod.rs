@@ -269,10 +269,22 @@ impl Source {
             InputError {
                 origin: self.at_offset(at),
                 field: String::new(),
-                message: format!("invalid TOML: {}", e.message().trim()),
+                message: match e.message().trim() {
+                    "duplicate key" => duplicate_key(&self.text, at),
+                    m => format!("invalid TOML: {m}"),
+                },
                 hint: value_at(&self.text, at)
                     .and_then(|(k, v)| value_hint(k, v, Written::File))
                     .or_else(|| single_bracket_hint(&self.text, at))
+                    .or_else(|| {
+                        // (Not a `[workload]` after a `[[workload]]`: that
+                        // has its own hint, above.)
+                        (e.message().trim() == "duplicate key").then(|| {
+                            "a field is set once in its table, and a table \
+                             ([simulation], [agi]) is written once: keep one of the two"
+                                .to_string()
+                        })
+                    })
                     .or_else(|| {
                         // A result's manifest (or a shard's description)
                         // given for its scenario.
@@ -626,6 +638,61 @@ fn array_of_tables(key: &str) -> Option<(&'static str, &'static str)> {
         "correlation" => ("correlation", "correlation"),
         _ => return None,
     })
+}
+
+/// TOML's "duplicate key" at byte `at` of `text` (its second definition),
+/// with the key named and the line of its first definition where it is
+/// found: the same `[table]` header earlier in the file, or the same key
+/// earlier in the same table (toml_edit says only "duplicate key", at the
+/// second).
+fn duplicate_key(text: &str, at: usize) -> String {
+    let uncommented = |l: &str| l.split('#').next().unwrap_or_default().trim().to_string();
+    let Some(start) = text.get(..at).map(|b| b.rfind('\n').map_or(0, |i| i + 1)) else {
+        return "invalid TOML: duplicate key".to_string();
+    };
+    let here = text[..start].matches('\n').count(); // 0-based line
+    let line = uncommented(text[start..].lines().next().unwrap_or_default());
+    let lines: Vec<&str> = text.lines().collect();
+    let key_of = |l: &str| -> Option<String> {
+        let (k, _) = l.split_once('=')?;
+        let k = k.trim().trim_matches('"').trim_matches('\'');
+        (!k.is_empty() && !k.starts_with('[')).then(|| k.to_string())
+    };
+    // The key where the error points (in an inline table, its entry's).
+    let key: String = text[at..]
+        .trim_start_matches(['"', '\''])
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        .collect();
+    if key.is_empty() {
+        return "invalid TOML: duplicate key".to_string();
+    }
+    let (what, first) = if line.starts_with('[') {
+        // A table header: the same header earlier.
+        let first = lines[..here].iter().rposition(|l| uncommented(l) == line);
+        (format!("table {line}"), first)
+    } else if text[start..at].contains('{') {
+        // Within one inline table.
+        (format!("key `{key}`"), None)
+    } else {
+        // The same key earlier in the same table: back to its header.
+        let mut first = None;
+        for (i, l) in lines[..here].iter().enumerate().rev() {
+            let l = uncommented(l);
+            if l.starts_with('[') {
+                break;
+            }
+            if key_of(&l).as_deref() == Some(key.as_str()) {
+                first = Some(i);
+                break;
+            }
+        }
+        (format!("key `{key}`"), first)
+    };
+    match first {
+        Some(i) => format!("invalid TOML: duplicate {what} (first on line {})", i + 1),
+        None => format!("invalid TOML: duplicate {what}"),
+    }
 }
 
 /// The hint for TOML's "duplicate key" at a `[workload]` header (one pair
