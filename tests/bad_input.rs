@@ -120,6 +120,36 @@ fn a_duplicate_key_is_named_with_its_first_line() {
     }
 }
 
+/// A number where text or a date goes is quoted in exponent form where
+/// its decimal form is long (serde wrote all 301 digits of 1e300).
+#[test]
+fn a_long_number_in_a_message_is_written_short() {
+    bad(
+        GOOD,
+        &["--set", "name=1e300"],
+        &["field `name`: invalid type: floating point `1e300`, expected a string"],
+    );
+    bad(
+        &GOOD.replace("start = \"2026-01\"", "start = 1e-20"),
+        &[],
+        &["field `start`: invalid type: floating point `1e-20`, expected a string"],
+    );
+    // Short ones as they were; the whole-number hints as before.
+    bad(
+        GOOD,
+        &["--set", "name=2026.5"],
+        &["floating point `2026.5`, expected a string"],
+    );
+    bad(
+        GOOD,
+        &["--set", "periods=1e30"],
+        &[
+            "floating point `1e30`, expected i64",
+            "hint: beyond TOML's whole numbers",
+        ],
+    );
+}
+
 #[test]
 fn the_good_scenario_runs() {
     let o = run_with(GOOD, &["--quiet"]);

@@ -534,7 +534,7 @@ fn override_origin(applied: &[overrides::Override], path: &[Seg]) -> Origin {
 }
 
 fn serde_error(message: &str, field: String, origin: Origin) -> InputError {
-    let message = message.trim().to_string();
+    let message = short_floats(message.trim());
     let mut hint = None;
     if let Some(rest) = message.strip_prefix("unknown field `") {
         if let Some((bad, expected)) = rest.split_once('`') {
@@ -624,6 +624,24 @@ fn serde_error(message: &str, field: String, origin: Origin) -> InputError {
         field,
         message,
         hint,
+    }
+}
+
+/// `message` with serde's "floating point `X`" written in exponent form
+/// where its decimal form is long: serde writes every digit (1e300 is 301
+/// of them).
+fn short_floats(message: &str) -> String {
+    const TAG: &str = "floating point `";
+    let Some(i) = message.find(TAG) else {
+        return message.to_string();
+    };
+    let rest = &message[i + TAG.len()..];
+    let Some(end) = rest.find('`') else {
+        return message.to_string();
+    };
+    match rest[..end].parse::<f64>() {
+        Ok(x) if end > 21 => format!("{}{TAG}{x:e}{}", &message[..i], &rest[end..]),
+        _ => message.to_string(),
     }
 }
 
