@@ -534,7 +534,7 @@ fn override_origin(applied: &[overrides::Override], path: &[Seg]) -> Origin {
 }
 
 fn serde_error(message: &str, field: String, origin: Origin) -> InputError {
-    let message = short_floats(message.trim());
+    let message = short_numbers(message.trim());
     let mut hint = None;
     if let Some(rest) = message.strip_prefix("unknown field `") {
         if let Some((bad, expected)) = rest.split_once('`') {
@@ -627,22 +627,31 @@ fn serde_error(message: &str, field: String, origin: Origin) -> InputError {
     }
 }
 
-/// `message` with serde's "floating point `X`" written in exponent form
-/// where its decimal form is long: serde writes every digit (1e300 is 301
-/// of them).
-fn short_floats(message: &str) -> String {
-    const TAG: &str = "floating point `";
-    let Some(i) = message.find(TAG) else {
-        return message.to_string();
-    };
-    let rest = &message[i + TAG.len()..];
-    let Some(end) = rest.find('`') else {
-        return message.to_string();
-    };
-    match rest[..end].parse::<f64>() {
-        Ok(x) if end > 21 => format!("{}{TAG}{x:e}{}", &message[..i], &rest[end..]),
-        _ => message.to_string(),
+/// `text` with every number longer than 21 characters written in
+/// exponent form: serde and Rust's `{}` write every digit of a large or
+/// tiny float (1e300 is 301 of them), in messages and warnings.
+pub(crate) fn short_numbers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(|c: char| c.is_ascii_digit()) {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let mut end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        // (A sentence's full stop is not the number's.)
+        if rest[..end].ends_with('.') {
+            end -= 1;
+        }
+        let run = &rest[..end];
+        match run.parse::<f64>() {
+            Ok(x) if run.len() > 21 => out.push_str(&format!("{x:e}")),
+            _ => out.push_str(run),
+        }
+        rest = &rest[end..];
     }
+    out.push_str(rest);
+    out
 }
 
 /// For an array-of-tables key, its table header and what one element is.
@@ -1225,4 +1234,30 @@ pub fn to_raw(s: &Scenario) -> RawScenario {
 /// The resolved scenario as TOML text (what `capsim check` prints).
 pub fn to_toml(s: &Scenario) -> String {
     toml_edit::ser::to_string_pretty(&to_raw(s)).expect("a resolved scenario always serialises")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_numbers;
+
+    #[test]
+    fn short_numbers_writes_only_long_numbers_in_exponent_form() {
+        let long = format!("{}", 1e300);
+        assert_eq!(long.len(), 301);
+        assert_eq!(
+            short_numbers(&format!("floating point `{long}`, expected a string")),
+            "floating point `1e300`, expected a string"
+        );
+        assert_eq!(
+            short_numbers("`0.00000000000000000001` and 2.5e-7 ends 1000000000000000000000000."),
+            "`1e-20` and 2.5e-7 ends 1e24."
+        );
+        // Dates, versions, seeds and money as they are.
+        for s in [
+            "2026-01 v0.1.0 9223372036854775807 $250B 1.5.",
+            "sha256 24feac1b172cb440f56b5645",
+        ] {
+            assert_eq!(short_numbers(s), s);
+        }
+    }
 }

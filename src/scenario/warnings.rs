@@ -171,7 +171,8 @@ pub fn warnings(s: &Scenario) -> Vec<String> {
             }
         }
     }
-    out
+    // (1e300 written out is 301 digits.)
+    out.iter().map(|w| super::short_numbers(w)).collect()
 }
 
 /// Currencies within a few times the US dollar, where a GPU-hour costs a
@@ -476,6 +477,15 @@ until = "agi"
             "provider.azure.price_drift=-1",
         ]);
         assert!(w.is_empty(), "{w:?}");
+        // A huge one in exponent form, not its 301 digits.
+        let w = baseline_with(&["workload.api.growth=1e300"]);
+        assert!(
+            w.len() == 1
+                && w[0].starts_with("workload.api.growth = 1e300 is 1e302% a year")
+                && w[0].ends_with("e298 for 1e300%")
+                && w[0].len() < 120,
+            "{w:?}"
+        );
         for (f, w) in shipped_warnings() {
             let rate = |x: &String| x.contains("a rate is a fraction");
             assert!(!w.iter().any(rate), "{}: {w:?}", f.display());
