@@ -144,9 +144,23 @@ impl Error {
     pub fn in_scenario(self, loaded: &crate::scenario::Loaded) -> Self {
         match self {
             Error::NotFinite { what, .. } => {
+                // As a command line would give it: `--paths` and `--seed`
+                // as such, and of one field set twice (a sensitivity run's
+                // parameter over its base's `--set`) the value it ran with.
                 let mut s = loaded.file.display().to_string();
-                for o in &loaded.overrides {
-                    s.push_str(&format!(" --set {o}"));
+                let o = &loaded.overrides;
+                for (i, o) in o.iter().enumerate() {
+                    let key = |o: &str| o.split('=').next().unwrap_or_default().to_string();
+                    if loaded.overrides[i + 1..].iter().any(|l| key(l) == key(o)) {
+                        continue;
+                    }
+                    if let Some(n) = o.strip_prefix("simulation.paths=") {
+                        s.push_str(&format!(" --paths {n}"));
+                    } else if let Some(n) = o.strip_prefix("simulation.seed=") {
+                        s.push_str(&format!(" --seed {n}"));
+                    } else {
+                        s.push_str(&format!(" --set {o}"));
+                    }
                 }
                 Error::NotFinite {
                     what,

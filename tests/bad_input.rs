@@ -252,11 +252,72 @@ fn overflowing_growth() {
         &text,
         &[],
         &[
-            "scenario.toml --set simulation.paths=100: the simulation overflowed",
+            "scenario.toml --paths 100: the simulation overflowed",
             "metric `",
             "is infinite or not a number",
         ],
     );
+}
+
+/// Under policy `optimal` too: demand that overflows (the baseline's
+/// deferrable research workload with huge jumps) made the minimum-cost
+/// flow index an unset arc, a panic, exit 101.
+#[test]
+fn overflowing_demand_under_optimal() {
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml");
+    let o = Command::new(bin())
+        .arg("run")
+        .arg(&baseline)
+        .args(["--paths", "40", "--set", "simulation.policy=optimal"])
+        .args(["--set", "workload.research.jump_stdev=1200"])
+        .arg("--out")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        err.contains(
+            "baseline.toml --set simulation.policy=optimal --set \
+             workload.research.jump_stdev=1200 --paths 40: the simulation overflowed"
+        ),
+        "{err}"
+    );
+    assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none());
+}
+
+/// A sensitivity run's overflow names the run as a command line would:
+/// `--paths` as such, and its parameter's value, not also the base's.
+#[test]
+fn overflow_in_a_sensitivity_run_names_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("scenario.toml");
+    std::fs::write(
+        &file,
+        GOOD.replace("demand = 100", "demand = 100\ngrowth = 0.3"),
+    )
+    .unwrap();
+    let o = Command::new(bin())
+        .arg("sensitivity")
+        .arg(&file)
+        .args(["--set", "workload.api.growth=1e300", "--paths", "40"])
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(
+            "scenario.toml --paths 40 --set workload.api.growth=8e299: the simulation overflowed"
+        ) || err.contains(
+            "scenario.toml --paths 40 --set workload.api.growth=1.2e300: the simulation overflowed"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("=1e300 "), "{err}");
 }
 
 /// A file saved in another encoding (here Windows-1252, as a spreadsheet

@@ -881,7 +881,7 @@ fn runs_side_by_side_write_the_same_bytes() {
             let err = String::from_utf8_lossy(&o.stderr).to_string();
             assert_eq!(o.status.code(), Some(2), "{err}");
             assert!(
-                err.contains("--set workload.api.growth=142857142857143000")
+                err.contains("--set workload.api.growth=1.42857142857143e299:")
                     && err.contains("overflowed"),
                 "{err}"
             );

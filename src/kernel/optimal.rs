@@ -280,7 +280,11 @@ impl Flow {
             let (mut v, mut steps) = (SINK, 0);
             while v != source {
                 let a = self.prev[v];
-                delta = delta.min(self.arcs[a].res);
+                // (Never unset on a path found; a guard against round-off.)
+                let Some(arc) = self.arcs.get(a) else {
+                    return false;
+                };
+                delta = delta.min(arc.res);
                 v = self.arcs[a].from;
                 steps += 1;
                 if steps > nodes {
@@ -314,6 +318,17 @@ pub fn allocate_optimal<O: TakeObserver>(
 ) {
     let nw = p.demand.len();
     let np = p.served_p.len();
+    // Demand, pools or prices overflowed (the run is then refused as
+    // overflowed): infinities would turn the network's residuals into NaN.
+    if !(p.demand.iter())
+        .chain(p.reserved_left.iter())
+        .chain(p.market_left.iter())
+        .chain(price)
+        .all(|x| x.is_finite())
+    {
+        allocate(p, obs);
+        return;
+    }
     let big = 1000.0
         * price
             .iter()

@@ -100,7 +100,16 @@ impl FieldValue {
 impl fmt::Display for FieldValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            FieldValue::Number(x) => write!(f, "{x}"),
+            // Shortest form that reads back; in exponent form where the
+            // decimal one is long (8e299, not its 300 digits).
+            FieldValue::Number(x) => {
+                let s = x.to_string();
+                if s.len() > 21 {
+                    write!(f, "{x:e}")
+                } else {
+                    f.write_str(&s)
+                }
+            }
             FieldValue::Month(m) => write!(f, "{m}"),
         }
     }
@@ -117,6 +126,20 @@ mod tests {
         assert_eq!(d.add_months(14).to_string(), "2027-03");
         assert_eq!(d.add_months(-1).to_string(), "2025-12");
         assert_eq!(YearMonth::parse("2027-03").unwrap().months_since(d), 14);
+    }
+
+    #[test]
+    fn field_values_print_short_and_read_back() {
+        for (x, text) in [
+            (0.24, "0.24"),
+            (3.0, "3"),
+            (8e299, "8e299"),
+            (1e-20, "1e-20"),
+        ] {
+            let shown = FieldValue::Number(x).to_string();
+            assert_eq!(shown, text);
+            assert_eq!(shown.parse::<f64>().unwrap(), x);
+        }
     }
 
     #[test]
