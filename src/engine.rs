@@ -474,6 +474,7 @@ fn checked_summaries(
     let overflow = |i: usize| Error::NotFinite {
         what: job.name(i),
         scenario: None,
+        trace: None,
     };
     let moments = &acc.moments[at..at + n];
     if let Some(i) = moments
@@ -627,6 +628,7 @@ impl<'a> BatchJob<'a> {
                     return Err(Error::NotFinite {
                         what: format!("metric `{name}` (paired with the benchmark)"),
                         scenario: None,
+                        trace: None,
                     });
                 }
                 let period = path.split_off(mj.model.layout.n_path());
@@ -846,6 +848,7 @@ pub fn run_job<J: Job>(job: &J, paths: u64, opts: Options<'_>) -> Result<JobStat
         return Err(Error::NotFinite {
             what: job.name(i),
             scenario: None,
+            trace: None,
         });
     }
     Ok(JobStats {

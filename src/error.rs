@@ -88,13 +88,16 @@ pub enum Error {
         "{}the simulation overflowed: {what} is infinite or not a number on \
          some path or in its statistics; growth, volatility, jump sizes, \
          prices, demand or GPUs are too large for the horizon (no result \
-         written)",
-        .scenario.as_deref().map(|s| format!("{s}: ")).unwrap_or_default()
+         written){}",
+        .scenario.as_deref().map(|s| format!("{s}: ")).unwrap_or_default(),
+        .trace.as_deref().map(|t| format!("\n  hint: {t}")).unwrap_or_default()
     )]
     NotFinite {
         what: String,
         /// The scenario file (and `--set`s), when the caller knows it.
         scenario: Option<String>,
+        /// The `capsim trace` of a path that overflows, when one is found.
+        trace: Option<String>,
     },
     /// Ctrl-C or SIGTERM stopped the command ([`crate::interrupt`]).
     #[error(
@@ -147,7 +150,8 @@ impl Error {
                 // As a command line would give it: `--paths` and `--seed`
                 // as such, and of one field set twice (a sensitivity run's
                 // parameter over its base's `--set`) the value it ran with.
-                let mut s = loaded.file.display().to_string();
+                let file = loaded.file.display().to_string();
+                let (mut s, mut traced) = (file.clone(), file);
                 let o = &loaded.overrides;
                 for (i, o) in o.iter().enumerate() {
                     let key = |o: &str| o.split('=').next().unwrap_or_default().to_string();
@@ -156,15 +160,28 @@ impl Error {
                     }
                     if let Some(n) = o.strip_prefix("simulation.paths=") {
                         s.push_str(&format!(" --paths {n}"));
-                    } else if let Some(n) = o.strip_prefix("simulation.seed=") {
-                        s.push_str(&format!(" --seed {n}"));
-                    } else {
-                        s.push_str(&format!(" --set {o}"));
+                        continue;
                     }
+                    let arg = match o.strip_prefix("simulation.seed=") {
+                        Some(n) => format!(" --seed {n}"),
+                        None => format!(" --set {}", quoted(o)),
+                    };
+                    s.push_str(&arg);
+                    traced.push_str(&arg);
                 }
+                // A path that overflows, among the first 10,000 (a few
+                // milliseconds each thousand), to trace.
+                let m = crate::model::Model::compile(&loaded.scenario);
+                let trace = crate::trace::overflowing_path(&m, 10_000).map(|k| {
+                    format!(
+                        "path {k} overflows; `capsim trace {traced} --path {k}` tells its \
+                         story and the period where it does"
+                    )
+                });
                 Error::NotFinite {
                     what,
                     scenario: Some(s),
+                    trace,
                 }
             }
             e => e,
@@ -239,3 +256,14 @@ impl From<csv::Error> for Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A `--set` as a shell takes it: in single quotes where it holds
+/// anything but plain characters (a list's `["a", "b"]`, a space).
+fn quoted(set: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "._-=:+/@,".contains(c);
+    if set.chars().all(plain) {
+        set.to_string()
+    } else {
+        format!("'{set}'")
+    }
+}

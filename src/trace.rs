@@ -120,6 +120,65 @@ pub fn trace(m: &Model, path: u64) -> PathTrace {
     }
 }
 
+/// The first path among the first `limit` of `m`'s whose metrics are not
+/// all finite (the run's overflow comes from it), for the hint to trace
+/// it. `None` where every one of them is finite: then only a statistic
+/// overflowed, or a later path.
+pub fn overflowing_path(m: &Model, limit: u64) -> Option<u64> {
+    let mut s = Scratch::new(m);
+    let mut out = vec![0.0; m.layout.n_path()];
+    let mut per = vec![0.0; m.periods * m.layout.n_period()];
+    (0..m.paths.min(limit)).find(|&path| {
+        simulate_path(
+            m,
+            path,
+            &mut s,
+            &mut out,
+            &mut per,
+            &mut crate::kernel::NoObserver,
+        );
+        !(out.iter().chain(&per).all(|x| x.is_finite()))
+    })
+}
+
+/// Where the path first overflows: the first period with a quantity
+/// that is infinite or not a number, and the first such quantity of it
+/// (demand before capacity and prices, before cash), as `demand of
+/// research is infinite`.
+pub fn first_overflow(m: &Model, tr: &PathTrace) -> Option<(usize, String)> {
+    let bad = |x: f64| {
+        if x.is_nan() {
+            Some("not a number")
+        } else if x.is_infinite() {
+            Some("infinite")
+        } else {
+            None
+        }
+    };
+    for (t, p) in tr.periods.iter().enumerate() {
+        let mut items: Vec<(String, f64)> = Vec::new();
+        for (i, w) in m.workload_names.iter().enumerate() {
+            items.push((format!("demand of {w}"), p.demand[i]));
+        }
+        for (q, name) in m.provider_names.iter().enumerate() {
+            items.push((format!("price of {name}"), p.price[q]));
+            items.push((
+                format!("capacity of {name}"),
+                p.market_cap[q] + p.reserved_cap[q],
+            ));
+        }
+        for (i, w) in m.workload_names.iter().enumerate() {
+            items.push((format!("unmet demand of {w}"), p.unmet[i]));
+        }
+        items.push(("shortfall cost".to_string(), p.shortfall_cost));
+        items.push(("cash".to_string(), p.cash));
+        if let Some((what, how)) = items.iter().find_map(|(n, x)| bad(*x).map(|h| (n, h))) {
+            return Some((t, format!("{what} is {how}")));
+        }
+    }
+    None
+}
+
 /// A rule's short label, e.g. `exclusive#0` or `first_refusal#2`.
 pub fn rule_label(m: &Model, r: usize) -> String {
     let k = match m.rules[r].kind {

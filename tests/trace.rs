@@ -179,3 +179,59 @@ fn the_worked_example_in_docs_agreement_md_holds() {
     let doc = include_str!("../docs/agreement.md");
     assert!(doc.contains("total cash = 8638950") || doc.contains("8638950"));
 }
+
+/// A scenario that overflows: `run` refuses it and names a path that
+/// overflows, with the `trace` command for it; that trace tells the story
+/// whole (the overflow is what it shows) and ends with a warning naming
+/// the quantity and the first period where it overflows.
+#[test]
+fn an_overflowing_path_is_named_by_run_and_traced_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let scen = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/baseline.toml");
+    let set = "workload.research.jump_stdev=1200";
+    let o = Command::new(bin())
+        .args(["run", scen, "--set", set, "--paths", "500", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    let hint = err
+        .lines()
+        .find_map(|l| l.strip_prefix("  hint: path "))
+        .unwrap_or_else(|| panic!("no path named: {err}"));
+    let k = hint.split(' ').next().unwrap();
+    assert!(
+        hint.contains(&format!("`capsim trace {scen} --set {set} --path {k}`")),
+        "{err}"
+    );
+    for csv in [false, true] {
+        let mut c = Command::new(bin());
+        c.args(["trace", scen, "--set", set, "--path", k]);
+        if csv {
+            c.arg("--csv");
+        }
+        let o = c.output().unwrap();
+        let (out, err) = (
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr),
+        );
+        assert_eq!(o.status.code(), Some(0), "{err}");
+        assert!(out.lines().count() > 28, "{out}");
+        assert!(!out.contains("infT") && !out.contains("NaNT"), "{out}");
+        let warning = err
+            .lines()
+            .find(|l| l.starts_with(&format!("warning: path {k} overflows: ")))
+            .unwrap_or_else(|| panic!("{err}"));
+        assert!(
+            warning.contains("demand of research is ") && warning.contains(" in period "),
+            "{warning}"
+        );
+    }
+    // A path that does not overflow: no such warning.
+    let o = Command::new(bin())
+        .args(["trace", scen, "--path", "0"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("overflows"));
+}

@@ -39,7 +39,19 @@ pub fn trace(a: TraceArgs) -> Result<()> {
     } else {
         write_story(&mut out, &m, &tr, &loaded.scenario.currency)
     };
-    r.map_err(|e| Error::io("writing to stdout", e))
+    r.map_err(|e| Error::io("writing to stdout", e))?;
+    // The story is the diagnostic of an overflow: told whole, then what
+    // overflowed and what a run does with it.
+    if let Some((t, what)) = trace::first_overflow(&m, &tr) {
+        say_err!(
+            "warning: path {} overflows: {what} in period {t} ({}); a run of this scenario \
+             is refused as overflowed (growth, volatility, jump sizes, prices, demand or GPUs \
+             too large for the horizon)",
+            a.path,
+            m.period_labels[t]
+        );
+    }
+    Ok(())
 }
 
 fn pool(reserved: bool) -> &'static str {

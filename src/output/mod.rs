@@ -497,6 +497,10 @@ pub fn count(n: u64, noun: &str) -> String {
 /// currency (the scenario's code, so that money never reads as a bare
 /// number beside GPU-hours), `1.23B` for anything else.
 pub fn human(v: f64, money: bool, currency: &str) -> String {
+    // (Not `$infT`: a path that overflowed, in `trace`.)
+    if !v.is_finite() {
+        return v.to_string();
+    }
     let (scale, suffix) = scale(v);
     match (money, currency) {
         (true, "USD") => format!("${:.2}{suffix}", v / scale),
@@ -640,6 +644,9 @@ mod tests {
         assert_eq!(signed(-4.5e6, true, "USD"), "-$4.50M");
         assert_eq!(signed(4.5e6, true, "GBP"), "+4.50M GBP");
         assert_eq!(human(0.0, true, "EUR"), "0.00 EUR");
+        // An overflowed path's, in `trace`: not `$infT`.
+        assert_eq!(human(f64::INFINITY, true, "USD"), "inf");
+        assert_eq!(human(f64::NAN, false, "USD"), "NaN");
     }
 
     #[test]
