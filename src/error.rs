@@ -151,7 +151,7 @@ impl Error {
                 // as such, and of one field set twice (a sensitivity run's
                 // parameter over its base's `--set`) the value it ran with.
                 let file = loaded.file.display().to_string();
-                let (mut s, mut traced) = (file.clone(), file);
+                let (mut s, mut traced) = (file.clone(), quoted(&file));
                 let o = &loaded.overrides;
                 for (i, o) in o.iter().enumerate() {
                     let key = |o: &str| o.split('=').next().unwrap_or_default().to_string();
@@ -257,13 +257,14 @@ impl From<csv::Error> for Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// A `--set` as a shell takes it: in single quotes where it holds
-/// anything but plain characters (a list's `["a", "b"]`, a space).
-fn quoted(set: &str) -> String {
+/// A `--set` or a file name as a shell takes it: in single quotes where
+/// it holds anything but plain characters (a list's `["a", "b"]`, a
+/// space), a single quote in it written `'\''`.
+fn quoted(arg: &str) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || "._-=:+/@,".contains(c);
-    if set.chars().all(plain) {
-        set.to_string()
+    if !arg.is_empty() && arg.chars().all(plain) {
+        arg.to_string()
     } else {
-        format!("'{set}'")
+        format!("'{}'", arg.replace('\'', "'\\''"))
     }
 }

@@ -235,3 +235,50 @@ fn an_overflowing_path_is_named_by_run_and_traced_with_a_warning() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&o.stderr).contains("overflows"));
 }
+
+/// The `trace` command an overflow names runs as written in a shell, from
+/// a scenario whose file name has spaces, a quote and an accent.
+#[test]
+fn the_named_trace_command_runs_in_a_shell() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("my plans");
+    std::fs::create_dir(&folder).unwrap();
+    let file = folder.join("it's é.toml");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/baseline.toml"),
+        &file,
+    )
+    .unwrap();
+    let o = Command::new(bin())
+        .arg("run")
+        .arg(&file)
+        .args([
+            "--set",
+            "workload.research.jump_stdev=1200",
+            "--paths",
+            "200",
+        ])
+        .args(["--set", r#"rule.0.providers=["azure"]"#, "--out"])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    let command = err
+        .split("`capsim ")
+        .nth(1)
+        .and_then(|r| r.split('`').next())
+        .unwrap_or_else(|| panic!("{err}"));
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(format!("'{}' {command}", bin()))
+        .output()
+        .unwrap();
+    let (out, err) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
+    assert_eq!(o.status.code(), Some(0), "{command}: {err}");
+    assert!(out.starts_with("path "), "{out}");
+    assert!(err.contains(" overflows: demand of research is "), "{err}");
+}
