@@ -260,7 +260,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// A `--set` or a file name as a shell takes it: in single quotes where
 /// it holds anything but plain characters (a list's `["a", "b"]`, a
 /// space), a single quote in it written `'\''`.
-fn quoted(arg: &str) -> String {
+pub(crate) fn quoted(arg: &str) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || "._-=:+/@,".contains(c);
     if !arg.is_empty() && arg.chars().all(plain) {
         arg.to_string()

@@ -494,12 +494,16 @@ fn first_difference(a: &str, b: &str) -> String {
 pub fn how_to_merge(dir: &Path, part: Shard) -> String {
     let name = dir.file_name().unwrap_or_default().to_string_lossy();
     let all = name.replace(&format!(".shard-{}-of-", part.index), ".shard-*-of-");
+    // The folder quoted for the shell where it needs it, the pattern not.
+    let folder = match dir.parent().map(|p| p.display().to_string()) {
+        Some(p) if !p.is_empty() => format!("{}/", crate::error::quoted(&p)),
+        _ => String::new(),
+    };
     format!(
         "wrote {}/; once all {} shards are done (moved into one folder if they ran on \
-         several machines): capsim merge {} [--out DIR]",
+         several machines): capsim merge {folder}{all} [--out DIR]",
         dir.display(),
         part.count,
-        dir.with_file_name(all).display()
     )
 }
 

@@ -582,6 +582,43 @@ fn a_shard_says_how_to_merge() {
     }
 }
 
+/// The merge command a shard prints runs as written in a shell where the
+/// output folder has a space and a quote in its name (the folder quoted,
+/// the shards' pattern not).
+#[test]
+fn the_printed_merge_command_runs_in_a_shell() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path());
+    let out = dir.path().join("my shards' é");
+    let mut said = String::new();
+    for part in ["1/2", "2/2"] {
+        let o = std::process::Command::new(bin())
+            .arg("run")
+            .arg(&file)
+            .args(["--paths", "2000", "--shard", part, "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        ok(&o);
+        said = String::from_utf8_lossy(&o.stdout).to_string();
+    }
+    let command = said
+        .split("capsim merge ")
+        .nth(1)
+        .and_then(|r| r.split(" [--out DIR]").next())
+        .unwrap_or_else(|| panic!("{said}"));
+    let merged = dir.path().join("merged");
+    let o = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("'{}' merge {command} --quiet --out \"$1\"", bin()))
+        .arg("sh")
+        .arg(&merged)
+        .output()
+        .unwrap();
+    ok(&o);
+    assert!(merged.join("golden/summary.csv").exists(), "{command}");
+}
+
 /// `golden.toml` named `name`, with `from` replaced by `to`, in `dir`.
 fn variant(dir: &Path, name: &str, from: &str, to: &str) -> PathBuf {
     assert!(GOLDEN.contains(from), "{from}");
