@@ -268,3 +268,21 @@ pub(crate) fn quoted(arg: &str) -> String {
         format!("'{}'", arg.replace('\'', "'\\''"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::quoted;
+
+    #[test]
+    fn quoted_for_the_shell_where_needed() {
+        assert_eq!(quoted("results/baseline"), "results/baseline");
+        assert_eq!(quoted("workload.api.growth=0.3"), "workload.api.growth=0.3");
+        assert_eq!(quoted("my results/é"), "'my results/é'");
+        assert_eq!(
+            quoted(r#"rule.0.providers=["azure"]"#),
+            r#"'rule.0.providers=["azure"]'"#
+        );
+        assert_eq!(quoted("it's"), r"'it'\''s'");
+        assert_eq!(quoted(""), "''");
+    }
+}

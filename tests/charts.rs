@@ -173,6 +173,29 @@ fn chart_refuses_what_is_not_a_result_folder() {
             dir.path().join("out").join("golden").display()
         ),
     );
+    // In a folder whose name has a space: the command quoted for the
+    // shell, and it runs as written.
+    let spaced = dir.path().join("my results");
+    std::fs::rename(dir.path().join("out"), &spaced).unwrap();
+    let o = chart(&spaced.join("golden").join("summary.csv"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    let command = err
+        .split("capsim chart ")
+        .nth(1)
+        .map(str::trim_end)
+        .unwrap_or_else(|| panic!("{err}"));
+    assert_eq!(
+        command,
+        format!("'{}'", spaced.join("golden").display()),
+        "{err}"
+    );
+    ok(&std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("'{}' chart {command}", bin()))
+        .output()
+        .unwrap());
+    assert!(spaced.join("golden/charts/spend.svg").exists());
+    std::fs::rename(&spaced, dir.path().join("out")).unwrap();
     // A comparison's or a sweep's folder: it says which, and what chart
     // draws.
     let file = dir.path().join("golden.toml");

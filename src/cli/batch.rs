@@ -82,8 +82,8 @@ fn library_hint(dir: &Path, e: &std::io::Error) -> Option<String> {
     dir.is_file().then(|| {
         format!(
             "capsim run {} runs one scenario; capsim batch {} runs every scenario in its folder",
-            dir.display(),
-            parent.display()
+            crate::error::quoted(&dir.display().to_string()),
+            crate::error::quoted(&parent.display().to_string())
         )
     })
 }

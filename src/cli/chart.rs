@@ -80,7 +80,7 @@ fn scenario_of(dir: &Path) -> Result<(String, String)> {
             .flatten()
             .flatten()
             .filter(|d| d.path().join("manifest.json").is_file())
-            .map(|d| d.path().display().to_string())
+            .map(|d| crate::error::quoted(&d.path().display().to_string()))
             .collect();
         inside.sort();
         // A file of a result folder (`chart results/baseline/summary.csv`):
@@ -90,8 +90,9 @@ fn scenario_of(dir: &Path) -> Result<(String, String)> {
             .filter(|p| dir.is_file() && p.join("manifest.json").is_file());
         let hint = if let Some(p) = holder {
             format!(
-                "; it is a file of the result folder {0}: capsim chart {0}",
-                p.display()
+                "; it is a file of the result folder {}: capsim chart {}",
+                p.display(),
+                crate::error::quoted(&p.display().to_string())
             )
         } else if inside.is_empty() {
             String::new()

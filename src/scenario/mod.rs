@@ -41,7 +41,7 @@ fn folder_hint(dir: &Path) -> String {
         Some(f) => format!(
             "name a scenario file, e.g. {}; capsim batch {} runs every scenario in the folder",
             f.display(),
-            dir.display()
+            crate::error::quoted(&dir.display().to_string())
         ),
         None => "name a scenario file (.toml), not a folder".to_string(),
     }
