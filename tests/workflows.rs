@@ -612,6 +612,58 @@ fn batch_and_compare_refuse_two_scenarios_of_one_name() {
     assert!(!out.exists(), "compare wrote before refusing");
 }
 
+/// An alternative (or a library's scenario) whose file sets another seed
+/// or number of paths runs on the base's, for common random numbers: a
+/// note says so, since its numbers then differ from a run of it alone.
+/// None where `--seed` and `--paths` set both.
+#[test]
+fn compare_and_batch_note_an_alternatives_own_seed_and_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = library(dir.path());
+    let base = lib.join("a.toml");
+    let seed = GOLDEN
+        .lines()
+        .find_map(|l| l.strip_prefix("seed = "))
+        .expect("golden sets a seed")
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let own = named("own").replace(&format!("seed = {seed}"), "seed = 43");
+    let alt = write(&lib, "own.toml", &own);
+    let (b, o) = (base.to_str().unwrap(), alt.to_str().unwrap());
+    let note = format!(
+        "note: own runs on baseline's seed {seed} (its file's: 43) here, for common random \
+         numbers; a run of it alone uses its own (--seed and --paths set both)"
+    );
+    let out = dir.path().join("out");
+    for (args, noted) in [
+        (vec!["compare", b, o, "--paths", "300"], true),
+        (
+            vec!["compare", b, o, "--paths", "300", "--seed", "7"],
+            false,
+        ),
+        (vec!["batch", lib.to_str().unwrap(), "--paths", "300"], true),
+        (
+            vec![
+                "batch",
+                lib.to_str().unwrap(),
+                "--paths",
+                "300",
+                "--seed",
+                "7",
+            ],
+            false,
+        ),
+    ] {
+        let r = quietly(&out, &args);
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(0), "{args:?}: {err}");
+        assert_eq!(err.contains(&note), noted, "{args:?}: {err}");
+        assert!(!err.contains("note: baseline runs on"), "{err}");
+    }
+}
+
 #[test]
 fn batch_and_compare_refuse_money_in_another_currency() {
     // capsim converts no money: a EUR scenario against a USD base was

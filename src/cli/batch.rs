@@ -211,7 +211,12 @@ fn load_library(a: &BatchArgs) -> Result<Library> {
             continue;
         }
         match load_paired(&l.file, &a.set.sets, &bench) {
-            Ok(l) => runs.push(l),
+            Ok(paired) => {
+                if let Some(note) = super::compare::paired_note(l, &paired, &bench) {
+                    say_err!("{note}");
+                }
+                runs.push(paired)
+            }
             Err(e) => {
                 say_err!("skipped: {e}");
                 failed.push(l.file.display().to_string());

@@ -75,6 +75,30 @@ pub fn load_paired(path: &std::path::Path, sets: &[String], base: &Loaded) -> Re
         .map_err(|e| e.in_file(path))
 }
 
+/// The note for an alternative whose own file sets another seed or number
+/// of paths than the base it runs on here (`own`: it loaded on its own,
+/// with the command's `--set`s, `--paths` and `--seed`): its numbers here
+/// are not those of a `run` of it.
+pub fn paired_note(own: &Loaded, paired: &Loaded, base: &Loaded) -> Option<String> {
+    let (o, b) = (&own.scenario.simulation, &paired.scenario.simulation);
+    let mut differ = Vec::new();
+    if o.seed != b.seed {
+        differ.push(format!("seed {} (its file's: {})", b.seed, o.seed));
+    }
+    if o.paths != b.paths {
+        differ.push(format!("{} paths (its file's: {})", b.paths, o.paths));
+    }
+    (!differ.is_empty()).then(|| {
+        format!(
+            "note: {} runs on {}'s {} here, for common random numbers; a run of it alone \
+             uses its own (--seed and --paths set both)",
+            own.scenario.name,
+            base.scenario.name,
+            differ.join(" and ")
+        )
+    })
+}
+
 pub fn compare(a: CompareArgs) -> Result<()> {
     let base = scenario::load_file(&a.base, &sets_with(&a.set.sets, a.sim.paths, a.sim.seed))
         .map_err(|e| e.in_file(&a.base))?;
@@ -84,6 +108,12 @@ pub fn compare(a: CompareArgs) -> Result<()> {
         .map(|p| load_paired(p, &a.set.sets, &base))
         .collect::<Result<_>>()?;
     super::warn(std::iter::once(&base).chain(&alts), true);
+    for (p, paired) in a.alts.iter().zip(&alts) {
+        let own = scenario::load_file(p, &sets_with(&a.set.sets, a.sim.paths, a.sim.seed));
+        if let Some(note) = own.ok().and_then(|o| paired_note(&o, paired, &base)) {
+            say_err!("{note}");
+        }
+    }
     // Each comparison goes to `BASE-vs-ALT`: two alternatives with one
     // name would write over each other.
     for (i, l) in alts.iter().enumerate() {
