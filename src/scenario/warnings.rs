@@ -134,6 +134,16 @@ pub fn warnings(s: &Scenario) -> Vec<String> {
                 ));
             }
         }
+        // Policy `optimal` solves each period's programme without offers
+        // (docs/MODEL.md): the rule's draws are made, its offers never.
+        if matches!(r.kind, RuleKind::FirstRefusal { .. }) && s.simulation.policy == Policy::Optimal
+        {
+            out.push(format!(
+                "rule.{i} (first_refusal) has no effect under policy = \"optimal\", which \
+                 allocates each period at least cost and makes no offers; policy = \"priority\" \
+                 applies it"
+            ));
+        }
         if (r.from == Bound::Agi || r.until == Bound::Agi) && s.agi.is_none() {
             out.push(format!(
                 "rule.{i} ({}) switches at AGI but there is no [agi] table: AGI is never declared",
@@ -451,6 +461,32 @@ until = "agi"
     /// Annual rates written as percentages: a warning for each, with the
     /// fraction meant; none for rates of plausible size, or on any
     /// shipped scenario.
+    #[test]
+    fn flags_first_refusal_under_optimal() {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/golden.toml");
+        let load = |sets: &[&str]| {
+            let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+            let l = crate::scenario::load_file(&file, &sets).unwrap();
+            let refusals: Vec<usize> = (l.scenario.rules.iter().enumerate())
+                .filter(|(_, r)| matches!(r.kind, RuleKind::FirstRefusal { .. }))
+                .map(|(i, _)| i)
+                .collect();
+            (warnings(&l.scenario), refusals)
+        };
+        let (under_priority, refusals) = load(&["simulation.policy=priority"]);
+        assert!(!refusals.is_empty());
+        assert!(!under_priority.iter().any(|w| w.contains("first_refusal")));
+        let (under_optimal, _) = load(&["simulation.policy=optimal"]);
+        for i in refusals {
+            let w = format!(
+                "rule.{i} (first_refusal) has no effect under policy = \"optimal\", which \
+                 allocates each period at least cost and makes no offers; policy = \"priority\" \
+                 applies it"
+            );
+            assert!(under_optimal.contains(&w), "{under_optimal:?}");
+        }
+    }
+
     #[test]
     fn flags_rates_written_as_percentages() {
         let w = baseline_with(&[
