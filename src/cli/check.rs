@@ -33,7 +33,7 @@ pub fn check(a: CheckArgs) -> Result<()> {
         loaded.resolved_sha256
     )
     .and_then(|_| {
-        for w in scenario::warnings(&loaded.scenario) {
+        for w in scenario::warnings_of(&loaded) {
             writeln!(out, "# warning: {w}")?;
         }
         Ok(())

@@ -230,7 +230,7 @@ fn warn<'a>(scenarios: impl IntoIterator<Item = &'a crate::scenario::Loaded>, wi
     let mut seen = std::collections::HashSet::new();
     let mut lines = Vec::new();
     for l in scenarios {
-        for w in crate::scenario::warnings(&l.scenario) {
+        for w in crate::scenario::warnings_of(l) {
             let line = if with_file {
                 format!("{}: {w}", l.file.display())
             } else {

@@ -13,7 +13,7 @@ pub mod warnings;
 
 pub use date::{FieldValue, YearMonth};
 pub use types::*;
-pub use warnings::warnings;
+pub use warnings::{warnings, warnings_of};
 
 use crate::error::{Error, InputError, Origin};
 use locate::Seg;

@@ -185,6 +185,60 @@ pub fn warnings(s: &Scenario) -> Vec<String> {
     out.iter().map(|w| super::short_numbers(w)).collect()
 }
 
+/// The warnings of a loaded scenario: [`warnings`], and those of its
+/// `--set`s. A `--set period=...` without `periods` changes the horizon
+/// (28 quarters become 28 months): said, with the `periods` that keeps it.
+pub fn warnings_of(l: &super::Loaded) -> Vec<String> {
+    let mut out = warnings(&l.scenario);
+    let sets = |field: &str| {
+        l.override_paths
+            .iter()
+            .any(|p| matches!(&p[..], [super::locate::Seg::Key(k)] if k == field))
+    };
+    if sets("period") && !sets("periods") {
+        // The file's own period (its text is valid alone where it loads
+        // with `--set`s that only set these).
+        if let Ok(file) = super::load_file(&l.file, &[]) {
+            out.extend(horizon_moved(&file.scenario, &l.scenario));
+        }
+    }
+    out
+}
+
+/// `s` with another `period` than `file` and the same `periods`: the
+/// horizon it covers, and the `periods` that covers the file's.
+fn horizon_moved(file: &Scenario, s: &Scenario) -> Option<String> {
+    let months = |x: &Scenario| x.periods as i64 * x.period.months();
+    let (had, has) = (months(file), months(s));
+    if had == has {
+        return None;
+    }
+    let per = s.period.months();
+    let keep = (had + per - 1) / per;
+    let how = if keep * per == had {
+        format!("--set periods={keep} keeps it")
+    } else {
+        format!(
+            "no whole number of {}s covers it exactly; --set periods={keep} runs to {}",
+            s.period.as_str(),
+            s.month_label(keep * per - 1)
+        )
+    };
+    Some(format!(
+        "--set period={} keeps periods = {}: the horizon is {} {}s, {} to {}, where the \
+         file's {} {}s run to {}; {how}",
+        s.period.as_str(),
+        s.periods,
+        s.periods,
+        s.period.as_str(),
+        s.month_label(0),
+        s.month_label(has - 1),
+        file.periods,
+        file.period.as_str(),
+        file.month_label(had - 1),
+    ))
+}
+
 /// Currencies within a few times the US dollar, where a GPU-hour costs a
 /// few units and a data-centre GPU tens of thousands: in these, a price
 /// above [`MOST_PER_GPU_HOUR`] is likely a price per month or year, and
@@ -461,6 +515,47 @@ until = "agi"
     /// Annual rates written as percentages: a warning for each, with the
     /// fraction meant; none for rates of plausible size, or on any
     /// shipped scenario.
+    /// `--set period=...` without `periods`: the horizon it moves to, and
+    /// the `periods` that keeps the file's.
+    #[test]
+    fn flags_a_period_set_without_periods() {
+        let with = |sets: &[&str]| {
+            let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+            let file = shipped().join("baseline.toml");
+            warnings_of(&crate::scenario::load_file(&file, &sets).unwrap())
+        };
+        assert!(with(&["period=month"]).contains(
+            &"--set period=month keeps periods = 28: the horizon is 28 months, 2026-01 to \
+              2028-04, where the file's 28 quarters run to 2032-12; --set periods=84 keeps it"
+                .to_string()
+        ));
+        for quiet in [
+            &["period=month", "periods=84"][..],
+            &["period=quarter"],
+            &[],
+        ] {
+            let w = with(quiet);
+            assert!(
+                !w.iter().any(|w| w.contains("--set period=")),
+                "{quiet:?}: {w:?}"
+            );
+        }
+        // A horizon no whole number of the new periods covers.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("ten.toml");
+        let text = std::fs::read_to_string(shipped().join("baseline.toml"))
+            .unwrap()
+            .replace("periods = 28", "periods = 10");
+        std::fs::write(&file, text).unwrap();
+        let l = crate::scenario::load_file(&file, &["period=year".to_string()]).unwrap();
+        assert!(warnings_of(&l).contains(
+            &"--set period=year keeps periods = 10: the horizon is 10 years, 2026-01 to 2035-12, \
+              where the file's 10 quarters run to 2028-06; no whole number of years covers it \
+              exactly; --set periods=3 runs to 2028-12"
+                .to_string()
+        ));
+    }
+
     #[test]
     fn flags_first_refusal_under_optimal() {
         let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/golden.toml");
