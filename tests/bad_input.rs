@@ -144,7 +144,7 @@ fn a_long_number_in_a_message_is_written_short() {
         GOOD,
         &["--set", "periods=1e30"],
         &[
-            "floating point `1e30`, expected i64",
+            "floating point `1e30`, expected a whole number",
             "hint: beyond TOML's whole numbers",
         ],
     );
@@ -630,7 +630,7 @@ fn whole_number_written_as_a_float() {
         &GOOD.replace("periods = 4", "periods = 4.0"),
         &[],
         &[
-            "scenario.toml:3:11: field `periods`: invalid type: floating point `4.0`, expected i64",
+            "scenario.toml:3:11: field `periods`: invalid type: floating point `4.0`, expected a whole number",
             "hint: a whole number is written without a decimal point or exponent: 4 (TOML",
         ],
     );
@@ -687,7 +687,7 @@ fn value_written_as_a_spreadsheet_shows_it() {
             vec![],
             vec![
                 "scenario.toml:8:10: field `workload.api.growth`: invalid type: string \"7%\", \
-                 expected f64"
+                 expected a number"
                     .into(),
                 format!("{percent}0.07 for 7%"),
             ],
@@ -696,7 +696,7 @@ fn value_written_as_a_spreadsheet_shows_it() {
             GOOD.replace("periods = 4", "periods = \"4\""),
             vec![],
             vec![
-                "scenario.toml:3:11: field `periods`: invalid type: string \"4\", expected i64"
+                "scenario.toml:3:11: field `periods`: invalid type: string \"4\", expected a whole number"
                     .into(),
                 "hint: a number is written without quotes: 4".into(),
             ],
@@ -852,13 +852,14 @@ fn value_written_as_a_spreadsheet_shows_it() {
                     .into(),
             ],
         ),
-        // A negative seed: serde's "expected u64" alone, until a hint.
+        // A negative seed: serde's "expected u64" (now in words) alone,
+        // until a hint.
         (
             GOOD.into(),
             vec!["--set", "simulation.seed=-5"],
             vec![
                 "--set simulation.seed=-5: field `simulation.seed`: invalid value: integer `-5`, \
-                 expected u64"
+                 expected a whole number, 0 or more"
                     .into(),
                 "hint: a seed is a whole number from 0 to 9223372036854775807 (TOML's largest)"
                     .into(),
@@ -868,7 +869,7 @@ fn value_written_as_a_spreadsheet_shows_it() {
             GOOD.replace("periods = 4\n", "periods = 4\n[simulation]\nseed = -1\n"),
             vec![],
             vec![
-                "field `simulation.seed`: invalid value: integer `-1`, expected u64".into(),
+                "field `simulation.seed`: invalid value: integer `-1`, expected a whole number, 0 or more".into(),
                 "hint: a seed is a whole number from 0 to 9223372036854775807".into(),
             ],
         ),
@@ -877,7 +878,7 @@ fn value_written_as_a_spreadsheet_shows_it() {
             vec!["--set", "simulation.seed=1,000"],
             vec![
                 "--set simulation.seed=1,000".into(),
-                "expected u64".into(),
+                "expected a whole number, 0 or more".into(),
                 separators.into(),
             ],
         ),

@@ -619,6 +619,11 @@ fn serde_error(message: &str, field: String, origin: Origin) -> InputError {
             format!("each {one} is its own [[{header}]] table, with two pairs of brackets")
         });
     }
+    // serde's Rust type names, in words ("expected f64").
+    let message = message
+        .replace(", expected f64", ", expected a number")
+        .replace(", expected i64", ", expected a whole number")
+        .replace(", expected u64", ", expected a whole number, 0 or more");
     InputError {
         origin,
         field,
