@@ -766,7 +766,7 @@ fn value_written_as_a_spreadsheet_shows_it() {
             GOOD.replace("online = \"2025-06\"", "online = 2025-06-15"),
             vec![],
             vec![
-                "field `provider.azure.tranche.0.online`: invalid type: map, expected a string"
+                "field `provider.azure.tranche.0.online`: invalid type: table, expected a string"
                     .into(),
                 "hint: a date is written in quotes, as \"YYYY-MM\": \"2025-06\"".into(),
             ],
@@ -830,12 +830,13 @@ fn value_written_as_a_spreadsheet_shows_it() {
                 .into()],
         ),
         // A list written as one name, or in --set with the double quotes
-        // the shell took: serde's "expected a sequence" alone, until a hint.
+        // the shell took: serde's "expected a sequence" (now "a list") alone,
+        // until a hint.
         (
             GOOD.replace("workloads = [\"api\"]", "workloads = \"api\""),
             vec![],
             vec![
-                "field `rule.0.workloads`: invalid type: string \"api\", expected a sequence"
+                "field `rule.0.workloads`: invalid type: string \"api\", expected a list"
                     .into(),
                 "hint: a list is written in brackets, each name in double quotes: workloads = \
                  [\"api\"]"
@@ -2325,22 +2326,22 @@ fn tables_and_arrays_of_tables_as_written() {
         (
             GOOD.replace(tranche, &format!("{tranche}  delay_months = [3.0, 0.6]\n")),
             "scenario.toml:15:18: field `provider.azure.tranche.0.delay_months`: invalid type: \
-             sequence, expected a table (its fields by name)\n  hint: write its fields by name: \
+             list, expected a table (its fields by name)\n  hint: write its fields by name: \
              delay_months = { median = 3.0, sigma = 0.6 }",
         ),
         (
             GOOD.replace("periods = 4\n", "periods = 4\nsimulation = [1000, 7]\n"),
-            "scenario.toml:4:14: field `simulation`: invalid type: sequence, expected a table \
+            "scenario.toml:4:14: field `simulation`: invalid type: list, expected a table \
              (its fields by name)\n  hint: [simulation] is one table: one pair of brackets, \
              [simulation], its fields by name below it",
         ),
         (
             format!("{GOOD}[[agi]]\nhazard = 0.1\n"),
-            "field `agi`: invalid type: sequence, expected a table",
+            "field `agi`: invalid type: list, expected a table",
         ),
         (
             GOOD.replace("[[workload]]", "[workload]"),
-            "scenario.toml:5:1: field `workload`: invalid type: map, expected an array of \
+            "scenario.toml:5:1: field `workload`: invalid type: table, expected an array of \
              tables\n  hint: each workload is its own [[workload]] table, with two pairs of \
              brackets",
         ),

@@ -619,8 +619,12 @@ fn serde_error(message: &str, field: String, origin: Origin) -> InputError {
             format!("each {one} is its own [[{header}]] table, with two pairs of brackets")
         });
     }
-    // serde's Rust type names, in words ("expected f64").
+    // serde's Rust type names, in words ("expected f64"), and its data
+    // model's, in the file's ("sequence" is a list, "map" a table).
     let message = message
+        .replace("invalid type: sequence,", "invalid type: list,")
+        .replace("invalid type: map,", "invalid type: table,")
+        .replace(", expected a sequence", ", expected a list")
         .replace(", expected f64", ", expected a number")
         .replace(", expected i64", ", expected a whole number")
         .replace(", expected u64", ", expected a whole number, 0 or more");
