@@ -169,10 +169,14 @@ impl Error {
                     s.push_str(&arg);
                     traced.push_str(&arg);
                 }
-                // A path that overflows, among the first 10,000 (a few
-                // milliseconds each thousand), to trace.
+                // A path that overflows, to trace: among the first 10,000
+                // (a few milliseconds each thousand on the baseline), fewer
+                // for a larger model (each path's periods x factors), down
+                // to 100.
                 let m = crate::model::Model::compile(&loaded.scenario);
-                let trace = crate::trace::overflowing_path(&m, 10_000).map(|k| {
+                let size = (m.periods * (m.workloads.len() + m.providers.len())).max(1) as u64;
+                let limit = (3_000_000 / size).clamp(100, 10_000);
+                let trace = crate::trace::overflowing_path(&m, limit).map(|k| {
                     format!(
                         "path {k} overflows; `capsim trace {traced} --path {k}` tells its \
                          story and the period where it does"

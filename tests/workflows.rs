@@ -1841,4 +1841,17 @@ fn every_command_prints_the_scenarios_warnings() {
     assert!(o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(err.trim_end(), format!("warning: {warning}"));
+    // A `--set period` that moves the horizon: once over a sweep's
+    // points, for each file of a comparison.
+    let moved = "--set period=month keeps periods = ";
+    for (args, times) in [
+        (vec!["sweep", f, "--set", "agi.hazard=0.1:0.2:3"], 1),
+        (vec!["compare", f, g], 2),
+        (vec!["run", f], 1),
+    ] {
+        let o = capsim(&[&args[..], &["--set", "period=month"], &quiet[..]].concat());
+        assert!(o.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(err.matches(moved).count(), times, "{args:?}: {err}");
+    }
 }

@@ -229,8 +229,23 @@ const MOST_WARNINGS: usize = 20;
 fn warn<'a>(scenarios: impl IntoIterator<Item = &'a crate::scenario::Loaded>, with_file: bool) {
     let mut seen = std::collections::HashSet::new();
     let mut lines = Vec::new();
+    // Each file's own scenario, read once (a sweep's points share one).
+    let mut files: std::collections::HashMap<&std::path::Path, Option<crate::scenario::Scenario>> =
+        std::collections::HashMap::new();
     for l in scenarios {
-        for w in crate::scenario::warnings_of(l) {
+        let mut ws = crate::scenario::warnings(&l.scenario);
+        if crate::scenario::moves_horizon(l) {
+            let file = files.entry(&l.file).or_insert_with(|| {
+                crate::scenario::load_file(&l.file, &[])
+                    .ok()
+                    .map(|f| f.scenario)
+            });
+            ws.extend(
+                file.as_ref()
+                    .and_then(|f| crate::scenario::set_warnings(l, f)),
+            );
+        }
+        for w in ws {
             let line = if with_file {
                 format!("{}: {w}", l.file.display())
             } else {

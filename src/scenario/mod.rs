@@ -13,7 +13,7 @@ pub mod warnings;
 
 pub use date::{FieldValue, YearMonth};
 pub use types::*;
-pub use warnings::{warnings, warnings_of};
+pub use warnings::{moves_horizon, set_warnings, warnings, warnings_of};
 
 use crate::error::{Error, InputError, Origin};
 use locate::Seg;

@@ -186,23 +186,37 @@ pub fn warnings(s: &Scenario) -> Vec<String> {
 }
 
 /// The warnings of a loaded scenario: [`warnings`], and those of its
-/// `--set`s. A `--set period=...` without `periods` changes the horizon
-/// (28 quarters become 28 months): said, with the `periods` that keeps it.
+/// `--set`s ([`set_warnings`], reading its file once more where needed).
 pub fn warnings_of(l: &super::Loaded) -> Vec<String> {
     let mut out = warnings(&l.scenario);
+    if moves_horizon(l) {
+        if let Ok(file) = super::load_file(&l.file, &[]) {
+            out.extend(set_warnings(l, &file.scenario));
+        }
+    }
+    out
+}
+
+/// Whether `l`'s `--set`s may move its horizon: they set `period` and not
+/// `periods` (28 quarters become 28 months). Only then do
+/// [`set_warnings`] need the file's own scenario.
+pub fn moves_horizon(l: &super::Loaded) -> bool {
     let sets = |field: &str| {
         l.override_paths
             .iter()
             .any(|p| matches!(&p[..], [super::locate::Seg::Key(k)] if k == field))
     };
-    if sets("period") && !sets("periods") {
-        // The file's own period (its text is valid alone where it loads
-        // with `--set`s that only set these).
-        if let Ok(file) = super::load_file(&l.file, &[]) {
-            out.extend(horizon_moved(&file.scenario, &l.scenario));
-        }
+    sets("period") && !sets("periods")
+}
+
+/// The warnings of `l`'s `--set`s against `file`, its file's own scenario
+/// (loaded without them): a `period` without `periods` that moves the
+/// horizon, with the `periods` that keeps it.
+pub fn set_warnings(l: &super::Loaded, file: &Scenario) -> Option<String> {
+    if !moves_horizon(l) {
+        return None;
     }
-    out
+    horizon_moved(file, &l.scenario)
 }
 
 /// `s` with another `period` than `file` and the same `periods`: the
