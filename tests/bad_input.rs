@@ -132,7 +132,7 @@ fn a_long_number_in_a_message_is_written_short() {
     bad(
         &GOOD.replace("start = \"2026-01\"", "start = 1e-20"),
         &[],
-        &["field `start`: invalid type: floating point `1e-20`, expected a string"],
+        &["field `start`: invalid type: floating point `1e-20`, expected a date \"YYYY-MM\""],
     );
     // Short ones as they were; the whole-number hints as before.
     bad(
@@ -766,10 +766,36 @@ fn value_written_as_a_spreadsheet_shows_it() {
             GOOD.replace("online = \"2025-06\"", "online = 2025-06-15"),
             vec![],
             vec![
-                "field `provider.azure.tranche.0.online`: invalid type: table, expected a string"
+                "field `provider.azure.tranche.0.online`: invalid type: date-time, expected a \
+                 date \"YYYY-MM\""
                     .into(),
                 "hint: a date is written in quotes, as \"YYYY-MM\": \"2025-06\"".into(),
             ],
+        ),
+        // A number where a date goes: a year, or a year and a month.
+        (
+            GOOD.replace("online = \"2025-06\"", "online = 2025"),
+            vec![],
+            vec![
+                "scenario.toml:14:12: field `provider.azure.tranche.0.online`: invalid type: \
+                 integer `2025`, expected a date \"YYYY-MM\"\n  hint: a date is written in \
+                 quotes, as \"YYYY-MM\": \"2025-01\""
+                    .into(),
+            ],
+        ),
+        (
+            GOOD.into(),
+            vec!["--set", "rule.0.until=2028.06"],
+            vec![
+                "field `rule.0.until`: invalid type: floating point `2028.06`, expected a date \
+                 \"YYYY-MM\" or \"agi\"\n  hint: a date is written as YYYY-MM: 2028-06"
+                    .into(),
+            ],
+        ),
+        (
+            GOOD.into(),
+            vec!["--set", "start=true"],
+            vec!["field `start`: invalid type: boolean `true`, expected a date \"YYYY-MM\"".into()],
         ),
         (
             GOOD.into(),

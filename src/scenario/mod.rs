@@ -619,6 +619,21 @@ fn serde_error(message: &str, field: String, origin: Origin) -> InputError {
             format!("each {one} is its own [[{header}]] table, with two pairs of brackets")
         });
     }
+    // A date field's type is a string to serde: say which.
+    let message = match message.strip_suffix(", expected a string") {
+        Some(m) if is_date_field(&field) => {
+            // (A rule's `from` and `until` take "agi" too. A TOML
+            // date-time, `2026-01-15` unquoted, is a table to serde.)
+            let agi = if field.starts_with("rule.") {
+                " or \"agi\""
+            } else {
+                ""
+            };
+            let m = m.replace("invalid type: map", "invalid type: date-time");
+            format!("{m}, expected a date \"YYYY-MM\"{agi}")
+        }
+        _ => message,
+    };
     // serde's Rust type names, in words ("expected f64"), and its data
     // model's, in the file's ("sequence" is a list, "map" a table).
     let message = message
@@ -962,6 +977,28 @@ fn value_hint(key: &str, raw: &str, written: Written) -> Option<String> {
             Written::File => format!("a date is written in quotes, as \"YYYY-MM\": \"{month}\""),
             Written::Set => format!("a date is written as YYYY-MM: {month}"),
         });
+    }
+    // `online = 2027` or `2027.06`: a number where a date goes (a year,
+    // or a year and a month after the point).
+    if is_date_field(key) && !quoted {
+        let (year, month) = v.split_once('.').unwrap_or((v, ""));
+        let month = match month {
+            "" => Some(1),
+            m if m.len() <= 2 && m.bytes().all(|b| b.is_ascii_digit()) => {
+                m.parse::<u32>().ok().filter(|m| (1..=12).contains(m))
+            }
+            _ => None,
+        };
+        if let (true, Some(m)) = (
+            year.len() == 4 && year.bytes().all(|b| b.is_ascii_digit()),
+            month,
+        ) {
+            let date = format!("{year}-{m:02}");
+            return Some(match written {
+                Written::File => format!("a date is written in quotes, as \"YYYY-MM\": \"{date}\""),
+                Written::Set => format!("a date is written as YYYY-MM: {date}"),
+            });
+        }
     }
     let name = field_name(key);
     // `deferrable = "true"`, `yes`, `True`: true or false, unquoted.
