@@ -150,6 +150,24 @@ fn a_long_number_in_a_message_is_written_short() {
     );
 }
 
+/// A value of the wrong type in a text field says what the field takes,
+/// not serde's "expected a string".
+#[test]
+fn a_type_error_says_what_the_text_field_takes() {
+    for (set, expect) in [
+        ("period=3", "field `period`: invalid type: integer `3`, expected \"month\", \"quarter\" or \"year\""),
+        ("currency=840", "expected a three-letter ISO 4217 code such as \"USD\""),
+        ("simulation.policy=0", "expected \"priority\" or \"optimal\""),
+        ("provider.azure.kind=1", "field `provider.azure.kind`: invalid type: integer `1`, expected \"cloud\" or \"owned\""),
+        ("rule.0.kind=2", "expected \"exclusive\", \"first_refusal\", \"min_share\" or \"max_share\""),
+        ("rule.0.workloads=[1]", "field `rule.0.workloads.0`: invalid type: integer `1`, expected a workload's name"),
+        ("rule.0.providers=[true]", "expected a provider's name"),
+        ("name=5", "field `name`: invalid type: integer `5`, expected text"),
+    ] {
+        bad(GOOD, &["--set", set], &[expect]);
+    }
+}
+
 #[test]
 fn the_good_scenario_runs() {
     let o = run_with(GOOD, &["--quiet"]);

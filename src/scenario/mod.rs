@@ -634,6 +634,14 @@ fn serde_error(message: &str, field: String, origin: Origin) -> InputError {
         }
         _ => message,
     };
+    // A text field's type is a string to serde: say which text.
+    let message = match (
+        message.strip_suffix(", expected a string"),
+        expected_text(&field),
+    ) {
+        (Some(m), Some(what)) => format!("{m}, expected {what}"),
+        _ => message,
+    };
     // serde's Rust type names, in words ("expected f64"), and its data
     // model's, in the file's ("sequence" is a list, "map" a table).
     let message = message
@@ -676,6 +684,33 @@ pub(crate) fn short_numbers(text: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// What text field `field` (a display path, `provider.azure.kind`) takes,
+/// for a type error where serde says only "expected a string". `None` for
+/// a date field (said apart) or a path that is not a text field.
+fn expected_text(field: &str) -> Option<String> {
+    let segs: Vec<&str> = field.split('.').collect();
+    let last = *segs.last()?;
+    Some(match (&segs[..], last) {
+        ([_], "period") => "\"month\", \"quarter\" or \"year\"".to_string(),
+        ([_], "currency") => "a three-letter ISO 4217 code such as \"USD\"".to_string(),
+        (["simulation", _], "sampling") => "\"mc\"".to_string(),
+        (["simulation", _], "policy") => "\"priority\" or \"optimal\"".to_string(),
+        (["provider", _, _], "kind") => "\"cloud\" or \"owned\"".to_string(),
+        (["contract", _, _], "kind") => "\"reserved\" or \"commitment\"".to_string(),
+        (["rule", _, _], "kind") => {
+            "\"exclusive\", \"first_refusal\", \"min_share\" or \"max_share\"".to_string()
+        }
+        ([_, _, _], "provider") => "a provider's name".to_string(),
+        (["rule", _, "workloads", _], _) => "a workload's name".to_string(),
+        (["rule", _, "providers", _], _) => "a provider's name".to_string(),
+        (["correlation", _, "between", _], _) => {
+            "a factor, \"demand/<workload>\" or \"price/<provider>\"".to_string()
+        }
+        (_, "name" | "description") => "text".to_string(),
+        _ => return None,
+    })
 }
 
 /// For an array-of-tables key, its table header and what one element is.
