@@ -127,7 +127,7 @@ fn a_long_number_in_a_message_is_written_short() {
     bad(
         GOOD,
         &["--set", "name=1e300"],
-        &["field `name`: invalid type: floating point `1e300`, expected a string"],
+        &["field `name`: invalid type: floating point `1e300`, expected text"],
     );
     bad(
         &GOOD.replace("start = \"2026-01\"", "start = 1e-20"),
@@ -138,7 +138,7 @@ fn a_long_number_in_a_message_is_written_short() {
     bad(
         GOOD,
         &["--set", "name=2026.5"],
-        &["floating point `2026.5`, expected a string"],
+        &["floating point `2026.5`, expected text"],
     );
     bad(
         GOOD,
