@@ -569,7 +569,7 @@ fn zero_periods() {
             "scenario.toml:3:1:",
             "field `periods`",
             "found 0",
-            "1..=1200",
+            "expected a whole number from 1 to 1200",
         ],
     );
 }

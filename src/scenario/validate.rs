@@ -319,12 +319,12 @@ pub fn validate(raw: &RawScenario) -> R<Scenario> {
     let periods = required(
         &raw.periods,
         at(&root, "periods"),
-        "a whole number 1..=1200",
+        "a whole number from 1 to 1200",
     )?;
     if !(1..=1200).contains(&periods) {
         return err(
             at(&root, "periods"),
-            format!("found {periods}, expected a whole number 1..=1200"),
+            format!("found {periods}, expected a whole number from 1 to 1200"),
         );
     }
     let period = match raw.period.as_deref().unwrap_or("quarter") {
