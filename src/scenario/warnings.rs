@@ -53,7 +53,7 @@ pub fn warnings(s: &Scenario) -> Vec<String> {
                 .to_string(),
         );
     }
-    for p in &s.providers {
+    for (pi, p) in s.providers.iter().enumerate() {
         if p.kind == ProviderKind::Cloud && p.capex_per_gpu > 0.0 {
             out.push(format!(
                 "provider.{}.capex_per_gpu = {} has no effect: capex applies to kind = \"owned\" only",
@@ -64,6 +64,12 @@ pub fn warnings(s: &Scenario) -> Vec<String> {
             s.providers[c.provider].name == p.name
                 && matches!(c.kind, ContractKind::Reserved { gpus, .. } if gpus > 0.0)
         });
+        // (Not for a provider no workload may ever use: its capacity
+        // would go unused, as `azure-only` keeps the baseline's providers
+        // and gives them none.)
+        if !usable(s, pi) {
+            continue;
+        }
         if !reserved && p.tranches.iter().all(|t| t.gpus == 0.0 || t.failure >= 1.0) {
             out.push(format!(
                 "provider.{} has no capacity: no tranche that can deliver and no reserved contract",
@@ -183,6 +189,41 @@ pub fn warnings(s: &Scenario) -> Vec<String> {
     }
     // (1e300 written out is 301 digits.)
     out.iter().map(|w| super::short_numbers(w)).collect()
+}
+
+/// Whether some workload may use provider `p` in some period: not if
+/// every workload has an exclusive rule without `p` that is active over
+/// the whole horizon (from its start, until past its end or an AGI that
+/// cannot come).
+fn usable(s: &Scenario, p: usize) -> bool {
+    let horizon = s.periods as i64 * s.period.months();
+    let no_agi = match &s.agi {
+        None => true,
+        Some(a) => a.hazard == 0.0 || a.earliest >= horizon,
+    };
+    let always = |r: &Rule| {
+        let from = match r.from {
+            Bound::Open => true,
+            Bound::Month(f) => f <= 0,
+            Bound::Agi => false,
+        };
+        let until = match r.until {
+            Bound::Open => true,
+            Bound::Month(u) => u >= horizon,
+            Bound::Agi => no_agi,
+        };
+        from && until
+    };
+    s.workloads.is_empty()
+        || (0..s.workloads.len()).any(|w| {
+            !s.rules.iter().any(|r| match &r.kind {
+                RuleKind::Exclusive {
+                    workloads,
+                    providers,
+                } => always(r) && workloads.contains(&w) && !providers.contains(&p),
+                _ => false,
+            })
+        })
 }
 
 /// The warnings of a loaded scenario: [`warnings`], and those of its
@@ -371,6 +412,35 @@ until = "agi"
             ]
         );
         assert!(baseline_with(&["provider.oracle.availability=0"]).is_empty());
+        // Not for a provider no workload may ever use: azure-only's rule
+        // keeps every workload on Azure over the whole horizon, and its
+        // other providers have none. Where the rule can end (at an AGI that
+        // may come), or leaves a workload free, they do.
+        let azure_only = |sets: &[&str]| {
+            let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+            let file = shipped().join("azure-only.toml");
+            warnings(&crate::scenario::load_file(&file, &sets).unwrap().scenario)
+        };
+        assert!(azure_only(&[]).is_empty(), "{:?}", azure_only(&[]));
+        let none = |w: &[String]| {
+            let names: Vec<&str> = w
+                .iter()
+                .filter(|x| x.contains("has no capacity"))
+                .map(|x| x.split(' ').next().unwrap())
+                .collect();
+            names.join(" ")
+        };
+        let all = "provider.oracle provider.aws provider.stargate";
+        assert_eq!(none(&azure_only(&["rule.0.until=agi"])), all);
+        assert_eq!(none(&azure_only(&["rule.0.until=2032-06"])), all);
+        assert_eq!(none(&azure_only(&["rule.0.from=2026-04"])), all);
+        assert_eq!(
+            none(&azure_only(&[r#"rule.0.workloads=["api", "product"]"#])),
+            all
+        );
+        // Active to the horizon's end, or until an AGI that cannot come.
+        assert_eq!(none(&azure_only(&["rule.0.until=2033-01"])), "");
+        assert_eq!(none(&azure_only(&["rule.0.until=agi", "agi.hazard=0"])), "");
         // An AGI that cannot be declared within the horizon (2026-01 to
         // 2032-12); none for one that can, in its last month.
         assert_eq!(
