@@ -152,9 +152,8 @@ impl Error {
                 // parameter over its base's `--set`) the value it ran with.
                 let file = loaded.file.display().to_string();
                 let (mut s, mut traced) = (file.clone(), quoted(&file));
-                let o = &loaded.overrides;
-                for (i, o) in o.iter().enumerate() {
-                    let key = |o: &str| o.split('=').next().unwrap_or_default().to_string();
+                let key = |o: &str| o.split('=').next().unwrap_or_default().to_string();
+                for (i, o) in loaded.overrides.iter().enumerate() {
                     if loaded.overrides[i + 1..].iter().any(|l| key(l) == key(o)) {
                         continue;
                     }

@@ -285,7 +285,7 @@ impl Flow {
                     return false;
                 };
                 delta = delta.min(arc.res);
-                v = self.arcs[a].from;
+                v = arc.from;
                 steps += 1;
                 if steps > nodes {
                     return false;

@@ -102,14 +102,7 @@ impl fmt::Display for FieldValue {
         match self {
             // Shortest form that reads back; in exponent form where the
             // decimal one is long (8e299, not its 300 digits).
-            FieldValue::Number(x) => {
-                let s = x.to_string();
-                if s.len() > 21 {
-                    write!(f, "{x:e}")
-                } else {
-                    f.write_str(&s)
-                }
-            }
+            FieldValue::Number(x) => f.write_str(&super::short_numbers(&x.to_string())),
             FieldValue::Month(m) => write!(f, "{m}"),
         }
     }
@@ -135,6 +128,7 @@ mod tests {
             (3.0, "3"),
             (8e299, "8e299"),
             (1e-20, "1e-20"),
+            (-8e299, "-8e299"),
         ] {
             let shown = FieldValue::Number(x).to_string();
             assert_eq!(shown, text);

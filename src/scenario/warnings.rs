@@ -67,15 +67,13 @@ pub fn warnings(s: &Scenario) -> Vec<String> {
         // (Not for a provider no workload may ever use: its capacity
         // would go unused, as `azure-only` keeps the baseline's providers
         // and gives them none.)
-        if !usable(s, pi) {
-            continue;
-        }
-        if !reserved && p.tranches.iter().all(|t| t.gpus == 0.0 || t.failure >= 1.0) {
+        let check_capacity = !reserved && usable(s, pi);
+        if check_capacity && p.tranches.iter().all(|t| t.gpus == 0.0 || t.failure >= 1.0) {
             out.push(format!(
                 "provider.{} has no capacity: no tranche that can deliver and no reserved contract",
                 p.name
             ));
-        } else if !reserved && p.availability == 0.0 {
+        } else if check_capacity && p.availability == 0.0 {
             out.push(format!(
                 "provider.{} has no capacity: availability = 0 leaves none of its tranches' \
                  GPUs usable, and it has no reserved contract",
@@ -438,6 +436,14 @@ until = "agi"
             none(&azure_only(&[r#"rule.0.workloads=["api", "product"]"#])),
             all
         );
+        // Its other warnings stay: a tranche online after the horizon.
+        assert_eq!(
+            azure_only(&["provider.aws.tranche.0.online=2033-01"]),
+            [
+                "provider.aws.tranche.0.online = 2033-01 is after the horizon (2032-12): it never \
+              counts"
+            ]
+        );
         // Active to the horizon's end, or until an AGI that cannot come.
         assert_eq!(none(&azure_only(&["rule.0.until=2033-01"])), "");
         assert_eq!(none(&azure_only(&["rule.0.until=agi", "agi.hazard=0"])), "");
@@ -596,9 +602,6 @@ until = "agi"
         }
     }
 
-    /// Annual rates written as percentages: a warning for each, with the
-    /// fraction meant; none for rates of plausible size, or on any
-    /// shipped scenario.
     /// `--set period=...` without `periods`: the horizon it moves to, and
     /// the `periods` that keeps the file's.
     #[test]
@@ -640,6 +643,8 @@ until = "agi"
         ));
     }
 
+    /// A first-refusal rule under policy `optimal`, which makes no
+    /// offers: a warning for each; none under `priority`.
     #[test]
     fn flags_first_refusal_under_optimal() {
         let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/golden.toml");
@@ -666,6 +671,9 @@ until = "agi"
         }
     }
 
+    /// Annual rates written as percentages: a warning for each, with the
+    /// fraction meant; none for rates of plausible size, or on any
+    /// shipped scenario.
     #[test]
     fn flags_rates_written_as_percentages() {
         let w = baseline_with(&[
