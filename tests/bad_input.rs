@@ -1464,7 +1464,7 @@ fn a_missing_scenario_file_names_the_one_meant() {
             "name a scenario file, e.g. scenarios/base-case.toml;",
         ),
         (
-            &["check", "empty"],
+            &["run", "empty"],
             "name a scenario file (.toml), not a folder",
         ),
         (
@@ -1486,6 +1486,77 @@ fn a_missing_scenario_file_names_the_one_meant() {
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains(&format!("hint: {hint}")), "{args:?}: {err}");
     }
+}
+
+/// `check` of several files or of a folder: each listed as valid (with
+/// its warnings) or not (its error), nothing resolved printed, and exit 2
+/// naming the invalid ones; an empty folder is refused. One file prints
+/// its resolved form, as before.
+#[test]
+fn check_lists_several_files_or_a_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    std::fs::create_dir(&lib).unwrap();
+    let good = GOOD.replace("periods = 4\n", "periods = 4\nshortfall_price = 5\n");
+    std::fs::write(lib.join("a.toml"), &good).unwrap();
+    let warned = good
+        .replace("name = \"bad\"", "name = \"warned\"")
+        .replace("demand = 100", "demand = 100\ngrowth = 30");
+    std::fs::write(lib.join("b.toml"), &warned).unwrap();
+    let check = |args: &[&std::path::PathBuf], extra: &[&str]| {
+        Command::new(bin())
+            .arg("check")
+            .args(args)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let (a, b) = (lib.join("a.toml"), lib.join("b.toml"));
+    for args in [&[&lib][..], &[&a, &b]] {
+        let o = check(args, &[]);
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(o.status.code(), Some(0), "{out}");
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 3, "{out}");
+        assert!(lines[0].starts_with(&format!("# {}: valid, sha256 ", a.display())));
+        assert!(lines[1].starts_with(&format!("# {}: valid, sha256 ", b.display())));
+        assert!(lines[2].starts_with("# warning: workload.api.growth = 30 is 3000% a year"));
+    }
+    // One of them invalid: the others still listed; exit 2, naming it.
+    let c = lib.join("c.toml");
+    std::fs::write(&c, good.replace("periods = 4", "periods = \"4\"")).unwrap();
+    let o = check(&[&lib], &["--set", "discount_rate=0.05"]);
+    let (out, err) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(out.matches(": valid, sha256 ").count(), 2, "{out}");
+    assert!(out.contains(&format!("# {} with discount_rate=0.05: valid", a.display())));
+    assert!(
+        err.contains(&format!("error: {}:3:11: field `periods`", c.display())),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "1 of 3 scenario files are not valid (above): {}",
+            c.display()
+        )),
+        "{err}"
+    );
+    // One file: its resolved form.
+    let o = check(&[&a], &[]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("Resolved scenario") && out.contains("name = \"bad\""),
+        "{out}"
+    );
+    // An empty folder.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let o = check(&[&empty], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("found no scenario files (*.toml)"));
 }
 
 /// `--set KEY = VALUE`: the shell splits it; clap said "unexpected

@@ -53,7 +53,7 @@ pub const INDEX_HEADER: [&str; 9] = [
 /// Scenarios simulated beside the benchmark in one pass of `batch`.
 const PER_PASS: usize = 11;
 
-fn scenario_files(dir: &Path) -> Result<Vec<PathBuf>> {
+pub(super) fn scenario_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let files = crate::scenario::toml_files(dir).map_err(|e| {
         Error::file(dir, format!("cannot read scenario folder: {e}"))
             .with_hint(library_hint(dir, &e))

@@ -1,12 +1,17 @@
-use super::ScenarioArgs;
+use super::SetArgs;
 use crate::error::{Error, Result};
 use crate::scenario;
 use std::io::Write;
+use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
+    /// Scenario file(s) (TOML; see docs/scenario-format.md), or a folder of
+    /// them: one is printed resolved, several are listed as valid or not
+    #[arg(required = true)]
+    pub scenarios: Vec<PathBuf>,
     #[command(flatten)]
-    pub scenario: ScenarioArgs,
+    pub set: SetArgs,
     /// Number of paths (overrides simulation.paths, as in run)
     #[arg(long, allow_negative_numbers = true, value_parser = super::paths_arg)]
     pub paths: Option<u64>,
@@ -18,18 +23,81 @@ pub struct CheckArgs {
 pub fn check(a: CheckArgs) -> Result<()> {
     // (`--paths` and `--seed` as `run` takes them: a run's command line
     // with `check` for `run` checks what that run would simulate.)
-    let sets = super::run::sets_with(&a.scenario.set.sets, a.paths, a.seed);
-    let loaded = scenario::load_file(&a.scenario.scenario, &sets)?;
-    let with = if loaded.overrides.is_empty() {
+    let sets = super::run::sets_with(&a.set.sets, a.paths, a.seed);
+    if let [file] = &a.scenarios[..] {
+        if !file.is_dir() {
+            return check_one(file, &sets);
+        }
+    }
+    // Several files, or a folder's: each listed as valid (with its
+    // warnings) or not (its error), and exit 2 if any is not.
+    let mut files = Vec::new();
+    for f in &a.scenarios {
+        if f.is_dir() {
+            files.extend(super::batch::scenario_files(f)?);
+        } else {
+            files.push(f.clone());
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    let mut bad = Vec::new();
+    for f in &files {
+        match scenario::load_file(f, &sets) {
+            Ok(l) => {
+                let said = writeln!(
+                    out,
+                    "# {}{}: valid, sha256 {}",
+                    f.display(),
+                    with(&l),
+                    l.resolved_sha256
+                )
+                .and_then(|_| {
+                    for w in scenario::warnings_of(&l) {
+                        writeln!(out, "# warning: {w}")?;
+                    }
+                    Ok(())
+                });
+                said.map_err(|e| Error::io("writing to stdout", e))?;
+            }
+            Err(e) => {
+                out.flush().map_err(|e| Error::io("writing to stdout", e))?;
+                say_err!("error: {}", e.in_file(f));
+                bad.push(f.display().to_string());
+            }
+        }
+    }
+    if bad.is_empty() {
+        return Ok(());
+    }
+    Err(Error::file(
+        &a.scenarios[0],
+        format!(
+            "{} of {} scenario files are not valid (above): {}",
+            bad.len(),
+            files.len(),
+            bad.join(", ")
+        ),
+    ))
+}
+
+/// ` with k=v, ...` for a scenario loaded with overrides.
+fn with(l: &scenario::Loaded) -> String {
+    if l.overrides.is_empty() {
         String::new()
     } else {
-        format!(" with {}", loaded.overrides.join(", "))
-    };
+        format!(" with {}", l.overrides.join(", "))
+    }
+}
+
+/// One file: its resolved form, after its warnings.
+fn check_one(file: &std::path::Path, sets: &[String]) -> Result<()> {
+    let loaded = scenario::load_file(file, sets)?;
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "# {}{with}: valid. Resolved scenario (every default filled in), sha256 {}",
-        a.scenario.scenario.display(),
+        "# {}{}: valid. Resolved scenario (every default filled in), sha256 {}",
+        file.display(),
+        with(&loaded),
         loaded.resolved_sha256
     )
     .and_then(|_| {
