@@ -733,6 +733,23 @@ fn sweep_grid_with_common_random_numbers() {
         rows[0].join(","),
         "provider.azure.price_drift,agi.hazard,metric,mean,stderr,p5,p50,p95"
     );
+    // Its summary says what its +- are not: the points' differences are
+    // paired.
+    let o = capsim(&[
+        "sweep",
+        f.to_str().unwrap(),
+        "--set",
+        "agi.hazard=0.1:0.3:2",
+        "--paths",
+        "100",
+        "--out",
+        dir.path().join("said").to_str().unwrap(),
+    ]);
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        said.contains("note: the points share their random numbers (common random numbers)"),
+        "{said}"
+    );
     let m = model(GOLDEN);
     assert_eq!(rows.len() - 1, 8 * m.layout.n_path());
     let man: serde_json::Value = serde_json::from_str(

@@ -519,6 +519,13 @@ impl<'g> Table<'g> {
                 "wrote {}/sweep.csv ({points} grid points)",
                 target.display()
             );
+            // The +- above are each point's own standard error; the points
+            // share their draws, so their differences are far tighter.
+            say!(
+                "note: the points share their random numbers (common random numbers): a \
+                 difference between two is more precise than their +- suggest (capsim compare \
+                 gives paired intervals between scenario files)"
+            );
         }
         Ok(())
     }
