@@ -2,7 +2,7 @@ use super::SetArgs;
 use crate::error::{Error, Result};
 use crate::scenario;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
@@ -44,20 +44,7 @@ pub fn check(a: CheckArgs) -> Result<()> {
     for f in &files {
         match scenario::load_file(f, &sets) {
             Ok(l) => {
-                let said = writeln!(
-                    out,
-                    "# {}{}: valid, sha256 {}",
-                    f.display(),
-                    with(&l),
-                    l.resolved_sha256
-                )
-                .and_then(|_| {
-                    for w in scenario::warnings_of(&l) {
-                        writeln!(out, "# warning: {w}")?;
-                    }
-                    Ok(())
-                });
-                said.map_err(|e| Error::io("writing to stdout", e))?;
+                header(&mut out, f, &l, "valid").map_err(|e| Error::io("writing to stdout", e))?
             }
             Err(e) => {
                 out.flush().map_err(|e| Error::io("writing to stdout", e))?;
@@ -80,32 +67,41 @@ pub fn check(a: CheckArgs) -> Result<()> {
     ))
 }
 
-/// ` with k=v, ...` for a scenario loaded with overrides.
-fn with(l: &scenario::Loaded) -> String {
-    if l.overrides.is_empty() {
+/// A scenario's first line, `# FILE with k=v, ...: SAID, sha256 ...`, and
+/// its `# warning:` lines.
+fn header(
+    out: &mut impl Write,
+    file: &Path,
+    l: &scenario::Loaded,
+    said: &str,
+) -> std::io::Result<()> {
+    let with = if l.overrides.is_empty() {
         String::new()
     } else {
         format!(" with {}", l.overrides.join(", "))
+    };
+    writeln!(
+        out,
+        "# {}{with}: {said}, sha256 {}",
+        file.display(),
+        l.resolved_sha256
+    )?;
+    for w in scenario::warnings_of(l) {
+        writeln!(out, "# warning: {w}")?;
     }
+    Ok(())
 }
 
 /// One file: its resolved form, after its warnings.
-fn check_one(file: &std::path::Path, sets: &[String]) -> Result<()> {
+fn check_one(file: &Path, sets: &[String]) -> Result<()> {
     let loaded = scenario::load_file(file, sets)?;
     let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "# {}{}: valid. Resolved scenario (every default filled in), sha256 {}",
-        file.display(),
-        with(&loaded),
-        loaded.resolved_sha256
+    header(
+        &mut out,
+        file,
+        &loaded,
+        "valid. Resolved scenario (every default filled in)",
     )
-    .and_then(|_| {
-        for w in scenario::warnings_of(&loaded) {
-            writeln!(out, "# warning: {w}")?;
-        }
-        Ok(())
-    })
     .and_then(|_| out.write_all(loaded.resolved_toml.as_bytes()))
     .map_err(|e| Error::io("writing to stdout", e))
 }
