@@ -323,11 +323,11 @@ pub fn check_drivers_memory(
     }
     Err(crate::error::Error::Other(format!(
         "sensitivity of {paths} paths needs about {} of memory for its drivers' ranks \
-         ({width} values a path, all held at once, ranked on {threads} {}), and this machine \
+         ({width} values a path, all held at once, ranked on {}), and this machine \
          has {} available; use --paths {} or fewer (rank correlations settle long before: \
          their standard error is about 1/sqrt(paths), 0.001 at 10^6 paths); nothing was run",
         size(need),
-        if threads == 1 { "thread" } else { "threads" },
+        crate::output::count(threads as u64, "thread"),
         size(available as u128),
         most * scale
     )))

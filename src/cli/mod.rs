@@ -222,10 +222,11 @@ pub(crate) fn whole_arg(s: &str) -> Result<u64, String> {
 /// The most distinct warnings a command prints; the rest are counted.
 const MOST_WARNINGS: usize = 20;
 
-/// Prints on stderr each distinct warning ([`crate::scenario::warnings`])
-/// of `scenarios` once, in order, after `FILE: ` where `with_file` (a
-/// command of several files); at most [`MOST_WARNINGS`], then how many
-/// more. `--quiet` does not silence them: a scheduler's log keeps them.
+/// Prints on stderr each distinct warning of `scenarios` once
+/// ([`crate::scenario::warnings`], and [`crate::scenario::set_warnings`]
+/// of their `--set`s, each file read once for those), in order, after
+/// `FILE: ` where `with_file` (a command of several files); at most
+/// [`MOST_WARNINGS`], then how many more. `--quiet` does not silence them: a scheduler's log keeps them.
 fn warn<'a>(scenarios: impl IntoIterator<Item = &'a crate::scenario::Loaded>, with_file: bool) {
     let mut seen = std::collections::HashSet::new();
     let mut lines = Vec::new();
