@@ -565,24 +565,28 @@ pub fn run_batch(
     pairs: &[Vec<(usize, usize)>],
     opts: Options<'_>,
 ) -> Result<Vec<Result<RunStats>>> {
-    let job = BatchJob::new(models, bench, pairs);
+    let job = BatchJob::new(models, bench, pairs, true);
     let out = run_job(&job, models[bench].paths, opts)?;
     Ok(job.results(&out.acc, out.paths, out.threads))
 }
 
 impl<'a> BatchJob<'a> {
-    /// The one-pass job of [`run_batch`].
+    /// The one-pass job of [`run_batch`] (`per_period`); without
+    /// `per_period`, each model's path metrics only, as
+    /// [`run_path_metrics`] gives them (a sweep's points paired with its
+    /// reference).
     pub fn new(
         models: &[&'a Model],
         bench: usize,
         pairs: &'a [Vec<(usize, usize)>],
+        per_period: bool,
     ) -> BatchJob<'a> {
         assert_eq!(pairs.len(), models.len(), "one list of pairs per model");
         let jobs: Vec<ModelJob> = models
             .iter()
             .map(|&model| ModelJob {
                 model,
-                per_period: true,
+                per_period,
                 charges: false,
                 other_policy: None,
             })
@@ -606,6 +610,16 @@ impl<'a> BatchJob<'a> {
             pair_offsets,
             width: at,
         }
+    }
+
+    /// Where model `k`'s own values are in a path's values, and where its
+    /// paired values (four per pair).
+    pub fn parts(&self, k: usize) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
+        let (o, po) = (self.offsets[k], self.pair_offsets[k]);
+        (
+            o..o + self.jobs[k].standard(),
+            po..po + 4 * self.pairs[k].len(),
+        )
     }
 
     /// Each model's [`RunStats`] (or its overflow error) from the job's

@@ -1336,9 +1336,33 @@ pub(crate) struct RunPart {
     pub(crate) span_paths: u64,
     /// Chunks in the moments file for it, values per path, sketched values.
     chunks: u64,
-    width: usize,
+    pub(crate) width: usize,
     sketched: usize,
     tails: Tails,
+}
+
+impl RunPart {
+    /// Run `l`'s part over `span` of its `paths`: `width` values per
+    /// path, the leading ones sketched in `tails`.
+    pub(crate) fn new(
+        l: &Loaded,
+        paths: u64,
+        span: &Range<u64>,
+        width: usize,
+        tails: Tails,
+    ) -> RunPart {
+        let n = span.end - span.start;
+        RunPart {
+            resolved_sha256: l.resolved_sha256.clone(),
+            paths,
+            first_path: span.start,
+            span_paths: n,
+            chunks: n.div_ceil(CHUNK as u64),
+            width,
+            sketched: tails.sketches.len(),
+            tails,
+        }
+    }
 }
 
 /// Each run's span of shard `part`, checked before anything runs: a run
@@ -1407,17 +1431,7 @@ pub(crate) fn run_path_metric_spans(
                 },
             )
             .map_err(|e| e.in_scenario(l))?;
-            let n = span.end - span.start;
-            let part = RunPart {
-                resolved_sha256: l.resolved_sha256.clone(),
-                paths: m.paths,
-                first_path: span.start,
-                span_paths: n,
-                chunks: n.div_ceil(CHUNK as u64),
-                width: out.acc.moments.len(),
-                sketched: out.acc.tails.sketches.len(),
-                tails: out.acc.tails,
-            };
+            let part = RunPart::new(l, m.paths, span, out.acc.moments.len(), out.acc.tails);
             Ok((part, chunks, out.threads))
         },
         |_, (part, chunks, threads)| {
@@ -1471,7 +1485,9 @@ impl PartsReader {
 /// Merges run `l` (compiled as `m`) from every shard's part of it
 /// (`parts[j]`, shard `shards[j]`'s), reading on in each shard's moments
 /// file: its [`RunStats`](engine::RunStats), bit for bit what the run of all
-/// its paths gives. `what` names the run in errors.
+/// its paths gives, and the moments of the `paired` values each path had
+/// after its path metrics (a sweep point's paired with its reference;
+/// none elsewhere). `what` names the run in errors.
 pub(crate) fn merge_path_metric_run(
     l: &Loaded,
     m: &Model,
@@ -1479,9 +1495,10 @@ pub(crate) fn merge_path_metric_run(
     shards: &mut [PartsReader],
     threads: usize,
     what: &str,
-) -> Result<engine::RunStats> {
+    paired: usize,
+) -> Result<(engine::RunStats, Vec<Moments>)> {
     let job = engine::path_metrics_job(m);
-    let (width, sketched) = (job.width(), job.sketched());
+    let (width, sketched) = (job.width() + paired, job.sketched());
     let mut acc = Accumulated::new(width, sketched);
     for (p, s) in parts.iter().zip(shards.iter_mut()) {
         let span = s.part.span(m.paths).ok();
@@ -1505,7 +1522,9 @@ pub(crate) fn merge_path_metric_run(
         fold_moments_from(&mut s.rd, &s.mfile, width, p.chunks, p.span_paths, &mut acc)?;
         acc.tails.merge(&p.tails);
     }
-    engine::path_metrics_from(m, acc, threads).map_err(|e| e.in_scenario(l))
+    let pairs = acc.moments.split_off(job.width());
+    let st = engine::path_metrics_from(m, acc, threads).map_err(|e| e.in_scenario(l))?;
+    Ok((st, pairs))
 }
 
 #[cfg(test)]

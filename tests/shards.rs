@@ -1081,6 +1081,53 @@ fn merged_shards_of_a_date_sweep_write_what_one_writes() {
     }
 }
 
+/// A sweep whose points pair with the first (twenty points of one seed
+/// and paths, in groups that depend on the threads): split in three, each
+/// shard on its own thread count, and merged, the `sweep.csv` one process
+/// writes, its paired differences included.
+#[test]
+fn merged_shards_of_a_paired_sweep_write_what_one_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path());
+    let args = [
+        "sweep",
+        file.to_str().unwrap(),
+        "--set",
+        "provider.azure.price_drift=-0.3:0.1:5",
+        "--set",
+        "agi.hazard=0.1:0.4:4",
+        "--paths",
+        "3000",
+    ];
+    let whole = dir.path().join("whole");
+    ok(&quietly(&whole, &args));
+    let csv = "sweep/golden/sweep.csv";
+    let expected = std::fs::read(whole.join(csv)).unwrap();
+    let text = String::from_utf8_lossy(&expected);
+    let npv: Vec<&str> = text.lines().filter(|l| l.contains(",npv,")).collect();
+    assert_eq!(npv.len(), 20);
+    assert!(npv[0].ends_with(",0,0,0,0"), "{}", npv[0]);
+    assert!(npv[1..]
+        .iter()
+        .all(|l| !l.ends_with(",,,,") && !l.ends_with(",0,0,0,0")));
+    let parts = dir.path().join("parts");
+    let shards: Vec<PathBuf> = (1..=3)
+        .map(|i| {
+            let (part, threads) = (format!("{i}/3"), i.to_string());
+            let mut a = args.to_vec();
+            a.extend(["--shard", &part, "--threads", &threads]);
+            ok(&quietly(&parts, &a));
+            parts.join(format!("sweep/golden.shard-{i}-of-3"))
+        })
+        .collect();
+    let out = dir.path().join("merged");
+    ok(&merge(&out, &shards));
+    assert!(
+        std::fs::read(out.join(csv)).unwrap() == expected,
+        "sweep.csv differs"
+    );
+}
+
 #[test]
 fn merge_refuses_what_is_not_every_shard_of_one_sweep() {
     let dir = tempfile::tempdir().unwrap();

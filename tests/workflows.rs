@@ -731,8 +731,13 @@ fn sweep_grid_with_common_random_numbers() {
     let rows = csv_rows(&out.join("sweep/golden/sweep.csv"));
     assert_eq!(
         rows[0].join(","),
-        "provider.azure.price_drift,agi.hazard,metric,mean,stderr,p5,p50,p95"
+        "provider.azure.price_drift,agi.hazard,metric,mean,stderr,p5,p50,p95,\
+         diff_vs_reference,diff_stderr,diff_ci_low,diff_ci_high"
     );
+    // The reference, the first point, differs from itself by nothing.
+    for r in rows[1..].iter().filter(|r| r[0] == "-0.3" && r[1] == "0.1") {
+        assert_eq!(r[8..], ["0", "0", "0", "0"], "{r:?}");
+    }
     // Its summary says what its +- are not: the points' differences are
     // paired.
     let o = capsim(&[
@@ -788,6 +793,108 @@ fn sweep_grid_with_common_random_numbers() {
     assert_eq!(
         row[3].parse::<f64>().unwrap(),
         st.path_metric(&mm, "npv").unwrap().mean
+    );
+}
+
+/// Each grid point's difference from the first, in `sweep.csv`, is the
+/// paired comparison `compare` gives between the two scenarios, bit for
+/// bit (its mean, standard error and 95% interval), whatever the threads
+/// and so whatever groups the points ran in; its standard error far below
+/// the points' own. The terminal says it. A sweep over the seed has
+/// nothing to pair: empty fields, and a note that says why.
+#[test]
+fn sweep_differences_are_paired_comparisons_with_the_first_point() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "s.toml", GOLDEN);
+    let sweep = |threads: &str, out: &Path| {
+        let o = capsim(&[
+            "sweep",
+            f.to_str().unwrap(),
+            "--set",
+            "provider.azure.price=2.4:3.0:5",
+            "--paths",
+            "3000",
+            "--threads",
+            threads,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    let said = sweep("1", &dir.path().join("one"));
+    let csv = |d: &str| std::fs::read(dir.path().join(d).join("sweep/golden/sweep.csv")).unwrap();
+    for threads in ["2", "3"] {
+        sweep(threads, &dir.path().join(threads));
+        assert!(
+            csv(threads) == csv("one"),
+            "{threads} threads: sweep.csv differs"
+        );
+    }
+    assert!(
+        said.contains("vs point 1 +$")
+            && said.contains("difference from point 1 (provider.azure.price=2.4)"),
+        "{said}"
+    );
+    let rows = csv_rows(&dir.path().join("one/sweep/golden/sweep.csv"));
+    let alt = write(
+        dir.path(),
+        "alt.toml",
+        &GOLDEN
+            .replace("name = \"golden\"", "name = \"dear\"")
+            .replace("price = 2.4", "price = 3.0"),
+    );
+    let out = dir.path().join("cmp");
+    let o = quietly(
+        &out,
+        &[
+            "compare",
+            f.to_str().unwrap(),
+            alt.to_str().unwrap(),
+            "--paths",
+            "3000",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let cmp = csv_rows(&out.join("compare/golden-vs-dear/comparison.csv"));
+    let mut checked = 0;
+    for c in &cmp[1..] {
+        let r = rows
+            .iter()
+            .find(|r| r[0] == "3" && r[1] == c[0])
+            .unwrap_or_else(|| panic!("no row of {}", c[0]));
+        // diff_mean, diff_stderr, diff_ci_low, diff_ci_high.
+        assert_eq!(r[7..11], c[3..7], "{}", c[0]);
+        checked += 1;
+    }
+    assert_eq!(checked, rows.len() / 5, "every metric compared");
+    let npv = rows.iter().find(|r| r[0] == "3" && r[1] == "npv").unwrap();
+    let (own, paired): (f64, f64) = (npv[3].parse().unwrap(), npv[8].parse().unwrap());
+    assert!(paired < own / 3.0, "paired {paired}, own {own}");
+    // Nothing to pair across seeds.
+    let out = dir.path().join("seeds");
+    let o = capsim(&[
+        "sweep",
+        f.to_str().unwrap(),
+        "--set",
+        "simulation.seed=1:3:3",
+        "--paths",
+        "500",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        said.contains("sweep.csv has no paired differences"),
+        "{said}"
+    );
+    assert!(!said.contains("vs point 1"), "{said}");
+    let rows = csv_rows(&out.join("sweep/golden/sweep.csv"));
+    assert!(
+        rows[1..]
+            .iter()
+            .all(|r| r[7..].iter().all(String::is_empty)),
+        "{rows:?}"
     );
 }
 

@@ -587,7 +587,7 @@ fn run_shard(
     let mut used = 1;
     for g in 0..plan.groups.len() {
         let p = plan.pass(g);
-        let job = engine::BatchJob::new(&p.models, 0, &p.pairs);
+        let job = engine::BatchJob::new(&p.models, 0, &p.pairs, true);
         let label = format!("{folder}, pass {} of {}", g + 1, plan.groups.len());
         let out = shard::run_span(
             &job,
@@ -735,7 +735,7 @@ pub fn merge_shards(
     let mut results: Vec<Option<Result<RunStats>>> = plan.models.iter().map(|_| None).collect();
     for g in 0..plan.groups.len() {
         let p = plan.pass(g);
-        let job = engine::BatchJob::new(&p.models, 0, &p.pairs);
+        let job = engine::BatchJob::new(&p.models, 0, &p.pairs, true);
         let (width, sketched) = (engine::Job::width(&job), engine::Job::sketched(&job));
         let mut acc = Accumulated::new(width, sketched);
         for (d, h) in &shards {

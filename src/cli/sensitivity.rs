@@ -704,7 +704,8 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -
     for (r, l) in plan.runs.iter().enumerate() {
         let m = Model::compile(&l.scenario);
         let parts: Vec<&shard::RunPart> = shards.iter().map(|(_, h)| &h.runs[r]).collect();
-        let st = shard::merge_path_metric_run(l, &m, &parts, &mut readers, threads, &plan.what(r))?;
+        let (st, _) =
+            shard::merge_path_metric_run(l, &m, &parts, &mut readers, threads, &plan.what(r), 0)?;
         means.push(npv(&m, &st));
     }
 

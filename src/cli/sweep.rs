@@ -1,5 +1,6 @@
 use super::run::sets_with;
-use crate::engine::RunStats;
+use crate::compare::{self, MetricDiff};
+use crate::engine::{self, BatchJob, RunStats};
 use crate::error::{Error, Origin, Result};
 use crate::model::Model;
 use crate::output::{self, ResultDir};
@@ -8,6 +9,7 @@ use crate::shard::{self, Shard};
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
@@ -406,25 +408,238 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
         .sum();
     let bar = crate::runner::progress_bar(total, &name, !a.quiet);
     let runs: Vec<&Loaded> = grid.points.iter().map(|(_, l)| l).collect();
-    let what = point_of(points);
-    crate::runner::simulate_each(
-        &runs,
+    let groups = Groups::of(&runs, a.sim.threads);
+    let what = groups.label(points);
+    let sizes: Vec<u64> = groups
+        .ranges
+        .iter()
+        .map(|r| runs[r.start].scenario.simulation.paths)
+        .collect();
+    crate::runner::each_run(
+        &sizes,
         a.sim.threads,
         &bar,
         crate::runner::RunLabels {
             name: &name,
-            unit: "points",
+            unit: "groups of points",
             what: &what,
         },
-        |i, m, st| {
-            let (coords, l) = &grid.points[i];
-            table.point(coords, l, m, &st, &bar)
+        |g, threads, progress| {
+            let r = groups.ranges[g].clone();
+            let group = GroupJob::new(&runs, r.clone(), groups.paired);
+            let job = group.job();
+            let shown = r.len() as u64;
+            let report = |done: u64| progress(done * shown);
+            let out = engine::run_job(
+                &job,
+                group.models[0].paths,
+                engine::Options {
+                    threads,
+                    progress: Some(&report),
+                    ..Default::default()
+                },
+            )?;
+            let mut results = job.results(&out.acc, out.paths, out.threads);
+            results.truncate(r.len());
+            Ok((group, results))
+        },
+        |g, (group, results)| {
+            let r = groups.ranges[g].clone();
+            for ((i, st), (m, named)) in r.zip(results).zip(group.models.iter().zip(&group.named)) {
+                let (coords, l) = &grid.points[i];
+                let st = st.map_err(|e| e.in_scenario(l))?;
+                let diffs = groups.diffs(i, named, &st.paired, st.paths);
+                table.point(coords, l, m, &st, diffs, &bar)?;
+            }
+            Ok(())
         },
     )?;
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    table.finish(&a.sim.out, &grid, started, &[])
+    table.finish(&a.sim.out, &grid, groups.paired, started, &[])
+}
+
+/// The most grid points simulated in one pass over the paths.
+const MAX_GROUP: usize = 16;
+
+/// How a sweep's points are simulated: in groups of consecutive points,
+/// each group in one pass over the paths ([`BatchJob`]), every path
+/// simulated for each point of the group and, where the group does not
+/// hold it, for the reference point (the first), so that each point's
+/// path metrics are paired with the reference's path by path (common
+/// random numbers: the same draws on the same path). A point's own
+/// statistics are those of its run alone, bit for bit, whatever its
+/// group. Points are paired only when every one has the reference's seed
+/// and paths (a sweep over either has nothing to pair); otherwise each
+/// point is a group of its own.
+struct Groups {
+    ranges: Vec<Range<usize>>,
+    paired: bool,
+}
+
+impl Groups {
+    /// The groups of the points `runs` on `threads` threads (0: all cores).
+    fn of(runs: &[&Loaded], threads: usize) -> Groups {
+        let sim = |l: &Loaded| (l.scenario.simulation.seed, l.scenario.simulation.paths);
+        let n = runs.len();
+        let paired = n > 1 && runs.iter().all(|l| sim(l) == sim(runs[0]));
+        let g = if paired {
+            let paths = runs[0].scenario.simulation.paths;
+            group_count(n, paths, engine::all_cores(threads))
+        } else {
+            n
+        };
+        Groups {
+            ranges: split(n, g),
+            paired,
+        }
+    }
+
+    /// The progress bar's label of group `g` of a grid of `points`
+    /// ("points 1-13 of 100"), in one process and in a shard alike.
+    fn label(&self, points: usize) -> impl Fn(usize) -> String + Sync + '_ {
+        move |g| {
+            let r = &self.ranges[g];
+            if r.len() == 1 {
+                format!("point {} of {points}", r.start + 1)
+            } else {
+                format!("points {}-{} of {points}", r.start + 1, r.end)
+            }
+        }
+    }
+
+    /// Point `i`'s differences from the reference: from the moments
+    /// `paired` of its values paired with the reference's (`named`, as
+    /// [`compare::metric_diffs`] takes them) over `paths` paths.
+    fn diffs(
+        &self,
+        i: usize,
+        named: &[(String, usize, usize)],
+        paired: &[crate::stats::Moments],
+        paths: u64,
+    ) -> Diffs {
+        match (self.paired, i) {
+            (false, _) => Diffs::Unpaired,
+            (true, 0) => Diffs::Reference,
+            (true, _) => Diffs::Paired(compare::metric_diffs(named, paired, paths)),
+        }
+    }
+}
+
+/// `n` items in `g` runs of consecutive ones, the longer first, their
+/// lengths at most one apart.
+fn split(n: usize, g: usize) -> Vec<Range<usize>> {
+    let g = g.clamp(1, n.max(1));
+    let (q, r) = (n / g, n % g);
+    let mut at = 0;
+    (0..g)
+        .map(|i| {
+            let len = q + usize::from(i < r);
+            at += len;
+            at - len..at
+        })
+        .collect()
+}
+
+/// How many groups `n` paired points of `paths` paths each are simulated
+/// in on `threads` threads: each group but the first simulates the
+/// reference point once more, so fewer groups do less work; but a group
+/// of few blocks of paths keeps one thread busy, so more groups may
+/// finish sooner side by side. Of the counts from the fewest (groups of
+/// at most [`MAX_GROUP`] points) to `2 x threads` more, the one whose
+/// busiest thread has the fewest point-blocks to simulate, as
+/// [`crate::runner::each_run`] would run them (the fewer groups on a tie).
+fn group_count(n: usize, paths: u64, threads: usize) -> usize {
+    use std::cmp::Reverse;
+    let threads = threads.max(1);
+    let blocks = paths.div_ceil(engine::DEFAULT_BLOCK as u64).max(1);
+    let fewest = n.div_ceil(MAX_GROUP).max(1);
+    let time = |g: usize| -> u64 {
+        let work: Vec<u64> = split(n, g)
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.len() + usize::from(i > 0)) as u64)
+            .collect();
+        if crate::runner::side_by_side(&vec![paths; g], threads) {
+            let mut free: std::collections::BinaryHeap<Reverse<u64>> =
+                (0..threads.min(g)).map(|_| Reverse(0)).collect();
+            for w in work {
+                let Reverse(t) = free.pop().expect("a thread");
+                free.push(Reverse(t + w * blocks));
+            }
+            free.into_iter().map(|Reverse(t)| t).max().unwrap_or(0)
+        } else {
+            work.iter()
+                .map(|w| w * blocks.div_ceil(threads as u64))
+                .sum()
+        }
+    };
+    (fewest..=n.min(fewest + 2 * threads))
+        .min_by_key(|&g| (time(g), g))
+        .unwrap_or(1)
+}
+
+/// One group's models: its points', then the reference's where the group
+/// does not hold it; the reference's index among them; each model's
+/// path metrics paired with the reference's (none for the reference, and
+/// none when the points are not paired).
+struct GroupJob {
+    models: Vec<Model>,
+    bench: usize,
+    named: Vec<Vec<(String, usize, usize)>>,
+    pairs: Vec<Vec<(usize, usize)>>,
+}
+
+impl GroupJob {
+    /// Points `r` of `runs`, paired with the first point if `paired`.
+    fn new(runs: &[&Loaded], r: Range<usize>, paired: bool) -> GroupJob {
+        let mut models: Vec<Model> = runs[r.clone()]
+            .iter()
+            .map(|l| Model::compile(&l.scenario))
+            .collect();
+        let bench = if paired && r.start > 0 {
+            models.push(Model::compile(&runs[0].scenario));
+            models.len() - 1
+        } else {
+            0
+        };
+        let named: Vec<Vec<(String, usize, usize)>> = (0..models.len())
+            .map(|k| match paired && k != bench {
+                true => compare::common(
+                    &models[bench].layout.path_names,
+                    &models[k].layout.path_names,
+                ),
+                false => Vec::new(),
+            })
+            .collect();
+        let pairs = named
+            .iter()
+            .map(|v| v.iter().map(|&(_, i, j)| (i, j)).collect())
+            .collect();
+        GroupJob {
+            models,
+            bench,
+            named,
+            pairs,
+        }
+    }
+
+    /// Its one pass: every model's path metrics, then each one's paired
+    /// values.
+    fn job(&self) -> BatchJob<'_> {
+        let models: Vec<&Model> = self.models.iter().collect();
+        BatchJob::new(&models, self.bench, &self.pairs, false)
+    }
+}
+
+/// A point's differences from the sweep's reference point.
+enum Diffs {
+    /// Its seed or paths differ from the reference's: nothing to pair.
+    Unpaired,
+    /// It is the reference.
+    Reference,
+    Paired(Vec<MetricDiff>),
 }
 
 /// `sweep.csv` as its points come, and their lines on the terminal.
@@ -438,7 +653,21 @@ impl<'g> Table<'g> {
     fn new(grid: &'g Grid, quiet: bool) -> Result<Table<'g>> {
         let mut w = crate::output::writer();
         let mut header: Vec<String> = grid.axes.iter().map(|x| x.key.clone()).collect();
-        header.extend(["metric", "mean", "stderr", "p5", "p50", "p95"].map(String::from));
+        header.extend(
+            [
+                "metric",
+                "mean",
+                "stderr",
+                "p5",
+                "p50",
+                "p95",
+                "diff_vs_reference",
+                "diff_stderr",
+                "diff_ci_low",
+                "diff_ci_high",
+            ]
+            .map(String::from),
+        );
         w.write_record(&header)?;
         Ok(Table {
             axes: &grid.axes,
@@ -454,14 +683,27 @@ impl<'g> Table<'g> {
         l: &Loaded,
         m: &Model,
         st: &RunStats,
+        diffs: Diffs,
         bar: &Option<ProgressBar>,
     ) -> Result<()> {
+        let diff_of = |metric: &str| match &diffs {
+            Diffs::Unpaired => None,
+            Diffs::Reference => Some([0.0; 4]),
+            Diffs::Paired(d) => d
+                .iter()
+                .find(|d| d.metric == metric)
+                .map(|d| [d.diff_mean, d.diff_stderr, d.diff_ci_low, d.diff_ci_high]),
+        };
         for (k, metric) in m.layout.path_names.iter().enumerate() {
             let x = &st.path[k];
             let mut row: Vec<String> = coords.iter().map(|v| v.to_string()).collect();
             row.push(metric.clone());
             for v in [x.mean, x.stderr, x.q(0.05), x.q(0.5), x.q(0.95)] {
                 row.push(v.to_string());
+            }
+            match diff_of(metric) {
+                Some(d) => row.extend(d.map(|v| v.to_string())),
+                None => row.extend(std::iter::repeat_n(String::new(), 4)),
             }
             self.w.write_record(&row)?;
         }
@@ -474,12 +716,20 @@ impl<'g> Table<'g> {
                 .map(|(ax, v)| format!("{}={v}", ax.key))
                 .collect();
             let cur = &l.scenario.currency;
-            let line = format!(
+            let mut line = format!(
                 "{:<50} npv {} +- {}",
                 pt.join(" "),
                 crate::output::human(npv.mean, true, cur),
                 crate::output::human(npv.stderr, true, cur)
             );
+            if let (Diffs::Paired(_), Some(d)) = (&diffs, diff_of("npv")) {
+                let sign = if d[0] < 0.0 { "-" } else { "+" };
+                line.push_str(&format!(
+                    "  vs point 1 {sign}{} +- {}",
+                    crate::output::human(d[0].abs(), true, cur),
+                    crate::output::human(d[1], true, cur)
+                ));
+            }
             // Above the bar, which is redrawn below it.
             crate::runner::above(bar, || {
                 let _ = writeln!(std::io::stdout().lock(), "{line}");
@@ -494,6 +744,7 @@ impl<'g> Table<'g> {
         self,
         out: &Path,
         grid: &Grid,
+        paired: bool,
         started: std::time::SystemTime,
         shards: &[shard::RunsRecord],
     ) -> Result<()> {
@@ -508,6 +759,8 @@ impl<'g> Table<'g> {
             "axes": grid.axes.iter().map(|x| serde_json::json!({"key": x.key, "values": x.values})).collect::<Vec<_>>(),
             "fixed_overrides": grid.fixed,
             "grid_points": points,
+            // The point every other's differences are taken from.
+            "reference": paired.then(|| grid.at(0)),
         });
         if !shards.is_empty() {
             prov.details["shards"] = serde_json::json!(shards);
@@ -521,11 +774,20 @@ impl<'g> Table<'g> {
             );
             // The +- above are each point's own standard error; the points
             // share their draws, so their differences are far tighter.
-            say!(
-                "note: the points share their random numbers (common random numbers): a \
-                 difference between two is more precise than their +- suggest (capsim compare \
-                 gives paired intervals between scenario files)"
-            );
+            if paired {
+                say!(
+                    "note: the points share their random numbers (common random numbers), so a \
+                     difference between two is more precise than their +- suggest; each \
+                     point's difference from point 1 ({}) is paired path by path: \
+                     diff_vs_reference and diff_stderr in sweep.csv",
+                    grid.at(0)
+                );
+            } else if points > 1 {
+                say!(
+                    "note: the points differ in seed or paths, so they share no random \
+                     numbers: sweep.csv has no paired differences"
+                );
+            }
         }
         Ok(())
     }
@@ -564,12 +826,6 @@ struct SweepHeader {
     files: shard::FileHashes,
 }
 
-/// The progress bar's label of grid point `i` of `points` ("point 3 of 20"),
-/// in one process and in a shard alike.
-fn point_of(points: usize) -> impl Fn(usize) -> String + Sync {
-    move |i| format!("point {} of {points}", i + 1)
-}
-
 /// Simulates part `part` of every point's paths into
 /// `<out>/sweep/<name>.shard-I-of-N/`.
 fn run_shard(a: &SweepArgs, grid: &Grid, part: Shard) -> Result<()> {
@@ -588,14 +844,22 @@ fn run_shard(a: &SweepArgs, grid: &Grid, part: Shard) -> Result<()> {
     let mut writer = shard::MomentsWriter::create(&dir.path(shard::MOMENTS))?;
     let total: u64 = spans.iter().map(|s| s.end - s.start).sum();
     let bar = crate::runner::progress_bar(total, &folder, !a.quiet);
-    let what = point_of(runs.len());
+    let groups = Groups::of(&runs, a.sim.threads);
+    let what = groups.label(runs.len());
     let labels = crate::runner::RunLabels {
         name: &folder,
-        unit: "points",
+        unit: "groups of points",
         what: &what,
     };
-    let (parts, threads) =
-        shard::run_path_metric_spans(&runs, &spans, a.sim.threads, &bar, labels, &mut writer)?;
+    let (parts, threads) = run_group_spans(
+        &runs,
+        &groups,
+        &spans,
+        a.sim.threads,
+        &bar,
+        labels,
+        &mut writer,
+    )?;
     writer.finish()?;
     if let Some(b) = &bar {
         b.finish_and_clear();
@@ -628,6 +892,95 @@ fn run_shard(a: &SweepArgs, grid: &Grid, part: Shard) -> Result<()> {
         say!("{}", shard::how_to_merge(&done, part));
     }
     Ok(())
+}
+
+/// Runs each group of `groups` over its points' span (`spans`, a point's)
+/// on `threads` threads ([`crate::runner::each_run`]), each point's chunk
+/// moments (its path metrics, then its values paired with the
+/// reference's) into `w` in point order, the progress bar `bar` (over all
+/// spans' paths) moved on. Returns the points' parts and the most threads
+/// one group used (or groups ran side by side). A point's part is the
+/// same whatever group it ran in.
+fn run_group_spans(
+    runs: &[&Loaded],
+    groups: &Groups,
+    spans: &[Range<u64>],
+    threads: usize,
+    bar: &Option<ProgressBar>,
+    labels: crate::runner::RunLabels<'_>,
+    w: &mut shard::MomentsWriter,
+) -> Result<(Vec<shard::RunPart>, usize)> {
+    let mut parts = Vec::with_capacity(runs.len());
+    let mut most = 1;
+    let sizes: Vec<u64> = groups
+        .ranges
+        .iter()
+        .map(|r| spans[r.start].end - spans[r.start].start)
+        .collect();
+    let side_by_side = crate::runner::each_run(
+        &sizes,
+        threads,
+        bar,
+        labels,
+        |g, threads, progress| {
+            let r = groups.ranges[g].clone();
+            let span = spans[r.start].clone();
+            let group = GroupJob::new(runs, r.clone(), groups.paired);
+            let job = group.job();
+            let shown = r.len() as u64;
+            let report = |done: u64| progress(done * shown);
+            // The chunks' moments wait here until the group's turn to write.
+            let mut chunks: Vec<crate::stats::Moments> = Vec::new();
+            let mut sink = |ms: &[crate::stats::Moments]| {
+                chunks.extend_from_slice(ms);
+                Ok(())
+            };
+            let out = engine::run_job(
+                &job,
+                group.models[0].paths,
+                engine::Options {
+                    threads,
+                    progress: Some(&report),
+                    span: Some(span.clone()),
+                    chunks: Some(&mut sink),
+                    ..Default::default()
+                },
+            )?;
+            // A point that overflows fails its shard, as its run would.
+            let results = job.results(&out.acc, out.paths, out.threads);
+            for (i, st) in r.clone().zip(results) {
+                st.map_err(|e| e.in_scenario(runs[i]))?;
+            }
+            let width = engine::Job::width(&job);
+            let mine = r
+                .enumerate()
+                .map(|(k, i)| {
+                    let (own, paired) = job.parts(k);
+                    let mut ms = Vec::new();
+                    for row in chunks.chunks(width) {
+                        ms.extend_from_slice(&row[own.clone()]);
+                        ms.extend_from_slice(&row[paired.clone()]);
+                    }
+                    let n = own.len() + paired.len();
+                    let tails = out.acc.tails.slice(own);
+                    let part = shard::RunPart::new(runs[i], group.models[k].paths, &span, n, tails);
+                    (part, ms)
+                })
+                .collect::<Vec<_>>();
+            Ok((mine, out.threads))
+        },
+        |_, (mine, threads)| {
+            for (part, ms) in mine {
+                for row in ms.chunks(part.width) {
+                    w.chunk(row)?;
+                }
+                parts.push(part);
+            }
+            most = most.max(threads);
+            Ok(())
+        },
+    )?;
+    Ok((parts, most.max(side_by_side)))
 }
 
 fn read_header(dir: &Path) -> Result<SweepHeader> {
@@ -731,16 +1084,32 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -
         .max()
         .unwrap_or(1);
     let mut table = Table::new(&grid, quiet)?;
+    let runs: Vec<&Loaded> = grid.points.iter().map(|(_, l)| l).collect();
+    let groups = Groups::of(&runs, threads);
+    let reference = Model::compile(&runs[0].scenario);
     for (i, (coords, l)) in grid.points.iter().enumerate() {
         let m = Model::compile(&l.scenario);
+        let named = match groups.paired && i > 0 {
+            true => compare::common(&reference.layout.path_names, &m.layout.path_names),
+            false => Vec::new(),
+        };
         let parts: Vec<&shard::RunPart> = shards.iter().map(|(_, h)| &h.points[i]).collect();
         let what = format!("grid point {}", grid.at(i));
-        let mut st = shard::merge_path_metric_run(l, &m, &parts, &mut readers, threads, &what)?;
+        let (mut st, paired) = shard::merge_path_metric_run(
+            l,
+            &m,
+            &parts,
+            &mut readers,
+            threads,
+            &what,
+            4 * named.len(),
+        )?;
         st.threads = most;
-        table.point(coords, l, &m, &st, &None)?;
+        let diffs = groups.diffs(i, &named, &paired, st.paths);
+        table.point(coords, l, &m, &st, diffs, &None)?;
     }
     let records: Vec<shard::RunsRecord> = shards.iter().map(|(_, h)| h.record.clone()).collect();
-    table.finish(out, &grid, started, &records)
+    table.finish(out, &grid, groups.paired, started, &records)
 }
 
 #[cfg(test)]
@@ -821,6 +1190,29 @@ mod tests {
         assert!(refused("start=0:12:3").contains("expected dates (YYYY-MM) in lo:hi:steps"));
         assert!(refused("workload.api.growth=2026-01:2027-01:3")
             .contains("expected numbers in lo:hi:steps"));
+    }
+
+    /// Groups of consecutive points, their sizes at most one apart; as
+    /// few as fit in [`MAX_GROUP`] on one thread, or on many paths; more,
+    /// to keep two threads busy, where a group has few blocks of paths.
+    #[test]
+    fn groups_weigh_the_reference_again_against_idle_threads() {
+        assert_eq!(split(10, 3), vec![0..4, 4..7, 7..10]);
+        assert_eq!(split(5, 1), vec![0..5]);
+        assert_eq!(split(2, 5), vec![0..1, 1..2]);
+        assert_eq!(group_count(100, 1000, 1), 7);
+        assert_eq!(group_count(16, 1000, 1), 1);
+        assert_eq!(group_count(17, 1000, 1), 2);
+        // Two points of one block: one group (one thread works either
+        // way, and the reference runs once).
+        assert_eq!(group_count(2, 1000, 2), 1);
+        // Three: two groups side by side, two simulations each.
+        assert_eq!(group_count(3, 1000, 2), 2);
+        // A hundred: eight groups of 12 or 13, four a thread.
+        assert_eq!(group_count(100, 1000, 2), 8);
+        // Many blocks: the fewest groups.
+        assert_eq!(group_count(20, 1_000_000, 2), 2);
+        assert_eq!(group_count(5, 1_000_000, 2), 1);
     }
 
     /// Grid values read as typed, at every magnitude: the ends exact, the
