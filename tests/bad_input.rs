@@ -1903,6 +1903,25 @@ fn a_sweep_sets_each_field_once() {
             // A range written another way is a fixed value: the hint
             // writes it as a range (it said only "found no swept
             // parameter").
+            // A reference point off the grid (numbered from 1), also in a
+            // shard.
+            (
+                &["--set", "workload.api.growth=0:1:3", "--reference", "4"],
+                &["--reference: found 4, expected a grid point from 1 to 3 (as sweep.csv lists them)"],
+            ),
+            (
+                &["--set", "workload.api.growth=0:1:3", "--reference", "4", "--shard", "1/1"],
+                &["--reference: found 4, expected a grid point from 1 to 3"],
+            ),
+            (
+                &["--set", "workload.api.growth=0:1:3", "--reference", "0"],
+                &["'--reference <POINT>': found 0, expected a whole number from 1 to 100000 (a \
+                   grid point, as sweep.csv lists them)"],
+            ),
+            (
+                &["--set", "workload.api.growth=0:1:3", "--reference", "-1"],
+                &["'--reference <POINT>': found -1, expected a whole number from 1"],
+            ),
             (
                 &["--set", "workload.api.growth=0.1-0.3"],
                 &[

@@ -1081,10 +1081,11 @@ fn merged_shards_of_a_date_sweep_write_what_one_writes() {
     }
 }
 
-/// A sweep whose points pair with the first (twenty points of one seed
+/// A sweep whose points pair with its seventh (twenty points of one seed
 /// and paths, in groups that depend on the threads): split in three, each
 /// shard on its own thread count, and merged, the `sweep.csv` one process
-/// writes, its paired differences included.
+/// writes, its paired differences included. A shard paired with another
+/// point does not merge with them.
 #[test]
 fn merged_shards_of_a_paired_sweep_write_what_one_writes() {
     let dir = tempfile::tempdir().unwrap();
@@ -1098,6 +1099,8 @@ fn merged_shards_of_a_paired_sweep_write_what_one_writes() {
         "agi.hazard=0.1:0.4:4",
         "--paths",
         "3000",
+        "--reference",
+        "7",
     ];
     let whole = dir.path().join("whole");
     ok(&quietly(&whole, &args));
@@ -1106,10 +1109,10 @@ fn merged_shards_of_a_paired_sweep_write_what_one_writes() {
     let text = String::from_utf8_lossy(&expected);
     let npv: Vec<&str> = text.lines().filter(|l| l.contains(",npv,")).collect();
     assert_eq!(npv.len(), 20);
-    assert!(npv[0].ends_with(",0,0,0,0"), "{}", npv[0]);
-    assert!(npv[1..]
-        .iter()
-        .all(|l| !l.ends_with(",,,,") && !l.ends_with(",0,0,0,0")));
+    for (i, l) in npv.iter().enumerate() {
+        let zero = l.ends_with(",0,0,0,0");
+        assert!(zero == (i == 6) && !l.ends_with(",,,,"), "{l}");
+    }
     let parts = dir.path().join("parts");
     let shards: Vec<PathBuf> = (1..=3)
         .map(|i| {
@@ -1126,6 +1129,20 @@ fn merged_shards_of_a_paired_sweep_write_what_one_writes() {
         std::fs::read(out.join(csv)).unwrap() == expected,
         "sweep.csv differs"
     );
+    // A shard against another reference is another sweep's.
+    let other = dir.path().join("other");
+    let mut a = args[..args.len() - 2].to_vec();
+    a.extend(["--shard", "3/3", "--reference", "1"]);
+    ok(&quietly(&other, &a));
+    let mixed = [
+        shards[0].clone(),
+        shards[1].clone(),
+        other.join("sweep/golden.shard-3-of-3"),
+    ];
+    let o = merge(&dir.path().join("mixed"), &mixed);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("its --reference is 1, expected 7"), "{err}");
 }
 
 #[test]

@@ -800,7 +800,8 @@ fn sweep_grid_with_common_random_numbers() {
 /// paired comparison `compare` gives between the two scenarios, bit for
 /// bit (its mean, standard error and 95% interval), whatever the threads
 /// and so whatever groups the points ran in; its standard error far below
-/// the points' own. The terminal says it. A sweep over the seed has
+/// the points' own; against the first point or the one `--reference`
+/// names. The terminal says it. A sweep over the seed has
 /// nothing to pair: empty fields, and a note that says why.
 #[test]
 fn sweep_differences_are_paired_comparisons_with_the_first_point() {
@@ -868,6 +869,69 @@ fn sweep_differences_are_paired_comparisons_with_the_first_point() {
         checked += 1;
     }
     assert_eq!(checked, rows.len() / 5, "every metric compared");
+    // Against the third point (price 2.7): the comparison of 2.7 with 3.0.
+    let third = dir.path().join("third");
+    let o = capsim(&[
+        "sweep",
+        f.to_str().unwrap(),
+        "--set",
+        "provider.azure.price=2.4:3.0:5",
+        "--paths",
+        "3000",
+        "--reference",
+        "3",
+        "--out",
+        third.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        said.contains("vs point 3 -$")
+            && said.contains("from point 3 (provider.azure.price=2.7)")
+            && said.contains("npv $")
+            && said.lines().filter(|l| l.ends_with("(reference)")).count() == 1,
+        "{said}"
+    );
+    let by3 = csv_rows(&third.join("sweep/golden/sweep.csv"));
+    let mid = write(
+        dir.path(),
+        "mid.toml",
+        &GOLDEN
+            .replace("name = \"golden\"", "name = \"mid\"")
+            .replace("price = 2.4", "price = 2.7"),
+    );
+    let o = quietly(
+        &out,
+        &[
+            "compare",
+            mid.to_str().unwrap(),
+            alt.to_str().unwrap(),
+            "--paths",
+            "3000",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let cmp = csv_rows(&out.join("compare/mid-vs-dear/comparison.csv"));
+    for c in &cmp[1..] {
+        let r = by3.iter().find(|r| r[0] == "3" && r[1] == c[0]).unwrap();
+        assert_eq!(r[7..11], c[3..7], "{}", c[0]);
+        let r = by3.iter().find(|r| r[0] == "2.7" && r[1] == c[0]).unwrap();
+        assert_eq!(r[7..11], ["0", "0", "0", "0"], "{}", c[0]);
+    }
+    // Each point's own statistics whatever the reference.
+    assert_eq!(
+        by3.iter().map(|r| r[..7].to_vec()).collect::<Vec<_>>(),
+        rows.iter().map(|r| r[..7].to_vec()).collect::<Vec<_>>()
+    );
+    let man: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(third.join("sweep/golden/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(man["details"]["reference"]["point"], 3);
+    assert_eq!(
+        man["details"]["reference"]["at"],
+        "provider.azure.price=2.7"
+    );
     let npv = rows.iter().find(|r| r[0] == "3" && r[1] == "npv").unwrap();
     let (own, paired): (f64, f64) = (npv[3].parse().unwrap(), npv[8].parse().unwrap());
     assert!(paired < own / 3.0, "paired {paired}, own {own}");

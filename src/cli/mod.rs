@@ -274,7 +274,7 @@ fn warn<'a>(scenarios: impl IntoIterator<Item = &'a crate::scenario::Loaded>, wi
 /// write it (`1e6`, `1,000,000`, `1_000_000`, `10k`, `1000000.0`), which is
 /// refused with the number written out, as the scenario file's whole
 /// numbers are.
-fn whole_in(s: &str, lo: u64, hi: u64, note: &str) -> Result<u64, String> {
+pub(crate) fn whole_in(s: &str, lo: u64, hi: u64, note: &str) -> Result<u64, String> {
     let range = || format!("found {s}, expected a whole number from {lo} to {hi}{note}");
     if let Ok(n) = s.parse::<u64>() {
         return if (lo..=hi).contains(&n) {

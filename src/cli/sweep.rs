@@ -29,6 +29,16 @@ pub struct SweepArgs {
     /// `capsim merge` joins the N parts into the sweep one process writes
     #[arg(long, value_name = "I/N", allow_hyphen_values = true)]
     pub shard: Option<Shard>,
+    /// The grid point every point's paired difference is taken from,
+    /// numbered as sweep.csv lists them (1: every axis at its first value)
+    #[arg(
+        long,
+        value_name = "POINT",
+        default_value_t = 1,
+        allow_negative_numbers = true,
+        value_parser = reference_arg
+    )]
+    pub reference: usize,
 }
 
 /// A swept parameter: its dotted path and grid values (numbers, or months
@@ -393,13 +403,14 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
     })?;
     // Every point's (a rate swept as percentages warns at its points).
     super::warn(grid.points.iter().map(|(_, l)| l), false);
+    let reference = reference_point(a.reference, &grid)?;
     if let Some(part) = a.shard {
-        return run_shard(&a, &grid, part);
+        return run_shard(&a, &grid, reference, part);
     }
     output::check_target(&a.sim.out.join("sweep"), grid.name())?;
     let name = grid.name().to_string();
     let points = grid.points.len();
-    let mut table = Table::new(&grid, a.quiet)?;
+    let mut table = Table::new(&grid, reference, a.quiet)?;
     // One bar over every point's paths (a point may set its own).
     let total: u64 = grid
         .points
@@ -408,7 +419,7 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
         .sum();
     let bar = crate::runner::progress_bar(total, &name, !a.quiet);
     let runs: Vec<&Loaded> = grid.points.iter().map(|(_, l)| l).collect();
-    let groups = Groups::of(&runs, a.sim.threads);
+    let groups = Groups::of(&runs, reference, a.sim.threads);
     let what = groups.label(points);
     let sizes: Vec<u64> = groups
         .ranges
@@ -426,7 +437,7 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
         },
         |g, threads, progress| {
             let r = groups.ranges[g].clone();
-            let group = GroupJob::new(&runs, r.clone(), groups.paired);
+            let group = GroupJob::new(&runs, r.clone(), &groups);
             let job = group.job();
             let shown = r.len() as u64;
             let report = |done: u64| progress(done * shown);
@@ -457,7 +468,35 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    table.finish(&a.sim.out, &grid, groups.paired, started, &[])
+    table.finish(&a.sim.out, &grid, &groups, started, &[])
+}
+
+/// `--reference`: a grid point's number, from 1.
+fn reference_arg(s: &str) -> std::result::Result<usize, String> {
+    super::whole_in(
+        s,
+        1,
+        MAX_POINTS as u64,
+        " (a grid point, as sweep.csv lists them)",
+    )
+    .map(|n| n as usize)
+}
+
+/// The reference point `--reference` names (numbered from 1), as an
+/// index into the grid's points.
+fn reference_point(point: usize, grid: &Grid) -> Result<usize> {
+    let n = grid.points.len();
+    if point == 0 || point > n {
+        let expected = match n {
+            1 => "expected 1, the grid's one point".to_string(),
+            _ => format!("expected a grid point from 1 to {n} (as sweep.csv lists them)"),
+        };
+        return Err(Error::flag(
+            "--reference",
+            format!("found {point}, {expected}"),
+        ));
+    }
+    Ok(point - 1)
 }
 
 /// The most grid points simulated in one pass over the paths.
@@ -466,7 +505,8 @@ const MAX_GROUP: usize = 16;
 /// How a sweep's points are simulated: in groups of consecutive points,
 /// each group in one pass over the paths ([`BatchJob`]), every path
 /// simulated for each point of the group and, where the group does not
-/// hold it, for the reference point (the first), so that each point's
+/// hold it, for the reference point (`--reference`, the first by
+/// default), so that each point's
 /// path metrics are paired with the reference's path by path (common
 /// random numbers: the same draws on the same path). A point's own
 /// statistics are those of its run alone, bit for bit, whatever its
@@ -476,14 +516,17 @@ const MAX_GROUP: usize = 16;
 struct Groups {
     ranges: Vec<Range<usize>>,
     paired: bool,
+    /// The reference point's index.
+    reference: usize,
 }
 
 impl Groups {
-    /// The groups of the points `runs` on `threads` threads (0: all cores).
-    fn of(runs: &[&Loaded], threads: usize) -> Groups {
+    /// The groups of the points `runs`, paired with point `reference`,
+    /// on `threads` threads (0: all cores).
+    fn of(runs: &[&Loaded], reference: usize, threads: usize) -> Groups {
         let sim = |l: &Loaded| (l.scenario.simulation.seed, l.scenario.simulation.paths);
         let n = runs.len();
-        let paired = n > 1 && runs.iter().all(|l| sim(l) == sim(runs[0]));
+        let paired = n > 1 && runs.iter().all(|l| sim(l) == sim(runs[reference]));
         let g = if paired {
             let paths = runs[0].scenario.simulation.paths;
             group_count(n, paths, engine::all_cores(threads))
@@ -493,6 +536,7 @@ impl Groups {
         Groups {
             ranges: split(n, g),
             paired,
+            reference,
         }
     }
 
@@ -519,10 +563,10 @@ impl Groups {
         paired: &[crate::stats::Moments],
         paths: u64,
     ) -> Diffs {
-        match (self.paired, i) {
+        match (self.paired, i == self.reference) {
             (false, _) => Diffs::Unpaired,
-            (true, 0) => Diffs::Reference,
-            (true, _) => Diffs::Paired(compare::metric_diffs(named, paired, paths)),
+            (true, true) => Diffs::Reference,
+            (true, false) => Diffs::Paired(compare::metric_diffs(named, paired, paths)),
         }
     }
 }
@@ -543,8 +587,9 @@ fn split(n: usize, g: usize) -> Vec<Range<usize>> {
 }
 
 /// How many groups `n` paired points of `paths` paths each are simulated
-/// in on `threads` threads: each group but the first simulates the
-/// reference point once more, so fewer groups do less work; but a group
+/// in on `threads` threads: each group but the reference's simulates the
+/// reference point once more (counted here as if the first held it), so
+/// fewer groups do less work; but a group
 /// of few blocks of paths keeps one thread busy, so more groups may
 /// finish sooner side by side. Of the counts from the fewest (groups of
 /// at most [`MAX_GROUP`] points) to `2 x threads` more, the one whose
@@ -592,17 +637,20 @@ struct GroupJob {
 }
 
 impl GroupJob {
-    /// Points `r` of `runs`, paired with the first point if `paired`.
-    fn new(runs: &[&Loaded], r: Range<usize>, paired: bool) -> GroupJob {
+    /// Points `r` of `runs`, a group of `groups`.
+    fn new(runs: &[&Loaded], r: Range<usize>, groups: &Groups) -> GroupJob {
+        let (paired, reference) = (groups.paired, groups.reference);
         let mut models: Vec<Model> = runs[r.clone()]
             .iter()
             .map(|l| Model::compile(&l.scenario))
             .collect();
-        let bench = if paired && r.start > 0 {
-            models.push(Model::compile(&runs[0].scenario));
-            models.len() - 1
-        } else {
+        let bench = if !paired {
             0
+        } else if r.contains(&reference) {
+            reference - r.start
+        } else {
+            models.push(Model::compile(&runs[reference].scenario));
+            models.len() - 1
         };
         let named: Vec<Vec<(String, usize, usize)>> = (0..models.len())
             .map(|k| match paired && k != bench {
@@ -647,10 +695,14 @@ struct Table<'g> {
     axes: &'g [Axis],
     w: csv::Writer<Vec<u8>>,
     quiet: bool,
+    /// The reference point's number (from 1), for the terminal.
+    reference: usize,
 }
 
 impl<'g> Table<'g> {
-    fn new(grid: &'g Grid, quiet: bool) -> Result<Table<'g>> {
+    /// The table of `grid`'s points, paired with its point `reference`
+    /// (an index).
+    fn new(grid: &'g Grid, reference: usize, quiet: bool) -> Result<Table<'g>> {
         let mut w = crate::output::writer();
         let mut header: Vec<String> = grid.axes.iter().map(|x| x.key.clone()).collect();
         header.extend(
@@ -673,6 +725,7 @@ impl<'g> Table<'g> {
             axes: &grid.axes,
             w,
             quiet,
+            reference: reference + 1,
         })
     }
 
@@ -722,10 +775,14 @@ impl<'g> Table<'g> {
                 crate::output::human(npv.mean, true, cur),
                 crate::output::human(npv.stderr, true, cur)
             );
+            if let Diffs::Reference = diffs {
+                line.push_str("  (reference)");
+            }
             if let (Diffs::Paired(_), Some(d)) = (&diffs, diff_of("npv")) {
                 let sign = if d[0] < 0.0 { "-" } else { "+" };
                 line.push_str(&format!(
-                    "  vs point 1 {sign}{} +- {}",
+                    "  vs point {} {sign}{} +- {}",
+                    self.reference,
                     crate::output::human(d[0].abs(), true, cur),
                     crate::output::human(d[1], true, cur)
                 ));
@@ -744,7 +801,7 @@ impl<'g> Table<'g> {
         self,
         out: &Path,
         grid: &Grid,
-        paired: bool,
+        groups: &Groups,
         started: std::time::SystemTime,
         shards: &[shard::RunsRecord],
     ) -> Result<()> {
@@ -760,7 +817,10 @@ impl<'g> Table<'g> {
             "fixed_overrides": grid.fixed,
             "grid_points": points,
             // The point every other's differences are taken from.
-            "reference": paired.then(|| grid.at(0)),
+            "reference": groups.paired.then(|| serde_json::json!({
+                "point": groups.reference + 1,
+                "at": grid.at(groups.reference),
+            })),
         });
         if !shards.is_empty() {
             prov.details["shards"] = serde_json::json!(shards);
@@ -774,13 +834,14 @@ impl<'g> Table<'g> {
             );
             // The +- above are each point's own standard error; the points
             // share their draws, so their differences are far tighter.
-            if paired {
+            if groups.paired {
                 say!(
                     "note: the points share their random numbers (common random numbers), so a \
                      difference between two is more precise than their +- suggest; each \
-                     point's difference from point 1 ({}) is paired path by path: \
+                     point's difference from point {} ({}) is paired path by path: \
                      diff_vs_reference and diff_stderr in sweep.csv",
-                    grid.at(0)
+                    groups.reference + 1,
+                    grid.at(groups.reference)
                 );
             } else if points > 1 {
                 say!(
@@ -818,6 +879,8 @@ struct SweepHeader {
     scenario_text: String,
     axes: Vec<Axis>,
     fixed: Vec<String>,
+    /// The reference point's index (`--reference` less one).
+    reference: usize,
     shard: u64,
     of: u64,
     record: shard::RunsRecord,
@@ -828,7 +891,7 @@ struct SweepHeader {
 
 /// Simulates part `part` of every point's paths into
 /// `<out>/sweep/<name>.shard-I-of-N/`.
-fn run_shard(a: &SweepArgs, grid: &Grid, part: Shard) -> Result<()> {
+fn run_shard(a: &SweepArgs, grid: &Grid, reference: usize, part: Shard) -> Result<()> {
     let started = std::time::SystemTime::now();
     let clock = std::time::Instant::now();
     let first = &grid.points[0].1;
@@ -844,7 +907,7 @@ fn run_shard(a: &SweepArgs, grid: &Grid, part: Shard) -> Result<()> {
     let mut writer = shard::MomentsWriter::create(&dir.path(shard::MOMENTS))?;
     let total: u64 = spans.iter().map(|s| s.end - s.start).sum();
     let bar = crate::runner::progress_bar(total, &folder, !a.quiet);
-    let groups = Groups::of(&runs, a.sim.threads);
+    let groups = Groups::of(&runs, reference, a.sim.threads);
     let what = groups.label(runs.len());
     let labels = crate::runner::RunLabels {
         name: &folder,
@@ -873,6 +936,7 @@ fn run_shard(a: &SweepArgs, grid: &Grid, part: Shard) -> Result<()> {
         scenario_text: text,
         axes: grid.axes.clone(),
         fixed: grid.fixed.clone(),
+        reference,
         shard: part.index,
         of: part.count,
         record: shard::RunsRecord::new(part, first, total, threads, started, clock),
@@ -925,7 +989,7 @@ fn run_group_spans(
         |g, threads, progress| {
             let r = groups.ranges[g].clone();
             let span = spans[r.start].clone();
-            let group = GroupJob::new(runs, r.clone(), groups.paired);
+            let group = GroupJob::new(runs, r.clone(), groups);
             let job = group.job();
             let shown = r.len() as u64;
             let report = |done: u64| progress(done * shown);
@@ -1018,6 +1082,13 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -
                     keys(h0)
                 ));
             }
+            if h.reference != h0.reference {
+                return Some(format!(
+                    "its --reference is {}, expected {}",
+                    h.reference + 1,
+                    h0.reference + 1
+                ));
+            }
             if h.points.len() != h0.points.len() {
                 return Some(format!(
                     "it has {} grid points, expected {}",
@@ -1083,13 +1154,24 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -
         .map(|(_, h)| h.record.threads)
         .max()
         .unwrap_or(1);
-    let mut table = Table::new(&grid, quiet)?;
+    let r = h0.reference;
+    if r >= grid.points.len() {
+        return Err(shard::bad(
+            &header0,
+            format!(
+                "its reference is grid point {}, of {}: the file was edited",
+                r + 1,
+                grid.points.len()
+            ),
+        ));
+    }
+    let mut table = Table::new(&grid, r, quiet)?;
     let runs: Vec<&Loaded> = grid.points.iter().map(|(_, l)| l).collect();
-    let groups = Groups::of(&runs, threads);
-    let reference = Model::compile(&runs[0].scenario);
+    let groups = Groups::of(&runs, r, threads);
+    let reference = Model::compile(&runs[r].scenario);
     for (i, (coords, l)) in grid.points.iter().enumerate() {
         let m = Model::compile(&l.scenario);
-        let named = match groups.paired && i > 0 {
+        let named = match groups.paired && i != r {
             true => compare::common(&reference.layout.path_names, &m.layout.path_names),
             false => Vec::new(),
         };
@@ -1109,7 +1191,7 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -
         table.point(coords, l, &m, &st, diffs, &None)?;
     }
     let records: Vec<shard::RunsRecord> = shards.iter().map(|(_, h)| h.record.clone()).collect();
-    table.finish(out, &grid, groups.paired, started, &records)
+    table.finish(out, &grid, &groups, started, &records)
 }
 
 #[cfg(test)]
