@@ -12,6 +12,7 @@ use crate::shard::{self, Shard};
 use crate::stats::Moments;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
+use std::ops::Range;
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
 
@@ -104,20 +105,6 @@ pub fn above<R>(bar: &Option<ProgressBar>, f: impl FnOnce() -> R) -> R {
         Some(b) => b.suspend(f),
         None => f(),
     }
-}
-
-/// The path metrics of a run ([`engine::run_path_metrics`]) on `threads`
-/// threads, reporting the paths done: for commands that report no
-/// per-period values (`sweep`, `sensitivity`).
-pub fn simulate(m: &Model, threads: usize, progress: &(dyn Fn(u64) + Sync)) -> Result<RunStats> {
-    engine::run_path_metrics(
-        m,
-        Options {
-            threads,
-            progress: Some(progress),
-            ..Default::default()
-        },
-    )
 }
 
 /// `load(sets)` for each of `sets_list` (the scenarios of a sweep's grid
@@ -299,27 +286,120 @@ pub fn side_by_side(paths: &[u64], threads: usize) -> bool {
     busiest <= one_after
 }
 
-/// [`each_run`] of the path metrics ([`simulate`]) of each of `runs`,
-/// handing `each` its model and statistics.
-pub fn simulate_each(
+/// Consecutive runs simulated in one pass over the paths (a sweep's
+/// points, a tornado parameter's two ends): each run's path metrics, bit
+/// for bit those of its run alone ([`engine::BatchJob`] without per-period
+/// values), and, given a reference run, each one's path metrics paired
+/// with the reference's on every path ([`crate::compare::pair_values`];
+/// common random numbers: the same draws on the same path). Where the
+/// group does not hold the reference, it is simulated once more, after
+/// the group's runs.
+pub(crate) struct GroupJob {
+    pub(crate) models: Vec<Model>,
+    bench: usize,
+    /// Per model, the path metrics it shares with the reference: (name,
+    /// reference's index, its index); none for the reference, and none
+    /// without one.
+    pub(crate) named: Vec<Vec<(String, usize, usize)>>,
+    pairs: Vec<Vec<(usize, usize)>>,
+}
+
+impl GroupJob {
+    /// Runs `r` of `runs`, paired with run `reference` if given.
+    pub(crate) fn new(runs: &[&Loaded], r: Range<usize>, reference: Option<usize>) -> GroupJob {
+        let mut models: Vec<Model> = runs[r.clone()]
+            .iter()
+            .map(|l| Model::compile(&l.scenario))
+            .collect();
+        let bench = match reference {
+            None => 0,
+            Some(k) if r.contains(&k) => k - r.start,
+            Some(k) => {
+                models.push(Model::compile(&runs[k].scenario));
+                models.len() - 1
+            }
+        };
+        let named: Vec<Vec<(String, usize, usize)>> = (0..models.len())
+            .map(|k| match reference.is_some() && k != bench {
+                true => crate::compare::common(
+                    &models[bench].layout.path_names,
+                    &models[k].layout.path_names,
+                ),
+                false => Vec::new(),
+            })
+            .collect();
+        let pairs = named
+            .iter()
+            .map(|v| v.iter().map(|&(_, i, j)| (i, j)).collect())
+            .collect();
+        GroupJob {
+            models,
+            bench,
+            named,
+            pairs,
+        }
+    }
+
+    /// Its one pass: every model's path metrics, then each one's paired
+    /// values.
+    pub(crate) fn job(&self) -> engine::BatchJob<'_> {
+        let models: Vec<&Model> = self.models.iter().collect();
+        engine::BatchJob::new(&models, self.bench, &self.pairs, false)
+    }
+}
+
+/// [`each_run`] of groups of consecutive runs of `runs` (`groups`, which
+/// cover them in order; a group's runs share seed and paths), each
+/// group's runs paired with run `reference(g)` if given ([`GroupJob`]):
+/// hands `each` every run's index, model, statistics (with
+/// [`RunStats::paired`] the moments of its paired values) and the path
+/// metrics those pair, in run order; the first run's error in that order
+/// is returned, named as its scenario's.
+pub(crate) fn simulate_groups(
     runs: &[&Loaded],
+    groups: &[Range<usize>],
+    reference: impl Fn(usize) -> Option<usize> + Sync,
     threads: usize,
     bar: &Option<ProgressBar>,
     labels: RunLabels<'_>,
-    mut each: impl FnMut(usize, &Model, RunStats) -> Result<()>,
+    mut each: impl FnMut(usize, &Model, RunStats, &[(String, usize, usize)]) -> Result<()>,
 ) -> Result<()> {
-    let paths: Vec<u64> = runs.iter().map(|l| l.scenario.simulation.paths).collect();
+    let sizes: Vec<u64> = groups
+        .iter()
+        .map(|r| runs[r.start].scenario.simulation.paths)
+        .collect();
     each_run(
-        &paths,
+        &sizes,
         threads,
         bar,
         labels,
-        |i, threads, progress| {
-            let m = Model::compile(&runs[i].scenario);
-            let st = simulate(&m, threads, progress).map_err(|e| e.in_scenario(runs[i]))?;
-            Ok((m, st))
+        |g, threads, progress| {
+            let r = groups[g].clone();
+            let group = GroupJob::new(runs, r.clone(), reference(g));
+            let job = group.job();
+            let shown = r.len() as u64;
+            let report = |done: u64| progress(done * shown);
+            let out = engine::run_job(
+                &job,
+                group.models[0].paths,
+                Options {
+                    threads,
+                    progress: Some(&report),
+                    ..Default::default()
+                },
+            )?;
+            let mut results = job.results(&out.acc, out.paths, out.threads);
+            results.truncate(r.len());
+            Ok((group, results))
         },
-        |i, (m, st)| each(i, &m, st),
+        |g, (group, results)| {
+            let parts = group.models.iter().zip(&group.named);
+            for ((i, st), (m, named)) in groups[g].clone().zip(results).zip(parts) {
+                let st = st.map_err(|e| e.in_scenario(runs[i]))?;
+                each(i, m, st, named)?;
+            }
+            Ok(())
+        },
     )?;
     Ok(())
 }

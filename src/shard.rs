@@ -1336,7 +1336,7 @@ pub(crate) struct RunPart {
     pub(crate) span_paths: u64,
     /// Chunks in the moments file for it, values per path, sketched values.
     chunks: u64,
-    pub(crate) width: usize,
+    width: usize,
     sketched: usize,
     tails: Tails,
 }
@@ -1388,60 +1388,91 @@ pub(crate) fn spans(
     Ok(spans)
 }
 
-/// Runs the path metrics of each of `runs` over its span on `threads`
-/// threads ([`crate::runner::each_run`]: side by side where that finishes
-/// sooner), each run's chunk moments into `w` in run
-/// order, the progress bar `bar` (over all spans' paths, these first)
-/// moved on. Returns their parts and the most threads one used (or ran
-/// side by side).
-pub(crate) fn run_path_metric_spans(
+/// Runs each group of `groups` (consecutive runs of `runs`, in order,
+/// paired with run `reference(g)` if given: [`runner::GroupJob`]) over
+/// its runs' span (`spans`, a run's; a group's runs share theirs) on
+/// `threads` threads ([`runner::each_run`]), each run's chunk moments
+/// (its path metrics, then its paired values) into `w` in run order, the
+/// progress bar `bar` (over all spans' paths) moved on. Returns the runs'
+/// parts and the most threads one group used (or groups ran side by
+/// side). A run's part is the same whatever group it ran in.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn run_group_spans(
     runs: &[&Loaded],
+    groups: &[Range<usize>],
+    reference: impl Fn(usize) -> Option<usize> + Sync,
     spans: &[Range<u64>],
     threads: usize,
     bar: &Option<indicatif::ProgressBar>,
-    labels: crate::runner::RunLabels<'_>,
+    labels: runner::RunLabels<'_>,
     w: &mut MomentsWriter,
 ) -> Result<(Vec<RunPart>, usize)> {
     let mut parts = Vec::with_capacity(runs.len());
     let mut most = 1;
-    let sizes: Vec<u64> = spans.iter().map(|s| s.end - s.start).collect();
-    let side_by_side = crate::runner::each_run(
+    let sizes: Vec<u64> = groups
+        .iter()
+        .map(|r| spans[r.start].end - spans[r.start].start)
+        .collect();
+    let side_by_side = runner::each_run(
         &sizes,
         threads,
         bar,
         labels,
-        |i, threads, progress| {
-            let (l, span) = (runs[i], &spans[i]);
-            let m = Model::compile(&l.scenario);
-            // The chunks' moments wait here until the run's turn to write.
+        |g, threads, progress| {
+            let r = groups[g].clone();
+            let span = spans[r.start].clone();
+            let group = runner::GroupJob::new(runs, r.clone(), reference(g));
+            let job = group.job();
+            let shown = r.len() as u64;
+            let report = |done: u64| progress(done * shown);
+            // The chunks' moments wait here until the group's turn to write.
             let mut chunks: Vec<Moments> = Vec::new();
             let mut sink = |ms: &[Moments]| {
                 chunks.extend_from_slice(ms);
                 Ok(())
             };
             let out = engine::run_job(
-                &engine::path_metrics_job(&m),
-                m.paths,
+                &job,
+                group.models[0].paths,
                 engine::Options {
                     threads,
-                    progress: Some(progress),
+                    progress: Some(&report),
                     span: Some(span.clone()),
                     chunks: Some(&mut sink),
                     ..Default::default()
                 },
-            )
-            .map_err(|e| e.in_scenario(l))?;
-            let part = RunPart::new(l, m.paths, span, out.acc.moments.len(), out.acc.tails);
-            Ok((part, chunks, out.threads))
+            )?;
+            // A run that overflows fails its shard, as it would alone.
+            let results = job.results(&out.acc, out.paths, out.threads);
+            for (i, st) in r.clone().zip(results) {
+                st.map_err(|e| e.in_scenario(runs[i]))?;
+            }
+            let width = job.width();
+            let mine: Vec<(RunPart, Vec<Moments>)> = r
+                .enumerate()
+                .map(|(k, i)| {
+                    let (own, paired) = job.parts(k);
+                    let mut ms = Vec::new();
+                    for row in chunks.chunks(width) {
+                        ms.extend_from_slice(&row[own.clone()]);
+                        ms.extend_from_slice(&row[paired.clone()]);
+                    }
+                    let n = own.len() + paired.len();
+                    let tails = out.acc.tails.slice(own);
+                    let m = &group.models[k];
+                    (RunPart::new(runs[i], m.paths, &span, n, tails), ms)
+                })
+                .collect();
+            Ok((mine, out.threads))
         },
-        |_, (part, chunks, threads)| {
-            if part.width > 0 {
-                for ms in chunks.chunks(part.width) {
-                    w.chunk(ms)?;
+        |_, (mine, threads)| {
+            for (part, ms) in mine {
+                for row in ms.chunks(part.width) {
+                    w.chunk(row)?;
                 }
+                parts.push(part);
             }
             most = most.max(threads);
-            parts.push(part);
             Ok(())
         },
     )?;

@@ -1144,10 +1144,54 @@ fn sensitivity_writes_sorted_tornado_and_drivers() {
     let t = csv_rows(&out.join("sensitivity/golden/tornado.csv"));
     assert_eq!(
         t[0].join(","),
-        "parameter,low_value,high_value,npv_at_low,npv_at_high,swing"
+        "parameter,low_value,high_value,npv_at_low,npv_at_high,swing,swing_stderr"
     );
     let swings: Vec<f64> = t[1..].iter().map(|r| r[5].parse().unwrap()).collect();
     assert!(swings.windows(2).all(|w| w[0] >= w[1]));
+    // Each swing's standard error is paired (the two ends on the same
+    // paths): that of `compare` between the two ends' scenarios, bit for
+    // bit, and far below the ends' own.
+    let ends = dir.path().join("ends");
+    let o = quietly(
+        &ends,
+        &[
+            "sensitivity",
+            f.to_str().unwrap(),
+            "--param",
+            "provider.azure.price=2.0:3.0",
+            "--paths",
+            "1500",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let row = csv_rows(&ends.join("sensitivity/golden/tornado.csv"))[1].clone();
+    let end = |name: &str, price: &str| {
+        let text = GOLDEN
+            .replace("name = \"golden\"", &format!("name = \"{name}\""))
+            .replace("price = 2.4", &format!("price = {price}"));
+        write(dir.path(), &format!("{name}.toml"), &text)
+    };
+    let (lo, hi) = (end("low", "2.0"), end("high", "3.0"));
+    let o = quietly(
+        &ends,
+        &[
+            "compare",
+            lo.to_str().unwrap(),
+            hi.to_str().unwrap(),
+            "--paths",
+            "1500",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let cmp = csv_rows(&ends.join("compare/low-vs-high/comparison.csv"));
+    let npv = cmp.iter().find(|r| r[0] == "npv").unwrap();
+    assert_eq!(
+        (&row[3], &row[4], &row[6]),
+        (&npv[1], &npv[2], &npv[4]),
+        "{row:?} {npv:?}"
+    );
+    let (swing, se): (f64, f64) = (row[5].parse().unwrap(), row[6].parse().unwrap());
+    assert!(se > 0.0 && se < swing / 10.0, "{row:?}");
     assert!(t.iter().any(|r| r[0] == "workload.api.growth"));
     assert!(t.iter().any(|r| r[0] == "agi.hazard"));
     let man: serde_json::Value = serde_json::from_str(
@@ -1872,7 +1916,7 @@ fn an_empty_scenario_writes_zeros_and_says_what_it_lacks() {
     for (f, header) in [
         (
             "tornado.csv",
-            "parameter,low_value,high_value,npv_at_low,npv_at_high,swing",
+            "parameter,low_value,high_value,npv_at_low,npv_at_high,swing,swing_stderr",
         ),
         ("drivers.csv", "driver,rho_npv,rho_economic"),
     ] {

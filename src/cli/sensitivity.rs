@@ -6,6 +6,7 @@ use crate::output::{self, ResultDir};
 use crate::scenario::{self, FieldValue, Loaded};
 use crate::sensitivity::{self, DriverJob, Param};
 use crate::shard::{self, Shard};
+use crate::stats::Moments;
 use serde::{Deserialize, Serialize};
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -151,6 +152,22 @@ impl Plan {
         })
     }
 
+    /// Each parameter's two runs (low, high), simulated in one pass over
+    /// the paths so that the swing is paired path by path.
+    fn pairs(&self) -> Vec<std::ops::Range<usize>> {
+        (0..self.params.len()).map(|i| 2 * i..2 * i + 2).collect()
+    }
+
+    /// Parameter `i`'s two runs' description for the progress bar.
+    fn what_pair(&self, i: usize) -> String {
+        format!(
+            "tornado runs {} and {} ({})",
+            2 * i + 1,
+            2 * i + 2,
+            self.params[i].key
+        )
+    }
+
     /// Run `r`'s description for messages.
     fn what(&self, r: usize) -> String {
         let p = &self.params[r / 2];
@@ -176,6 +193,16 @@ fn check_memory(base: &Loaded, threads: usize) -> Result<()> {
 /// The mean npv of a run's statistics.
 fn npv(m: &Model, st: &engine::RunStats) -> f64 {
     st.path_metric(m, "npv").expect("npv").mean
+}
+
+/// The standard error of a parameter's swing: of its high run's npv less
+/// its low run's, path by path, from the moments `paired` of the high
+/// run's path metrics `named` paired with the low run's over `paths`.
+fn swing_stderr(named: &[(String, usize, usize)], paired: &[Moments], paths: u64) -> f64 {
+    crate::compare::metric_diffs(named, paired, paths)
+        .iter()
+        .find(|d| d.metric == "npv")
+        .map_or(f64::NAN, |d| d.diff_stderr)
 }
 
 fn params_of(a: &SensitivityArgs) -> Result<Option<Vec<Param>>> {
@@ -215,19 +242,25 @@ pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
     let paths = base.scenario.simulation.paths;
     let bar = crate::runner::progress_bar(runs * paths, &base.scenario.name, !a.quiet);
     let mut means = Vec::with_capacity(plan.runs.len());
+    let mut swing_se = Vec::with_capacity(plan.params.len());
     let tornado: Vec<&Loaded> = plan.runs.iter().collect();
-    let what = |r: usize| plan.what(r);
-    crate::runner::simulate_each(
+    let what = |g: usize| plan.what_pair(g);
+    crate::runner::simulate_groups(
         &tornado,
+        &plan.pairs(),
+        |g| Some(2 * g),
         a.sim.threads,
         &bar,
         crate::runner::RunLabels {
             name: &base.scenario.name,
-            unit: "tornado runs",
+            unit: "tornado parameters",
             what: &what,
         },
-        |_, m, st| {
+        |r, m, st, named| {
             means.push(npv(m, &st));
+            if r % 2 == 1 {
+                swing_se.push(swing_stderr(named, &st.paired, st.paths));
+            }
             Ok(())
         },
     )?;
@@ -279,6 +312,7 @@ pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
         &a.sim.out,
         &plan,
         &means,
+        &swing_se,
         &names,
         &cols,
         a.sim.threads,
@@ -298,6 +332,7 @@ fn write(
     out: &Path,
     plan: &Plan,
     means: &[f64],
+    swing_se: &[f64],
     names: &[String],
     cols: &[Vec<f64>],
     threads: usize,
@@ -309,7 +344,13 @@ fn write(
     let mut rows = Vec::new();
     for (i, p) in plan.params.iter().enumerate() {
         let (lo_npv, hi_npv) = (means[2 * i], means[2 * i + 1]);
-        rows.push((p.clone(), lo_npv, hi_npv, (hi_npv - lo_npv).abs()));
+        rows.push((
+            p.clone(),
+            lo_npv,
+            hi_npv,
+            (hi_npv - lo_npv).abs(),
+            swing_se[i],
+        ));
     }
     rows.sort_by(|x, y| y.3.total_cmp(&x.3).then_with(|| x.0.key.cmp(&y.0.key)));
     let mut tw = crate::output::writer();
@@ -320,8 +361,9 @@ fn write(
         "npv_at_low",
         "npv_at_high",
         "swing",
+        "swing_stderr",
     ])?;
-    for (p, lo, hi, sw) in &rows {
+    for (p, lo, hi, sw, se) in &rows {
         tw.write_record([
             p.key.clone(),
             p.low.to_string(),
@@ -329,6 +371,7 @@ fn write(
             lo.to_string(),
             hi.to_string(),
             sw.to_string(),
+            se.to_string(),
         ])?;
     }
 
@@ -389,14 +432,15 @@ fn write(
                  name ranges with --param KEY=LO:HI)"
             );
         }
-        for (p, lo, hi, sw) in rows.iter().take(SHOWN) {
+        for (p, lo, hi, sw, se) in rows.iter().take(SHOWN) {
             let _ = writeln!(
                 out,
-                "  {:<48} {:>12} {:>12}  swing {}",
+                "  {:<48} {:>12} {:>12}  swing {} +- {}",
                 p.key,
                 crate::output::human(*lo, true, cur),
                 crate::output::human(*hi, true, cur),
-                crate::output::human(*sw, true, cur)
+                crate::output::human(*sw, true, cur),
+                crate::output::human(*se, true, cur)
             );
         }
         more(&mut out, rows.len(), "tornado.csv");
@@ -527,14 +571,22 @@ fn run_shard(a: &SensitivityArgs, plan: &Plan, part: Shard) -> Result<()> {
     let n = span.end - span.start;
     let total: u64 = spans.iter().map(|s| s.end - s.start).sum::<u64>() + n;
     let bar = crate::runner::progress_bar(total, &folder, !a.quiet);
-    let what = |r: usize| plan.what(r);
+    let what = |g: usize| plan.what_pair(g);
     let labels = crate::runner::RunLabels {
         name: &folder,
-        unit: "tornado runs",
+        unit: "tornado parameters",
         what: &what,
     };
-    let (parts, most) =
-        shard::run_path_metric_spans(&runs, &spans, a.sim.threads, &bar, labels, &mut writer)?;
+    let (parts, most) = shard::run_group_spans(
+        &runs,
+        &plan.pairs(),
+        |g| Some(2 * g),
+        &spans,
+        a.sim.threads,
+        &bar,
+        labels,
+        &mut writer,
+    )?;
     writer.finish()?;
 
     // The drivers' run over the span, its rows straight to the file.
@@ -701,12 +753,31 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -
     }
     let threads = crate::engine::all_cores(threads);
     let mut means = Vec::with_capacity(plan.runs.len());
+    let mut swing_se = Vec::with_capacity(plan.params.len());
+    // Each parameter's high run carries its values paired with its low's.
+    let mut low: Option<Model> = None;
     for (r, l) in plan.runs.iter().enumerate() {
         let m = Model::compile(&l.scenario);
+        let named = match (r % 2, &low) {
+            (1, Some(lo)) => crate::compare::common(&lo.layout.path_names, &m.layout.path_names),
+            _ => Vec::new(),
+        };
         let parts: Vec<&shard::RunPart> = shards.iter().map(|(_, h)| &h.runs[r]).collect();
-        let (st, _) =
-            shard::merge_path_metric_run(l, &m, &parts, &mut readers, threads, &plan.what(r), 0)?;
+        let what = plan.what(r);
+        let (st, paired) = shard::merge_path_metric_run(
+            l,
+            &m,
+            &parts,
+            &mut readers,
+            threads,
+            &what,
+            4 * named.len(),
+        )?;
         means.push(npv(&m, &st));
+        if r % 2 == 1 {
+            swing_se.push(swing_stderr(&named, &paired, st.paths));
+        }
+        low = Some(m);
     }
 
     // The drivers' rows, shard after shard: every path in path order.
@@ -747,6 +818,6 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -
     }
     let records: Vec<shard::RunsRecord> = shards.iter().map(|(_, h)| h.record.clone()).collect();
     write(
-        out, &plan, &means, &names, &cols, threads, started, &records, quiet,
+        out, &plan, &means, &swing_se, &names, &cols, threads, started, &records, quiet,
     )
 }

@@ -1,6 +1,6 @@
 use super::run::sets_with;
 use crate::compare::{self, MetricDiff};
-use crate::engine::{self, BatchJob, RunStats};
+use crate::engine::{self, RunStats};
 use crate::error::{Error, Origin, Result};
 use crate::model::Model;
 use crate::output::{self, ResultDir};
@@ -421,13 +421,10 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
     let runs: Vec<&Loaded> = grid.points.iter().map(|(_, l)| l).collect();
     let groups = Groups::of(&runs, reference, a.sim.threads);
     let what = groups.label(points);
-    let sizes: Vec<u64> = groups
-        .ranges
-        .iter()
-        .map(|r| runs[r.start].scenario.simulation.paths)
-        .collect();
-    crate::runner::each_run(
-        &sizes,
+    crate::runner::simulate_groups(
+        &runs,
+        &groups.ranges,
+        |_| groups.reference(),
         a.sim.threads,
         &bar,
         crate::runner::RunLabels {
@@ -435,34 +432,10 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
             unit: "groups of points",
             what: &what,
         },
-        |g, threads, progress| {
-            let r = groups.ranges[g].clone();
-            let group = GroupJob::new(&runs, r.clone(), &groups);
-            let job = group.job();
-            let shown = r.len() as u64;
-            let report = |done: u64| progress(done * shown);
-            let out = engine::run_job(
-                &job,
-                group.models[0].paths,
-                engine::Options {
-                    threads,
-                    progress: Some(&report),
-                    ..Default::default()
-                },
-            )?;
-            let mut results = job.results(&out.acc, out.paths, out.threads);
-            results.truncate(r.len());
-            Ok((group, results))
-        },
-        |g, (group, results)| {
-            let r = groups.ranges[g].clone();
-            for ((i, st), (m, named)) in r.zip(results).zip(group.models.iter().zip(&group.named)) {
-                let (coords, l) = &grid.points[i];
-                let st = st.map_err(|e| e.in_scenario(l))?;
-                let diffs = groups.diffs(i, named, &st.paired, st.paths);
-                table.point(coords, l, m, &st, diffs, &bar)?;
-            }
-            Ok(())
+        |i, m, st, named| {
+            let (coords, l) = &grid.points[i];
+            let diffs = groups.diffs(i, named, &st.paired, st.paths);
+            table.point(coords, l, m, &st, diffs, &bar)
         },
     )?;
     if let Some(b) = &bar {
@@ -503,7 +476,7 @@ fn reference_point(point: usize, grid: &Grid) -> Result<usize> {
 const MAX_GROUP: usize = 16;
 
 /// How a sweep's points are simulated: in groups of consecutive points,
-/// each group in one pass over the paths ([`BatchJob`]), every path
+/// each group in one pass over the paths ([`crate::runner::GroupJob`]), every path
 /// simulated for each point of the group and, where the group does not
 /// hold it, for the reference point (`--reference`, the first by
 /// default), so that each point's
@@ -538,6 +511,11 @@ impl Groups {
             paired,
             reference,
         }
+    }
+
+    /// The point every point is paired with, if any.
+    fn reference(&self) -> Option<usize> {
+        self.paired.then_some(self.reference)
     }
 
     /// The progress bar's label of group `g` of a grid of `points`
@@ -623,62 +601,6 @@ fn group_count(n: usize, paths: u64, threads: usize) -> usize {
     (fewest..=n.min(fewest + 2 * threads))
         .min_by_key(|&g| (time(g), g))
         .unwrap_or(1)
-}
-
-/// One group's models: its points', then the reference's where the group
-/// does not hold it; the reference's index among them; each model's
-/// path metrics paired with the reference's (none for the reference, and
-/// none when the points are not paired).
-struct GroupJob {
-    models: Vec<Model>,
-    bench: usize,
-    named: Vec<Vec<(String, usize, usize)>>,
-    pairs: Vec<Vec<(usize, usize)>>,
-}
-
-impl GroupJob {
-    /// Points `r` of `runs`, a group of `groups`.
-    fn new(runs: &[&Loaded], r: Range<usize>, groups: &Groups) -> GroupJob {
-        let (paired, reference) = (groups.paired, groups.reference);
-        let mut models: Vec<Model> = runs[r.clone()]
-            .iter()
-            .map(|l| Model::compile(&l.scenario))
-            .collect();
-        let bench = if !paired {
-            0
-        } else if r.contains(&reference) {
-            reference - r.start
-        } else {
-            models.push(Model::compile(&runs[reference].scenario));
-            models.len() - 1
-        };
-        let named: Vec<Vec<(String, usize, usize)>> = (0..models.len())
-            .map(|k| match paired && k != bench {
-                true => compare::common(
-                    &models[bench].layout.path_names,
-                    &models[k].layout.path_names,
-                ),
-                false => Vec::new(),
-            })
-            .collect();
-        let pairs = named
-            .iter()
-            .map(|v| v.iter().map(|&(_, i, j)| (i, j)).collect())
-            .collect();
-        GroupJob {
-            models,
-            bench,
-            named,
-            pairs,
-        }
-    }
-
-    /// Its one pass: every model's path metrics, then each one's paired
-    /// values.
-    fn job(&self) -> BatchJob<'_> {
-        let models: Vec<&Model> = self.models.iter().collect();
-        BatchJob::new(&models, self.bench, &self.pairs, false)
-    }
 }
 
 /// A point's differences from the sweep's reference point.
@@ -914,9 +836,10 @@ fn run_shard(a: &SweepArgs, grid: &Grid, reference: usize, part: Shard) -> Resul
         unit: "groups of points",
         what: &what,
     };
-    let (parts, threads) = run_group_spans(
+    let (parts, threads) = shard::run_group_spans(
         &runs,
-        &groups,
+        &groups.ranges,
+        |_| groups.reference(),
         &spans,
         a.sim.threads,
         &bar,
@@ -956,95 +879,6 @@ fn run_shard(a: &SweepArgs, grid: &Grid, reference: usize, part: Shard) -> Resul
         say!("{}", shard::how_to_merge(&done, part));
     }
     Ok(())
-}
-
-/// Runs each group of `groups` over its points' span (`spans`, a point's)
-/// on `threads` threads ([`crate::runner::each_run`]), each point's chunk
-/// moments (its path metrics, then its values paired with the
-/// reference's) into `w` in point order, the progress bar `bar` (over all
-/// spans' paths) moved on. Returns the points' parts and the most threads
-/// one group used (or groups ran side by side). A point's part is the
-/// same whatever group it ran in.
-fn run_group_spans(
-    runs: &[&Loaded],
-    groups: &Groups,
-    spans: &[Range<u64>],
-    threads: usize,
-    bar: &Option<ProgressBar>,
-    labels: crate::runner::RunLabels<'_>,
-    w: &mut shard::MomentsWriter,
-) -> Result<(Vec<shard::RunPart>, usize)> {
-    let mut parts = Vec::with_capacity(runs.len());
-    let mut most = 1;
-    let sizes: Vec<u64> = groups
-        .ranges
-        .iter()
-        .map(|r| spans[r.start].end - spans[r.start].start)
-        .collect();
-    let side_by_side = crate::runner::each_run(
-        &sizes,
-        threads,
-        bar,
-        labels,
-        |g, threads, progress| {
-            let r = groups.ranges[g].clone();
-            let span = spans[r.start].clone();
-            let group = GroupJob::new(runs, r.clone(), groups);
-            let job = group.job();
-            let shown = r.len() as u64;
-            let report = |done: u64| progress(done * shown);
-            // The chunks' moments wait here until the group's turn to write.
-            let mut chunks: Vec<crate::stats::Moments> = Vec::new();
-            let mut sink = |ms: &[crate::stats::Moments]| {
-                chunks.extend_from_slice(ms);
-                Ok(())
-            };
-            let out = engine::run_job(
-                &job,
-                group.models[0].paths,
-                engine::Options {
-                    threads,
-                    progress: Some(&report),
-                    span: Some(span.clone()),
-                    chunks: Some(&mut sink),
-                    ..Default::default()
-                },
-            )?;
-            // A point that overflows fails its shard, as its run would.
-            let results = job.results(&out.acc, out.paths, out.threads);
-            for (i, st) in r.clone().zip(results) {
-                st.map_err(|e| e.in_scenario(runs[i]))?;
-            }
-            let width = engine::Job::width(&job);
-            let mine = r
-                .enumerate()
-                .map(|(k, i)| {
-                    let (own, paired) = job.parts(k);
-                    let mut ms = Vec::new();
-                    for row in chunks.chunks(width) {
-                        ms.extend_from_slice(&row[own.clone()]);
-                        ms.extend_from_slice(&row[paired.clone()]);
-                    }
-                    let n = own.len() + paired.len();
-                    let tails = out.acc.tails.slice(own);
-                    let part = shard::RunPart::new(runs[i], group.models[k].paths, &span, n, tails);
-                    (part, ms)
-                })
-                .collect::<Vec<_>>();
-            Ok((mine, out.threads))
-        },
-        |_, (mine, threads)| {
-            for (part, ms) in mine {
-                for row in ms.chunks(part.width) {
-                    w.chunk(row)?;
-                }
-                parts.push(part);
-            }
-            most = most.max(threads);
-            Ok(())
-        },
-    )?;
-    Ok((parts, most.max(side_by_side)))
 }
 
 fn read_header(dir: &Path) -> Result<SweepHeader> {
