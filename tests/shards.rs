@@ -1110,8 +1110,8 @@ fn merged_shards_of_a_paired_sweep_write_what_one_writes() {
     let npv: Vec<&str> = text.lines().filter(|l| l.contains(",npv,")).collect();
     assert_eq!(npv.len(), 20);
     for (i, l) in npv.iter().enumerate() {
-        let zero = l.ends_with(",0,0,0,0");
-        assert!(zero == (i == 6) && !l.ends_with(",,,,"), "{l}");
+        let zero = l.ends_with(",0,0,0,0,0");
+        assert!(zero == (i == 6) && !l.ends_with(",,,,,"), "{l}");
     }
     let parts = dir.path().join("parts");
     let shards: Vec<PathBuf> = (1..=3)

@@ -732,11 +732,11 @@ fn sweep_grid_with_common_random_numbers() {
     assert_eq!(
         rows[0].join(","),
         "provider.azure.price_drift,agi.hazard,metric,mean,stderr,p5,p50,p95,\
-         diff_vs_reference,diff_stderr,diff_ci_low,diff_ci_high"
+         diff_vs_reference,diff_stderr,diff_ci_low,diff_ci_high,p_lower_than_reference"
     );
     // The reference, the first point, differs from itself by nothing.
     for r in rows[1..].iter().filter(|r| r[0] == "-0.3" && r[1] == "0.1") {
-        assert_eq!(r[8..], ["0", "0", "0", "0"], "{r:?}");
+        assert_eq!(r[8..], ["0", "0", "0", "0", "0"], "{r:?}");
     }
     // Its summary says what its +- are not: the points' differences are
     // paired.
@@ -864,8 +864,8 @@ fn sweep_differences_are_paired_comparisons_with_the_first_point() {
             .iter()
             .find(|r| r[0] == "3" && r[1] == c[0])
             .unwrap_or_else(|| panic!("no row of {}", c[0]));
-        // diff_mean, diff_stderr, diff_ci_low, diff_ci_high.
-        assert_eq!(r[7..11], c[3..7], "{}", c[0]);
+        // diff_mean, diff_stderr, diff_ci_low, diff_ci_high, p_alt_lower.
+        assert_eq!(r[7..12], c[3..8], "{}", c[0]);
         checked += 1;
     }
     assert_eq!(checked, rows.len() / 5, "every metric compared");
@@ -914,9 +914,9 @@ fn sweep_differences_are_paired_comparisons_with_the_first_point() {
     let cmp = csv_rows(&out.join("compare/mid-vs-dear/comparison.csv"));
     for c in &cmp[1..] {
         let r = by3.iter().find(|r| r[0] == "3" && r[1] == c[0]).unwrap();
-        assert_eq!(r[7..11], c[3..7], "{}", c[0]);
+        assert_eq!(r[7..12], c[3..8], "{}", c[0]);
         let r = by3.iter().find(|r| r[0] == "2.7" && r[1] == c[0]).unwrap();
-        assert_eq!(r[7..11], ["0", "0", "0", "0"], "{}", c[0]);
+        assert_eq!(r[7..12], ["0", "0", "0", "0", "0"], "{}", c[0]);
     }
     // Each point's own statistics whatever the reference.
     assert_eq!(

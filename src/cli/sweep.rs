@@ -639,6 +639,7 @@ impl<'g> Table<'g> {
                 "diff_stderr",
                 "diff_ci_low",
                 "diff_ci_high",
+                "p_lower_than_reference",
             ]
             .map(String::from),
         );
@@ -663,11 +664,16 @@ impl<'g> Table<'g> {
     ) -> Result<()> {
         let diff_of = |metric: &str| match &diffs {
             Diffs::Unpaired => None,
-            Diffs::Reference => Some([0.0; 4]),
-            Diffs::Paired(d) => d
-                .iter()
-                .find(|d| d.metric == metric)
-                .map(|d| [d.diff_mean, d.diff_stderr, d.diff_ci_low, d.diff_ci_high]),
+            Diffs::Reference => Some([0.0; 5]),
+            Diffs::Paired(d) => d.iter().find(|d| d.metric == metric).map(|d| {
+                [
+                    d.diff_mean,
+                    d.diff_stderr,
+                    d.diff_ci_low,
+                    d.diff_ci_high,
+                    d.p_alt_lower,
+                ]
+            }),
         };
         for (k, metric) in m.layout.path_names.iter().enumerate() {
             let x = &st.path[k];
@@ -678,7 +684,7 @@ impl<'g> Table<'g> {
             }
             match diff_of(metric) {
                 Some(d) => row.extend(d.map(|v| v.to_string())),
-                None => row.extend(std::iter::repeat_n(String::new(), 4)),
+                None => row.extend(std::iter::repeat_n(String::new(), 5)),
             }
             self.w.write_record(&row)?;
         }
