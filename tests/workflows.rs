@@ -962,6 +962,44 @@ fn sweep_differences_are_paired_comparisons_with_the_first_point() {
     );
 }
 
+/// A large grid prints its first 50 points' lines and says how many more
+/// `sweep.csv` has (a 2,000-point sweep printed 2,000 lines).
+#[test]
+fn a_large_sweep_prints_its_first_points_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "s.toml", GOLDEN);
+    let out = dir.path().join("out");
+    let o = capsim(&[
+        "sweep",
+        f.to_str().unwrap(),
+        "--set",
+        "agi.hazard=0:0.5:12",
+        "--set",
+        "workload.api.growth=0:1:5",
+        "--paths",
+        "64",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        said.lines().filter(|l| l.contains(" npv ")).count(),
+        50,
+        "{said}"
+    );
+    assert!(
+        said.contains("... 10 more in sweep.csv (60 in all)"),
+        "{said}"
+    );
+    let rows = csv_rows(&out.join("sweep/golden/sweep.csv"));
+    let points: std::collections::BTreeSet<(String, String)> = rows[1..]
+        .iter()
+        .map(|r| (r[0].clone(), r[1].clone()))
+        .collect();
+    assert_eq!(points.len(), 60);
+}
+
 /// A date field sweeps months (`agi.earliest=2026-06:2027-06:3`: three
 /// points six months apart), written as `YYYY-MM` in `sweep.csv` and the
 /// manifest; a point is the run with that date set. `sensitivity` takes a

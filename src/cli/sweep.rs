@@ -619,7 +619,12 @@ struct Table<'g> {
     quiet: bool,
     /// The reference point's number (from 1), for the terminal.
     reference: usize,
+    /// Points whose line the terminal has had.
+    shown: usize,
 }
+
+/// The most points whose line a sweep prints (the file has every one).
+const SHOWN_POINTS: usize = 50;
 
 impl<'g> Table<'g> {
     /// The table of `grid`'s points, paired with its point `reference`
@@ -649,6 +654,7 @@ impl<'g> Table<'g> {
             w,
             quiet,
             reference: reference + 1,
+            shown: 0,
         })
     }
 
@@ -688,7 +694,8 @@ impl<'g> Table<'g> {
             }
             self.w.write_record(&row)?;
         }
-        if !self.quiet {
+        if !self.quiet && self.shown < SHOWN_POINTS {
+            self.shown += 1;
             let npv = st.path_metric(m, "npv").expect("npv");
             let pt: Vec<String> = self
                 .axes
@@ -756,6 +763,12 @@ impl<'g> Table<'g> {
         dir.write("manifest.json", &prov.to_json()?)?;
         let target = dir.commit()?;
         if !self.quiet {
+            if points > self.shown {
+                say!(
+                    "... {} more in sweep.csv ({points} in all)",
+                    points - self.shown
+                );
+            }
             say!(
                 "wrote {}/sweep.csv ({points} grid points)",
                 target.display()
