@@ -510,6 +510,8 @@ pub struct BatchJob<'a> {
     offsets: Vec<usize>,
     pair_offsets: Vec<usize>,
     width: usize,
+    /// What the paired model is called in errors.
+    bench_name: &'static str,
 }
 
 impl Job for BatchJob<'_> {
@@ -609,6 +611,16 @@ impl<'a> BatchJob<'a> {
             offsets,
             pair_offsets,
             width: at,
+            bench_name: "the benchmark",
+        }
+    }
+
+    /// The job, its paired model called `name` in errors ("the
+    /// benchmark" unless said).
+    pub fn bench_named(self, name: &'static str) -> Self {
+        BatchJob {
+            bench_name: name,
+            ..self
         }
     }
 
@@ -640,7 +652,7 @@ impl<'a> BatchJob<'a> {
                 {
                     let name = &mj.model.layout.path_names[self.pairs[k][i / 4].1];
                     return Err(Error::NotFinite {
-                        what: format!("metric `{name}` (paired with the benchmark)"),
+                        what: format!("metric `{name}` (paired with {})", self.bench_name),
                         scenario: None,
                         trace: None,
                     });

@@ -296,7 +296,8 @@ pub fn side_by_side(paths: &[u64], threads: usize) -> bool {
 /// the group's runs.
 pub(crate) struct GroupJob {
     pub(crate) models: Vec<Model>,
-    bench: usize,
+    /// The reference's index among them (0 without one).
+    pub(crate) bench: usize,
     /// Per model, the path metrics it shares with the reference: (name,
     /// reference's index, its index); none for the reference, and none
     /// without one.
@@ -344,7 +345,30 @@ impl GroupJob {
     /// values.
     pub(crate) fn job(&self) -> engine::BatchJob<'_> {
         let models: Vec<&Model> = self.models.iter().collect();
-        engine::BatchJob::new(&models, self.bench, &self.pairs, false)
+        engine::BatchJob::new(&models, self.bench, &self.pairs, false).bench_named("the reference")
+    }
+
+    /// The results of its pass (`results`, each model's) less the
+    /// reference's where the group does not hold it; or, when the reference
+    /// run itself failed, its error, named as its scenario's (`runs[k]`,
+    /// the reference): every run paired with it fails with it, and the
+    /// failure is the reference's.
+    pub(crate) fn shown(
+        &self,
+        mut results: Vec<Result<RunStats>>,
+        r: &Range<usize>,
+        runs: &[&Loaded],
+        reference: Option<usize>,
+    ) -> Result<Vec<Result<RunStats>>> {
+        if let Some(k) = reference {
+            if results[self.bench].is_err() {
+                if let Err(e) = results.swap_remove(self.bench) {
+                    return Err(e.in_scenario(runs[k]));
+                }
+            }
+        }
+        results.truncate(r.len());
+        Ok(results)
     }
 }
 
@@ -375,7 +399,8 @@ pub(crate) fn simulate_groups(
         labels,
         |g, threads, progress| {
             let r = groups[g].clone();
-            let group = GroupJob::new(runs, r.clone(), reference(g));
+            let reference = reference(g);
+            let group = GroupJob::new(runs, r.clone(), reference);
             let job = group.job();
             let shown = r.len() as u64;
             let report = |done: u64| progress(done * shown);
@@ -388,8 +413,8 @@ pub(crate) fn simulate_groups(
                     ..Default::default()
                 },
             )?;
-            let mut results = job.results(&out.acc, out.paths, out.threads);
-            results.truncate(r.len());
+            let results = job.results(&out.acc, out.paths, out.threads);
+            let results = group.shown(results, &r, runs, reference)?;
             Ok((group, results))
         },
         |g, (group, results)| {

@@ -1421,7 +1421,8 @@ pub(crate) fn run_group_spans(
         |g, threads, progress| {
             let r = groups[g].clone();
             let span = spans[r.start].clone();
-            let group = runner::GroupJob::new(runs, r.clone(), reference(g));
+            let reference = reference(g);
+            let group = runner::GroupJob::new(runs, r.clone(), reference);
             let job = group.job();
             let shown = r.len() as u64;
             let report = |done: u64| progress(done * shown);
@@ -1444,6 +1445,7 @@ pub(crate) fn run_group_spans(
             )?;
             // A run that overflows fails its shard, as it would alone.
             let results = job.results(&out.acc, out.paths, out.threads);
+            let results = group.shown(results, &r, runs, reference)?;
             for (i, st) in r.clone().zip(results) {
                 st.map_err(|e| e.in_scenario(runs[i]))?;
             }

@@ -306,6 +306,48 @@ fn overflowing_demand_under_optimal() {
     assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none());
 }
 
+/// A sweep whose reference point overflows: the error is the reference's
+/// own, named as its point (it blamed the first point, fine on its own,
+/// for its "metric `economic` (paired with the benchmark)"), in one
+/// process and in a shard; nothing written.
+#[test]
+fn overflow_of_a_sweeps_reference_names_the_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml");
+    for shard in [None, Some("1/1")] {
+        let out = dir.path().join("out");
+        let mut c = Command::new(bin());
+        c.arg("sweep")
+            .arg(&baseline)
+            .args(["--paths", "200", "--set", "workload.research.jump_rate=2"])
+            .args([
+                "--set",
+                "workload.research.jump_stdev=0:1200:3",
+                "--reference",
+                "3",
+            ])
+            .arg("--out")
+            .arg(&out);
+        if let Some(s) = shard {
+            c.args(["--shard", s]);
+        }
+        let o = c.output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{shard:?}: {err}");
+        assert!(
+            err.contains("--set workload.research.jump_stdev=1200: the simulation overflowed"),
+            "{shard:?}: {err}"
+        );
+        assert!(!err.contains("paired with"), "{shard:?}: {err}");
+        // (A shard leaves the empty `sweep/` it was to write into.)
+        let written = out.join("sweep");
+        assert!(
+            !written.exists() || std::fs::read_dir(&written).unwrap().next().is_none(),
+            "{shard:?}"
+        );
+    }
+}
+
 /// A sensitivity run's overflow names the run as a command line would:
 /// `--paths` as such, and its parameter's value, not also the base's.
 #[test]
