@@ -221,7 +221,7 @@ fn chart_refuses_what_is_not_a_result_folder() {
             &out.join(folder),
             &format!(
                 "manifest.json: no `resolved_scenario`: {what} manifest, expected a run's \
-                 (charts are drawn for the results of run, merge and batch)"
+                 (charts are drawn for the results of run, merge, batch and sensitivity)"
             ),
         );
     }
@@ -250,6 +250,111 @@ fn a_single_period_is_drawn_as_a_level() {
     assert_eq!(line.len(), 2, "{line:?}");
     assert!(line[0].0 < line[1].0 && line[0].1 == line[1].1, "{line:?}");
     assert!(spend.contains("2026-01"));
+}
+
+/// `sensitivity --charts` draws `tornado.svg` beside `tornado.csv`: a
+/// bar per parameter in the file's order, from 0 to its npv at the high
+/// end less at the low, orange where npv rises, blue where it falls, its
+/// label the parameter and its two ends; the manifest lists it. `capsim
+/// chart` on the folder draws the same file, and so does `merge --charts`
+/// of its shards.
+#[test]
+fn sensitivity_tornado_chart_draws_the_swings() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("s.toml");
+    std::fs::write(&f, GOLDEN).unwrap();
+    let out = dir.path().join("out");
+    let args = ["sensitivity", f.to_str().unwrap(), "--paths", "2048"];
+    let mut with = args.to_vec();
+    with.push("--charts");
+    let said = ok(&std::process::Command::new(bin())
+        .args(&with)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap());
+    assert!(
+        said.contains("tornado.csv, drivers.csv, tornado.svg)"),
+        "{said}"
+    );
+    let folder = out.join("sensitivity/golden");
+    let svg = std::fs::read_to_string(folder.join("tornado.svg")).unwrap();
+    let man: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(man["details"]["charts"][0], "tornado.svg");
+    let mut r = csv::Reader::from_path(folder.join("tornado.csv")).unwrap();
+    let rows: Vec<(String, String, String, f64)> = r
+        .records()
+        .map(|x| x.unwrap())
+        .map(|x| {
+            let d = x[4].parse::<f64>().unwrap() - x[3].parse::<f64>().unwrap();
+            (x[0].to_string(), x[1].to_string(), x[2].to_string(), d)
+        })
+        .collect();
+    assert!(rows.len() > 3);
+    assert!(rows.iter().any(|d| d.3 > 0.0) && rows.iter().any(|d| d.3 < 0.0));
+    let bars: Vec<(f64, String)> = svg
+        .split("<rect ")
+        .skip(1)
+        .filter(|r| r.contains("opacity=\"0.7\""))
+        .map(|r| {
+            let attr = |a: &str| {
+                let at = r.find(&format!(" {a}=\"")).unwrap() + a.len() + 3;
+                r[at..at + r[at..].find('"').unwrap()].to_string()
+            };
+            (attr("width").parse().unwrap(), attr("fill"))
+        })
+        .collect();
+    assert_eq!(bars.len(), rows.len().min(20));
+    let widest = rows.iter().map(|d| d.3.abs()).fold(0.0, f64::max);
+    let px = bars.iter().map(|b| b.0).fold(0.0, f64::max) / widest;
+    for ((name, lo, hi, d), (w, fill)) in rows.iter().zip(&bars) {
+        let label = format!("{name} {lo} -&gt; {hi}");
+        assert!(svg.contains(&label), "{label} labelled");
+        assert!(
+            (w - d.abs() * px).abs() <= 2.0,
+            "{name}: width {w}, swing {d}"
+        );
+        let want = if *d > 0.0 { "#E67814" } else { "#1F77B4" };
+        assert_eq!(fill, want, "{name}: higher orange, lower blue");
+    }
+    // Drawn later, by `capsim chart`, and by `merge --charts`.
+    let plain = dir.path().join("plain");
+    ok(&quietly(&plain, &args));
+    let drawn = plain.join("sensitivity/golden");
+    assert!(!drawn.join("tornado.svg").exists());
+    let said = ok(&std::process::Command::new(bin())
+        .arg("chart")
+        .arg(&drawn)
+        .output()
+        .unwrap());
+    assert!(said.contains("tornado.svg"), "{said}");
+    assert_eq!(
+        std::fs::read_to_string(drawn.join("tornado.svg")).unwrap(),
+        svg
+    );
+    let parts = dir.path().join("parts");
+    let shards: Vec<String> = (1..=2)
+        .map(|i| {
+            let part = format!("{i}/2");
+            let mut a = args.to_vec();
+            a.extend(["--shard", &part]);
+            ok(&quietly(&parts, &a));
+            parts
+                .join(format!("sensitivity/golden.shard-{i}-of-2"))
+                .display()
+                .to_string()
+        })
+        .collect();
+    let merged = dir.path().join("merged");
+    let mut m = vec!["merge", "--charts", "--out", merged.to_str().unwrap()];
+    m.extend(shards.iter().map(String::as_str));
+    ok(&std::process::Command::new(bin()).args(&m).output().unwrap());
+    assert_eq!(
+        std::fs::read_to_string(merged.join("sensitivity/golden/tornado.svg")).unwrap(),
+        svg
+    );
 }
 
 #[test]

@@ -783,7 +783,11 @@ fn merge_refuses_what_is_not_every_shard_of_one_comparison() {
     // A run's shard among them, and charts asked for.
     let run = shard(&base, &dir.path().join("run"), 2, 3, 1, &[]);
     refused(&instead(run), &[], "a run's shard folder, but ");
-    refused(&s, &["--charts"], "charts are drawn for a run's result");
+    refused(
+        &s,
+        &["--charts"],
+        "found a comparison's shards, expected a run's, a batch's or a sensitivity analysis's",
+    );
 }
 
 /// A library of 13 scenarios (two passes of `batch`: the benchmark and 11
@@ -1408,10 +1412,17 @@ fn merge_refuses_what_is_not_every_shard_of_one_sensitivity() {
         &[],
         "does not resolve to its sha256s (the file was edited)",
     );
-    // A sweep's shard among them, and charts asked for.
+    // A sweep's shard among them; charts of a sweep's shards.
     let sweep = sweep_shard(&file, &dir.path().join("sweep"), 2, 3, 1, &[]);
     refused(&instead(sweep), &[], "a sweep's shard folder, but ");
-    refused(&s, &["--charts"], "found a sensitivity analysis's shards");
+    let sweeps: Vec<PathBuf> = (1..=2)
+        .map(|i| sweep_shard(&file, &dir.path().join("sweeps"), i, 2, 1, &[]))
+        .collect();
+    refused(
+        &sweeps,
+        &["--charts"],
+        "found a sweep's shards, expected a run's",
+    );
 }
 
 /// A tornado run with fewer chunks than N is refused before anything

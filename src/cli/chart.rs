@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
 pub struct ChartArgs {
-    /// Result folders (written by run, merge or batch), or a batch's OUT
-    /// folder (each of its scenarios' folders and its index chart)
+    /// Result folders (written by run, merge or batch), a batch's OUT
+    /// folder (each of its scenarios' folders and its index chart), or a
+    /// sensitivity analysis's folder (its tornado chart)
     #[arg(required = true, value_name = "RESULT")]
     pub results: Vec<PathBuf>,
 }
@@ -21,9 +22,27 @@ pub fn chart(a: ChartArgs) -> Result<()> {
             chart_batch(dir)?;
             continue;
         }
+        if let Some(currency) = sensitivity_of(dir) {
+            let out = charts::write_tornado_chart(&dir.join("tornado.csv"), &currency)?;
+            say!("wrote {}", out.display());
+            continue;
+        }
         chart_one(dir)?;
     }
     Ok(())
+}
+
+/// The currency of the sensitivity analysis whose folder `dir` is (its
+/// manifest's command), or `None` for any other folder.
+fn sensitivity_of(dir: &Path) -> Option<String> {
+    let bytes = std::fs::read(dir.join("manifest.json")).ok()?;
+    let m: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    (m["command"] == "sensitivity").then(|| {
+        m["details"]["currency"]
+            .as_str()
+            .unwrap_or("USD")
+            .to_string()
+    })
 }
 
 /// The manifest `batch` writes beside `index.csv`.
@@ -119,7 +138,7 @@ fn scenario_of(dir: &Path) -> Result<(String, String)> {
         };
         bad(format!(
             "no `resolved_scenario`: {what} manifest, expected a run's (charts are drawn for \
-             the results of run, merge and batch)"
+             the results of run, merge, batch and sensitivity)"
         ))
     })?;
     let loaded = scenario::load_str(&file, resolved, &[])

@@ -21,7 +21,7 @@ pub struct MergeArgs {
     )]
     pub threads: usize,
     /// Also draw charts/ (SVG: spend and demand per period, providers, totals;
-    /// a run's or a batch's shards)
+    /// a run's or a batch's shards), or tornado.svg (a sensitivity analysis's)
     #[arg(long)]
     pub charts: bool,
     /// No summary table
@@ -168,11 +168,12 @@ fn kind(dirs: &[PathBuf]) -> Result<Kind> {
 
 pub fn merge(a: MergeArgs) -> Result<()> {
     let kind = kind(&a.shards)?;
-    if a.charts && !matches!(kind, Kind::Run | Kind::Batch) {
+    if a.charts && !matches!(kind, Kind::Run | Kind::Batch | Kind::Sensitivity) {
         return Err(Error::flag(
             "--charts",
             format!(
-                "found {} shards, expected a run's or a batch's: charts are drawn for a run's result",
+                "found {} shards, expected a run's, a batch's or a sensitivity analysis's: \
+                 charts are drawn for those results",
                 kind.whose()
             ),
         ));
@@ -182,7 +183,11 @@ pub fn merge(a: MergeArgs) -> Result<()> {
         Kind::Sweep => super::sweep::merge_shards(&a.shards, &a.out, a.threads, a.quiet),
         // A sensitivity analysis's shards: <out>/sensitivity/<name>/.
         Kind::Sensitivity => {
-            super::sensitivity::merge_shards(&a.shards, &a.out, a.threads, a.quiet)
+            let say = super::sensitivity::Say {
+                quiet: a.quiet,
+                charts: a.charts,
+            };
+            super::sensitivity::merge_shards(&a.shards, &a.out, a.threads, say)
         }
         // A batch's shards: every scenario's folder and the index in
         // <out>, as `batch` writes them.

@@ -30,6 +30,10 @@ pub struct SensitivityArgs {
     /// `capsim merge` joins the N parts into the files one process writes
     #[arg(long, value_name = "I/N", allow_hyphen_values = true)]
     pub shard: Option<Shard>,
+    /// Also draw tornado.svg (SVG) from tornado.csv: each parameter's
+    /// swing, with its 95% interval
+    #[arg(long)]
+    pub charts: bool,
 }
 
 /// `key=lo:hi`: numbers, or `YYYY-MM` months when `key` is a date field
@@ -318,8 +322,18 @@ pub fn sensitivity(a: SensitivityArgs) -> Result<()> {
         a.sim.threads,
         started,
         &[],
-        a.quiet,
+        Say {
+            quiet: a.quiet,
+            charts: a.charts,
+        },
     )
+}
+
+/// What [`write`] adds to the files: the terminal's summary (unless
+/// `quiet`), the tornado chart (with `charts`).
+pub(crate) struct Say {
+    pub(crate) quiet: bool,
+    pub(crate) charts: bool,
 }
 
 /// Writes `<out>/sensitivity/<name>/` from the tornado runs' mean npvs
@@ -338,8 +352,9 @@ fn write(
     threads: usize,
     started: std::time::SystemTime,
     shards: &[shard::RunsRecord],
-    quiet: bool,
+    say: Say,
 ) -> Result<()> {
+    let Say { quiet, charts } = say;
     let base = &plan.base;
     let mut rows = Vec::new();
     for (i, p) in plan.params.iter().enumerate() {
@@ -405,12 +420,19 @@ fn write(
     let dir = ResultDir::create(&out.join("sensitivity"), &base.scenario.name)?;
     dir.write("tornado.csv", &crate::output::finish(tw)?)?;
     dir.write("drivers.csv", &crate::output::finish(dw)?)?;
+    let cur = &base.scenario.currency;
+    if charts {
+        crate::output::charts::write_tornado_chart(&dir.path("tornado.csv"), cur)?;
+    }
     let sim = &base.scenario.simulation;
     let mut prov = crate::output::Provenance::new("sensitivity", sim.seed, sim.paths, started);
     prov.scenarios.push(crate::output::ScenarioRef::of(base));
     prov.details = serde_json::json!({
         "tornado_parameters": plan.params.iter().map(|p| serde_json::json!({"key": p.key, "low": p.low, "high": p.high})).collect::<Vec<_>>(),
         "drivers": names,
+        // For `capsim chart`, which draws the tornado's money in it.
+        "currency": cur,
+        "charts": if charts { vec![crate::output::charts::TORNADO_CHART] } else { vec![] },
     });
     if !shards.is_empty() {
         prov.details["shards"] = serde_json::json!(shards);
@@ -419,7 +441,6 @@ fn write(
     let target = dir.commit()?;
     if !quiet {
         let mut out = std::io::stdout().lock();
-        let cur = &base.scenario.currency;
         let _ = writeln!(
             out,
             "tornado (mean npv at low / high; {} each)",
@@ -486,8 +507,9 @@ fn write(
         }
         let _ = writeln!(
             out,
-            "wrote {}/ (tornado.csv, drivers.csv)",
-            target.display()
+            "wrote {}/ (tornado.csv, drivers.csv{})",
+            target.display(),
+            if charts { ", tornado.svg" } else { "" }
         );
     }
     Ok(())
@@ -686,7 +708,7 @@ fn read_header(dir: &Path) -> Result<SensitivityHeader> {
 /// order) into the `<out>/sensitivity/<name>/` one `sensitivity` writes:
 /// `tornado.csv` and `drivers.csv` byte for byte, the manifest listing the
 /// shards. The drivers are ranked on `threads` threads (0: all cores).
-pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -> Result<()> {
+pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, say: Say) -> Result<()> {
     let started = std::time::SystemTime::now();
     let mut shards = shard::read_all(dirs, read_header, |h| &h.capsim_version)?;
     let keys =
@@ -818,6 +840,6 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -
     }
     let records: Vec<shard::RunsRecord> = shards.iter().map(|(_, h)| h.record.clone()).collect();
     write(
-        out, &plan, &means, &swing_se, &names, &cols, threads, started, &records, quiet,
+        out, &plan, &means, &swing_se, &names, &cols, threads, started, &records, say,
     )
 }

@@ -641,6 +641,85 @@ pub fn write_index_chart(index: &Path, benchmark: &str, currency: &str) -> Resul
     Ok(file)
 }
 
+/// The chart `sensitivity --charts` writes beside `tornado.csv`.
+pub const TORNADO_CHART: &str = "tornado.svg";
+
+/// The most parameters [`TORNADO_CHART`] draws (the file has them all).
+const TORNADO_BARS: usize = 20;
+
+/// Draws a sensitivity analysis's `tornado.csv` as [`TORNADO_CHART`] in
+/// the same folder: per parameter, in the file's order (the largest
+/// swing first; the first [`TORNADO_BARS`]), a bar from 0 to its npv at
+/// the high end less its npv at the low end (orange where npv rises with
+/// the parameter, blue where it falls), whiskers at 95% (1.96 paired
+/// standard errors of the swing).
+pub fn write_tornado_chart(tornado: &Path, currency: &str) -> Result<PathBuf> {
+    let rows = read(
+        tornado,
+        &[
+            "parameter",
+            "low_value",
+            "high_value",
+            "npv_at_low",
+            "npv_at_high",
+            "swing_stderr",
+        ],
+        3,
+    )?;
+    let rows = &rows[..rows.len().min(TORNADO_BARS)];
+    let names: Vec<String> = rows
+        .iter()
+        .map(|(w, _)| format!("{} {} -> {}", w[0], w[1], w[2]))
+        .collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let diffs: Vec<(f64, f64)> = rows.iter().map(|(_, x)| (x[1] - x[0], x[2])).collect();
+    let file = tornado.with_file_name(TORNADO_CHART);
+    let longest = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
+    let label_area = (60 + 7 * longest as u32).clamp(200, 560);
+    let height = 140 + 32 * names.len().max(1) as u32;
+    let unit = Unit::money(currency);
+    let mut text = String::new();
+    {
+        let root =
+            SVGBackend::with_string(&mut text, (700 + label_area, height)).into_drawing_area();
+        let drawn: Drawn = (|| {
+            root.fill(&WHITE)?;
+            let style = BarStyle {
+                title: &format!(
+                    "npv at high less npv at low ({currency}), paired paths: orange higher, blue \
+                     lower, whiskers 95%"
+                ),
+                font: 18,
+                margin: 15,
+                x_label_area: 35,
+                label_area,
+                x_labels: Some(6),
+                x_desc: None,
+                caps: true,
+                zero_line: true,
+            };
+            let bars: Vec<HBar> = names
+                .iter()
+                .zip(&diffs)
+                .map(|(name, &(d, se))| HBar {
+                    name: name.to_string(),
+                    value: d,
+                    lo: d - 1.96 * se,
+                    hi: d + 1.96 * se,
+                    fill: (if d > 0.0 { ORANGE } else { BLUE }).mix(0.7).filled(),
+                })
+                .collect();
+            horizontal_bars(&root, &style, &unit, &bars)?;
+            root.present()?;
+            Ok(())
+        })();
+        drawn.map_err(|e| Error::Other(format!("cannot draw {}: {e}", file.display())))?;
+    }
+    std::fs::write(&file, text)
+        .map_err(|e| Error::io(format!("cannot write {}", file.display()), e))?;
+    Ok(file)
+}
+
 /// One panel of the index chart: a bar per scenario from 0 to its mean
 /// difference, whiskers at +-1.96 standard errors.
 fn difference_bars(
