@@ -2555,8 +2555,8 @@ fn a_flag_of_another_command_names_it() {
     for (args, says) in [
         (
             &["compare", "a.toml", "b.toml", "--charts"][..],
-            "error: capsim compare has no flag --charts: it is a flag of run, batch, sensitivity \
-             or merge; \
+            "error: capsim compare has no flag --charts: it is a flag of run, batch, sweep, \
+             sensitivity or merge; \
              capsim compare's flags: --paths, --seed, --threads, --out, --set, --quiet, --shard",
         ),
         (

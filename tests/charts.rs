@@ -213,18 +213,17 @@ fn chart_refuses_what_is_not_a_result_folder() {
             "100",
         ],
     ));
-    for (folder, what) in [
-        ("compare/golden-vs-golden", "a comparison's"),
-        ("sweep/golden", "a sweep's"),
-    ] {
-        refused(
-            &out.join(folder),
-            &format!(
-                "manifest.json: no `resolved_scenario`: {what} manifest, expected a run's \
-                 (charts are drawn for the results of run, merge, batch and sensitivity)"
-            ),
-        );
-    }
+    refused(
+        &out.join("compare/golden-vs-golden"),
+        "manifest.json: no `resolved_scenario`: a comparison's manifest, expected a run's \
+         (charts are drawn for the results of run, merge, batch, sweep and sensitivity)",
+    );
+    // A sweep's folder whose sweep.csv was mangled.
+    let sweep = out.join("sweep/golden/sweep.csv");
+    let text = std::fs::read_to_string(&sweep).unwrap();
+    let mangled = text.replacen(",npv,", ",npv,1.234,56,", 1);
+    std::fs::write(&sweep, &mangled).unwrap();
+    refused(&out.join("sweep/golden"), "sweep.csv");
     // A number a spreadsheet mangled, on line 4 of periods.csv.
     let p = res.join("periods.csv");
     let text = std::fs::read_to_string(&p).unwrap();
@@ -355,6 +354,118 @@ fn sensitivity_tornado_chart_draws_the_swings() {
         std::fs::read_to_string(merged.join("sensitivity/golden/tornado.svg")).unwrap(),
         svg
     );
+}
+
+/// `sweep --charts` draws `sweep.svg` beside `sweep.csv`: the mean npv
+/// along the first axis, a line per value of the other (each point where
+/// `sweep.csv` puts it), and a second panel of the paired differences
+/// from the reference; one panel where there is nothing to pair. `capsim
+/// chart` on the folder draws the same file, and so does `merge --charts`
+/// of its shards.
+#[test]
+fn sweep_chart_draws_the_sweep() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("s.toml");
+    std::fs::write(&f, GOLDEN).unwrap();
+    let args = [
+        "sweep",
+        f.to_str().unwrap(),
+        "--set",
+        "provider.azure.price=2.4:3.6:5",
+        "--set",
+        "agi.hazard=0.1:0.3:2",
+        "--paths",
+        "2048",
+    ];
+    let out = dir.path().join("out");
+    let said = ok(&std::process::Command::new(bin())
+        .args(args)
+        .args(["--charts", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap());
+    assert!(said.contains("(10 grid points) and sweep.svg"), "{said}");
+    let folder = out.join("sweep/golden");
+    let svg = std::fs::read_to_string(folder.join("sweep.svg")).unwrap();
+    let man: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(man["details"]["charts"][0], "sweep.svg");
+    // Two panels of two lines of five points.
+    assert_eq!(svg.matches("<circle").count(), 20);
+    assert!(svg.contains("npv less the reference"), "paired panel");
+    assert!(svg.contains("agi.hazard=0.1") && svg.contains("agi.hazard=0.3"));
+    // The first line (agi.hazard 0.1): its means, left to right.
+    let mut r = csv::Reader::from_path(folder.join("sweep.csv")).unwrap();
+    let means: Vec<f64> = r
+        .records()
+        .map(|x| x.unwrap())
+        .filter(|x| &x[1] == "0.1" && &x[2] == "npv")
+        .map(|x| x[3].parse().unwrap())
+        .collect();
+    assert_eq!(means.len(), 5);
+    let key = "opacity=\"1\" stroke=\"#1F77B4\" stroke-width=\"2\" points=\"";
+    let at = svg.find(key).expect("the first line") + key.len();
+    let line: Vec<(f64, f64)> = svg[at..at + svg[at..].find('"').unwrap()]
+        .split_whitespace()
+        .map(|p| {
+            let (x, y) = p.split_once(',').unwrap();
+            (x.parse().unwrap(), y.parse().unwrap())
+        })
+        .collect();
+    draws(&line, &means);
+    // Drawn later, by `capsim chart`, and by `merge --charts`.
+    let plain = dir.path().join("plain");
+    ok(&quietly(&plain, &args));
+    let drawn = plain.join("sweep/golden");
+    let said = ok(&std::process::Command::new(bin())
+        .arg("chart")
+        .arg(&drawn)
+        .output()
+        .unwrap());
+    assert!(said.contains("sweep.svg"), "{said}");
+    assert_eq!(
+        std::fs::read_to_string(drawn.join("sweep.svg")).unwrap(),
+        svg
+    );
+    let parts = dir.path().join("parts");
+    let shards: Vec<String> = (1..=2)
+        .map(|i| {
+            let part = format!("{i}/2");
+            let mut a = args.to_vec();
+            a.extend(["--shard", &part]);
+            ok(&quietly(&parts, &a));
+            parts
+                .join(format!("sweep/golden.shard-{i}-of-2"))
+                .display()
+                .to_string()
+        })
+        .collect();
+    let merged = dir.path().join("merged");
+    let mut m = vec!["merge", "--charts", "--out", merged.to_str().unwrap()];
+    m.extend(shards.iter().map(String::as_str));
+    ok(&std::process::Command::new(bin()).args(&m).output().unwrap());
+    assert_eq!(
+        std::fs::read_to_string(merged.join("sweep/golden/sweep.svg")).unwrap(),
+        svg
+    );
+    // Nothing to pair over seeds: one panel, one line.
+    let seeds = dir.path().join("seeds");
+    ok(&quietly(
+        &seeds,
+        &[
+            "sweep",
+            f.to_str().unwrap(),
+            "--set",
+            "simulation.seed=1:3:3",
+            "--paths",
+            "100",
+            "--charts",
+        ],
+    ));
+    let svg = std::fs::read_to_string(seeds.join("sweep/golden/sweep.svg")).unwrap();
+    assert_eq!(svg.matches("<circle").count(), 3);
+    assert!(!svg.contains("less the reference"));
 }
 
 #[test]

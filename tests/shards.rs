@@ -786,7 +786,8 @@ fn merge_refuses_what_is_not_every_shard_of_one_comparison() {
     refused(
         &s,
         &["--charts"],
-        "found a comparison's shards, expected a run's, a batch's or a sensitivity analysis's",
+        "found a comparison's shards, expected a run's, a batch's, a sweep's or a sensitivity \
+         analysis's",
     );
 }
 
@@ -1218,10 +1219,9 @@ fn merge_refuses_what_is_not_every_shard_of_one_sweep() {
         &[],
         "does not resolve to its sha256 (the file was edited)",
     );
-    // A run's shard among them, and charts asked for.
+    // A run's shard among them.
     let run = shard(&file, &dir.path().join("run"), 2, 3, 1, &[]);
     refused(&instead(run), &[], "a run's shard folder, but ");
-    refused(&s, &["--charts"], "found a sweep's shards");
 }
 
 /// A point with fewer chunks than N is refused before anything runs,
@@ -1412,17 +1412,9 @@ fn merge_refuses_what_is_not_every_shard_of_one_sensitivity() {
         &[],
         "does not resolve to its sha256s (the file was edited)",
     );
-    // A sweep's shard among them; charts of a sweep's shards.
+    // A sweep's shard among them.
     let sweep = sweep_shard(&file, &dir.path().join("sweep"), 2, 3, 1, &[]);
     refused(&instead(sweep), &[], "a sweep's shard folder, but ");
-    let sweeps: Vec<PathBuf> = (1..=2)
-        .map(|i| sweep_shard(&file, &dir.path().join("sweeps"), i, 2, 1, &[]))
-        .collect();
-    refused(
-        &sweeps,
-        &["--charts"],
-        "found a sweep's shards, expected a run's",
-    );
 }
 
 /// A tornado run with fewer chunks than N is refused before anything

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, clap::Args)]
 pub struct ChartArgs {
     /// Result folders (written by run, merge or batch), a batch's OUT
-    /// folder (each of its scenarios' folders and its index chart), or a
-    /// sensitivity analysis's folder (its tornado chart)
+    /// folder (each of its scenarios' folders and its index chart), a
+    /// sweep's folder (its sweep chart) or a sensitivity analysis's (its
+    /// tornado chart)
     #[arg(required = true, value_name = "RESULT")]
     pub results: Vec<PathBuf>,
 }
@@ -22,8 +23,13 @@ pub fn chart(a: ChartArgs) -> Result<()> {
             chart_batch(dir)?;
             continue;
         }
-        if let Some(currency) = sensitivity_of(dir) {
-            let out = charts::write_tornado_chart(&dir.join("tornado.csv"), &currency)?;
+        if let Some((command, currency)) = many_runs_of(dir) {
+            let out = match command {
+                ManyRuns::Sweep => charts::write_sweep_chart(&dir.join("sweep.csv"), &currency)?,
+                ManyRuns::Sensitivity => {
+                    charts::write_tornado_chart(&dir.join("tornado.csv"), &currency)?
+                }
+            };
             say!("wrote {}", out.display());
             continue;
         }
@@ -32,17 +38,24 @@ pub fn chart(a: ChartArgs) -> Result<()> {
     Ok(())
 }
 
-/// The currency of the sensitivity analysis whose folder `dir` is (its
-/// manifest's command), or `None` for any other folder.
-fn sensitivity_of(dir: &Path) -> Option<String> {
+/// A command of many runs whose folder `chart` draws.
+enum ManyRuns {
+    Sweep,
+    Sensitivity,
+}
+
+/// The command (a sweep or a sensitivity analysis, as its manifest says)
+/// whose folder `dir` is, and its currency; `None` for any other folder.
+fn many_runs_of(dir: &Path) -> Option<(ManyRuns, String)> {
     let bytes = std::fs::read(dir.join("manifest.json")).ok()?;
     let m: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    (m["command"] == "sensitivity").then(|| {
-        m["details"]["currency"]
-            .as_str()
-            .unwrap_or("USD")
-            .to_string()
-    })
+    let command = match m["command"].as_str()? {
+        "sweep" => ManyRuns::Sweep,
+        "sensitivity" => ManyRuns::Sensitivity,
+        _ => return None,
+    };
+    let currency = m["details"]["currency"].as_str().unwrap_or("USD");
+    Some((command, currency.to_string()))
 }
 
 /// The manifest `batch` writes beside `index.csv`.
@@ -138,7 +151,7 @@ fn scenario_of(dir: &Path) -> Result<(String, String)> {
         };
         bad(format!(
             "no `resolved_scenario`: {what} manifest, expected a run's (charts are drawn for \
-             the results of run, merge, batch and sensitivity)"
+             the results of run, merge, batch, sweep and sensitivity)"
         ))
     })?;
     let loaded = scenario::load_str(&file, resolved, &[])

@@ -21,7 +21,8 @@ pub struct MergeArgs {
     )]
     pub threads: usize,
     /// Also draw charts/ (SVG: spend and demand per period, providers, totals;
-    /// a run's or a batch's shards), or tornado.svg (a sensitivity analysis's)
+    /// a run's or a batch's shards), sweep.svg (a sweep's) or tornado.svg (a
+    /// sensitivity analysis's)
     #[arg(long)]
     pub charts: bool,
     /// No summary table
@@ -168,19 +169,19 @@ fn kind(dirs: &[PathBuf]) -> Result<Kind> {
 
 pub fn merge(a: MergeArgs) -> Result<()> {
     let kind = kind(&a.shards)?;
-    if a.charts && !matches!(kind, Kind::Run | Kind::Batch | Kind::Sensitivity) {
+    if a.charts && matches!(kind, Kind::Compare) {
         return Err(Error::flag(
             "--charts",
             format!(
-                "found {} shards, expected a run's, a batch's or a sensitivity analysis's: \
-                 charts are drawn for those results",
+                "found {} shards, expected a run's, a batch's, a sweep's or a sensitivity \
+                 analysis's: charts are drawn for those results",
                 kind.whose()
             ),
         ));
     }
     match kind {
         // A sweep's shards: <out>/sweep/<name>/, as `sweep` writes it.
-        Kind::Sweep => super::sweep::merge_shards(&a.shards, &a.out, a.threads, a.quiet),
+        Kind::Sweep => super::sweep::merge_shards(&a.shards, &a.out, a.threads, a.charts, a.quiet),
         // A sensitivity analysis's shards: <out>/sensitivity/<name>/.
         Kind::Sensitivity => {
             let say = super::sensitivity::Say {

@@ -31,6 +31,11 @@ pub struct SweepArgs {
     pub shard: Option<Shard>,
     /// The grid point every point's paired difference is taken from,
     /// numbered as sweep.csv lists them (1: every axis at its first value)
+    /// Also draw sweep.svg (SVG) from sweep.csv: the mean npv and its 5-95%
+    /// band along the first axis, and each point's paired difference from
+    /// the reference
+    #[arg(long)]
+    pub charts: bool,
     #[arg(
         long,
         value_name = "POINT",
@@ -441,7 +446,7 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    table.finish(&a.sim.out, &grid, &groups, started, &[])
+    table.finish(&a.sim.out, &grid, &groups, started, &[], a.charts)
 }
 
 /// `--reference`: a grid point's number, from 1.
@@ -739,11 +744,16 @@ impl<'g> Table<'g> {
         groups: &Groups,
         started: std::time::SystemTime,
         shards: &[shard::RunsRecord],
+        charts: bool,
     ) -> Result<()> {
         let points = grid.points.len();
         let dir = ResultDir::create(&out.join("sweep"), grid.name())?;
         dir.write("sweep.csv", &crate::output::finish(self.w)?)?;
         let first = &grid.points[0].1;
+        let currency = &first.scenario.currency;
+        if charts {
+            crate::output::charts::write_sweep_chart(&dir.path("sweep.csv"), currency)?;
+        }
         let sim = &first.scenario.simulation;
         let mut prov = crate::output::Provenance::new("sweep", sim.seed, sim.paths, started);
         prov.scenarios.push(crate::output::ScenarioRef::of(first));
@@ -751,6 +761,9 @@ impl<'g> Table<'g> {
             "axes": grid.axes.iter().map(|x| serde_json::json!({"key": x.key, "values": x.values})).collect::<Vec<_>>(),
             "fixed_overrides": grid.fixed,
             "grid_points": points,
+            // For `capsim chart`, which draws the npv in it.
+            "currency": currency,
+            "charts": if charts { vec![crate::output::charts::SWEEP_CHART] } else { vec![] },
             // The point every other's differences are taken from.
             "reference": groups.paired.then(|| serde_json::json!({
                 "point": groups.reference + 1,
@@ -770,8 +783,9 @@ impl<'g> Table<'g> {
                 );
             }
             say!(
-                "wrote {}/sweep.csv ({points} grid points)",
-                target.display()
+                "wrote {}/sweep.csv ({points} grid points){}",
+                target.display(),
+                if charts { " and sweep.svg" } else { "" }
             );
             // The +- above are each point's own standard error; the points
             // share their draws, so their differences are far tighter.
@@ -913,7 +927,13 @@ fn read_header(dir: &Path) -> Result<SweepHeader> {
 /// Merges the shards in `dirs` (all of one `sweep --shard`, in any order)
 /// into the `<out>/sweep/<name>/` one `sweep` writes: `sweep.csv` byte for
 /// byte, the manifest listing the shards.
-pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -> Result<()> {
+pub fn merge_shards(
+    dirs: &[PathBuf],
+    out: &Path,
+    threads: usize,
+    charts: bool,
+    quiet: bool,
+) -> Result<()> {
     let started = std::time::SystemTime::now();
     let mut shards = shard::read_all(dirs, read_header, |h| &h.capsim_version)?;
     let keys = |h: &SweepHeader| -> Vec<String> {
@@ -1044,7 +1064,7 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, quiet: bool) -
         table.point(coords, l, &m, &st, diffs, &None)?;
     }
     let records: Vec<shard::RunsRecord> = shards.iter().map(|(_, h)| h.record.clone()).collect();
-    table.finish(out, &grid, &groups, started, &records)
+    table.finish(out, &grid, &groups, started, &records, charts)
 }
 
 #[cfg(test)]

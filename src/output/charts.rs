@@ -720,6 +720,269 @@ pub fn write_tornado_chart(tornado: &Path, currency: &str) -> Result<PathBuf> {
     Ok(file)
 }
 
+/// The chart `sweep --charts` writes beside `sweep.csv`.
+pub const SWEEP_CHART: &str = "sweep.svg";
+
+/// The most lines a panel of [`SWEEP_CHART`] draws.
+const SWEEP_LINES: usize = 6;
+
+/// One point of a sweep's npv: its coordinates, mean, 5% and 95%, and
+/// its difference from the reference with its 95% interval (if paired).
+struct SweepPoint {
+    at: Vec<String>,
+    mean: f64,
+    p5: f64,
+    p95: f64,
+    diff: Option<(f64, f64, f64)>,
+}
+
+/// Draws a sweep's `sweep.csv` as [`SWEEP_CHART`] in the same folder: the
+/// mean npv (line) and its 5-95% band against the first axis's values,
+/// one line per combination of the other axes' values (the first
+/// [`SWEEP_LINES`]); beside it, where the points are paired, each one's
+/// difference from the reference point with its 95% interval.
+pub fn write_sweep_chart(sweep: &Path, currency: &str) -> Result<PathBuf> {
+    let bytes = std::fs::read(sweep).map_err(|e| {
+        bad(
+            sweep,
+            None,
+            format!("cannot read it ({e}); expected a sweep's folder written by capsim sweep"),
+        )
+    })?;
+    let mut r = csv::Reader::from_reader(&bytes[..]);
+    let head = r
+        .headers()
+        .map_err(|e| bad(sweep, Some(1), format!("not a CSV header: {e}")))?
+        .clone();
+    let col = |name: &str| {
+        head.iter().position(|h| h == name).ok_or_else(|| {
+            bad(
+                sweep,
+                Some(1),
+                format!("no column `{name}`; expected the columns capsim sweep writes"),
+            )
+        })
+    };
+    let axes = col("metric")?;
+    let [mean, p5, p95, diff, lo, hi] = [
+        "mean",
+        "p5",
+        "p95",
+        "diff_vs_reference",
+        "diff_ci_low",
+        "diff_ci_high",
+    ]
+    .map(col);
+    let (mean, p5, p95, diff, lo, hi) = (mean?, p5?, p95?, diff?, lo?, hi?);
+    if axes == 0 {
+        return Err(bad(
+            sweep,
+            Some(1),
+            "no swept parameter's column before `metric`",
+        ));
+    }
+    let mut points = Vec::new();
+    for (k, rec) in r.records().enumerate() {
+        let rec = rec.map_err(|e| bad(sweep, None, format!("not a CSV row: {e}")))?;
+        if rec.get(axes) != Some("npv") {
+            continue;
+        }
+        let number = |i: usize| -> Result<Option<f64>> {
+            match rec.get(i).unwrap_or("") {
+                "" => Ok(None),
+                v => v.parse().map(Some).map_err(|_| {
+                    bad(
+                        sweep,
+                        Some(k as u64 + 2),
+                        format!("column `{}`: found `{v}`, expected a number", &head[i]),
+                    )
+                }),
+            }
+        };
+        let need = |i: usize| {
+            number(i)?.ok_or_else(|| {
+                bad(
+                    sweep,
+                    Some(k as u64 + 2),
+                    format!("column `{}` is empty", &head[i]),
+                )
+            })
+        };
+        let d = match (number(diff)?, number(lo)?, number(hi)?) {
+            (Some(d), Some(l), Some(h)) => Some((d, l, h)),
+            _ => None,
+        };
+        points.push(SweepPoint {
+            at: (0..axes).map(|i| rec[i].to_string()).collect(),
+            mean: need(mean)?,
+            p5: need(p5)?,
+            p95: need(p95)?,
+            diff: d,
+        });
+    }
+    if points.is_empty() {
+        return Err(bad(sweep, None, "no rows of metric `npv`"));
+    }
+    // The first axis's values in order, and each line's points: one line
+    // per combination of the other axes' values, in the file's order.
+    let mut xs: Vec<&str> = Vec::new();
+    let mut lines: Vec<(String, Vec<(usize, &SweepPoint)>)> = Vec::new();
+    for p in &points {
+        let x = match xs.iter().position(|v| *v == p.at[0]) {
+            Some(i) => i,
+            None => {
+                xs.push(&p.at[0]);
+                xs.len() - 1
+            }
+        };
+        let rest: Vec<String> = head
+            .iter()
+            .zip(&p.at)
+            .skip(1)
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let name = rest.join(" ");
+        match lines.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, l)) => l.push((x, p)),
+            None => lines.push((name, vec![(x, p)])),
+        }
+    }
+    let all = lines.len();
+    lines.truncate(SWEEP_LINES);
+    let paired = points.iter().any(|p| p.diff.is_some());
+    let file = sweep.with_file_name(SWEEP_CHART);
+    let unit = Unit::money(currency);
+    let key = &head[0];
+    let shown = if all > SWEEP_LINES {
+        format!(", the first {SWEEP_LINES} of {all} lines")
+    } else {
+        String::new()
+    };
+    let width = if paired { 1400 } else { 800 };
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, (width, 560)).into_drawing_area();
+        let drawn: Drawn = (|| {
+            root.fill(&WHITE)?;
+            let panels = root.split_evenly((1, if paired { 2 } else { 1 }));
+            sweep_panel(
+                &panels[0],
+                &format!("npv ({currency}) by {key}: mean, 5-95% band{shown}"),
+                &unit,
+                &xs,
+                &lines,
+                |p| Some((p.mean, p.p5, p.p95)),
+            )?;
+            if paired {
+                sweep_panel(
+                    &panels[1],
+                    &format!("npv less the reference's ({currency}), paired paths: 95% interval"),
+                    &unit,
+                    &xs,
+                    &lines,
+                    |p| p.diff,
+                )?;
+            }
+            root.present()?;
+            Ok(())
+        })();
+        drawn.map_err(|e| Error::Other(format!("cannot draw {}: {e}", file.display())))?;
+    }
+    std::fs::write(&file, text)
+        .map_err(|e| Error::io(format!("cannot write {}", file.display()), e))?;
+    Ok(file)
+}
+
+/// Colours of a sweep chart's lines, in order.
+const LINE_COLORS: [RGBColor; SWEEP_LINES] = [
+    BLUE,
+    ORANGE,
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+];
+
+/// One panel of the sweep chart: per line, `value(point)` (a value and
+/// its band's ends) at each of its points' first-axis positions `xs`.
+fn sweep_panel(
+    root: &Area<'_>,
+    title: &str,
+    unit: &Unit,
+    xs: &[&str],
+    lines: &[(String, Vec<(usize, &SweepPoint)>)],
+    value: impl Fn(&SweepPoint) -> Option<(f64, f64, f64)>,
+) -> Drawn {
+    let n = xs.len();
+    let y = span(
+        lines
+            .iter()
+            .flat_map(|(_, l)| l.iter().filter_map(|(_, p)| value(p)))
+            .flat_map(|(v, a, b)| [v, a, b]),
+    );
+    let x = if n == 1 {
+        -0.5..0.5
+    } else {
+        -0.2..(n - 1) as f64 + 0.2
+    };
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 18))
+        .margin(15)
+        .x_label_area_size(40)
+        .y_label_area_size(80)
+        .build_cartesian_2d(x, y)?;
+    chart
+        .configure_mesh()
+        .x_labels(n.min(11))
+        .x_label_formatter(&|x| {
+            whole(*x)
+                .and_then(|i| xs.get(i))
+                .map_or(String::new(), |v| v.to_string())
+        })
+        .y_label_formatter(&|v| unit.tick(*v))
+        .light_line_style(WHITE)
+        .draw()?;
+    for (k, (name, pts)) in lines.iter().enumerate() {
+        let color = LINE_COLORS[k % LINE_COLORS.len()];
+        let vals: Vec<(f64, (f64, f64, f64))> = pts
+            .iter()
+            .filter_map(|(x, p)| value(p).map(|v| (*x as f64, v)))
+            .collect();
+        if vals.len() > 1 {
+            let up = vals.iter().map(|(x, v)| (*x, v.2));
+            let down = vals.iter().rev().map(|(x, v)| (*x, v.1));
+            chart.draw_series(std::iter::once(Polygon::new(
+                up.chain(down).collect::<Vec<_>>(),
+                color.mix(0.12).filled(),
+            )))?;
+        }
+        for (x, v) in &vals {
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(*x, v.1), (*x, v.2)],
+                color.mix(0.6).stroke_width(2),
+            )))?;
+        }
+        let drawn = chart.draw_series(
+            LineSeries::new(vals.iter().map(|(x, v)| (*x, v.0)), color.stroke_width(2))
+                .point_size(3),
+        )?;
+        if !name.is_empty() {
+            drawn.label(name.as_str()).legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
+        }
+    }
+    if lines.iter().any(|(n, _)| !n.is_empty()) {
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.8))
+            .border_style(GREY)
+            .draw()?;
+    }
+    Ok(())
+}
+
 /// One panel of the index chart: a bar per scenario from 0 to its mean
 /// difference, whiskers at +-1.96 standard errors.
 fn difference_bars(
