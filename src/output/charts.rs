@@ -299,6 +299,23 @@ fn span(values: impl Iterator<Item = f64>) -> std::ops::Range<f64> {
     (if lo < 0.0 { lo - pad } else { 0.0 })..hi + pad
 }
 
+/// Range of `values` with a margin, zero included only if between them
+/// (levels far from zero, whose differences would look flat from it).
+fn tight_span(values: impl Iterator<Item = f64>) -> std::ops::Range<f64> {
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
+        (l.min(v), h.max(v))
+    });
+    if !(lo.is_finite() && hi.is_finite()) {
+        return 0.0..1.0;
+    }
+    let pad = if hi > lo {
+        0.05 * (hi - lo)
+    } else {
+        (0.05 * lo.abs()).max(1.0)
+    };
+    lo - pad..hi + pad
+}
+
 /// Per-period fans: for each series, its 5-95% band (and with `inner`, its
 /// 25-75% band and its mean), and its median.
 fn fan(
@@ -871,6 +888,7 @@ pub fn write_sweep_chart(sweep: &Path, currency: &str) -> Result<PathBuf> {
                 &unit,
                 &xs,
                 &lines,
+                false,
                 |p| Some((p.mean, p.p5, p.p95)),
             )?;
             if paired {
@@ -880,6 +898,7 @@ pub fn write_sweep_chart(sweep: &Path, currency: &str) -> Result<PathBuf> {
                     &unit,
                     &xs,
                     &lines,
+                    true,
                     |p| p.diff,
                 )?;
             }
@@ -904,22 +923,28 @@ const LINE_COLORS: [RGBColor; SWEEP_LINES] = [
 ];
 
 /// One panel of the sweep chart: per line, `value(point)` (a value and
-/// its band's ends) at each of its points' first-axis positions `xs`.
+/// its band's ends) at each of its points' first-axis positions `xs`; the
+/// value axis from zero if `zero` (differences), else around the values
+/// (levels).
 fn sweep_panel(
     root: &Area<'_>,
     title: &str,
     unit: &Unit,
     xs: &[&str],
     lines: &[(String, Vec<(usize, &SweepPoint)>)],
+    zero: bool,
     value: impl Fn(&SweepPoint) -> Option<(f64, f64, f64)>,
 ) -> Drawn {
     let n = xs.len();
-    let y = span(
-        lines
-            .iter()
-            .flat_map(|(_, l)| l.iter().filter_map(|(_, p)| value(p)))
-            .flat_map(|(v, a, b)| [v, a, b]),
-    );
+    let values = lines
+        .iter()
+        .flat_map(|(_, l)| l.iter().filter_map(|(_, p)| value(p)))
+        .flat_map(|(v, a, b)| [v, a, b]);
+    let y = if zero {
+        span(values)
+    } else {
+        tight_span(values)
+    };
     let x = if n == 1 {
         -0.5..0.5
     } else {
