@@ -251,6 +251,40 @@ fn a_single_period_is_drawn_as_a_level() {
     assert!(spend.contains("2026-01"));
 }
 
+/// `args` (a `command` of golden.toml without `--charts`) run in `dir`,
+/// then `capsim chart` on its folder, draws `chart` as `svg`; and so does
+/// `merge --charts` of two shards of it.
+fn drawn_later(dir: &Path, args: &[&str], command: &str, chart: &str, svg: &str) {
+    let plain = dir.join("plain");
+    ok(&quietly(&plain, args));
+    let drawn = plain.join(command).join("golden");
+    assert!(!drawn.join(chart).exists());
+    let said = ok(&std::process::Command::new(bin())
+        .arg("chart")
+        .arg(&drawn)
+        .output()
+        .unwrap());
+    assert!(said.contains(chart), "{said}");
+    assert_eq!(std::fs::read_to_string(drawn.join(chart)).unwrap(), svg);
+    let parts = dir.join("parts");
+    let shards: Vec<String> = (1..=2)
+        .map(|i| {
+            let part = format!("{i}/2");
+            let mut a = args.to_vec();
+            a.extend(["--shard", &part]);
+            ok(&quietly(&parts, &a));
+            let folder = parts.join(command).join(format!("golden.shard-{i}-of-2"));
+            folder.display().to_string()
+        })
+        .collect();
+    let merged = dir.join("merged");
+    let mut m = vec!["merge", "--charts", "--out", merged.to_str().unwrap()];
+    m.extend(shards.iter().map(String::as_str));
+    ok(&std::process::Command::new(bin()).args(&m).output().unwrap());
+    let folder = merged.join(command).join("golden");
+    assert_eq!(std::fs::read_to_string(folder.join(chart)).unwrap(), svg);
+}
+
 /// `sensitivity --charts` draws `tornado.svg` beside `tornado.csv`: a
 /// bar per parameter in the file's order, from 0 to its npv at the high
 /// end less at the low, orange where npv rises, blue where it falls, its
@@ -318,42 +352,7 @@ fn sensitivity_tornado_chart_draws_the_swings() {
         let want = if *d > 0.0 { "#E67814" } else { "#1F77B4" };
         assert_eq!(fill, want, "{name}: higher orange, lower blue");
     }
-    // Drawn later, by `capsim chart`, and by `merge --charts`.
-    let plain = dir.path().join("plain");
-    ok(&quietly(&plain, &args));
-    let drawn = plain.join("sensitivity/golden");
-    assert!(!drawn.join("tornado.svg").exists());
-    let said = ok(&std::process::Command::new(bin())
-        .arg("chart")
-        .arg(&drawn)
-        .output()
-        .unwrap());
-    assert!(said.contains("tornado.svg"), "{said}");
-    assert_eq!(
-        std::fs::read_to_string(drawn.join("tornado.svg")).unwrap(),
-        svg
-    );
-    let parts = dir.path().join("parts");
-    let shards: Vec<String> = (1..=2)
-        .map(|i| {
-            let part = format!("{i}/2");
-            let mut a = args.to_vec();
-            a.extend(["--shard", &part]);
-            ok(&quietly(&parts, &a));
-            parts
-                .join(format!("sensitivity/golden.shard-{i}-of-2"))
-                .display()
-                .to_string()
-        })
-        .collect();
-    let merged = dir.path().join("merged");
-    let mut m = vec!["merge", "--charts", "--out", merged.to_str().unwrap()];
-    m.extend(shards.iter().map(String::as_str));
-    ok(&std::process::Command::new(bin()).args(&m).output().unwrap());
-    assert_eq!(
-        std::fs::read_to_string(merged.join("sensitivity/golden/tornado.svg")).unwrap(),
-        svg
-    );
+    drawn_later(dir.path(), &args, "sensitivity", "tornado.svg", &svg);
 }
 
 /// `sweep --charts` draws `sweep.svg` beside `sweep.csv`: the mean npv
@@ -414,41 +413,7 @@ fn sweep_chart_draws_the_sweep() {
         })
         .collect();
     draws(&line, &means);
-    // Drawn later, by `capsim chart`, and by `merge --charts`.
-    let plain = dir.path().join("plain");
-    ok(&quietly(&plain, &args));
-    let drawn = plain.join("sweep/golden");
-    let said = ok(&std::process::Command::new(bin())
-        .arg("chart")
-        .arg(&drawn)
-        .output()
-        .unwrap());
-    assert!(said.contains("sweep.svg"), "{said}");
-    assert_eq!(
-        std::fs::read_to_string(drawn.join("sweep.svg")).unwrap(),
-        svg
-    );
-    let parts = dir.path().join("parts");
-    let shards: Vec<String> = (1..=2)
-        .map(|i| {
-            let part = format!("{i}/2");
-            let mut a = args.to_vec();
-            a.extend(["--shard", &part]);
-            ok(&quietly(&parts, &a));
-            parts
-                .join(format!("sweep/golden.shard-{i}-of-2"))
-                .display()
-                .to_string()
-        })
-        .collect();
-    let merged = dir.path().join("merged");
-    let mut m = vec!["merge", "--charts", "--out", merged.to_str().unwrap()];
-    m.extend(shards.iter().map(String::as_str));
-    ok(&std::process::Command::new(bin()).args(&m).output().unwrap());
-    assert_eq!(
-        std::fs::read_to_string(merged.join("sweep/golden/sweep.svg")).unwrap(),
-        svg
-    );
+    drawn_later(dir.path(), &args, "sweep", "sweep.svg", &svg);
     // Nothing to pair over seeds: one panel, one line.
     let seeds = dir.path().join("seeds");
     ok(&quietly(

@@ -238,10 +238,16 @@ pub fn write_charts(dir: &Path, name: &str, currency: &str) -> Result<PathBuf> {
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 type Drawn = std::result::Result<(), Box<dyn std::error::Error + 'static>>;
 
+/// Draws `file` ([`SIZE`]) by `draw` on a white page.
 fn svg(file: &Path, draw: impl FnOnce(&Area<'_>) -> Drawn) -> Result<()> {
+    svg_sized(file, SIZE, draw)
+}
+
+/// Draws `file`, `size` pixels, by `draw` on a white page.
+fn svg_sized(file: &Path, size: (u32, u32), draw: impl FnOnce(&Area<'_>) -> Drawn) -> Result<()> {
     let mut text = String::new();
     {
-        let root = SVGBackend::with_string(&mut text, SIZE).into_drawing_area();
+        let root = SVGBackend::with_string(&mut text, size).into_drawing_area();
         let drawn = root
             .fill(&WHITE)
             .map_err(|e| e.into())
@@ -634,27 +640,18 @@ pub fn write_index_chart(index: &Path, benchmark: &str, currency: &str) -> Resul
     let file = index.with_file_name(INDEX_CHART);
     let height = 140 + 45 * names.len().max(1) as u32;
     let unit = Unit::money(currency);
-    let mut text = String::new();
-    {
-        let root = SVGBackend::with_string(&mut text, (1200, height)).into_drawing_area();
-        let drawn: Drawn = (|| {
-            root.fill(&WHITE)?;
-            let root = root.titled(
-                &format!(
-                    "difference from {benchmark} ({currency}), paired paths: bar the mean (orange higher, blue lower), whiskers 95%"
-                ),
-                ("sans-serif", 20),
-            )?;
-            for (area, (label, diffs)) in root.split_evenly((1, panels.len())).iter().zip(&panels) {
-                difference_bars(area, label, &unit, &names, diffs)?;
-            }
-            root.present()?;
-            Ok(())
-        })();
-        drawn.map_err(|e| Error::Other(format!("cannot draw {}: {e}", file.display())))?;
-    }
-    std::fs::write(&file, text)
-        .map_err(|e| Error::io(format!("cannot write {}", file.display()), e))?;
+    svg_sized(&file, (1200, height), |root| {
+        let root = root.titled(
+            &format!(
+                "difference from {benchmark} ({currency}), paired paths: bar the mean (orange higher, blue lower), whiskers 95%"
+            ),
+            ("sans-serif", 20),
+        )?;
+        for (area, (label, diffs)) in root.split_evenly((1, panels.len())).iter().zip(&panels) {
+            difference_bars(area, label, &unit, &names, diffs)?;
+        }
+        Ok(())
+    })?;
     Ok(file)
 }
 
@@ -695,45 +692,34 @@ pub fn write_tornado_chart(tornado: &Path, currency: &str) -> Result<PathBuf> {
     let label_area = (60 + 7 * longest as u32).clamp(200, 560);
     let height = 140 + 32 * names.len().max(1) as u32;
     let unit = Unit::money(currency);
-    let mut text = String::new();
-    {
-        let root =
-            SVGBackend::with_string(&mut text, (700 + label_area, height)).into_drawing_area();
-        let drawn: Drawn = (|| {
-            root.fill(&WHITE)?;
-            let style = BarStyle {
-                title: &format!(
-                    "npv at high less npv at low ({currency}), paired paths: orange higher, blue \
-                     lower, whiskers 95%"
-                ),
-                font: 18,
-                margin: 15,
-                x_label_area: 35,
-                label_area,
-                x_labels: Some(6),
-                x_desc: None,
-                caps: true,
-                zero_line: true,
-            };
-            let bars: Vec<HBar> = names
-                .iter()
-                .zip(&diffs)
-                .map(|(name, &(d, se))| HBar {
-                    name: name.to_string(),
-                    value: d,
-                    lo: d - 1.96 * se,
-                    hi: d + 1.96 * se,
-                    fill: (if d > 0.0 { ORANGE } else { BLUE }).mix(0.7).filled(),
-                })
-                .collect();
-            horizontal_bars(&root, &style, &unit, &bars)?;
-            root.present()?;
-            Ok(())
-        })();
-        drawn.map_err(|e| Error::Other(format!("cannot draw {}: {e}", file.display())))?;
-    }
-    std::fs::write(&file, text)
-        .map_err(|e| Error::io(format!("cannot write {}", file.display()), e))?;
+    svg_sized(&file, (700 + label_area, height), |root| {
+        let style = BarStyle {
+            title: &format!(
+                "npv at high less npv at low ({currency}), paired paths: orange higher, blue \
+                 lower, whiskers 95%"
+            ),
+            font: 18,
+            margin: 15,
+            x_label_area: 35,
+            label_area,
+            x_labels: Some(6),
+            x_desc: None,
+            caps: true,
+            zero_line: true,
+        };
+        let bars: Vec<HBar> = names
+            .iter()
+            .zip(&diffs)
+            .map(|(name, &(d, se))| HBar {
+                name: name.to_string(),
+                value: d,
+                lo: d - 1.96 * se,
+                hi: d + 1.96 * se,
+                fill: (if d > 0.0 { ORANGE } else { BLUE }).mix(0.7).filled(),
+            })
+            .collect();
+        horizontal_bars(root, &style, &unit, &bars)
+    })?;
     Ok(file)
 }
 
@@ -876,39 +862,30 @@ pub fn write_sweep_chart(sweep: &Path, currency: &str) -> Result<PathBuf> {
         String::new()
     };
     let width = if paired { 1400 } else { 800 };
-    let mut text = String::new();
-    {
-        let root = SVGBackend::with_string(&mut text, (width, 560)).into_drawing_area();
-        let drawn: Drawn = (|| {
-            root.fill(&WHITE)?;
-            let panels = root.split_evenly((1, if paired { 2 } else { 1 }));
+    svg_sized(&file, (width, 560), |root| {
+        let panels = root.split_evenly((1, if paired { 2 } else { 1 }));
+        sweep_panel(
+            &panels[0],
+            &format!("npv ({currency}) by {key}: mean, 5-95% band{shown}"),
+            &unit,
+            &xs,
+            &lines,
+            false,
+            |p| Some((p.mean, p.p5, p.p95)),
+        )?;
+        if paired {
             sweep_panel(
-                &panels[0],
-                &format!("npv ({currency}) by {key}: mean, 5-95% band{shown}"),
+                &panels[1],
+                &format!("npv less the reference's ({currency}), paired paths: 95% interval"),
                 &unit,
                 &xs,
                 &lines,
-                false,
-                |p| Some((p.mean, p.p5, p.p95)),
+                true,
+                |p| p.diff,
             )?;
-            if paired {
-                sweep_panel(
-                    &panels[1],
-                    &format!("npv less the reference's ({currency}), paired paths: 95% interval"),
-                    &unit,
-                    &xs,
-                    &lines,
-                    true,
-                    |p| p.diff,
-                )?;
-            }
-            root.present()?;
-            Ok(())
-        })();
-        drawn.map_err(|e| Error::Other(format!("cannot draw {}: {e}", file.display())))?;
-    }
-    std::fs::write(&file, text)
-        .map_err(|e| Error::io(format!("cannot write {}", file.display()), e))?;
+        }
+        Ok(())
+    })?;
     Ok(file)
 }
 
