@@ -2554,10 +2554,9 @@ fn tables_and_arrays_of_tables_as_written() {
 fn a_flag_of_another_command_names_it() {
     for (args, says) in [
         (
-            &["compare", "a.toml", "b.toml", "--charts"][..],
-            "error: capsim compare has no flag --charts: it is a flag of run, batch, sweep, \
-             sensitivity or merge; \
-             capsim compare's flags: --paths, --seed, --threads, --out, --set, --quiet, --shard",
+            &["compare", "a.toml", "b.toml", "--regret"][..],
+            "error: capsim compare has no flag --regret: it is a flag of run; capsim compare's \
+             flags: --paths, --seed, --threads, --out, --set, --quiet, --shard, --charts",
         ),
         (
             &["trace", "a.toml", "--path", "1", "--paths", "5"],

@@ -196,12 +196,11 @@ fn chart_refuses_what_is_not_a_result_folder() {
         .unwrap());
     assert!(spaced.join("golden/charts/spend.svg").exists());
     std::fs::rename(&spaced, dir.path().join("out")).unwrap();
-    // A comparison's or a sweep's folder: it says which, and what chart
-    // draws.
+    // A folder whose manifest is another command's: it says which, and
+    // what chart draws.
     let file = dir.path().join("golden.toml");
     let f = file.to_str().unwrap();
     let out = dir.path().join("out");
-    ok(&quietly(&out, &["compare", f, f, "--paths", "100"]));
     ok(&quietly(
         &out,
         &[
@@ -213,10 +212,13 @@ fn chart_refuses_what_is_not_a_result_folder() {
             "100",
         ],
     ));
+    let other = dir.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    std::fs::write(other.join("manifest.json"), r#"{"command": "trace"}"#).unwrap();
     refused(
-        &out.join("compare/golden-vs-golden"),
-        "manifest.json: no `resolved_scenario`: a comparison's manifest, expected a run's \
-         (charts are drawn for the results of run, merge, batch, sweep and sensitivity)",
+        &other,
+        "manifest.json: no `resolved_scenario`: a trace's manifest, expected a run's (charts \
+         are drawn for the results of run, merge, batch, compare, sweep and sensitivity)",
     );
     // A sweep's folder whose sweep.csv was mangled.
     let sweep = out.join("sweep/golden/sweep.csv");
@@ -283,6 +285,140 @@ fn drawn_later(dir: &Path, args: &[&str], command: &str, chart: &str, svg: &str)
     ok(&std::process::Command::new(bin()).args(&m).output().unwrap());
     let folder = merged.join(command).join("golden");
     assert_eq!(std::fs::read_to_string(folder.join(chart)).unwrap(), svg);
+}
+
+/// `compare --charts` draws `comparison.svg` beside `comparison.csv`: a
+/// bar per horizon total from 0 to its paired difference (orange higher,
+/// blue lower), and the cash difference per period, each period's point
+/// where `comparison_periods.csv` puts it; the manifest lists it. `capsim
+/// chart` on the folder draws the same file, and so does `merge --charts`
+/// of its shards.
+#[test]
+fn compare_chart_draws_the_differences() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("golden.toml");
+    std::fs::write(&base, GOLDEN).unwrap();
+    let alt = dir.path().join("dear.toml");
+    let dear = GOLDEN
+        .replace("name = \"golden\"", "name = \"dear\"")
+        .replace("price = 3.0", "price = 4.5");
+    std::fs::write(&alt, dear).unwrap();
+    let args = [
+        "compare",
+        base.to_str().unwrap(),
+        alt.to_str().unwrap(),
+        "--paths",
+        "2048",
+    ];
+    let out = dir.path().join("out");
+    let said = ok(&std::process::Command::new(bin())
+        .args(args)
+        .args(["--charts", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap());
+    assert!(said.contains("(and comparison.svg)"), "{said}");
+    let folder = out.join("compare/golden-vs-dear");
+    let svg = std::fs::read_to_string(folder.join("comparison.svg")).unwrap();
+    let man: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(man["charts"][0], "comparison.svg");
+    assert_eq!(man["currency"], "USD");
+    let mut r = csv::Reader::from_path(folder.join("comparison.csv")).unwrap();
+    let diffs: Vec<(String, f64)> = r
+        .records()
+        .map(|x| x.unwrap())
+        .map(|x| (x[0].to_string(), x[3].parse().unwrap()))
+        .collect();
+    let shown = [
+        "npv",
+        "cash",
+        "economic",
+        "true_up",
+        "shortfall_cost",
+        "capex",
+        "depreciation",
+    ];
+    let diffs: Vec<(String, f64)> = shown
+        .iter()
+        .filter_map(|m| diffs.iter().find(|d| d.0 == *m).cloned())
+        .collect();
+    assert!(diffs.len() >= 4, "{diffs:?}");
+    let bars: Vec<(f64, String)> = svg
+        .split("<rect ")
+        .skip(1)
+        .filter(|r| r.contains("opacity=\"0.7\""))
+        .map(|r| {
+            let attr = |a: &str| {
+                let at = r.find(&format!(" {a}=\"")).unwrap() + a.len() + 3;
+                r[at..at + r[at..].find('"').unwrap()].to_string()
+            };
+            (attr("width").parse().unwrap(), attr("fill"))
+        })
+        .collect();
+    assert_eq!(bars.len(), diffs.len());
+    let widest = diffs.iter().map(|d| d.1.abs()).fold(0.0, f64::max);
+    let px = bars.iter().map(|b| b.0).fold(0.0, f64::max) / widest;
+    for ((name, d), (w, fill)) in diffs.iter().zip(&bars) {
+        assert!(
+            (w - d.abs() * px).abs() <= 2.0,
+            "{name}: width {w}, diff {d}"
+        );
+        if d.abs() * px > 2.0 {
+            let want = if *d > 0.0 { "#E67814" } else { "#1F77B4" };
+            assert_eq!(fill, want, "{name}: higher orange, lower blue");
+        }
+    }
+    // The cash difference per period: one point each, where it is.
+    let mut r = csv::Reader::from_path(folder.join("comparison_periods.csv")).unwrap();
+    let cash: Vec<f64> = r
+        .records()
+        .map(|x| x.unwrap())
+        .filter(|x| &x[2] == "cash")
+        .map(|x| x[5].parse().unwrap())
+        .collect();
+    let key = "opacity=\"1\" stroke=\"#1F77B4\" stroke-width=\"2\" points=\"";
+    let at = svg.find(key).expect("the cash line") + key.len();
+    let line: Vec<(f64, f64)> = svg[at..at + svg[at..].find('"').unwrap()]
+        .split_whitespace()
+        .map(|p| {
+            let (x, y) = p.split_once(',').unwrap();
+            (x.parse().unwrap(), y.parse().unwrap())
+        })
+        .collect();
+    draws(&line, &cash);
+    // Drawn later, by `capsim chart`, and by `merge --charts`.
+    let plain = dir.path().join("plain");
+    ok(&quietly(&plain, &args));
+    let drawn = plain.join("compare/golden-vs-dear");
+    let said = ok(&std::process::Command::new(bin())
+        .arg("chart")
+        .arg(&drawn)
+        .output()
+        .unwrap());
+    assert!(said.contains("comparison.svg"), "{said}");
+    assert_eq!(
+        std::fs::read_to_string(drawn.join("comparison.svg")).unwrap(),
+        svg
+    );
+    let parts = dir.path().join("parts");
+    let shards: Vec<String> = (1..=2)
+        .map(|i| {
+            let part = format!("{i}/2");
+            let mut a = args.to_vec();
+            a.extend(["--shard", &part]);
+            ok(&quietly(&parts, &a));
+            let name = format!("compare/golden-vs-dear.shard-{i}-of-2");
+            parts.join(name).display().to_string()
+        })
+        .collect();
+    let merged = dir.path().join("merged");
+    let mut m = vec!["merge", "--charts", "--out", merged.to_str().unwrap()];
+    m.extend(shards.iter().map(String::as_str));
+    ok(&std::process::Command::new(bin()).args(&m).output().unwrap());
+    let got = merged.join("compare/golden-vs-dear/comparison.svg");
+    assert_eq!(std::fs::read_to_string(got).unwrap(), svg);
 }
 
 /// `sensitivity --charts` draws `tornado.svg` beside `tornado.csv`: a

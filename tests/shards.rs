@@ -780,15 +780,9 @@ fn merge_refuses_what_is_not_every_shard_of_one_comparison() {
     v["record"]["first_path"] = 0.into();
     reseal(&h, v);
     refused(&instead(edited), &[], "the file was edited or damaged");
-    // A run's shard among them, and charts asked for.
+    // A run's shard among them.
     let run = shard(&base, &dir.path().join("run"), 2, 3, 1, &[]);
     refused(&instead(run), &[], "a run's shard folder, but ");
-    refused(
-        &s,
-        &["--charts"],
-        "found a comparison's shards, expected a run's, a batch's, a sweep's or a sensitivity \
-         analysis's",
-    );
 }
 
 /// A library of 13 scenarios (two passes of `batch`: the benchmark and 11

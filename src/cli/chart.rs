@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 pub struct ChartArgs {
     /// Result folders (written by run, merge or batch), a batch's OUT
     /// folder (each of its scenarios' folders and its index chart), a
-    /// sweep's folder (its sweep chart) or a sensitivity analysis's (its
-    /// tornado chart)
+    /// comparison's folder (its comparison chart), a sweep's (its sweep
+    /// chart) or a sensitivity analysis's (its tornado chart)
     #[arg(required = true, value_name = "RESULT")]
     pub results: Vec<PathBuf>,
 }
@@ -29,6 +29,10 @@ pub fn chart(a: ChartArgs) -> Result<()> {
                 ManyRuns::Sensitivity => {
                     charts::write_tornado_chart(&dir.join("tornado.csv"), &currency)?
                 }
+                ManyRuns::Compare { base, alt } => {
+                    let file = dir.join("comparison.csv");
+                    charts::write_compare_chart(&file, &base, &alt, &currency)?
+                }
             };
             say!("wrote {}", out.display());
             continue;
@@ -38,17 +42,24 @@ pub fn chart(a: ChartArgs) -> Result<()> {
     Ok(())
 }
 
-/// A command of many runs whose folder `chart` draws.
+/// A command of several runs whose folder `chart` draws.
 enum ManyRuns {
     Sweep,
     Sensitivity,
+    Compare { base: String, alt: String },
 }
 
-/// The command (a sweep or a sensitivity analysis, as its manifest says)
-/// whose folder `dir` is, and its currency; `None` for any other folder.
+/// The command (a sweep, a sensitivity analysis or a comparison, as its
+/// manifest says) whose folder `dir` is, and its currency; `None` for
+/// any other folder.
 fn many_runs_of(dir: &Path) -> Option<(ManyRuns, String)> {
     let bytes = std::fs::read(dir.join("manifest.json")).ok()?;
     let m: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    if let (Some(base), Some(alt)) = (m["base"].as_str(), m["alt"].as_str()) {
+        let currency = m["currency"].as_str().unwrap_or("USD").to_string();
+        let (base, alt) = (base.to_string(), alt.to_string());
+        return Some((ManyRuns::Compare { base, alt }, currency));
+    }
     let command = match m["command"].as_str()? {
         "sweep" => ManyRuns::Sweep,
         "sensitivity" => ManyRuns::Sensitivity,
@@ -142,16 +153,14 @@ fn scenario_of(dir: &Path) -> Result<(String, String)> {
     let m: serde_json::Value =
         serde_json::from_slice(&bytes).map_err(|e| bad(format!("not a capsim manifest: {e}")))?;
     let resolved = m["resolved_scenario"].as_str().ok_or_else(|| {
-        // What the folder is instead: a comparison's manifest names its
-        // base and alternative, the others their command.
-        let what = match (&m["base"], &m["command"]) {
-            (serde_json::Value::String(_), _) => "a comparison's".to_string(),
-            (_, serde_json::Value::String(c)) => format!("a {c}'s"),
+        // What the folder is instead: its manifest's command.
+        let what = match &m["command"] {
+            serde_json::Value::String(c) => format!("a {c}'s"),
             _ => "not a run's".to_string(),
         };
         bad(format!(
             "no `resolved_scenario`: {what} manifest, expected a run's (charts are drawn for \
-             the results of run, merge, batch, sweep and sensitivity)"
+             the results of run, merge, batch, compare, sweep and sensitivity)"
         ))
     })?;
     let loaded = scenario::load_str(&file, resolved, &[])

@@ -28,6 +28,10 @@ pub struct CompareArgs {
     /// `capsim merge` joins the N parts into the folders one compare writes
     #[arg(long, value_name = "I/N", allow_hyphen_values = true)]
     pub shard: Option<crate::shard::Shard>,
+    /// Also draw comparison.svg (SVG) from the comparison's files: each
+    /// horizon total's paired difference and the cash difference per period
+    #[arg(long)]
+    pub charts: bool,
 }
 
 /// Metrics the terminal summary shows.
@@ -61,6 +65,10 @@ struct CompareManifest<'a> {
     paths: u64,
     threads: usize,
     confidence: f64,
+    /// The alternative's currency (`capsim chart` draws money in it).
+    currency: &'a str,
+    /// The charts drawn (`--charts`).
+    charts: Vec<&'a str>,
     variance_reduction: Vec<VarianceReduction<'a>>,
     /// Merged from shards (`capsim merge`): each shard's run; `threads`
     /// above is then the largest of theirs.
@@ -167,7 +175,7 @@ pub fn compare(a: CompareArgs) -> Result<()> {
         alts: &alts,
         alt_models: &alt_models,
     };
-    write_comparisons(&sides, &comparisons, &[], &a.sim.out, a.quiet)
+    write_comparisons(&sides, &comparisons, &[], &a.sim.out, a.quiet, a.charts)
 }
 
 /// The scenarios of a comparison, loaded and compiled.
@@ -178,14 +186,16 @@ pub struct Sides<'a> {
     pub alt_models: &'a [Model],
 }
 
-/// Writes each alternative's `<out>/compare/BASE-vs-ALT/` and, unless
-/// `quiet`, its summary; `shards` are the shards it was merged from.
+/// Writes each alternative's `<out>/compare/BASE-vs-ALT/` (with `charts`,
+/// its [`output::charts::COMPARE_CHART`]) and, unless `quiet`, its
+/// summary; `shards` are the shards it was merged from.
 pub fn write_comparisons(
     s: &Sides<'_>,
     comparisons: &[Comparison],
     shards: &[ShardRecord],
     out: &std::path::Path,
     quiet: bool,
+    charts: bool,
 ) -> Result<()> {
     let (base, base_model) = (s.base, s.base_model);
     let mut stdout = std::io::stdout().lock();
@@ -204,6 +214,15 @@ pub fn write_comparisons(
             "comparison_periods.csv",
             &output::comparison_periods_csv(c)?,
         )?;
+        let currency = &alt.scenario.currency;
+        if charts {
+            output::charts::write_compare_chart(
+                &dir.path("comparison.csv"),
+                &base_model.name,
+                &alt_model.name,
+                currency,
+            )?;
+        }
         let man = CompareManifest {
             capsim_version: env!("CARGO_PKG_VERSION"),
             base: &base_model.name,
@@ -214,6 +233,12 @@ pub fn write_comparisons(
             paths: c.paths,
             threads: c.threads,
             confidence: 0.95,
+            currency,
+            charts: if charts {
+                vec![output::charts::COMPARE_CHART]
+            } else {
+                Vec::new()
+            },
             variance_reduction: c
                 .metrics
                 .iter()
@@ -239,7 +264,8 @@ pub fn write_comparisons(
                 c,
             )
             .map_err(|e| Error::io("writing to stdout", e))?;
-            writeln!(stdout, "wrote {}/", target.display())
+            let drawn = if charts { " (and comparison.svg)" } else { "" };
+            writeln!(stdout, "wrote {}/{drawn}", target.display())
                 .map_err(|e| Error::io("writing to stdout", e))?;
         }
     }

@@ -21,8 +21,8 @@ pub struct MergeArgs {
     )]
     pub threads: usize,
     /// Also draw charts/ (SVG: spend and demand per period, providers, totals;
-    /// a run's or a batch's shards), sweep.svg (a sweep's) or tornado.svg (a
-    /// sensitivity analysis's)
+    /// a run's or a batch's shards), comparison.svg (a comparison's),
+    /// sweep.svg (a sweep's) or tornado.svg (a sensitivity analysis's)
     #[arg(long)]
     pub charts: bool,
     /// No summary table
@@ -169,16 +169,6 @@ fn kind(dirs: &[PathBuf]) -> Result<Kind> {
 
 pub fn merge(a: MergeArgs) -> Result<()> {
     let kind = kind(&a.shards)?;
-    if a.charts && matches!(kind, Kind::Compare) {
-        return Err(Error::flag(
-            "--charts",
-            format!(
-                "found {} shards, expected a run's, a batch's, a sweep's or a sensitivity \
-                 analysis's: charts are drawn for those results",
-                kind.whose()
-            ),
-        ));
-    }
     match kind {
         // A sweep's shards: <out>/sweep/<name>/, as `sweep` writes it.
         Kind::Sweep => super::sweep::merge_shards(&a.shards, &a.out, a.threads, a.charts, a.quiet),
@@ -203,7 +193,15 @@ pub fn merge(a: MergeArgs) -> Result<()> {
                 alts: &m.alts,
                 alt_models: &m.alt_models,
             };
-            super::compare::write_comparisons(&sides, &m.comparisons, &m.shards, &a.out, a.quiet)
+            let (shards, out) = (&m.shards, &a.out);
+            super::compare::write_comparisons(
+                &sides,
+                &m.comparisons,
+                shards,
+                out,
+                a.quiet,
+                a.charts,
+            )
         }
         Kind::Run => {
             let (loaded, outcome) = shard::merge(&a.shards, &a.out, a.threads, a.charts)?;

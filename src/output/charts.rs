@@ -729,9 +729,11 @@ pub const SWEEP_CHART: &str = "sweep.svg";
 /// The most lines a panel of [`SWEEP_CHART`] draws.
 const SWEEP_LINES: usize = 6;
 
-/// One point of a sweep's npv: its coordinates, mean, 5% and 95%, and
-/// its difference from the reference with its 95% interval (if paired).
-struct SweepPoint {
+/// One point of a line chart ([`sweep_panel`]): its coordinates, a value
+/// with its band's ends (a sweep's mean npv, 5% and 95%), and a second
+/// value with its band's ends (its difference from the reference and its
+/// 95% interval, if paired).
+struct Point {
     at: Vec<String>,
     mean: f64,
     p5: f64,
@@ -815,7 +817,7 @@ pub fn write_sweep_chart(sweep: &Path, currency: &str) -> Result<PathBuf> {
             (Some(d), Some(l), Some(h)) => Some((d, l, h)),
             _ => None,
         };
-        points.push(SweepPoint {
+        points.push(Point {
             at: (0..axes).map(|i| rec[i].to_string()).collect(),
             mean: need(mean)?,
             p5: need(p5)?,
@@ -829,7 +831,7 @@ pub fn write_sweep_chart(sweep: &Path, currency: &str) -> Result<PathBuf> {
     // The first axis's values in order, and each line's points: one line
     // per combination of the other axes' values, in the file's order.
     let mut xs: Vec<&str> = Vec::new();
-    let mut lines: Vec<(String, Vec<(usize, &SweepPoint)>)> = Vec::new();
+    let mut lines: Vec<(String, Vec<(usize, &Point)>)> = Vec::new();
     for p in &points {
         let x = match xs.iter().position(|v| *v == p.at[0]) {
             Some(i) => i,
@@ -908,9 +910,9 @@ fn sweep_panel(
     title: &str,
     unit: &Unit,
     xs: &[&str],
-    lines: &[(String, Vec<(usize, &SweepPoint)>)],
+    lines: &[(String, Vec<(usize, &Point)>)],
     zero: bool,
-    value: impl Fn(&SweepPoint) -> Option<(f64, f64, f64)>,
+    value: impl Fn(&Point) -> Option<(f64, f64, f64)>,
 ) -> Drawn {
     let n = xs.len();
     let values = lines
@@ -983,6 +985,112 @@ fn sweep_panel(
             .draw()?;
     }
     Ok(())
+}
+
+/// The chart `compare --charts` writes beside `comparison.csv`.
+pub const COMPARE_CHART: &str = "comparison.svg";
+
+/// The horizon totals the comparison chart shows, in this order, when
+/// present (money; the file has every metric).
+const COMPARED: [&str; 7] = [
+    "npv",
+    "cash",
+    "economic",
+    "true_up",
+    "shortfall_cost",
+    "capex",
+    "depreciation",
+];
+
+/// Draws a comparison's `comparison.csv` (and `comparison_periods.csv`
+/// beside it) as [`COMPARE_CHART`] in the same folder: the alternative
+/// less the base, paired path by path, for each horizon total of
+/// [`COMPARED`] (a bar, orange higher, blue lower, whiskers its 95%
+/// interval); beside it, where the two share their periods, the cash
+/// difference period by period with its 95% band.
+pub fn write_compare_chart(
+    comparison: &Path,
+    base: &str,
+    alt: &str,
+    currency: &str,
+) -> Result<PathBuf> {
+    let rows = read(
+        comparison,
+        &["metric", "diff_mean", "diff_ci_low", "diff_ci_high"],
+        1,
+    )?;
+    let bars: Vec<HBar> = COMPARED
+        .iter()
+        .filter_map(|m| rows.iter().find(|(w, _)| w[0] == *m))
+        .map(|(w, x)| HBar {
+            name: w[0].clone(),
+            value: x[0],
+            lo: x[1],
+            hi: x[2],
+            fill: (if x[0] > 0.0 { ORANGE } else { BLUE }).mix(0.7).filled(),
+        })
+        .collect();
+    let periods_file = comparison.with_file_name("comparison_periods.csv");
+    let periods = read(
+        &periods_file,
+        &["metric", "date", "diff_mean", "diff_stderr"],
+        2,
+    )?;
+    let cash: Vec<(&str, Point)> = periods
+        .iter()
+        .filter(|(w, _)| w[0] == "cash")
+        .map(|(w, x)| {
+            let half = 1.96 * x[1];
+            let p = Point {
+                at: Vec::new(),
+                mean: x[0],
+                p5: x[0] - half,
+                p95: x[0] + half,
+                diff: None,
+            };
+            (w[1].as_str(), p)
+        })
+        .collect();
+    let dates: Vec<&str> = cash.iter().map(|(d, _)| *d).collect();
+    let line = vec![(
+        String::new(),
+        cash.iter()
+            .enumerate()
+            .map(|(i, (_, p))| (i, p))
+            .collect::<Vec<_>>(),
+    )];
+    let file = comparison.with_file_name(COMPARE_CHART);
+    let unit = Unit::money(currency);
+    let by_period = !cash.is_empty();
+    let width = if by_period { 1400 } else { 760 };
+    svg_sized(&file, (width, 520), |root| {
+        let panels = root.split_evenly((1, if by_period { 2 } else { 1 }));
+        let style = BarStyle {
+            title: &format!("{alt} less {base} ({currency}), paired paths: whiskers 95%"),
+            font: 18,
+            margin: 15,
+            x_label_area: 35,
+            label_area: 120,
+            x_labels: Some(6),
+            x_desc: None,
+            caps: true,
+            zero_line: true,
+        };
+        horizontal_bars(&panels[0], &style, &unit, &bars)?;
+        if by_period {
+            sweep_panel(
+                &panels[1],
+                &format!("cash per period, {alt} less {base} ({currency}): 95% band"),
+                &unit,
+                &dates,
+                &line,
+                true,
+                |p| Some((p.mean, p.p5, p.p95)),
+            )?;
+        }
+        Ok(())
+    })?;
+    Ok(file)
 }
 
 /// One panel of the index chart: a bar per scenario from 0 to its mean
