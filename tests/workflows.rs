@@ -935,6 +935,22 @@ fn sweep_differences_are_paired_comparisons_with_the_first_point() {
     let npv = rows.iter().find(|r| r[0] == "3" && r[1] == "npv").unwrap();
     let (own, paired): (f64, f64) = (npv[3].parse().unwrap(), npv[8].parse().unwrap());
     assert!(paired < own / 3.0, "paired {paired}, own {own}");
+    // `--help` says what --reference and --charts take (their doc
+    // comments had run together onto --charts).
+    let help = String::from_utf8_lossy(&capsim(&["sweep", "--help"]).stdout).to_string();
+    let line = |flag: &str| {
+        help.lines()
+            .find(|l| l.trim_start().starts_with(flag))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        line("--reference <POINT>").contains("The grid point"),
+        "{help}"
+    );
+    assert!(
+        line("--charts").contains("sweep.svg") && !line("--charts").contains("grid point every")
+    );
     // Nothing to pair across seeds.
     let out = dir.path().join("seeds");
     let o = capsim(&[

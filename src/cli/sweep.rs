@@ -29,13 +29,13 @@ pub struct SweepArgs {
     /// `capsim merge` joins the N parts into the sweep one process writes
     #[arg(long, value_name = "I/N", allow_hyphen_values = true)]
     pub shard: Option<Shard>,
-    /// The grid point every point's paired difference is taken from,
-    /// numbered as sweep.csv lists them (1: every axis at its first value)
     /// Also draw sweep.svg (SVG) from sweep.csv: the mean npv and its 5-95%
     /// band along the first axis, and each point's paired difference from
     /// the reference
     #[arg(long)]
     pub charts: bool,
+    /// The grid point every point's paired difference is taken from,
+    /// numbered as sweep.csv lists them (1: every axis at its first value)
     #[arg(
         long,
         value_name = "POINT",
