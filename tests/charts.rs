@@ -29,19 +29,40 @@ fn golden(dir: &Path, extra: &[&str]) -> std::path::PathBuf {
     out.join("golden")
 }
 
-/// The points of the first polyline drawn in `color` with width 2 (a
-/// median line).
-fn median_line(svg: &str, color: &str) -> Vec<(f64, f64)> {
-    let key = format!("stroke=\"{color}\" stroke-width=\"2\" points=\"");
-    let at = svg.find(&key).expect("a median polyline") + key.len();
-    let end = at + svg[at..].find('"').unwrap();
-    svg[at..end]
+/// The bars of a chart of horizontal bars (their fill's opacity 0.7),
+/// from the top: each one's width in pixels and its fill colour.
+fn bars(svg: &str) -> Vec<(f64, String)> {
+    svg.split("<rect ")
+        .skip(1)
+        .filter(|r| r.contains("opacity=\"0.7\""))
+        .map(|r| {
+            let attr = |a: &str| {
+                let at = r.find(&format!(" {a}=\"")).unwrap() + a.len() + 3;
+                r[at..at + r[at..].find('"').unwrap()].to_string()
+            };
+            (attr("width").parse().unwrap(), attr("fill"))
+        })
+        .collect()
+}
+
+/// The points of the first polyline whose attributes end with `key`
+/// (`what` names it when there is none).
+fn points_after(svg: &str, key: &str, what: &str) -> Vec<(f64, f64)> {
+    let at = svg.find(key).expect(what) + key.len();
+    svg[at..at + svg[at..].find('"').unwrap()]
         .split_whitespace()
         .map(|p| {
             let (x, y) = p.split_once(',').unwrap();
             (x.parse().unwrap(), y.parse().unwrap())
         })
         .collect()
+}
+
+/// The points of the first polyline drawn in `color` with width 2 (a
+/// median line).
+fn median_line(svg: &str, color: &str) -> Vec<(f64, f64)> {
+    let key = format!("stroke=\"{color}\" stroke-width=\"2\" points=\"");
+    points_after(svg, &key, "a median polyline")
 }
 
 /// `periods.csv`'s p50 of `metric`, period by period.
@@ -345,18 +366,7 @@ fn compare_chart_draws_the_differences() {
         .filter_map(|m| diffs.iter().find(|d| d.0 == *m).cloned())
         .collect();
     assert!(diffs.len() >= 4, "{diffs:?}");
-    let bars: Vec<(f64, String)> = svg
-        .split("<rect ")
-        .skip(1)
-        .filter(|r| r.contains("opacity=\"0.7\""))
-        .map(|r| {
-            let attr = |a: &str| {
-                let at = r.find(&format!(" {a}=\"")).unwrap() + a.len() + 3;
-                r[at..at + r[at..].find('"').unwrap()].to_string()
-            };
-            (attr("width").parse().unwrap(), attr("fill"))
-        })
-        .collect();
+    let bars = bars(&svg);
     assert_eq!(bars.len(), diffs.len());
     let widest = diffs.iter().map(|d| d.1.abs()).fold(0.0, f64::max);
     let px = bars.iter().map(|b| b.0).fold(0.0, f64::max) / widest;
@@ -379,14 +389,7 @@ fn compare_chart_draws_the_differences() {
         .map(|x| x[5].parse().unwrap())
         .collect();
     let key = "opacity=\"1\" stroke=\"#1F77B4\" stroke-width=\"2\" points=\"";
-    let at = svg.find(key).expect("the cash line") + key.len();
-    let line: Vec<(f64, f64)> = svg[at..at + svg[at..].find('"').unwrap()]
-        .split_whitespace()
-        .map(|p| {
-            let (x, y) = p.split_once(',').unwrap();
-            (x.parse().unwrap(), y.parse().unwrap())
-        })
-        .collect();
+    let line = points_after(&svg, key, "the cash line");
     draws(&line, &cash);
     // Drawn later, by `capsim chart`, and by `merge --charts`.
     let plain = dir.path().join("plain");
@@ -463,18 +466,7 @@ fn sensitivity_tornado_chart_draws_the_swings() {
         .collect();
     assert!(rows.len() > 3);
     assert!(rows.iter().any(|d| d.3 > 0.0) && rows.iter().any(|d| d.3 < 0.0));
-    let bars: Vec<(f64, String)> = svg
-        .split("<rect ")
-        .skip(1)
-        .filter(|r| r.contains("opacity=\"0.7\""))
-        .map(|r| {
-            let attr = |a: &str| {
-                let at = r.find(&format!(" {a}=\"")).unwrap() + a.len() + 3;
-                r[at..at + r[at..].find('"').unwrap()].to_string()
-            };
-            (attr("width").parse().unwrap(), attr("fill"))
-        })
-        .collect();
+    let bars = bars(&svg);
     assert_eq!(bars.len(), rows.len().min(20));
     let widest = rows.iter().map(|d| d.3.abs()).fold(0.0, f64::max);
     let px = bars.iter().map(|b| b.0).fold(0.0, f64::max) / widest;
@@ -540,14 +532,7 @@ fn sweep_chart_draws_the_sweep() {
         .collect();
     assert_eq!(means.len(), 5);
     let key = "opacity=\"1\" stroke=\"#1F77B4\" stroke-width=\"2\" points=\"";
-    let at = svg.find(key).expect("the first line") + key.len();
-    let line: Vec<(f64, f64)> = svg[at..at + svg[at..].find('"').unwrap()]
-        .split_whitespace()
-        .map(|p| {
-            let (x, y) = p.split_once(',').unwrap();
-            (x.parse().unwrap(), y.parse().unwrap())
-        })
-        .collect();
+    let line = points_after(&svg, key, "the first line");
     draws(&line, &means);
     drawn_later(dir.path(), &args, "sweep", "sweep.svg", &svg);
     // Nothing to pair over seeds: one panel, one line.
@@ -608,19 +593,7 @@ fn batch_index_chart_draws_the_differences() {
     assert_eq!(diffs.len(), 3);
     assert!(diffs.iter().any(|d| d.1 > 0.0) && diffs.iter().any(|d| d.1 < 0.0));
     // The first panel's bars (opacity 0.7), one per scenario from the top.
-    let bars: Vec<(f64, String)> = svg
-        .split("<rect ")
-        .skip(1)
-        .filter(|r| r.contains("opacity=\"0.7\""))
-        .take(3)
-        .map(|r| {
-            let attr = |a: &str| {
-                let at = r.find(&format!(" {a}=\"")).unwrap() + a.len() + 3;
-                r[at..at + r[at..].find('"').unwrap()].to_string()
-            };
-            (attr("width").parse().unwrap(), attr("fill"))
-        })
-        .collect();
+    let bars: Vec<(f64, String)> = bars(&svg).into_iter().take(3).collect();
     let widest = diffs.iter().map(|d| d.1.abs()).fold(0.0, f64::max);
     let px = bars.iter().map(|b| b.0).fold(0.0, f64::max) / widest;
     for ((name, d), (w, fill)) in diffs.iter().zip(&bars) {
