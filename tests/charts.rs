@@ -274,13 +274,13 @@ fn a_single_period_is_drawn_as_a_level() {
     assert!(spend.contains("2026-01"));
 }
 
-/// `args` (a `command` of golden.toml without `--charts`) run in `dir`,
-/// then `capsim chart` on its folder, draws `chart` as `svg`; and so does
-/// `merge --charts` of two shards of it.
-fn drawn_later(dir: &Path, args: &[&str], command: &str, chart: &str, svg: &str) {
+/// `args` (a command without `--charts`, writing `folder` under its
+/// `--out`) run in `dir`, then `capsim chart` on its folder, draws `chart`
+/// as `svg`; and so does `merge --charts` of two shards of it.
+fn drawn_later(dir: &Path, args: &[&str], folder: &str, chart: &str, svg: &str) {
     let plain = dir.join("plain");
     ok(&quietly(&plain, args));
-    let drawn = plain.join(command).join("golden");
+    let drawn = plain.join(folder);
     assert!(!drawn.join(chart).exists());
     let said = ok(&std::process::Command::new(bin())
         .arg("chart")
@@ -296,16 +296,16 @@ fn drawn_later(dir: &Path, args: &[&str], command: &str, chart: &str, svg: &str)
             let mut a = args.to_vec();
             a.extend(["--shard", &part]);
             ok(&quietly(&parts, &a));
-            let folder = parts.join(command).join(format!("golden.shard-{i}-of-2"));
-            folder.display().to_string()
+            let shard = parts.join(format!("{folder}.shard-{i}-of-2"));
+            shard.display().to_string()
         })
         .collect();
     let merged = dir.join("merged");
     let mut m = vec!["merge", "--charts", "--out", merged.to_str().unwrap()];
     m.extend(shards.iter().map(String::as_str));
     ok(&std::process::Command::new(bin()).args(&m).output().unwrap());
-    let folder = merged.join(command).join("golden");
-    assert_eq!(std::fs::read_to_string(folder.join(chart)).unwrap(), svg);
+    let merged = merged.join(folder).join(chart);
+    assert_eq!(std::fs::read_to_string(merged).unwrap(), svg);
 }
 
 /// `compare --charts` draws `comparison.svg` beside `comparison.csv`: a
@@ -391,37 +391,13 @@ fn compare_chart_draws_the_differences() {
     let key = "opacity=\"1\" stroke=\"#1F77B4\" stroke-width=\"2\" points=\"";
     let line = points_after(&svg, key, "the cash line");
     draws(&line, &cash);
-    // Drawn later, by `capsim chart`, and by `merge --charts`.
-    let plain = dir.path().join("plain");
-    ok(&quietly(&plain, &args));
-    let drawn = plain.join("compare/golden-vs-dear");
-    let said = ok(&std::process::Command::new(bin())
-        .arg("chart")
-        .arg(&drawn)
-        .output()
-        .unwrap());
-    assert!(said.contains("comparison.svg"), "{said}");
-    assert_eq!(
-        std::fs::read_to_string(drawn.join("comparison.svg")).unwrap(),
-        svg
+    drawn_later(
+        dir.path(),
+        &args,
+        "compare/golden-vs-dear",
+        "comparison.svg",
+        &svg,
     );
-    let parts = dir.path().join("parts");
-    let shards: Vec<String> = (1..=2)
-        .map(|i| {
-            let part = format!("{i}/2");
-            let mut a = args.to_vec();
-            a.extend(["--shard", &part]);
-            ok(&quietly(&parts, &a));
-            let name = format!("compare/golden-vs-dear.shard-{i}-of-2");
-            parts.join(name).display().to_string()
-        })
-        .collect();
-    let merged = dir.path().join("merged");
-    let mut m = vec!["merge", "--charts", "--out", merged.to_str().unwrap()];
-    m.extend(shards.iter().map(String::as_str));
-    ok(&std::process::Command::new(bin()).args(&m).output().unwrap());
-    let got = merged.join("compare/golden-vs-dear/comparison.svg");
-    assert_eq!(std::fs::read_to_string(got).unwrap(), svg);
 }
 
 /// `sensitivity --charts` draws `tornado.svg` beside `tornado.csv`: a
@@ -480,7 +456,7 @@ fn sensitivity_tornado_chart_draws_the_swings() {
         let want = if *d > 0.0 { "#E67814" } else { "#1F77B4" };
         assert_eq!(fill, want, "{name}: higher orange, lower blue");
     }
-    drawn_later(dir.path(), &args, "sensitivity", "tornado.svg", &svg);
+    drawn_later(dir.path(), &args, "sensitivity/golden", "tornado.svg", &svg);
 }
 
 /// `sweep --charts` draws `sweep.svg` beside `sweep.csv`: the mean npv
@@ -534,7 +510,7 @@ fn sweep_chart_draws_the_sweep() {
     let key = "opacity=\"1\" stroke=\"#1F77B4\" stroke-width=\"2\" points=\"";
     let line = points_after(&svg, key, "the first line");
     draws(&line, &means);
-    drawn_later(dir.path(), &args, "sweep", "sweep.svg", &svg);
+    drawn_later(dir.path(), &args, "sweep/golden", "sweep.svg", &svg);
     // Nothing to pair over seeds: one panel, one line.
     let seeds = dir.path().join("seeds");
     ok(&quietly(
