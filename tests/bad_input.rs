@@ -1958,11 +1958,16 @@ fn a_sweep_sets_each_field_once() {
             (
                 &["--set", "workload.api.growth=0:1:3", "--reference", "0"],
                 &["'--reference <POINT>': found 0, expected a whole number from 1 to 100000 (a \
-                   grid point, as sweep.csv lists them)"],
+                   grid point, as sweep.csv lists them), or none"],
             ),
             (
                 &["--set", "workload.api.growth=0:1:3", "--reference", "-1"],
                 &["'--reference <POINT>': found -1, expected a whole number from 1"],
+            ),
+            (
+                &["--set", "workload.api.growth=0:1:3", "--reference", "off"],
+                &["'--reference <POINT>': found off, expected a whole number from 1 to 100000 \
+                   (a grid point, as sweep.csv lists them), or none"],
             ),
             (
                 &["--set", "workload.api.growth=0.1-0.3"],

@@ -1142,6 +1142,20 @@ fn merged_shards_of_a_paired_sweep_write_what_one_writes() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("its --reference is 1, expected 7"), "{err}");
+    // Nor with one that pairs nothing.
+    let unpaired = dir.path().join("unpaired");
+    let mut a = args[..args.len() - 2].to_vec();
+    a.extend(["--shard", "3/3", "--reference", "none"]);
+    ok(&quietly(&unpaired, &a));
+    let mixed = [
+        shards[0].clone(),
+        shards[1].clone(),
+        unpaired.join("sweep/golden.shard-3-of-3"),
+    ];
+    let o = merge(&dir.path().join("mixed2"), &mixed);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("its --reference is none, expected 7"), "{err}");
 }
 
 #[test]

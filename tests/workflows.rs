@@ -951,6 +951,39 @@ fn sweep_differences_are_paired_comparisons_with_the_first_point() {
     assert!(
         line("--charts").contains("sweep.svg") && !line("--charts").contains("grid point every")
     );
+    // `--reference none`: the points' own columns, no differences, and a
+    // note that says how to get them.
+    let none = dir.path().join("none");
+    let o = capsim(&[
+        "sweep",
+        f.to_str().unwrap(),
+        "--set",
+        "provider.azure.price=2.4:3.0:5",
+        "--paths",
+        "3000",
+        "--reference",
+        "none",
+        "--out",
+        none.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        !said.contains("vs point") && !said.contains("(reference)"),
+        "{said}"
+    );
+    assert!(
+        said.contains("(--reference POINT pairs them in sweep.csv)"),
+        "{said}"
+    );
+    let alone = csv_rows(&none.join("sweep/golden/sweep.csv"));
+    assert_eq!(
+        alone.iter().map(|r| r[..7].to_vec()).collect::<Vec<_>>(),
+        rows.iter().map(|r| r[..7].to_vec()).collect::<Vec<_>>()
+    );
+    assert!(alone[1..]
+        .iter()
+        .all(|r| r[7..].iter().all(String::is_empty)));
     // Nothing to pair across seeds.
     let out = dir.path().join("seeds");
     let o = capsim(&[

@@ -35,16 +35,22 @@ pub struct SweepArgs {
     #[arg(long)]
     pub charts: bool,
     /// The grid point every point's paired difference is taken from,
-    /// numbered as sweep.csv lists them (1: every axis at its first value)
+    /// numbered as sweep.csv lists them (1: every axis at its first value),
+    /// or `none`: no differences, each point simulated alone (less memory
+    /// for a large model)
     #[arg(
         long,
         value_name = "POINT",
-        default_value_t = 1,
+        default_value = "1",
         allow_negative_numbers = true,
         value_parser = reference_arg
     )]
-    pub reference: usize,
+    pub reference: RefPoint,
 }
+
+/// `--reference`: a grid point's number, from 1, or none.
+#[derive(Debug, Clone, Copy)]
+pub struct RefPoint(Option<usize>);
 
 /// A swept parameter: its dotted path and grid values (numbers, or months
 /// for a date field).
@@ -415,7 +421,7 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
     output::check_target(&a.sim.out.join("sweep"), grid.name())?;
     let name = grid.name().to_string();
     let points = grid.points.len();
-    let mut table = Table::new(&grid, reference, a.quiet)?;
+    let mut table = Table::new(&grid, reference.unwrap_or(0), a.quiet)?;
     // One bar over every point's paths (a point may set its own).
     let total: u64 = grid
         .points
@@ -449,20 +455,26 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
     table.finish(&a.sim.out, &grid, &groups, started, &[], a.charts)
 }
 
-/// `--reference`: a grid point's number, from 1.
-fn reference_arg(s: &str) -> std::result::Result<usize, String> {
+/// `--reference`: a grid point's number, from 1, or `none`.
+fn reference_arg(s: &str) -> std::result::Result<RefPoint, String> {
+    if s == "none" {
+        return Ok(RefPoint(None));
+    }
     super::whole_in(
         s,
         1,
         MAX_POINTS as u64,
-        " (a grid point, as sweep.csv lists them)",
+        " (a grid point, as sweep.csv lists them), or none",
     )
-    .map(|n| n as usize)
+    .map(|n| RefPoint(Some(n as usize)))
 }
 
 /// The reference point `--reference` names (numbered from 1), as an
-/// index into the grid's points.
-fn reference_point(point: usize, grid: &Grid) -> Result<usize> {
+/// index into the grid's points; `None` for `none`.
+fn reference_point(point: RefPoint, grid: &Grid) -> Result<Option<usize>> {
+    let Some(point) = point.0 else {
+        return Ok(None);
+    };
     let n = grid.points.len();
     if point == 0 || point > n {
         let expected = match n {
@@ -474,7 +486,7 @@ fn reference_point(point: usize, grid: &Grid) -> Result<usize> {
             format!("found {point}, {expected}"),
         ));
     }
-    Ok(point - 1)
+    Ok(Some(point - 1))
 }
 
 /// The most grid points simulated in one pass over the paths.
@@ -488,23 +500,27 @@ const MAX_GROUP: usize = 16;
 /// path metrics are paired with the reference's path by path (common
 /// random numbers: the same draws on the same path). A point's own
 /// statistics are those of its run alone, bit for bit, whatever its
-/// group. Points are paired only when every one has the reference's seed
-/// and paths (a sweep over either has nothing to pair); otherwise each
-/// point is a group of its own.
+/// group. Points are paired only when a reference is asked for (not
+/// `--reference none`) and every one has the reference's seed and paths
+/// (a sweep over either has nothing to pair); otherwise each point is a
+/// group of its own.
 struct Groups {
     ranges: Vec<Range<usize>>,
     paired: bool,
-    /// The reference point's index.
+    /// The reference point's index (0 without one).
     reference: usize,
+    /// Whether a reference was asked for (not `--reference none`).
+    asked: bool,
 }
 
 impl Groups {
-    /// The groups of the points `runs`, paired with point `reference`,
-    /// on `threads` threads (0: all cores).
-    fn of(runs: &[&Loaded], reference: usize, threads: usize) -> Groups {
+    /// The groups of the points `runs`, paired with point `reference` if
+    /// given, on `threads` threads (0: all cores).
+    fn of(runs: &[&Loaded], reference: Option<usize>, threads: usize) -> Groups {
         let sim = |l: &Loaded| (l.scenario.simulation.seed, l.scenario.simulation.paths);
         let n = runs.len();
-        let paired = n > 1 && runs.iter().all(|l| sim(l) == sim(runs[reference]));
+        let (asked, reference) = (reference.is_some(), reference.unwrap_or(0));
+        let paired = asked && n > 1 && runs.iter().all(|l| sim(l) == sim(runs[reference]));
         let g = if paired {
             let paths = runs[0].scenario.simulation.paths;
             group_count(n, paths, engine::all_cores(threads))
@@ -515,6 +531,7 @@ impl Groups {
             ranges: split(n, g),
             paired,
             reference,
+            asked,
         }
     }
 
@@ -798,6 +815,12 @@ impl<'g> Table<'g> {
                     groups.reference + 1,
                     grid.at(groups.reference)
                 );
+            } else if !groups.asked {
+                say!(
+                    "note: the points share their random numbers (common random numbers), so a \
+                     difference between two is more precise than their +- suggest \
+                     (--reference POINT pairs them in sweep.csv)"
+                );
             } else if points > 1 {
                 say!(
                     "note: the points differ in seed or paths, so they share no random \
@@ -834,8 +857,9 @@ struct SweepHeader {
     scenario_text: String,
     axes: Vec<Axis>,
     fixed: Vec<String>,
-    /// The reference point's index (`--reference` less one).
-    reference: usize,
+    /// The reference point's index (`--reference` less one; none for
+    /// `--reference none`).
+    reference: Option<usize>,
     shard: u64,
     of: u64,
     record: shard::RunsRecord,
@@ -846,7 +870,7 @@ struct SweepHeader {
 
 /// Simulates part `part` of every point's paths into
 /// `<out>/sweep/<name>.shard-I-of-N/`.
-fn run_shard(a: &SweepArgs, grid: &Grid, reference: usize, part: Shard) -> Result<()> {
+fn run_shard(a: &SweepArgs, grid: &Grid, reference: Option<usize>, part: Shard) -> Result<()> {
     let started = std::time::SystemTime::now();
     let clock = std::time::Instant::now();
     let first = &grid.points[0].1;
@@ -956,10 +980,11 @@ pub fn merge_shards(
                 ));
             }
             if h.reference != h0.reference {
+                let show = |r: Option<usize>| r.map_or("none".to_string(), |r| (r + 1).to_string());
                 return Some(format!(
                     "its --reference is {}, expected {}",
-                    h.reference + 1,
-                    h0.reference + 1
+                    show(h.reference),
+                    show(h0.reference)
                 ));
             }
             if h.points.len() != h0.points.len() {
@@ -1028,7 +1053,7 @@ pub fn merge_shards(
         .max()
         .unwrap_or(1);
     let r = h0.reference;
-    if r >= grid.points.len() {
+    if let Some(r) = r.filter(|&r| r >= grid.points.len()) {
         return Err(shard::bad(
             &header0,
             format!(
@@ -1038,13 +1063,13 @@ pub fn merge_shards(
             ),
         ));
     }
-    let mut table = Table::new(&grid, r, quiet)?;
+    let mut table = Table::new(&grid, r.unwrap_or(0), quiet)?;
     let runs: Vec<&Loaded> = grid.points.iter().map(|(_, l)| l).collect();
     let groups = Groups::of(&runs, r, threads);
-    let reference = Model::compile(&runs[r].scenario);
+    let reference = Model::compile(&runs[groups.reference].scenario);
     for (i, (coords, l)) in grid.points.iter().enumerate() {
         let m = Model::compile(&l.scenario);
-        let named = match groups.paired && i != r {
+        let named = match groups.paired && i != groups.reference {
             true => compare::common(&reference.layout.path_names, &m.layout.path_names),
             false => Vec::new(),
         };
