@@ -807,26 +807,28 @@ fn sweep_grid_with_common_random_numbers() {
 fn sweep_differences_are_paired_comparisons_with_the_first_point() {
     let dir = tempfile::tempdir().unwrap();
     let f = write(dir.path(), "s.toml", GOLDEN);
-    let sweep = |threads: &str, out: &Path| {
-        let o = capsim(&[
+    // The price of Azure at 2.4, 2.55, 2.7, 2.85 and 3.0, with `extra`
+    // flags, into `out`: what it says.
+    let sweep = |extra: &[&str], out: &Path| {
+        let mut args = vec![
             "sweep",
             f.to_str().unwrap(),
             "--set",
             "provider.azure.price=2.4:3.0:5",
             "--paths",
             "3000",
-            "--threads",
-            threads,
             "--out",
             out.to_str().unwrap(),
-        ]);
+        ];
+        args.extend_from_slice(extra);
+        let o = capsim(&args);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         String::from_utf8_lossy(&o.stdout).to_string()
     };
-    let said = sweep("1", &dir.path().join("one"));
+    let said = sweep(&["--threads", "1"], &dir.path().join("one"));
     let csv = |d: &str| std::fs::read(dir.path().join(d).join("sweep/golden/sweep.csv")).unwrap();
     for threads in ["2", "3"] {
-        sweep(threads, &dir.path().join(threads));
+        sweep(&["--threads", threads], &dir.path().join(threads));
         assert!(
             csv(threads) == csv("one"),
             "{threads} threads: sweep.csv differs"
@@ -871,20 +873,7 @@ fn sweep_differences_are_paired_comparisons_with_the_first_point() {
     assert_eq!(checked, rows.len() / 5, "every metric compared");
     // Against the third point (price 2.7): the comparison of 2.7 with 3.0.
     let third = dir.path().join("third");
-    let o = capsim(&[
-        "sweep",
-        f.to_str().unwrap(),
-        "--set",
-        "provider.azure.price=2.4:3.0:5",
-        "--paths",
-        "3000",
-        "--reference",
-        "3",
-        "--out",
-        third.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let said = String::from_utf8_lossy(&o.stdout);
+    let said = sweep(&["--reference", "3"], &third);
     assert!(
         said.contains("vs point 3 -$")
             && said.contains("from point 3 (provider.azure.price=2.7)")
@@ -954,20 +943,7 @@ fn sweep_differences_are_paired_comparisons_with_the_first_point() {
     // `--reference none`: the points' own columns, no differences, and a
     // note that says how to get them.
     let none = dir.path().join("none");
-    let o = capsim(&[
-        "sweep",
-        f.to_str().unwrap(),
-        "--set",
-        "provider.azure.price=2.4:3.0:5",
-        "--paths",
-        "3000",
-        "--reference",
-        "none",
-        "--out",
-        none.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let said = String::from_utf8_lossy(&o.stdout);
+    let said = sweep(&["--reference", "none"], &none);
     assert!(
         !said.contains("vs point") && !said.contains("(reference)"),
         "{said}"
