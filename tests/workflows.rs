@@ -1194,6 +1194,50 @@ fn runs_side_by_side_write_the_same_bytes() {
     );
 }
 
+/// The tornado's terminal lines mark a swing whose 95% interval holds 0
+/// (`swing <= t * swing_stderr`) as within sampling noise, and only such a
+/// swing; at 100 paths the all-rules scenario has both kinds.
+#[test]
+fn sensitivity_marks_swings_within_noise() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "s.toml", GOLDEN);
+    let out = dir.path().join("out");
+    let o = capsim(&[
+        "sensitivity",
+        f.to_str().unwrap(),
+        "--paths",
+        "100",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let said = String::from_utf8_lossy(&o.stdout);
+    let t = compare::t95(100);
+    let rows = csv_rows(&out.join("sensitivity/golden/tornado.csv"));
+    let (mut marked, mut plain) = (0, 0);
+    for r in &rows[1..] {
+        let Some(line) = said
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{} ", r[0])))
+        else {
+            continue;
+        };
+        let (swing, se): (f64, f64) = (r[5].parse().unwrap(), r[6].parse().unwrap());
+        let noise = swing <= t * se;
+        assert_eq!(
+            line.ends_with("(within sampling noise)"),
+            noise,
+            "{line} {r:?}"
+        );
+        if noise {
+            marked += 1;
+        } else {
+            plain += 1;
+        }
+    }
+    assert!(marked > 0 && plain > 0, "{said}");
+}
+
 #[test]
 fn sensitivity_writes_sorted_tornado_and_drivers() {
     let dir = tempfile::tempdir().unwrap();

@@ -453,10 +453,18 @@ fn write(
                  name ranges with --param KEY=LO:HI)"
             );
         }
+        // A swing whose 95% interval holds 0 is not told from sampling
+        // noise by these paths.
+        let t = crate::compare::t95(sim.paths);
         for (p, lo, hi, sw, se) in rows.iter().take(SHOWN) {
+            let noise = if *sw <= t * se {
+                "  (within sampling noise)"
+            } else {
+                ""
+            };
             let _ = writeln!(
                 out,
-                "  {:<48} {:>12} {:>12}  swing {} +- {}",
+                "  {:<48} {:>12} {:>12}  swing {} +- {}{noise}",
                 p.key,
                 crate::output::human(*lo, true, cur),
                 crate::output::human(*hi, true, cur),
