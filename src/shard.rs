@@ -1518,20 +1518,26 @@ impl PartsReader {
 /// Merges run `l` (compiled as `m`) from every shard's part of it
 /// (`parts[j]`, shard `shards[j]`'s), reading on in each shard's moments
 /// file: its [`RunStats`](engine::RunStats), bit for bit what the run of all
-/// its paths gives, and the moments of the `paired` values each path had
-/// after its path metrics (a sweep point's paired with its reference;
-/// none elsewhere). `what` names the run in errors.
+/// its paths gives; and, if it ran paired `against` a reference run
+/// ([`runner::GroupJob`]: a sweep's point, a tornado's high end), the path
+/// metrics it shares with the reference (as [`crate::compare::common`]
+/// names them) and the moments of their paired values, which each path
+/// had after its path metrics. `what` names the run in errors.
+#[allow(clippy::type_complexity)]
 pub(crate) fn merge_path_metric_run(
     l: &Loaded,
     m: &Model,
+    against: Option<&Model>,
     parts: &[&RunPart],
     shards: &mut [PartsReader],
     threads: usize,
     what: &str,
-    paired: usize,
-) -> Result<(engine::RunStats, Vec<Moments>)> {
+) -> Result<(engine::RunStats, Vec<(String, usize, usize)>, Vec<Moments>)> {
+    let named = against.map_or_else(Vec::new, |b| {
+        crate::compare::common(&b.layout.path_names, &m.layout.path_names)
+    });
     let job = engine::path_metrics_job(m);
-    let (width, sketched) = (job.width() + paired, job.sketched());
+    let (width, sketched) = (job.width() + 4 * named.len(), job.sketched());
     let mut acc = Accumulated::new(width, sketched);
     for (p, s) in parts.iter().zip(shards.iter_mut()) {
         let span = s.part.span(m.paths).ok();
@@ -1557,7 +1563,7 @@ pub(crate) fn merge_path_metric_run(
     }
     let pairs = acc.moments.split_off(job.width());
     let st = engine::path_metrics_from(m, acc, threads).map_err(|e| e.in_scenario(l))?;
-    Ok((st, pairs))
+    Ok((st, named, pairs))
 }
 
 #[cfg(test)]

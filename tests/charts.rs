@@ -274,6 +274,25 @@ fn a_single_period_is_drawn_as_a_level() {
     assert!(spend.contains("2026-01"));
 }
 
+/// `args` with `--charts --out DIR/out` (writing `folder`): what it says,
+/// its `chart` and its manifest.
+fn with_charts(
+    dir: &Path,
+    args: &[&str],
+    folder: &Path,
+    chart: &str,
+) -> (String, String, serde_json::Value) {
+    let said = ok(&std::process::Command::new(bin())
+        .args(args)
+        .args(["--charts", "--out"])
+        .arg(dir.join("out"))
+        .output()
+        .unwrap());
+    let svg = std::fs::read_to_string(folder.join(chart)).unwrap();
+    let man = std::fs::read_to_string(folder.join("manifest.json")).unwrap();
+    (said, svg, serde_json::from_str(&man).unwrap())
+}
+
 /// `args` (a command without `--charts`, writing `folder` under its
 /// `--out`) run in `dir`, then `capsim chart` on its folder, draws `chart`
 /// as `svg`; and so does `merge --charts` of two shards of it.
@@ -331,19 +350,9 @@ fn compare_chart_draws_the_differences() {
         "--paths",
         "2048",
     ];
-    let out = dir.path().join("out");
-    let said = ok(&std::process::Command::new(bin())
-        .args(args)
-        .args(["--charts", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap());
+    let folder = dir.path().join("out/compare/golden-vs-dear");
+    let (said, svg, man) = with_charts(dir.path(), &args, &folder, "comparison.svg");
     assert!(said.contains("(and comparison.svg)"), "{said}");
-    let folder = out.join("compare/golden-vs-dear");
-    let svg = std::fs::read_to_string(folder.join("comparison.svg")).unwrap();
-    let man: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(folder.join("manifest.json")).unwrap())
-            .unwrap();
     assert_eq!(man["charts"][0], "comparison.svg");
     assert_eq!(man["currency"], "USD");
     let mut r = csv::Reader::from_path(folder.join("comparison.csv")).unwrap();
@@ -411,25 +420,13 @@ fn sensitivity_tornado_chart_draws_the_swings() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("s.toml");
     std::fs::write(&f, GOLDEN).unwrap();
-    let out = dir.path().join("out");
     let args = ["sensitivity", f.to_str().unwrap(), "--paths", "2048"];
-    let mut with = args.to_vec();
-    with.push("--charts");
-    let said = ok(&std::process::Command::new(bin())
-        .args(&with)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap());
+    let folder = dir.path().join("out/sensitivity/golden");
+    let (said, svg, man) = with_charts(dir.path(), &args, &folder, "tornado.svg");
     assert!(
         said.contains("tornado.csv, drivers.csv, tornado.svg)"),
         "{said}"
     );
-    let folder = out.join("sensitivity/golden");
-    let svg = std::fs::read_to_string(folder.join("tornado.svg")).unwrap();
-    let man: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(folder.join("manifest.json")).unwrap())
-            .unwrap();
     assert_eq!(man["details"]["charts"][0], "tornado.svg");
     let mut r = csv::Reader::from_path(folder.join("tornado.csv")).unwrap();
     let rows: Vec<(String, String, String, f64)> = r
@@ -480,19 +477,9 @@ fn sweep_chart_draws_the_sweep() {
         "--paths",
         "2048",
     ];
-    let out = dir.path().join("out");
-    let said = ok(&std::process::Command::new(bin())
-        .args(args)
-        .args(["--charts", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap());
+    let folder = dir.path().join("out/sweep/golden");
+    let (said, svg, man) = with_charts(dir.path(), &args, &folder, "sweep.svg");
     assert!(said.contains("(10 grid points) and sweep.svg"), "{said}");
-    let folder = out.join("sweep/golden");
-    let svg = std::fs::read_to_string(folder.join("sweep.svg")).unwrap();
-    let man: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(folder.join("manifest.json")).unwrap())
-            .unwrap();
     assert_eq!(man["details"]["charts"][0], "sweep.svg");
     // Two panels of two lines of five points.
     assert_eq!(svg.matches("<circle").count(), 20);

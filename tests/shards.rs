@@ -1128,34 +1128,24 @@ fn merged_shards_of_a_paired_sweep_write_what_one_writes() {
         std::fs::read(out.join(csv)).unwrap() == expected,
         "sweep.csv differs"
     );
-    // A shard against another reference is another sweep's.
-    let other = dir.path().join("other");
-    let mut a = args[..args.len() - 2].to_vec();
-    a.extend(["--shard", "3/3", "--reference", "1"]);
-    ok(&quietly(&other, &a));
-    let mixed = [
-        shards[0].clone(),
-        shards[1].clone(),
-        other.join("sweep/golden.shard-3-of-3"),
-    ];
-    let o = merge(&dir.path().join("mixed"), &mixed);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("its --reference is 1, expected 7"), "{err}");
-    // Nor with one that pairs nothing.
-    let unpaired = dir.path().join("unpaired");
-    let mut a = args[..args.len() - 2].to_vec();
-    a.extend(["--shard", "3/3", "--reference", "none"]);
-    ok(&quietly(&unpaired, &a));
-    let mixed = [
-        shards[0].clone(),
-        shards[1].clone(),
-        unpaired.join("sweep/golden.shard-3-of-3"),
-    ];
-    let o = merge(&dir.path().join("mixed2"), &mixed);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("its --reference is none, expected 7"), "{err}");
+    // A shard against another reference, or against none, is another
+    // sweep's.
+    for reference in ["1", "none"] {
+        let other = dir.path().join(format!("other-{reference}"));
+        let mut a = args[..args.len() - 2].to_vec();
+        a.extend(["--shard", "3/3", "--reference", reference]);
+        ok(&quietly(&other, &a));
+        let mixed = [
+            shards[0].clone(),
+            shards[1].clone(),
+            other.join("sweep/golden.shard-3-of-3"),
+        ];
+        let o = merge(&dir.path().join(format!("mixed-{reference}")), &mixed);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        let says = format!("its --reference is {reference}, expected 7");
+        assert!(err.contains(&says), "{err}");
+    }
 }
 
 #[test]

@@ -840,26 +840,23 @@ fn sweep_differences_are_paired_comparisons_with_the_first_point() {
         "{said}"
     );
     let rows = csv_rows(&dir.path().join("one/sweep/golden/sweep.csv"));
-    let alt = write(
-        dir.path(),
-        "alt.toml",
-        &GOLDEN
-            .replace("name = \"golden\"", "name = \"dear\"")
-            .replace("price = 2.4", "price = 3.0"),
-    );
+    // `compare`'s rows of golden.toml with Azure's price at `base` (the
+    // scenario named `name`) against it at 3.0.
     let out = dir.path().join("cmp");
-    let o = quietly(
-        &out,
-        &[
-            "compare",
-            f.to_str().unwrap(),
-            alt.to_str().unwrap(),
-            "--paths",
-            "3000",
-        ],
-    );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let cmp = csv_rows(&out.join("compare/golden-vs-dear/comparison.csv"));
+    let compared = |name: &str, base: &str| {
+        let at = |name: &str, price: &str| {
+            let text = GOLDEN
+                .replace("name = \"golden\"", &format!("name = \"{name}\""))
+                .replace("price = 2.4", &format!("price = {price}"));
+            write(dir.path(), &format!("{name}.toml"), &text)
+        };
+        let (b, a) = (at(name, base), at("dear", "3.0"));
+        let (b, a) = (b.to_str().unwrap(), a.to_str().unwrap());
+        let o = quietly(&out, &["compare", b, a, "--paths", "3000"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        csv_rows(&out.join(format!("compare/{name}-vs-dear/comparison.csv")))
+    };
+    let cmp = compared("golden", "2.4");
     let mut checked = 0;
     for c in &cmp[1..] {
         let r = rows
@@ -882,25 +879,7 @@ fn sweep_differences_are_paired_comparisons_with_the_first_point() {
         "{said}"
     );
     let by3 = csv_rows(&third.join("sweep/golden/sweep.csv"));
-    let mid = write(
-        dir.path(),
-        "mid.toml",
-        &GOLDEN
-            .replace("name = \"golden\"", "name = \"mid\"")
-            .replace("price = 2.4", "price = 2.7"),
-    );
-    let o = quietly(
-        &out,
-        &[
-            "compare",
-            mid.to_str().unwrap(),
-            alt.to_str().unwrap(),
-            "--paths",
-            "3000",
-        ],
-    );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let cmp = csv_rows(&out.join("compare/mid-vs-dear/comparison.csv"));
+    let cmp = compared("mid", "2.7");
     for c in &cmp[1..] {
         let r = by3.iter().find(|r| r[0] == "3" && r[1] == c[0]).unwrap();
         assert_eq!(r[7..12], c[3..8], "{}", c[0]);

@@ -788,21 +788,11 @@ pub fn merge_shards(dirs: &[PathBuf], out: &Path, threads: usize, say: Say) -> R
     let mut low: Option<Model> = None;
     for (r, l) in plan.runs.iter().enumerate() {
         let m = Model::compile(&l.scenario);
-        let named = match (r % 2, &low) {
-            (1, Some(lo)) => crate::compare::common(&lo.layout.path_names, &m.layout.path_names),
-            _ => Vec::new(),
-        };
+        let against = low.as_ref().filter(|_| r % 2 == 1);
         let parts: Vec<&shard::RunPart> = shards.iter().map(|(_, h)| &h.runs[r]).collect();
         let what = plan.what(r);
-        let (st, paired) = shard::merge_path_metric_run(
-            l,
-            &m,
-            &parts,
-            &mut readers,
-            threads,
-            &what,
-            4 * named.len(),
-        )?;
+        let (st, named, paired) =
+            shard::merge_path_metric_run(l, &m, against, &parts, &mut readers, threads, &what)?;
         means.push(npv(&m, &st));
         if r % 2 == 1 {
             swing_se.push(swing_stderr(&named, &paired, st.paths));

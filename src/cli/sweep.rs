@@ -1069,21 +1069,11 @@ pub fn merge_shards(
     let reference = Model::compile(&runs[groups.reference].scenario);
     for (i, (coords, l)) in grid.points.iter().enumerate() {
         let m = Model::compile(&l.scenario);
-        let named = match groups.paired && i != groups.reference {
-            true => compare::common(&reference.layout.path_names, &m.layout.path_names),
-            false => Vec::new(),
-        };
+        let against = Some(&reference).filter(|_| groups.paired && i != groups.reference);
         let parts: Vec<&shard::RunPart> = shards.iter().map(|(_, h)| &h.points[i]).collect();
         let what = format!("grid point {}", grid.at(i));
-        let (mut st, paired) = shard::merge_path_metric_run(
-            l,
-            &m,
-            &parts,
-            &mut readers,
-            threads,
-            &what,
-            4 * named.len(),
-        )?;
+        let (mut st, named, paired) =
+            shard::merge_path_metric_run(l, &m, against, &parts, &mut readers, threads, &what)?;
         st.threads = most;
         let diffs = groups.diffs(i, &named, &paired, st.paths);
         table.point(coords, l, &m, &st, diffs, &None)?;
